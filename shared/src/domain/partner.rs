@@ -1,0 +1,367 @@
+//! A strategic partner's profile: identity, tier, subscription and PCR, with the field names of the
+//! `strategic_partners` columns that the admin frontend already knows.
+
+use super::dates::CalendarDate;
+use super::money::Cents;
+use super::pcr::{final_pcr_at, BasePcr, Momentum, PcrScore};
+use super::tier::{Multiplier, Tier};
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("must be 1 to 64 characters of letters, digits, '-' or '_', got {0:?}")]
+    PartnerId(String),
+    #[error("must be an email address such as name@example.com, got {0:?}")]
+    Email(String),
+    #[error("must be 1 to 200 characters without control characters")]
+    CompanyName,
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+}
+
+fn shown(text: &str) -> String {
+    text.chars().take(70).collect()
+}
+
+macro_rules! parsed_string {
+    ($ty:ident) => {
+        impl $ty {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                $ty::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+/// A partner's id as the TPE backend knows it (`42`, `buildpro-crm`). It never holds `#`, so it
+/// is safe inside table keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartnerId(String);
+parsed_string!(PartnerId);
+
+impl PartnerId {
+    pub fn parse(text: &str) -> Result<PartnerId, IdentityError> {
+        let ok = (1..=64).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(PartnerId(text.to_owned()))
+        } else {
+            Err(IdentityError::PartnerId(shown(text)))
+        }
+    }
+}
+
+/// A partner's primary email address: one `@`, a dotted domain, no spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+parsed_string!(Email);
+
+impl Email {
+    pub fn parse(text: &str) -> Result<Email, IdentityError> {
+        let trimmed = text.trim();
+        let err = || IdentityError::Email(shown(text));
+        let (local, domain) = trimmed.split_once('@').ok_or_else(err)?;
+        let domain_ok = domain.split('.').count() >= 2
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        let local_ok = (1..=64).contains(&local.len())
+            && local.bytes().all(|b| b.is_ascii_graphic() && b != b'@' && b != b'<' && b != b'>');
+        if trimmed.len() <= 254 && local_ok && domain_ok {
+            Ok(Email(trimmed.to_owned()))
+        } else {
+            Err(err())
+        }
+    }
+}
+
+/// A company's display name, trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyName(String);
+parsed_string!(CompanyName);
+
+impl CompanyName {
+    pub fn parse(text: &str) -> Result<CompanyName, IdentityError> {
+        let trimmed = text.trim();
+        let ok = (1..=200).contains(&trimmed.chars().count()) && !trimmed.chars().any(char::is_control);
+        if ok {
+            Ok(CompanyName(trimmed.to_owned()))
+        } else {
+            Err(IdentityError::CompanyName)
+        }
+    }
+
+    /// The key the partner directory sorts by.
+    pub fn sort_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// Free text an admin writes (a reason, a note): trimmed, bounded, never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note(String);
+parsed_string!(Note);
+
+impl Note {
+    pub const MAX_CHARS: usize = 1_000;
+
+    pub fn parse(text: &str) -> Result<Note, IdentityError> {
+        let trimmed = text.trim();
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(IdentityError::TooLong { max: Self::MAX_CHARS });
+        }
+        Ok(Note(trimmed.to_owned()))
+    }
+
+    /// `None` for blank text.
+    pub fn parse_optional(text: Option<&str>) -> Result<Option<Note>, IdentityError> {
+        match text.map(Note::parse).transpose()? {
+            Some(note) if note.0.is_empty() => Ok(None),
+            other => Ok(other),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    /// On the free tier: no subscription.
+    Inactive,
+    Active,
+    Expired,
+    Cancelled,
+}
+
+impl SubscriptionStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Inactive => "inactive",
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::Expired => "expired",
+            SubscriptionStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SubscriptionStatus> {
+        [Self::Inactive, Self::Active, Self::Expired, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Current,
+    PastDue,
+    Failed,
+}
+
+impl<'de> Deserialize<'de> for Multiplier {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(d)?;
+        Tier::ALL
+            .iter()
+            .map(|t| t.multiplier())
+            .find(|m| (m.as_f64() - value).abs() < 1e-9)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown multiplier {value}")))
+    }
+}
+
+/// A partner as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partner {
+    pub id: PartnerId,
+    pub company_name: CompanyName,
+    pub primary_email: Email,
+    pub engagement_tier: Tier,
+    pub payment_multiplier: Multiplier,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_start_date: Option<CalendarDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_end_date: Option<CalendarDate>,
+    pub subscription_status: SubscriptionStatus,
+    pub auto_renewal: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_date: Option<CalendarDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<Note>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_notes: Option<Note>,
+    pub base_pcr_score: BasePcr,
+    pub momentum_modifier: Momentum,
+    pub final_pcr_score: PcrScore,
+    pub pcr_last_calculated: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_subscription_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_payment_date: Option<CalendarDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_payment_amount: Option<Cents>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_status: Option<PaymentStatus>,
+    /// Bumped by every write; the optimistic-locking token (`expected_version` in requests).
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The fields the TPE backend syncs into a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileFields {
+    pub company_name: CompanyName,
+    pub primary_email: Email,
+    pub base_pcr_score: BasePcr,
+    pub momentum_modifier: Momentum,
+}
+
+impl Partner {
+    /// A new partner on the free tier with no subscription.
+    pub fn new_free(id: PartnerId, fields: ProfileFields, now: Timestamp) -> Partner {
+        let mut partner = Partner {
+            id,
+            company_name: fields.company_name,
+            primary_email: fields.primary_email,
+            engagement_tier: Tier::Free,
+            payment_multiplier: Tier::Free.multiplier(),
+            subscription_start_date: None,
+            subscription_end_date: None,
+            subscription_status: SubscriptionStatus::Inactive,
+            auto_renewal: true,
+            cancellation_date: None,
+            cancellation_reason: None,
+            subscription_notes: None,
+            base_pcr_score: fields.base_pcr_score,
+            momentum_modifier: fields.momentum_modifier,
+            final_pcr_score: PcrScore::default(),
+            pcr_last_calculated: now,
+            stripe_customer_id: None,
+            stripe_subscription_id: None,
+            last_payment_date: None,
+            last_payment_amount: None,
+            payment_status: None,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        partner.recalculate_pcr(now);
+        partner
+    }
+
+    /// The synced fields replaced, PCR recalculated; `None` when nothing differs.
+    pub fn with_profile_fields(&self, fields: ProfileFields, now: Timestamp) -> Option<Partner> {
+        let unchanged = self.company_name == fields.company_name
+            && self.primary_email == fields.primary_email
+            && self.base_pcr_score == fields.base_pcr_score
+            && self.momentum_modifier == fields.momentum_modifier;
+        if unchanged {
+            return None;
+        }
+        let mut next = self.clone();
+        next.company_name = fields.company_name;
+        next.primary_email = fields.primary_email;
+        next.base_pcr_score = fields.base_pcr_score;
+        next.momentum_modifier = fields.momentum_modifier;
+        next.updated_at = now;
+        next.recalculate_pcr(now);
+        Some(next)
+    }
+
+    /// Sets the multiplier and final PCR from the tier, base and momentum.
+    pub fn recalculate_pcr(&mut self, now: Timestamp) {
+        self.payment_multiplier = self.engagement_tier.multiplier();
+        self.final_pcr_score = final_pcr_at(self.base_pcr_score, self.engagement_tier, self.momentum_modifier);
+        self.pcr_last_calculated = now;
+    }
+
+    /// The PCR this partner would have at `tier`.
+    pub fn pcr_at(&self, tier: Tier) -> PcrScore {
+        final_pcr_at(self.base_pcr_score, tier, self.momentum_modifier)
+    }
+}
+
+impl Default for PcrScore {
+    fn default() -> Self {
+        final_pcr_at(BasePcr::default(), Tier::Free, Momentum::Steady)
+    }
+}
+
+impl Default for BasePcr {
+    fn default() -> Self {
+        BasePcr::from_hundredths(0).unwrap_or_else(|_| unreachable!("0 is a valid base"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn partner_ids() {
+        for ok in ["42", "buildpro-crm", "A_b-9"] {
+            assert!(PartnerId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a#b", "a b", "é", &"x".repeat(65), "PARTNER#1"] {
+            assert!(PartnerId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(Email::parse(" contact@buildpro.com ").unwrap().as_str(), "contact@buildpro.com");
+        for bad in ["", "contact", "contact@", "@buildpro.com", "a@b", "a b@c.com", "a@b..com", "a@-b.com", "a@@b.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn company_names_and_notes() {
+        assert_eq!(CompanyName::parse("  BuildPro CRM ").unwrap().as_str(), "BuildPro CRM");
+        assert!(CompanyName::parse("   ").is_err());
+        assert!(CompanyName::parse("a\u{0007}b").is_err());
+        assert!(CompanyName::parse(&"x".repeat(201)).is_err());
+        assert_eq!(Note::parse_optional(Some("  ")).unwrap(), None);
+        assert!(Note::parse(&"x".repeat(1_001)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn identity_parsers_never_panic(s in "\\PC{0,80}") {
+            let _ = PartnerId::parse(&s);
+            let _ = Email::parse(&s);
+            let _ = CompanyName::parse(&s);
+            let _ = Note::parse(&s);
+        }
+
+        #[test]
+        fn parsed_partner_ids_are_key_safe(s in "[A-Za-z0-9#_ -]{0,70}") {
+            if let Ok(id) = PartnerId::parse(&s) {
+                prop_assert!(!id.as_str().contains('#') && !id.as_str().is_empty());
+            }
+        }
+    }
+}

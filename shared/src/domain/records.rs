@@ -1,0 +1,176 @@
+//! What is written beside every state change: who did it, the subscription history entry and the
+//! audit entry.
+
+use super::dates::CalendarDate;
+use super::money::Cents;
+use super::partner::{Note, Partner, PartnerId};
+use super::pcr::PcrScore;
+use super::tier::Tier;
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// An admin user, by the `sub` of their token.
+    Admin(String),
+    /// A partner acting for themself.
+    Partner(PartnerId),
+    /// Stripe, through a webhook.
+    Stripe,
+    /// A scheduled job.
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Admin(id) => write!(f, "admin:{id}"),
+            Actor::Partner(id) => write!(f, "partner:{id}"),
+            Actor::Stripe => f.write_str("stripe"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+impl Actor {
+    pub fn parse(text: &str) -> Option<Actor> {
+        match text.split_once(':') {
+            Some(("admin", id)) if !id.is_empty() => Some(Actor::Admin(id.to_owned())),
+            Some(("partner", id)) => PartnerId::parse(id).ok().map(Actor::Partner),
+            None if text == "stripe" => Some(Actor::Stripe),
+            None if text == "system" => Some(Actor::System),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Actor {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Actor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Actor::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown actor {text:?}")))
+    }
+}
+
+/// The kinds of subscription event (`partner_subscription_history.event_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryEventType {
+    Upgrade,
+    Downgrade,
+    DatesChanged,
+    Reactivation,
+    Renewal,
+    Cancellation,
+    Expiration,
+    PaymentFailureDowngrade,
+}
+
+/// One entry of a partner's subscription history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub partner_id: PartnerId,
+    pub event_type: HistoryEventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_tier: Option<Tier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_tier: Option<Tier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_start: Option<CalendarDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_end: Option<CalendarDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_paid: Option<Cents>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Note>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcr_before: Option<PcrScore>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcr_after: Option<PcrScore>,
+    /// The partner version this event produced.
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub created_by: Actor,
+}
+
+/// What an audit entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    PartnerCreated,
+    ProfileSynced,
+    TierChanged,
+}
+
+/// One field that a change moved from one value to another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    #[serde(default)]
+    pub from: serde_json::Value,
+    #[serde(default)]
+    pub to: serde_json::Value,
+}
+
+/// One entry of a partner's audit trail: who changed what, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub partner_id: PartnerId,
+    pub action: AuditAction,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Note>,
+    pub changes: Vec<FieldChange>,
+    pub version: u64,
+    pub at: Timestamp,
+}
+
+/// Fields that change on every write and say nothing on their own.
+const BOOKKEEPING_FIELDS: [&str; 3] = ["version", "updated_at", "pcr_last_calculated"];
+
+/// The fields that differ between two states of a partner (`before` = `None` for a new partner),
+/// in field-name order.
+pub fn changed_fields(before: Option<&Partner>, after: &Partner) -> Vec<FieldChange> {
+    let as_map = |p: Option<&Partner>| match p.map(serde_json::to_value) {
+        Some(Ok(serde_json::Value::Object(map))) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (before, after) = (as_map(before), as_map(Some(after)));
+    let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter(|field| !BOOKKEEPING_FIELDS.contains(&field.as_str()))
+        .filter_map(|field| {
+            let from = before.get(field).cloned().unwrap_or_default();
+            let to = after.get(field).cloned().unwrap_or_default();
+            (from != to).then(|| FieldChange { field: field.clone(), from, to })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_round_trip_as_strings() {
+        for actor in [Actor::Admin("42".into()), Actor::System, Actor::Stripe, Actor::Partner(PartnerId::parse("p1").unwrap())] {
+            assert_eq!(Actor::parse(&actor.to_string()), Some(actor));
+        }
+        assert_eq!(Actor::parse("admin:"), None);
+        assert_eq!(Actor::parse("root"), None);
+    }
+}

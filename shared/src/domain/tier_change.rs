@@ -1,0 +1,279 @@
+//! Tier changes: what an admin asks for, what it means for the subscription and the PCR, and which
+//! history event it is.
+
+use super::dates::{add_months, CalendarDate};
+use super::partner::{Note, Partner, SubscriptionStatus};
+use super::pcr::{PcrDelta, PcrScore};
+use super::records::HistoryEventType;
+use super::tier::{Multiplier, Tier};
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// A parsed tier-change request. Absent dates take defaults (see [`plan_tier_change`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierChangeRequest {
+    pub tier: Tier,
+    pub start: Option<CalendarDate>,
+    pub end: Option<CalendarDate>,
+    pub reason: Option<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TierChangeError {
+    #[error("subscription_end_date {end} must be after subscription_start_date {start}")]
+    EndNotAfterStart { start: CalendarDate, end: CalendarDate },
+    #[error("subscription_end_date cannot be computed from subscription_start_date {0}")]
+    EndOutOfRange(CalendarDate),
+}
+
+/// A change that the rules accept, ready to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedTierChange {
+    pub before: Partner,
+    pub after: Partner,
+    pub event_type: HistoryEventType,
+}
+
+impl PlannedTierChange {
+    pub fn pcr_delta(&self) -> PcrDelta {
+        self.before.final_pcr_score.delta_to(self.after.final_pcr_score)
+    }
+}
+
+/// Decides what a tier change does to `current`.
+///
+/// - Free: clears both dates, status `inactive`.
+/// - Paid, same tier as now: absent dates keep the current term; a new start alone starts a new
+///   term of the tier's commitment.
+/// - Paid, another tier: start defaults to `today`, end to start + the commitment (12 months).
+/// - The end must be after the start. A paid tier becomes `active`.
+///
+/// Returns `Ok(None)` when the request changes nothing.
+pub fn plan_tier_change(
+    current: &Partner,
+    request: &TierChangeRequest,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Result<Option<PlannedTierChange>, TierChangeError> {
+    let mut after = current.clone();
+    after.engagement_tier = request.tier;
+    if request.tier.is_paid() {
+        let same_tier = request.tier == current.engagement_tier;
+        let current_term = current.subscription_start_date.zip(current.subscription_end_date);
+        let (start, end) = match (request.start, request.end, same_tier.then_some(current_term).flatten()) {
+            (None, None, Some(term)) => term,
+            (None, Some(end), Some((start, _))) => (start, end),
+            (start, end, _) => {
+                let start = start.unwrap_or(today);
+                let months = request.tier.info().commitment_months as i32;
+                let end = match end {
+                    Some(end) => end,
+                    None => add_months(start, months).ok_or(TierChangeError::EndOutOfRange(start))?,
+                };
+                (start, end)
+            }
+        };
+        if end <= start {
+            return Err(TierChangeError::EndNotAfterStart { start, end });
+        }
+        after.subscription_start_date = Some(start);
+        after.subscription_end_date = Some(end);
+        after.subscription_status = SubscriptionStatus::Active;
+    } else {
+        after.subscription_start_date = None;
+        after.subscription_end_date = None;
+        after.subscription_status = SubscriptionStatus::Inactive;
+    }
+    after.recalculate_pcr(now);
+
+    let event_type = match request.tier.cmp(&current.engagement_tier) {
+        std::cmp::Ordering::Greater => HistoryEventType::Upgrade,
+        std::cmp::Ordering::Less => HistoryEventType::Downgrade,
+        std::cmp::Ordering::Equal => {
+            let dates_changed = after.subscription_start_date != current.subscription_start_date
+                || after.subscription_end_date != current.subscription_end_date;
+            if dates_changed {
+                HistoryEventType::DatesChanged
+            } else if after.subscription_status != current.subscription_status {
+                HistoryEventType::Reactivation
+            } else {
+                return Ok(None);
+            }
+        }
+    };
+    after.updated_at = now;
+    Ok(Some(PlannedTierChange { before: current.clone(), after, event_type }))
+}
+
+/// One side of a tier preview.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TierSide {
+    pub tier: Tier,
+    pub label: &'static str,
+    pub multiplier: Multiplier,
+    pub final_pcr_score: PcrScore,
+}
+
+/// What a tier change would do to a partner's PCR; changes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TierPreview {
+    pub current: TierSide,
+    pub proposed: TierSide,
+    pub pcr_delta: PcrDelta,
+    /// The delta as the confirmation modal words it: `+4 points`.
+    pub pcr_delta_text: String,
+}
+
+pub fn preview_tier_change(partner: &Partner, tier: Tier) -> TierPreview {
+    let side = |tier: Tier| TierSide {
+        tier,
+        label: tier.label(),
+        multiplier: tier.multiplier(),
+        final_pcr_score: partner.pcr_at(tier),
+    };
+    let (current, proposed) = (side(partner.engagement_tier), side(tier));
+    let pcr_delta = current.final_pcr_score.delta_to(proposed.final_pcr_score);
+    TierPreview { current, proposed, pcr_delta, pcr_delta_text: pcr_delta.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::pcr::{BasePcr, Momentum};
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    const TODAY: CalendarDate = date(2026, 11, 24);
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn partner(base: i64) -> Partner {
+        Partner::new_free(
+            PartnerId::parse("p1").unwrap(),
+            ProfileFields {
+                company_name: CompanyName::parse("BuildPro CRM").unwrap(),
+                primary_email: Email::parse("contact@buildpro.com").unwrap(),
+                base_pcr_score: BasePcr::from_hundredths(base * 100).unwrap(),
+                momentum_modifier: Momentum::Steady,
+            },
+            now(),
+        )
+    }
+
+    fn request(tier: Tier, start: Option<CalendarDate>, end: Option<CalendarDate>) -> TierChangeRequest {
+        TierChangeRequest { tier, start, end, reason: None }
+    }
+
+    fn apply(p: &Partner, r: TierChangeRequest) -> PlannedTierChange {
+        plan_tier_change(p, &r, TODAY, now()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn paid_tier_defaults_to_a_twelve_month_term_from_today() {
+        let change = apply(&partner(80), request(Tier::Gold, None, None));
+        assert_eq!(change.after.subscription_start_date, Some(TODAY));
+        assert_eq!(change.after.subscription_end_date, Some(date(2027, 11, 24)));
+        assert_eq!(change.after.subscription_status, SubscriptionStatus::Active);
+        assert_eq!(change.after.final_pcr_score.hundredths(), 7_400);
+        assert_eq!(change.pcr_delta().hundredths(), 400);
+        assert_eq!(change.event_type, HistoryEventType::Upgrade);
+    }
+
+    #[test]
+    fn a_start_alone_gets_the_commitment_added() {
+        let change = apply(&partner(80), request(Tier::Platinum, Some(date(2028, 2, 29)), None));
+        assert_eq!(change.after.subscription_end_date, Some(date(2029, 2, 28)));
+    }
+
+    #[test]
+    fn end_must_be_after_start() {
+        let p = partner(80);
+        for (start, end) in [(date(2026, 12, 1), date(2026, 12, 1)), (date(2026, 12, 1), date(2026, 11, 30))] {
+            let err = plan_tier_change(&p, &request(Tier::Gold, Some(start), Some(end)), TODAY, now());
+            assert_eq!(err, Err(TierChangeError::EndNotAfterStart { start, end }));
+        }
+        // An end before today with no start: the default start (today) is after it.
+        let err = plan_tier_change(&p, &request(Tier::Gold, None, Some(date(2026, 1, 1))), TODAY, now());
+        assert!(matches!(err, Err(TierChangeError::EndNotAfterStart { .. })));
+    }
+
+    #[test]
+    fn free_clears_dates_and_deactivates() {
+        let gold = apply(&partner(80), request(Tier::Gold, None, None)).after;
+        let change = apply(&gold, request(Tier::Free, Some(date(2026, 1, 1)), None));
+        assert_eq!(change.after.subscription_start_date, None);
+        assert_eq!(change.after.subscription_end_date, None);
+        assert_eq!(change.after.subscription_status, SubscriptionStatus::Inactive);
+        assert_eq!(change.after.final_pcr_score.hundredths(), 7_000);
+        assert_eq!(change.event_type, HistoryEventType::Downgrade);
+    }
+
+    #[test]
+    fn same_tier_keeps_the_term_unless_dates_are_given() {
+        let gold = apply(&partner(80), request(Tier::Gold, Some(date(2026, 6, 1)), None)).after;
+        assert_eq!(plan_tier_change(&gold, &request(Tier::Gold, None, None), TODAY, now()), Ok(None));
+        let moved = apply(&gold, request(Tier::Gold, None, Some(date(2027, 12, 31))));
+        assert_eq!(moved.event_type, HistoryEventType::DatesChanged);
+        assert_eq!(moved.after.subscription_start_date, Some(date(2026, 6, 1)));
+        assert_eq!(moved.after.subscription_end_date, Some(date(2027, 12, 31)));
+        assert_eq!(plan_tier_change(&partner(80), &request(Tier::Free, None, None), TODAY, now()), Ok(None));
+    }
+
+    #[test]
+    fn platinum_to_gold_is_a_downgrade_with_a_new_term() {
+        let platinum = apply(&partner(80), request(Tier::Platinum, Some(date(2026, 1, 1)), None)).after;
+        let change = apply(&platinum, request(Tier::Gold, None, None));
+        assert_eq!(change.event_type, HistoryEventType::Downgrade);
+        assert_eq!(change.after.subscription_start_date, Some(TODAY));
+        assert_eq!(change.pcr_delta().hundredths(), -1_000);
+    }
+
+    #[test]
+    fn preview_shows_both_sides() {
+        let preview = preview_tier_change(&partner(65), Tier::Gold);
+        assert_eq!(preview.current.final_pcr_score.hundredths(), 5_800);
+        assert_eq!(preview.proposed.final_pcr_score.hundredths(), 6_200);
+        assert_eq!(preview.pcr_delta_text, "+4 points");
+        assert_eq!(preview.proposed.label, "Power Gold");
+    }
+
+    fn any_tier() -> impl Strategy<Value = Tier> {
+        prop_oneof![Just(Tier::Free), Just(Tier::Gold), Just(Tier::Platinum)]
+    }
+
+    fn any_date() -> impl Strategy<Value = Option<CalendarDate>> {
+        proptest::option::of((2024i16..2030, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| date(y, m, d)))
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_changes_keep_the_subscription_consistent(
+            from in any_tier(), to in any_tier(), start in any_date(), end in any_date(), base in 0i64..=100,
+        ) {
+            let p = match plan_tier_change(&partner(base), &request(from, None, None), TODAY, now()) {
+                Ok(Some(c)) => c.after,
+                _ => partner(base),
+            };
+            if let Ok(Some(change)) = plan_tier_change(&p, &request(to, start, end), TODAY, now()) {
+                let a = &change.after;
+                prop_assert_eq!(a.engagement_tier, to);
+                prop_assert_eq!(a.final_pcr_score, a.pcr_at(to));
+                prop_assert_eq!(a.payment_multiplier, to.multiplier());
+                match (a.subscription_start_date, a.subscription_end_date) {
+                    (Some(s), Some(e)) => prop_assert!(to.is_paid() && s < e && a.subscription_status == SubscriptionStatus::Active),
+                    (None, None) => prop_assert!(!to.is_paid() && a.subscription_status == SubscriptionStatus::Inactive),
+                    _ => prop_assert!(false, "half a term"),
+                }
+                let expected_type = match to.cmp(&from) {
+                    std::cmp::Ordering::Greater => HistoryEventType::Upgrade,
+                    std::cmp::Ordering::Less => HistoryEventType::Downgrade,
+                    std::cmp::Ordering::Equal => change.event_type,
+                };
+                prop_assert_eq!(change.event_type, expected_type);
+            }
+        }
+    }
+}
