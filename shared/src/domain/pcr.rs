@@ -194,6 +194,16 @@ impl<'de> Deserialize<'de> for PcrScore {
     }
 }
 
+impl<'de> Deserialize<'de> for PcrDelta {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(d)?;
+        if !value.is_finite() || value.abs() > 105.0 {
+            return Err(serde::de::Error::custom("PCR delta out of range"));
+        }
+        Ok(PcrDelta((value * 100.0).round() as i64))
+    }
+}
+
 impl<'de> Deserialize<'de> for BasePcr {
     /// Accepts a number or a decimal string.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

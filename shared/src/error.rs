@@ -1,0 +1,83 @@
+//! The errors a use-case or an HTTP edge can answer with; each maps to one HTTP status.
+
+use crate::auth::AuthError;
+use crate::store::StoreError;
+use serde::Serialize;
+
+/// One input field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl ToString) -> FieldError {
+        FieldError { field: field.into(), message: message.to_string() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request could not be read at all (malformed JSON, bad cursor, bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401 or 403.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// 404: an unknown partner or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405, with the methods the path does accept.
+    #[error("{method} is not allowed on this route; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    /// 409: a version conflict.
+    #[error("{detail}")]
+    Conflict { detail: String, current_version: Option<u64> },
+    /// 415: a body that is not JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: values that are well-formed but not acceptable, field by field.
+    #[error("{}", summary(.0))]
+    Invalid(Vec<FieldError>),
+    /// 500: a fault of ours or of a dependency; the detail is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl ToString) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Auth(e) if e.is_forbidden() => 403,
+            AppError::Auth(_) => 401,
+            AppError::NotFound(_) => 404,
+            AppError::MethodNotAllowed { .. } => 405,
+            AppError::Conflict { .. } => 409,
+            AppError::UnsupportedMediaType(_) => 415,
+            AppError::Invalid(_) => 422,
+            AppError::Internal(_) => 500,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> AppError {
+        match err {
+            StoreError::VersionConflict => AppError::Conflict {
+                detail: "the partner was changed by another request; reload it and try again".into(),
+                current_version: None,
+            },
+            StoreError::InvalidCursor(e) => AppError::BadRequest(e.to_string()),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Every key of the one table, built in one place.
+//!
+//! | item             | pk                 | sk                        | index keys |
+//! |------------------|--------------------|---------------------------|------------|
+//! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (paid subscriptions by status and end date, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>` |
+//! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month): `HIST#<yyyy-mm>` / `<ts>#<ulid>` |
+//! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
+//! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
+//!
+//! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
+
+use crate::domain::dates::CalendarDate;
+use crate::domain::partner::{PartnerId, SubscriptionStatus};
+use ulid::Ulid;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const PROFILE_SK: &str = "PROFILE";
+pub const HISTORY_PREFIX: &str = "HIST#";
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+pub const OUTBOX_SK: &str = "EVENT";
+
+/// Paid subscriptions by status and end date (sparse: only partners on a paid tier with a term).
+pub const SUBSCRIPTIONS_INDEX: &str = "gsi1";
+/// Every partner, by company name.
+pub const DIRECTORY_INDEX: &str = "gsi2";
+/// Every history entry, by month.
+pub const HISTORY_BY_MONTH_INDEX: &str = "gsi3";
+
+/// (index name, partition key attribute, sort key attribute)
+pub const INDEXES: [(&str, &str, &str); 3] = [
+    (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
+    (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
+    (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
+];
+
+pub const DIRECTORY_PK: &str = "PARTNERS";
+
+/// The TTL attribute (epoch seconds).
+pub const EXPIRES_AT: &str = "expires_at";
+
+pub fn partner_pk(id: &PartnerId) -> String {
+    format!("PARTNER#{id}")
+}
+
+/// `2026-11-24T12:00:00.123Z` from the id's millisecond.
+pub fn id_timestamp(id: Ulid) -> String {
+    let millis = i64::try_from(id.timestamp_ms()).unwrap_or(i64::MAX);
+    jiff::Timestamp::from_millisecond(millis)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+pub fn history_sk(id: Ulid) -> String {
+    format!("{HISTORY_PREFIX}{}#{id}", id_timestamp(id))
+}
+
+pub fn history_month_pk(id: Ulid) -> String {
+    format!("{HISTORY_PREFIX}{}", &id_timestamp(id)[..7])
+}
+
+pub fn history_month_sk(id: Ulid) -> String {
+    format!("{}#{id}", id_timestamp(id))
+}
+
+pub fn audit_sk(id: Ulid) -> String {
+    format!("{AUDIT_PREFIX}{}#{id}", id_timestamp(id))
+}
+
+pub fn outbox_pk(id: Ulid) -> String {
+    format!("OUTBOX#{id}")
+}
+
+pub fn subscriptions_pk(status: SubscriptionStatus) -> String {
+    format!("SUB#{}", status.as_str())
+}
+
+pub fn subscriptions_sk(end: CalendarDate, id: &PartnerId) -> String {
+    format!("{end}#{id}")
+}
+
+pub fn directory_sk(name_sort_key: &str, id: &PartnerId) -> String {
+    format!("{name_sort_key}#{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_the_documented_shape() {
+        let id = PartnerId::parse("42").unwrap();
+        assert_eq!(partner_pk(&id), "PARTNER#42");
+        let ulid = Ulid::from_parts(1_795_000_000_123, 7);
+        assert_eq!(id_timestamp(ulid), "2026-11-18T11:06:40.123Z");
+        assert_eq!(history_sk(ulid), format!("HIST#2026-11-18T11:06:40.123Z#{ulid}"));
+        assert_eq!(history_month_pk(ulid), "HIST#2026-11");
+        assert_eq!(subscriptions_pk(SubscriptionStatus::Active), "SUB#active");
+        assert_eq!(subscriptions_sk(jiff::civil::date(2026, 12, 1), &id), "2026-12-01#42");
+    }
+}
