@@ -169,6 +169,11 @@ impl Store {
         Store { client, table: table.into() }
     }
 
+    /// A store whose client is built from the SDK configuration (once per cold start).
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Store {
+        Store::new(Client::new(sdk), table)
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -1,0 +1,153 @@
+//! Turns request bodies and query strings into domain values, naming every field that is wrong.
+
+use serde_json::{Map, Value};
+use shared::auth::Admin;
+use shared::domain::dates::{parse_date, CalendarDate};
+use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
+use shared::domain::pcr::{BasePcr, Momentum};
+use shared::domain::tier::Tier;
+use shared::domain::tier_change::TierChangeRequest;
+use shared::error::{AppError, FieldError};
+use shared::http::{self as edge, only_known_params, page_request};
+use shared::store::{PageRequest, PartnerFilter};
+use shared::usecases::tier_changes::ChangeTierCommand;
+use lambda_http::Request;
+
+/// A JSON object's fields, read one by one; every problem is collected, then reported together.
+struct Fields {
+    map: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    fn of(req: &Request) -> Result<Fields, AppError> {
+        match edge::parse_json::<Value>(req)? {
+            Value::Object(map) => Ok(Fields { map, errors: Vec::new() }),
+            _ => Err(AppError::invalid("body", "must be a JSON object")),
+        }
+    }
+
+    fn fail(&mut self, field: &str, message: impl ToString) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// A string field; `None` when absent or null (an error too when `required`).
+    fn string(&mut self, field: &str, required: bool) -> Option<String> {
+        match self.map.get(field) {
+            Some(Value::String(s)) => Some(s.clone()),
+            None | Some(Value::Null) if required => {
+                self.fail(field, "is required");
+                None
+            }
+            None | Some(Value::Null) => None,
+            Some(other) => {
+                self.fail(field, format!("must be a string, got {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    /// A field parsed from its string form.
+    fn parsed<T, E: ToString>(&mut self, field: &str, required: bool, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+        let text = self.string(field, required)?;
+        parse(&text).map_err(|e| self.fail(field, e)).ok()
+    }
+
+    /// A field parsed from its JSON value with serde (numbers and the like).
+    fn value<T: serde::de::DeserializeOwned>(&mut self, field: &str, required: bool) -> Option<T> {
+        match self.map.get(field).cloned() {
+            None | Some(Value::Null) => {
+                if required {
+                    self.fail(field, "is required");
+                }
+                None
+            }
+            Some(value) => serde_json::from_value(value).map_err(|e| self.fail(field, e)).ok(),
+        }
+    }
+
+    fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, AppError> {
+        match (self.errors.is_empty(), value()) {
+            (true, Some(v)) => Ok(v),
+            _ => Err(AppError::Invalid(self.errors)),
+        }
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `{engagement_tier, subscription_start_date?, subscription_end_date?, reason?, expected_version?}`
+pub fn change_tier(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<ChangeTierCommand, AppError> {
+    let mut f = Fields::of(req)?;
+    let tier = f.parsed("engagement_tier", true, str::parse::<Tier>);
+    let start: Option<CalendarDate> = f.parsed("subscription_start_date", false, parse_date);
+    let end: Option<CalendarDate> = f.parsed("subscription_end_date", false, parse_date);
+    let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
+    let expected_version: Option<u64> = f.value("expected_version", false);
+    f.finish(|| {
+        Some(ChangeTierCommand {
+            partner_id,
+            request: TierChangeRequest { tier: tier?, start, end, reason },
+            expected_version,
+            actor: admin.actor(),
+        })
+    })
+}
+
+/// `{company_name, primary_email, base_pcr_score, momentum_modifier?}`
+pub fn profile_fields(req: &Request) -> Result<ProfileFields, AppError> {
+    let mut f = Fields::of(req)?;
+    let company_name = f.parsed("company_name", true, CompanyName::parse);
+    let primary_email = f.parsed("primary_email", true, Email::parse);
+    let base_pcr_score: Option<BasePcr> = f.value("base_pcr_score", true);
+    let momentum_modifier: Momentum = f.value("momentum_modifier", false).unwrap_or_default();
+    f.finish(|| {
+        Some(ProfileFields {
+            company_name: company_name?,
+            primary_email: primary_email?,
+            base_pcr_score: base_pcr_score?,
+            momentum_modifier,
+        })
+    })
+}
+
+/// `?tier=&status=&limit=&cursor=`
+pub fn partner_listing(req: &Request) -> Result<(PartnerFilter, PageRequest), AppError> {
+    let query = edge::query(req)?;
+    only_known_params(&query, &["tier", "status", "limit", "cursor"])?;
+    let tier = match query.get("tier").filter(|t| !t.is_empty()) {
+        Some(text) => Some(text.parse::<Tier>().map_err(|e| AppError::invalid("tier", e))?),
+        None => None,
+    };
+    let status = match query.get("status").filter(|s| !s.is_empty()) {
+        Some(text) => Some(SubscriptionStatus::parse(text).ok_or_else(|| {
+            AppError::invalid("status", format!("unknown status {text:?}: expected inactive, active, expired or cancelled"))
+        })?),
+        None => None,
+    };
+    Ok((PartnerFilter { tier, status }, page_request(&query)?))
+}
+
+/// `?tier=gold`
+pub fn preview_tier(req: &Request) -> Result<Tier, AppError> {
+    let query = edge::query(req)?;
+    only_known_params(&query, &["tier"])?;
+    let text = query.get("tier").ok_or_else(|| AppError::invalid("tier", "is required (free, gold or platinum)"))?;
+    text.parse::<Tier>().map_err(|e| AppError::invalid("tier", e))
+}
+
+/// `?limit=&cursor=`
+pub fn page_only(req: &Request) -> Result<PageRequest, AppError> {
+    let query = edge::query(req)?;
+    only_known_params(&query, &["limit", "cursor"])?;
+    page_request(&query)
+}

@@ -1,0 +1,147 @@
+//! admin-api: the admin HTTP API (API Gateway HTTP API, payload v2).
+//!
+//! Each route authenticates the admin, decodes its input into domain types, calls one use-case in
+//! `shared`, and encodes the answer. Bad input answers 4xx `application/problem+json`.
+
+mod decode;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::auth::{Admin, AdminAuth};
+use shared::config::{self, ConfigError};
+use shared::domain::dates::BusinessCalendar;
+use shared::domain::partner::PartnerId;
+use shared::domain::tier;
+use shared::error::AppError;
+use shared::http::{self as edge, header_str};
+use shared::store::Store;
+use shared::usecases::{partners, tier_changes};
+use std::time::Instant;
+
+/// What every request needs, built once per cold start.
+pub struct App {
+    pub store: Store,
+    pub calendar: BusinessCalendar,
+    pub auth: AdminAuth,
+}
+
+impl App {
+    /// Reads configuration and builds the SDK clients.
+    pub async fn from_env() -> Result<App, ConfigError> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(App {
+            store: Store::from_sdk_config(&sdk, config::table_name()?),
+            calendar: config::business_calendar()?,
+            auth: AdminAuth::new(&config::admin_jwt_secret()?),
+        })
+    }
+
+    /// Answers one request; never panics and never fails: errors become problem responses.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+        let response = match self.route(&req).await {
+            Ok(response) => response,
+            Err(err) => edge::problem(&err),
+        };
+        let status = response.status().as_u16();
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        if status >= 500 {
+            tracing::error!(%method, %path, status, elapsed_ms, "request failed");
+        } else {
+            tracing::info!(%method, %path, status, elapsed_ms, "request");
+        }
+        response
+    }
+
+    async fn route(&self, req: &Request) -> Result<Response<Body>, AppError> {
+        let admin = self.auth.verify(header_str(req, "authorization"))?;
+        let path = req.uri().path().trim_matches('/').to_owned();
+        let segments: Vec<&str> = path.split('/').collect();
+        let method = req.method();
+        let now = jiff::Timestamp::now();
+        let not_allowed = |allow: &'static str| AppError::MethodNotAllowed { method: method.to_string(), allow };
+        match segments.as_slice() {
+            ["admin", "tiers"] => match *method {
+                Method::GET => Ok(list_tiers()),
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "partners"] => match *method {
+                Method::GET => {
+                    let (filter, page) = decode::partner_listing(req)?;
+                    let page = partners::list_partners(&self.store, &self.calendar, &filter, &page, now).await?;
+                    Ok(edge::json(200, &json!({ "partners": page.items, "next_cursor": page.next_cursor })))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "partners", id] => {
+                let id = partner_id(id)?;
+                match *method {
+                    Method::GET => Ok(edge::json(200, &partners::get_partner(&self.store, &self.calendar, &id, now).await?)),
+                    Method::PUT => self.upsert_partner(req, &admin, &id, now).await,
+                    _ => Err(not_allowed("GET, PUT")),
+                }
+            }
+            ["admin", "partners", id, "tier-preview"] => match *method {
+                Method::GET => {
+                    let id = partner_id(id)?;
+                    let tier = decode::preview_tier(req)?;
+                    Ok(edge::json(200, &tier_changes::preview_tier(&self.store, &id, tier).await?))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "partners", id, "history"] => match *method {
+                Method::GET => {
+                    let id = partner_id(id)?;
+                    let page = partners::partner_history(&self.store, &id, &decode::page_only(req)?).await?;
+                    Ok(edge::json(200, &json!({ "history": page.items, "next_cursor": page.next_cursor })))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "partners", id, "audit"] => match *method {
+                Method::GET => {
+                    let id = partner_id(id)?;
+                    let page = partners::partner_audit(&self.store, &id, &decode::page_only(req)?).await?;
+                    Ok(edge::json(200, &json!({ "audit": page.items, "next_cursor": page.next_cursor })))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["api", "partners", id, "engagement-tier"] => match *method {
+                Method::PATCH | Method::POST => {
+                    let id = partner_id(id)?;
+                    let command = decode::change_tier(req, id, &admin)?;
+                    let outcome = tier_changes::change_tier(&self.store, &self.calendar, command, now).await?;
+                    Ok(edge::json(200, &outcome))
+                }
+                _ => Err(not_allowed("PATCH, POST")),
+            },
+            _ => Err(AppError::NotFound(format!("no route for {method} /{path}"))),
+        }
+    }
+
+    async fn upsert_partner(&self, req: &Request, admin: &Admin, id: &PartnerId, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {
+        let fields = decode::profile_fields(req)?;
+        let outcome = partners::upsert_partner(&self.store, id, fields, admin.actor(), now).await?;
+        let status = if outcome.created { 201 } else { 200 };
+        let view = shared::usecases::views::PartnerView::new(outcome.partner, self.calendar.today(now));
+        Ok(edge::json(status, &json!({ "partner": view, "created": outcome.created, "changed": outcome.changed })))
+    }
+}
+
+/// A partner id from the path; one that cannot exist is an unknown partner.
+fn partner_id(text: &str) -> Result<PartnerId, AppError> {
+    PartnerId::parse(text).map_err(|e| AppError::NotFound(format!("partner id {e}")))
+}
+
+fn list_tiers() -> Response<Body> {
+    let tiers: Vec<_> = tier::catalog()
+        .into_iter()
+        .map(|info| {
+            let mut value = serde_json::to_value(info).unwrap_or_default();
+            value["monthly_price"] = json!(info.monthly_price_cents.to_string());
+            value
+        })
+        .collect();
+    edge::json(200, &json!({ "tiers": tiers }))
+}
