@@ -104,11 +104,12 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("{where_}: {e}")))
 }
 
-fn put(table: &str, item: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+fn put(table: &str, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression(condition)
+        .set_expression_attribute_values(values)
         .build()
         .map_err(|e| StoreError::Dynamo(e.to_string()))?;
     Ok(TransactWriteItem::builder().put(put).build())
@@ -202,20 +203,21 @@ impl Store {
     #[tracing::instrument(skip_all, fields(partner_id = %write.partner.id, version = write.partner.version), err(Display))]
     pub async fn commit(&self, write: PartnerWrite) -> Result<(), StoreError> {
         let now = write.partner.updated_at;
-        let condition = match write.expected_version {
-            Some(version) => {
-                format!("attribute_exists({PK}) AND version = {version}")
-            }
-            None => format!("attribute_not_exists({PK})"),
+        let (condition, values) = match write.expected_version {
+            Some(version) => (
+                format!("attribute_exists({PK}) AND version = :expected_version"),
+                Some(HashMap::from([(":expected_version".to_owned(), n(version))])),
+            ),
+            None => (format!("attribute_not_exists({PK})"), None),
         };
-        let mut items = vec![put(&self.table, profile_item(&write.partner)?, &condition)?];
+        let mut items = vec![put(&self.table, profile_item(&write.partner)?, &condition, values)?];
         let fresh = format!("attribute_not_exists({PK})");
         if let Some((id, entry)) = &write.history {
-            items.push(put(&self.table, history_item(*id, entry)?, &fresh)?);
+            items.push(put(&self.table, history_item(*id, entry)?, &fresh, None)?);
         }
-        items.push(put(&self.table, audit_item(write.audit.0, &write.audit.1)?, &fresh)?);
+        items.push(put(&self.table, audit_item(write.audit.0, &write.audit.1)?, &fresh, None)?);
         for (id, event) in &write.events {
-            items.push(put(&self.table, outbox_item(*id, event, now)?, &fresh)?);
+            items.push(put(&self.table, outbox_item(*id, event, now)?, &fresh, None)?);
         }
         let result = self
             .client
@@ -234,6 +236,7 @@ impl Store {
                         .first()
                         .and_then(|r| r.code())
                         .is_some_and(|code| code == "ConditionalCheckFailed" || code == "TransactionConflict");
+                    tracing::debug!(reasons = ?cancel.cancellation_reasons(), "transaction cancelled");
                     if profile_failed {
                         StoreError::VersionConflict
                     } else {

@@ -134,6 +134,7 @@ pub async fn change_tier(
                 history_entry: None,
             });
         };
+        let read_version = plan.before.version;
         let pcr_change = PcrChange {
             before: plan.before.final_pcr_score,
             after: plan.after.final_pcr_score,
@@ -156,7 +157,9 @@ pub async fn change_tier(
             }
             Err(StoreError::VersionConflict) => {
                 return Err(AppError::Conflict {
-                    detail: format!("partner {id} was changed by another request at the same time; reload it and try again"),
+                    detail: format!(
+                        "partner {id} was changed by another request after version {read_version} was read; reload it and try again"
+                    ),
                     current_version: None,
                 })
             }

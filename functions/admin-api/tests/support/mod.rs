@@ -1,0 +1,96 @@
+//! Calls admin-api's handler the way API Gateway does, on a fresh table of its own.
+
+#![allow(dead_code)]
+
+use admin_api::App;
+use lambda_http::{Body, Request};
+use serde_json::Value;
+use shared::auth::AdminAuth;
+use shared::domain::dates::BusinessCalendar;
+use shared::testing::{admin_token, fresh_store, test_secret, CallLog};
+
+pub struct TestApi {
+    pub app: App,
+    pub calls: CallLog,
+    pub token: String,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestApi {
+    pub async fn new() -> TestApi {
+        let (store, calls) = fresh_store().await;
+        let app = App { store, calendar: BusinessCalendar::utc(), auth: AdminAuth::new(&test_secret()) };
+        TestApi { app, calls, token: admin_token("admin-1") }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> Answer {
+        let mut builder = lambda_http::http::Request::builder().method(method).uri(format!("https://admin.example.test{path}"));
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            builder = builder.header("content-type", "application/json");
+        }
+        let req: Request = builder.body(body.map(|b| Body::from(b.to_owned())).unwrap_or(Body::Empty)).unwrap();
+        answer(self.app.handle(req).await)
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send("GET", path, None, Some(&self.token)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.send("PUT", path, Some(&body.to_string()), Some(&self.token)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.send("PATCH", path, Some(&body.to_string()), Some(&self.token)).await
+    }
+
+    /// Creates a free partner through the API.
+    pub async fn partner(&self, id: &str, name: &str, base: f64) {
+        let answer = self
+            .put(
+                &format!("/admin/partners/{id}"),
+                serde_json::json!({"company_name": name, "primary_email": format!("{id}@example.com"), "base_pcr_score": base}),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+    }
+
+    pub async fn tier(&self, id: &str, body: Value) -> Answer {
+        self.patch(&format!("/api/partners/{id}/engagement-tier"), body).await
+    }
+
+    /// Every history entry, newest first, following cursors.
+    pub async fn all(&self, id: &str, what: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/admin/partners/{id}/{what}?limit=100&cursor={c}"),
+                None => format!("/admin/partners/{id}/{what}?limit=100"),
+            };
+            let answer = self.get(&path).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            items.extend(answer.body[what].as_array().cloned().unwrap_or_default());
+            match answer.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return items,
+            }
+        }
+    }
+}
+
+pub fn answer(res: lambda_http::Response<Body>) -> Answer {
+    let status = res.status().as_u16();
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes: &[u8] = res.body().as_ref();
+    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()));
+    Answer { status, content_type, body }
+}
