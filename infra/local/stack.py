@@ -48,7 +48,7 @@ def start(log_dir: Path) -> tuple[list[subprocess.Popen], dict]:
     moto_port, stripe_port = free_port(), free_port()
     procs = []
     specs = [
-        ("moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        ("moto", [sys.executable, str(HERE / "moto_serialized.py"), "-H", "127.0.0.1", "-p", str(moto_port)],
          f"http://127.0.0.1:{moto_port}/moto-api/"),
         ("localstripe", [sys.executable, str(HERE / "localstripe_loopback.py"), str(stripe_port)],
          f"http://127.0.0.1:{stripe_port}/v1/customers"),
