@@ -1,1 +1,54 @@
-fn main() {}
+//! Local development helper for `make dev`:
+//!
+//! ```text
+//! devtool create-table          create TABLE_NAME with its indexes (no-op when it exists)
+//! devtool seed FILE             load demo partners from FILE (infra/seed/demo-partners.json)
+//! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
+//! ```
+//! AWS endpoint and credentials come from the usual variables (the local stack sets them).
+
+use shared::auth::mint_token;
+use shared::config;
+use shared::store::{schema, Store};
+use shared::usecases::seed::{load_demo_partners, DemoPartner};
+use std::process::ExitCode;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("devtool: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &[String]) -> Result<(), Error> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["create-table"] => {
+            let store = Store::from_sdk_config(&config::aws_sdk_config().await, config::table_name()?);
+            schema::create_table(store.client(), store.table()).await?;
+            println!("table {} is ready", store.table());
+        }
+        ["seed", file] => {
+            let partners: Vec<DemoPartner> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+            let sdk = config::aws_sdk_config().await;
+            let store = Store::from_sdk_config(&sdk, config::table_name()?);
+            let count = load_demo_partners(&store, &config::business_calendar()?, &partners, jiff::Timestamp::now()).await?;
+            println!("loaded {count} demo partners");
+        }
+        ["token", rest @ ..] if rest.len() <= 2 => {
+            let sub = rest.first().copied().unwrap_or("admin-local");
+            let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
+            let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
+            println!("{}", mint_token(&config::admin_jwt_secret()?, sub, "admin", exp)?);
+        }
+        _ => return Err("usage: devtool create-table | seed FILE | token [SUB] [HOURS]".into()),
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! of these, and encode the result.
 
 pub mod partners;
+pub mod seed;
 pub mod tier_changes;
 pub mod views;
 
