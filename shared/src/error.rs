@@ -13,7 +13,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl ToString) -> FieldError {
-        FieldError { field: field.into(), message: message.to_string() }
+        FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        }
     }
 }
 
@@ -33,7 +36,10 @@ pub enum AppError {
     MethodNotAllowed { method: String, allow: &'static str },
     /// 409: a version conflict.
     #[error("{detail}")]
-    Conflict { detail: String, current_version: Option<u64> },
+    Conflict {
+        detail: String,
+        current_version: Option<u64>,
+    },
     /// 415: a body that is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -46,7 +52,11 @@ pub enum AppError {
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl AppError {
@@ -73,7 +83,8 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> AppError {
         match err {
             StoreError::VersionConflict => AppError::Conflict {
-                detail: "the partner was changed by another request; reload it and try again".into(),
+                detail: "the partner was changed by another request; reload it and try again"
+                    .into(),
                 current_version: None,
             },
             StoreError::InvalidCursor(e) => AppError::BadRequest(e.to_string()),

@@ -20,8 +20,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 fn response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
     let mut res = Response::new(Body::Binary(body));
     *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static(JSON)));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static(JSON)),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
@@ -29,7 +33,9 @@ fn response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
     match serde_json::to_vec(body) {
         Ok(bytes) => response(status, JSON, bytes),
-        Err(err) => problem(&AppError::Internal(format!("response did not serialize: {err}"))),
+        Err(err) => problem(&AppError::Internal(format!(
+            "response did not serialize: {err}"
+        ))),
     }
 }
 
@@ -68,7 +74,10 @@ struct Problem<'a> {
 /// An RFC 9457 problem response for `err`. Internal details are logged, not shown.
 pub fn problem(err: &AppError) -> Response<Body> {
     let status = err.status();
-    let title = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    let title = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
     let detail = match err {
         AppError::Internal(why) => {
             tracing::error!(error = %why, "internal error");
@@ -78,18 +87,31 @@ pub fn problem(err: &AppError) -> Response<Body> {
     };
     let (errors, current_version) = match err {
         AppError::Invalid(errors) => (errors.as_slice(), None),
-        AppError::Conflict { current_version, .. } => (&[][..], *current_version),
+        AppError::Conflict {
+            current_version, ..
+        } => (&[][..], *current_version),
         _ => (&[][..], None),
     };
-    let body = Problem { type_: format!("urn:power100:problem:{}", problem_slug(err)), title, status, detail, errors, current_version };
+    let body = Problem {
+        type_: format!("urn:power100:problem:{}", problem_slug(err)),
+        title,
+        status,
+        detail,
+        errors,
+        current_version,
+    };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"title":"Error"}"#.to_vec());
     let mut res = response(status, PROBLEM_JSON, bytes);
     match err {
         AppError::Auth(e) if !e.is_forbidden() => {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
         }
         AppError::MethodNotAllowed { allow, .. } => {
-            res.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         _ => {}
     }
@@ -104,23 +126,36 @@ pub fn header_str<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
 /// Parses a JSON request body: 400 when it is not JSON at all, 422 when its values do not fit.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
     if let Some(content_type) = header_str(req, "content-type") {
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if essence != JSON && !essence.ends_with("+json") {
-            return Err(AppError::UnsupportedMediaType(format!("Content-Type must be {JSON}, got {essence:?}")));
+            return Err(AppError::UnsupportedMediaType(format!(
+                "Content-Type must be {JSON}, got {essence:?}"
+            )));
         }
     }
     let bytes: &[u8] = req.body().as_ref();
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::BadRequest("the request body is empty; a JSON object is expected".into()));
+        return Err(AppError::BadRequest(
+            "the request body is empty; a JSON object is expected".into(),
+        ));
     }
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(AppError::BadRequest(format!("the request body is larger than {MAX_BODY_BYTES} bytes")));
+        return Err(AppError::BadRequest(format!(
+            "the request body is larger than {MAX_BODY_BYTES} bytes"
+        )));
     }
     serde_json::from_slice(bytes).map_err(|err| {
         use serde_json::error::Category;
         match err.classify() {
             Category::Data => AppError::Invalid(vec![FieldError::new("body", err)]),
-            Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!("malformed JSON: {err}")),
+            Category::Syntax | Category::Eof | Category::Io => {
+                AppError::BadRequest(format!("malformed JSON: {err}"))
+            }
         }
     })
 }
@@ -128,12 +163,14 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
 /// The query string as name -> value; a repeated name is an error.
 pub fn query(req: &Request) -> Result<HashMap<String, String>, AppError> {
     let raw = req.uri().query().unwrap_or("");
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw).map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
     let mut map = HashMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         if map.insert(name.clone(), value).is_some() {
-            return Err(AppError::BadRequest(format!("query parameter {name:?} is given more than once")));
+            return Err(AppError::BadRequest(format!(
+                "query parameter {name:?} is given more than once"
+            )));
         }
     }
     Ok(map)
@@ -141,12 +178,23 @@ pub fn query(req: &Request) -> Result<HashMap<String, String>, AppError> {
 
 /// Rejects query parameters a route does not know, so a typo is not silently ignored.
 pub fn only_known_params(query: &HashMap<String, String>, known: &[&str]) -> Result<(), AppError> {
-    let mut unknown: Vec<&str> = query.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
+    let mut unknown: Vec<&str> = query
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !known.contains(k))
+        .collect();
     if unknown.is_empty() {
         return Ok(());
     }
     unknown.sort_unstable();
-    Err(AppError::invalid("query", format!("unknown parameter(s) {}; known: {}", unknown.join(", "), known.join(", "))))
+    Err(AppError::invalid(
+        "query",
+        format!(
+            "unknown parameter(s) {}; known: {}",
+            unknown.join(", "),
+            known.join(", ")
+        ),
+    ))
 }
 
 /// `limit` (1 to 100, default 25) and `cursor` from a query.
@@ -155,7 +203,12 @@ pub fn page_request(query: &HashMap<String, String>) -> Result<PageRequest, AppE
         None => DEFAULT_PAGE_SIZE,
         Some(text) => match text.parse::<u16>() {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return Err(AppError::invalid("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
+            _ => {
+                return Err(AppError::invalid(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                ))
+            }
         },
     };
     let cursor = query.get("cursor").filter(|c| !c.is_empty()).cloned();

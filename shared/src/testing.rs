@@ -26,7 +26,8 @@ pub fn admin_token(sub: &str) -> String {
 
 pub fn token_with_role(sub: &str, role: &str) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    mint_token(&test_secret(), sub, role, exp).unwrap_or_else(|e| panic!("minting a test token: {e}"))
+    mint_token(&test_secret(), sub, role, exp)
+        .unwrap_or_else(|e| panic!("minting a test token: {e}"))
 }
 
 /// The SDK configuration for the local emulators; fails loudly when they are not running.
@@ -64,7 +65,10 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let name = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        let name = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_default();
         if let Ok(mut calls) = self.0.lock() {
             calls.push(name);
         }
@@ -76,10 +80,14 @@ impl Intercept for CallLog {
 pub async fn fresh_store() -> (Store, CallLog) {
     let sdk = local_sdk_config().await;
     let log = CallLog::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(log.clone())
+        .build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     let table = format!("test-{}", crate::ids::next_id().to_string().to_lowercase());
-    schema::create_table(&client, &table).await.unwrap_or_else(|e| panic!("creating table {table}: {e}"));
+    schema::create_table(&client, &table)
+        .await
+        .unwrap_or_else(|e| panic!("creating table {table}: {e}"));
     log.clear();
     (Store::new(client, table), log)
 }

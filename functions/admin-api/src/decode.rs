@@ -1,9 +1,12 @@
 //! Turns request bodies and query strings into domain values, naming every field that is wrong.
 
+use lambda_http::Request;
 use serde_json::{Map, Value};
 use shared::auth::Admin;
 use shared::domain::dates::{parse_date, CalendarDate};
-use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
+use shared::domain::partner::{
+    CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus,
+};
 use shared::domain::pcr::{BasePcr, Momentum};
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
@@ -11,7 +14,6 @@ use shared::error::{AppError, FieldError};
 use shared::http::{self as edge, only_known_params, page_request};
 use shared::store::{PageRequest, PartnerFilter};
 use shared::usecases::tier_changes::ChangeTierCommand;
-use lambda_http::Request;
 
 /// A JSON object's fields, read one by one; every problem is collected, then reported together.
 struct Fields {
@@ -22,7 +24,10 @@ struct Fields {
 impl Fields {
     fn of(req: &Request) -> Result<Fields, AppError> {
         match edge::parse_json::<Value>(req)? {
-            Value::Object(map) => Ok(Fields { map, errors: Vec::new() }),
+            Value::Object(map) => Ok(Fields {
+                map,
+                errors: Vec::new(),
+            }),
             _ => Err(AppError::invalid("body", "must be a JSON object")),
         }
     }
@@ -48,7 +53,12 @@ impl Fields {
     }
 
     /// A field parsed from its string form.
-    fn parsed<T, E: ToString>(&mut self, field: &str, required: bool, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+    fn parsed<T, E: ToString>(
+        &mut self,
+        field: &str,
+        required: bool,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
         let text = self.string(field, required)?;
         parse(&text).map_err(|e| self.fail(field, e)).ok()
     }
@@ -62,7 +72,9 @@ impl Fields {
                 }
                 None
             }
-            Some(value) => serde_json::from_value(value).map_err(|e| self.fail(field, e)).ok(),
+            Some(value) => serde_json::from_value(value)
+                .map_err(|e| self.fail(field, e))
+                .ok(),
         }
     }
 
@@ -86,17 +98,28 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// `{engagement_tier, subscription_start_date?, subscription_end_date?, reason?, expected_version?}`
-pub fn change_tier(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<ChangeTierCommand, AppError> {
+pub fn change_tier(
+    req: &Request,
+    partner_id: PartnerId,
+    admin: &Admin,
+) -> Result<ChangeTierCommand, AppError> {
     let mut f = Fields::of(req)?;
     let tier = f.parsed("engagement_tier", true, str::parse::<Tier>);
     let start: Option<CalendarDate> = f.parsed("subscription_start_date", false, parse_date);
     let end: Option<CalendarDate> = f.parsed("subscription_end_date", false, parse_date);
-    let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
+    let reason = f
+        .parsed("reason", false, |s| Note::parse_optional(Some(s)))
+        .flatten();
     let expected_version: Option<u64> = f.value("expected_version", false);
     f.finish(|| {
         Some(ChangeTierCommand {
             partner_id,
-            request: TierChangeRequest { tier: tier?, start, end, reason },
+            request: TierChangeRequest {
+                tier: tier?,
+                start,
+                end,
+                reason,
+            },
             expected_version,
             actor: admin.actor(),
         })
@@ -125,12 +148,18 @@ pub fn partner_listing(req: &Request) -> Result<(PartnerFilter, PageRequest), Ap
     let query = edge::query(req)?;
     only_known_params(&query, &["tier", "status", "limit", "cursor"])?;
     let tier = match query.get("tier").filter(|t| !t.is_empty()) {
-        Some(text) => Some(text.parse::<Tier>().map_err(|e| AppError::invalid("tier", e))?),
+        Some(text) => Some(
+            text.parse::<Tier>()
+                .map_err(|e| AppError::invalid("tier", e))?,
+        ),
         None => None,
     };
     let status = match query.get("status").filter(|s| !s.is_empty()) {
         Some(text) => Some(SubscriptionStatus::parse(text).ok_or_else(|| {
-            AppError::invalid("status", format!("unknown status {text:?}: expected inactive, active, expired or cancelled"))
+            AppError::invalid(
+                "status",
+                format!("unknown status {text:?}: expected inactive, active, expired or cancelled"),
+            )
         })?),
         None => None,
     };
@@ -141,8 +170,11 @@ pub fn partner_listing(req: &Request) -> Result<(PartnerFilter, PageRequest), Ap
 pub fn preview_tier(req: &Request) -> Result<Tier, AppError> {
     let query = edge::query(req)?;
     only_known_params(&query, &["tier"])?;
-    let text = query.get("tier").ok_or_else(|| AppError::invalid("tier", "is required (free, gold or platinum)"))?;
-    text.parse::<Tier>().map_err(|e| AppError::invalid("tier", e))
+    let text = query
+        .get("tier")
+        .ok_or_else(|| AppError::invalid("tier", "is required (free, gold or platinum)"))?;
+    text.parse::<Tier>()
+        .map_err(|e| AppError::invalid("tier", e))
 }
 
 /// `?limit=&cursor=`

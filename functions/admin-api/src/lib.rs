@@ -61,7 +61,10 @@ impl App {
         let segments: Vec<&str> = path.split('/').collect();
         let method = req.method();
         let now = jiff::Timestamp::now();
-        let not_allowed = |allow: &'static str| AppError::MethodNotAllowed { method: method.to_string(), allow };
+        let not_allowed = |allow: &'static str| AppError::MethodNotAllowed {
+            method: method.to_string(),
+            allow,
+        };
         match segments.as_slice() {
             ["admin", "tiers"] => match *method {
                 Method::GET => Ok(list_tiers()),
@@ -70,15 +73,23 @@ impl App {
             ["admin", "partners"] => match *method {
                 Method::GET => {
                     let (filter, page) = decode::partner_listing(req)?;
-                    let page = partners::list_partners(&self.store, &self.calendar, &filter, &page, now).await?;
-                    Ok(edge::json(200, &json!({ "partners": page.items, "next_cursor": page.next_cursor })))
+                    let page =
+                        partners::list_partners(&self.store, &self.calendar, &filter, &page, now)
+                            .await?;
+                    Ok(edge::json(
+                        200,
+                        &json!({ "partners": page.items, "next_cursor": page.next_cursor }),
+                    ))
                 }
                 _ => Err(not_allowed("GET")),
             },
             ["admin", "partners", id] => {
                 let id = partner_id(id)?;
                 match *method {
-                    Method::GET => Ok(edge::json(200, &partners::get_partner(&self.store, &self.calendar, &id, now).await?)),
+                    Method::GET => Ok(edge::json(
+                        200,
+                        &partners::get_partner(&self.store, &self.calendar, &id, now).await?,
+                    )),
                     Method::PUT => self.upsert_partner(req, &admin, &id, now).await,
                     _ => Err(not_allowed("GET, PUT")),
                 }
@@ -87,23 +98,35 @@ impl App {
                 Method::GET => {
                     let id = partner_id(id)?;
                     let tier = decode::preview_tier(req)?;
-                    Ok(edge::json(200, &tier_changes::preview_tier(&self.store, &id, tier).await?))
+                    Ok(edge::json(
+                        200,
+                        &tier_changes::preview_tier(&self.store, &id, tier).await?,
+                    ))
                 }
                 _ => Err(not_allowed("GET")),
             },
             ["admin", "partners", id, "history"] => match *method {
                 Method::GET => {
                     let id = partner_id(id)?;
-                    let page = partners::partner_history(&self.store, &id, &decode::page_only(req)?).await?;
-                    Ok(edge::json(200, &json!({ "history": page.items, "next_cursor": page.next_cursor })))
+                    let page =
+                        partners::partner_history(&self.store, &id, &decode::page_only(req)?)
+                            .await?;
+                    Ok(edge::json(
+                        200,
+                        &json!({ "history": page.items, "next_cursor": page.next_cursor }),
+                    ))
                 }
                 _ => Err(not_allowed("GET")),
             },
             ["admin", "partners", id, "audit"] => match *method {
                 Method::GET => {
                     let id = partner_id(id)?;
-                    let page = partners::partner_audit(&self.store, &id, &decode::page_only(req)?).await?;
-                    Ok(edge::json(200, &json!({ "audit": page.items, "next_cursor": page.next_cursor })))
+                    let page =
+                        partners::partner_audit(&self.store, &id, &decode::page_only(req)?).await?;
+                    Ok(edge::json(
+                        200,
+                        &json!({ "audit": page.items, "next_cursor": page.next_cursor }),
+                    ))
                 }
                 _ => Err(not_allowed("GET")),
             },
@@ -111,7 +134,9 @@ impl App {
                 Method::PATCH | Method::POST => {
                     let id = partner_id(id)?;
                     let command = decode::change_tier(req, id, &admin)?;
-                    let outcome = tier_changes::change_tier(&self.store, &self.calendar, command, now).await?;
+                    let outcome =
+                        tier_changes::change_tier(&self.store, &self.calendar, command, now)
+                            .await?;
                     Ok(edge::json(200, &outcome))
                 }
                 _ => Err(not_allowed("PATCH, POST")),
@@ -120,12 +145,22 @@ impl App {
         }
     }
 
-    async fn upsert_partner(&self, req: &Request, admin: &Admin, id: &PartnerId, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {
+    async fn upsert_partner(
+        &self,
+        req: &Request,
+        admin: &Admin,
+        id: &PartnerId,
+        now: jiff::Timestamp,
+    ) -> Result<Response<Body>, AppError> {
         let fields = decode::profile_fields(req)?;
         let outcome = partners::upsert_partner(&self.store, id, fields, admin.actor(), now).await?;
         let status = if outcome.created { 201 } else { 200 };
-        let view = shared::usecases::views::PartnerView::new(outcome.partner, self.calendar.today(now));
-        Ok(edge::json(status, &json!({ "partner": view, "created": outcome.created, "changed": outcome.changed })))
+        let view =
+            shared::usecases::views::PartnerView::new(outcome.partner, self.calendar.today(now));
+        Ok(edge::json(
+            status,
+            &json!({ "partner": view, "created": outcome.created, "changed": outcome.changed }),
+        ))
     }
 }
 

@@ -13,14 +13,44 @@ async fn tier_catalog_lists_the_three_tiers() {
     let tiers = answer.body["tiers"].as_array().unwrap();
     let rows: Vec<_> = tiers
         .iter()
-        .map(|t| (t["tier"].clone(), t["label"].clone(), t["monthly_price_cents"].clone(), t["monthly_price"].clone(), t["multiplier"].clone(), t["badge_color"].clone()))
+        .map(|t| {
+            (
+                t["tier"].clone(),
+                t["label"].clone(),
+                t["monthly_price_cents"].clone(),
+                t["monthly_price"].clone(),
+                t["multiplier"].clone(),
+                t["badge_color"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         rows,
         vec![
-            (json!("free"), json!("Free Tier"), json!(0), json!("$0.00"), json!(1.5), json!("gray")),
-            (json!("gold"), json!("Power Gold"), json!(360_000), json!("$3,600.00"), json!(2.5), json!("gold")),
-            (json!("platinum"), json!("Power Platinum"), json!(600_000), json!("$6,000.00"), json!(5.0), json!("purple")),
+            (
+                json!("free"),
+                json!("Free Tier"),
+                json!(0),
+                json!("$0.00"),
+                json!(1.5),
+                json!("gray")
+            ),
+            (
+                json!("gold"),
+                json!("Power Gold"),
+                json!(360_000),
+                json!("$3,600.00"),
+                json!(2.5),
+                json!("gold")
+            ),
+            (
+                json!("platinum"),
+                json!("Power Platinum"),
+                json!(600_000),
+                json!("$6,000.00"),
+                json!(5.0),
+                json!("purple")
+            ),
         ]
     );
     assert_eq!(tiers[1]["commitment_months"], 12);
@@ -29,7 +59,15 @@ async fn tier_catalog_lists_the_three_tiers() {
 #[tokio::test]
 async fn directory_pages_by_name_with_filters() {
     let api = TestApi::new().await;
-    let names = ["Zeta Roofing", "alpha Builders", "BuildPro CRM", "ContractorPro", "TechFlow Solutions", "Delta HVAC", "Echo Windows"];
+    let names = [
+        "Zeta Roofing",
+        "alpha Builders",
+        "BuildPro CRM",
+        "ContractorPro",
+        "TechFlow Solutions",
+        "Delta HVAC",
+        "Echo Windows",
+    ];
     for (i, name) in names.iter().enumerate() {
         api.partner(&format!("p{i}"), name, 60.0 + i as f64).await;
     }
@@ -48,7 +86,10 @@ async fn directory_pages_by_name_with_filters() {
         assert_eq!(answer.status, 200, "{}", answer.body);
         let rows = answer.body["partners"].as_array().unwrap();
         assert!(rows.len() <= 3);
-        seen.extend(rows.iter().map(|r| r["company_name"].as_str().unwrap().to_owned()));
+        seen.extend(
+            rows.iter()
+                .map(|r| r["company_name"].as_str().unwrap().to_owned()),
+        );
         pages += 1;
         match answer.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -57,7 +98,15 @@ async fn directory_pages_by_name_with_filters() {
     }
     assert_eq!(
         seen,
-        ["alpha Builders", "BuildPro CRM", "ContractorPro", "Delta HVAC", "Echo Windows", "TechFlow Solutions", "Zeta Roofing"],
+        [
+            "alpha Builders",
+            "BuildPro CRM",
+            "ContractorPro",
+            "Delta HVAC",
+            "Echo Windows",
+            "TechFlow Solutions",
+            "Zeta Roofing"
+        ],
         "sorted by name, case-insensitively, each once"
     );
     assert!(pages >= 3);
@@ -65,18 +114,41 @@ async fn directory_pages_by_name_with_filters() {
     let paid = api.get("/admin/partners?tier=gold").await.body;
     let row = &paid["partners"][0];
     assert_eq!(paid["partners"].as_array().unwrap().len(), 1);
-    assert_eq!((row["company_name"].clone(), row["tier_label"].clone(), row["badge_color"].clone()), (json!("BuildPro CRM"), json!("Power Gold"), json!("gold")));
+    assert_eq!(
+        (
+            row["company_name"].clone(),
+            row["tier_label"].clone(),
+            row["badge_color"].clone()
+        ),
+        (json!("BuildPro CRM"), json!("Power Gold"), json!("gold"))
+    );
     assert_eq!(row["final_pcr_score"], json!(0.8 * 62.0 + 10.0));
-    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let term_days = shared::domain::dates::days_until(today, shared::domain::dates::add_months(today, 12).unwrap());
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let term_days = shared::domain::dates::days_until(
+        today,
+        shared::domain::dates::add_months(today, 12).unwrap(),
+    );
     assert_eq!(row["days_left"], json!(term_days));
     assert_eq!(row["monthly_price"], "$3,600.00");
 
     let active = api.get("/admin/partners?status=active").await.body;
-    let active_names: Vec<_> = active["partners"].as_array().unwrap().iter().map(|r| r["company_name"].clone()).collect();
-    assert_eq!(active_names, vec![json!("BuildPro CRM"), json!("TechFlow Solutions")]);
+    let active_names: Vec<_> = active["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["company_name"].clone())
+        .collect();
+    assert_eq!(
+        active_names,
+        vec![json!("BuildPro CRM"), json!("TechFlow Solutions")]
+    );
 
-    let inactive_platinum = api.get("/admin/partners?tier=platinum&status=inactive").await.body;
+    let inactive_platinum = api
+        .get("/admin/partners?tier=platinum&status=inactive")
+        .await
+        .body;
     assert_eq!(inactive_platinum["partners"], json!([]));
 }
 
@@ -90,8 +162,16 @@ async fn renaming_a_partner_moves_it_in_the_directory() {
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
     assert_eq!(renamed.body["changed"], true);
-    assert_eq!(renamed.body["partner"]["final_pcr_score"], json!(0.8 * 72.5 + 6.0 + 5.0));
-    let names: Vec<_> = api.get("/admin/partners").await.body["partners"].as_array().unwrap().iter().map(|r| r["company_name"].clone()).collect();
+    assert_eq!(
+        renamed.body["partner"]["final_pcr_score"],
+        json!(0.8 * 72.5 + 6.0 + 5.0)
+    );
+    let names: Vec<_> = api.get("/admin/partners").await.body["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["company_name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("Alpha Co"), json!("Mike Co")]);
     let audit = api.all("p1", "audit").await;
     assert_eq!(audit[0]["action"], "profile_synced");

@@ -12,7 +12,9 @@ use shared::usecases::seed::{load_demo_partners, DemoPartner};
 use std::path::Path;
 
 fn repo_file(relative: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
 }
 
 /// The expected status of each admin sample event.
@@ -32,13 +34,19 @@ const EXPECTED: [(&str, u16); 10] = [
 /// The public local key the sample tokens are signed with (infra/local/local.env).
 fn local_key() -> Secret {
     let env = std::fs::read_to_string(repo_file("infra/local/local.env")).unwrap();
-    let key = env.lines().find_map(|l| l.strip_prefix("ADMIN_JWT_SECRET=")).expect("ADMIN_JWT_SECRET in local.env");
+    let key = env
+        .lines()
+        .find_map(|l| l.strip_prefix("ADMIN_JWT_SECRET="))
+        .expect("ADMIN_JWT_SECRET in local.env");
     Secret::new(key.trim())
 }
 
 #[tokio::test]
 async fn every_admin_sample_event_answers_as_expected() {
-    let demo: Vec<DemoPartner> = serde_json::from_str(&std::fs::read_to_string(repo_file("infra/seed/demo-partners.json")).unwrap()).unwrap();
+    let demo: Vec<DemoPartner> = serde_json::from_str(
+        &std::fs::read_to_string(repo_file("infra/seed/demo-partners.json")).unwrap(),
+    )
+    .unwrap();
     let mut files: Vec<String> = std::fs::read_dir(repo_file("events"))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -47,16 +55,26 @@ async fn every_admin_sample_event_answers_as_expected() {
     files.sort();
     let mut expected: Vec<&str> = EXPECTED.iter().map(|(f, _)| *f).collect();
     expected.sort_unstable();
-    assert_eq!(files, expected, "every admin event file needs an expected status here");
+    assert_eq!(
+        files, expected,
+        "every admin event file needs an expected status here"
+    );
 
     // One table for all, in the order above: the reads, then the changes, then history and audit.
     let (store, _) = fresh_store().await;
     let calendar = BusinessCalendar::utc();
-    load_demo_partners(&store, &calendar, &demo, jiff::Timestamp::now()).await.unwrap();
-    let app = App { store, calendar, auth: AdminAuth::new(&local_key()) };
+    load_demo_partners(&store, &calendar, &demo, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let app = App {
+        store,
+        calendar,
+        auth: AdminAuth::new(&local_key()),
+    };
     for (file, status) in EXPECTED {
         let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();
-        let request = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
         let answer = support::answer(app.handle(request).await);
         assert_eq!(answer.status, status, "{file}: {}", answer.body);
     }

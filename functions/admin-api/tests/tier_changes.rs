@@ -18,7 +18,11 @@ async fn upsert_then_patch_round_trip() {
     let again = api
         .put("/admin/partners/buildpro", json!({"company_name": "BuildPro CRM", "primary_email": "buildpro@example.com", "base_pcr_score": "80.00"}))
         .await;
-    assert_eq!((again.status, again.body["changed"].clone()), (200, json!(false)), "same fields again change nothing");
+    assert_eq!(
+        (again.status, again.body["changed"].clone()),
+        (200, json!(false)),
+        "same fields again change nothing"
+    );
 
     let detail = api.get("/admin/partners/buildpro").await;
     assert_eq!(detail.status, 200);
@@ -41,7 +45,10 @@ async fn upsert_then_patch_round_trip() {
     assert_eq!(body["partner"]["subscription_end_date"], "2027-11-01");
     assert_eq!(body["partner"]["subscription_status"], "active");
     assert_eq!(body["partner"]["version"], 2);
-    assert_eq!(body["pcr_change"], json!({"before": 70.0, "after": 74.0, "delta": 4.0}));
+    assert_eq!(
+        body["pcr_change"],
+        json!({"before": 70.0, "after": 74.0, "delta": 4.0})
+    );
     assert_eq!(body["history_entry"]["event_type"], "upgrade");
     assert_eq!(body["history_entry"]["notes"], "signed contract");
     assert_eq!(body["history_entry"]["created_by"], "admin:admin-1");
@@ -51,8 +58,13 @@ async fn upsert_then_patch_round_trip() {
     assert_eq!(detail.body["engagement_tier"], "gold");
 
     // The same change again is acknowledged and writes nothing.
-    let same = api.tier("buildpro", json!({"engagement_tier": "gold"})).await;
-    assert_eq!((same.status, same.body["changed"].clone()), (200, json!(false)));
+    let same = api
+        .tier("buildpro", json!({"engagement_tier": "gold"}))
+        .await;
+    assert_eq!(
+        (same.status, same.body["changed"].clone()),
+        (200, json!(false))
+    );
     assert_eq!(api.all("buildpro", "history").await.len(), 1);
 }
 
@@ -62,7 +74,10 @@ async fn free_clears_dates_and_leaves_the_subscription_index() {
     api.partner("p1", "TechFlow Solutions", 80.0).await;
     let gold = api.tier("p1", json!({"engagement_tier": "platinum", "subscription_start_date": "2026-01-01", "subscription_end_date": "2026-12-31"})).await;
     assert_eq!(gold.status, 200, "{}", gold.body);
-    assert_eq!(subscription_index_entries(&api).await, vec!["SUB#active".to_owned()]);
+    assert_eq!(
+        subscription_index_entries(&api).await,
+        vec!["SUB#active".to_owned()]
+    );
 
     let free = api.tier("p1", json!({"engagement_tier": "free"})).await;
     assert_eq!(free.status, 200, "{}", free.body);
@@ -73,7 +88,10 @@ async fn free_clears_dates_and_leaves_the_subscription_index() {
     assert_eq!(partner["final_pcr_score"], json!(70.0));
     assert_eq!(free.body["pcr_change"]["delta"], json!(-14.0));
     assert_eq!(free.body["history_entry"]["event_type"], "downgrade");
-    assert!(subscription_index_entries(&api).await.is_empty(), "a free partner is not in the sparse index");
+    assert!(
+        subscription_index_entries(&api).await.is_empty(),
+        "a free partner is not in the sparse index"
+    );
 }
 
 async fn subscription_index_entries(api: &TestApi) -> Vec<String> {
@@ -87,7 +105,10 @@ async fn subscription_index_entries(api: &TestApi) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    out.items().iter().filter_map(|i| i.get("gsi1pk")?.as_s().ok().cloned()).collect()
+    out.items()
+        .iter()
+        .filter_map(|i| i.get("gsi1pk")?.as_s().ok().cloned())
+        .collect()
 }
 
 #[tokio::test]
@@ -112,23 +133,44 @@ async fn preview_changes_nothing() {
 async fn history_audit_and_outbox_are_written_with_the_change() {
     let api = TestApi::new().await;
     api.partner("p1", "BuildPro CRM", 80.0).await;
-    api.tier("p1", json!({"engagement_tier": "gold", "reason": "upsell"})).await;
+    api.tier("p1", json!({"engagement_tier": "gold", "reason": "upsell"}))
+        .await;
     api.tier("p1", json!({"engagement_tier": "platinum"})).await;
 
     let history = api.all("p1", "history").await;
-    let types: Vec<_> = history.iter().map(|h| h["event_type"].as_str().unwrap()).collect();
+    let types: Vec<_> = history
+        .iter()
+        .map(|h| h["event_type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["upgrade", "upgrade"]);
     assert_eq!(history[0]["to_tier"], "platinum", "newest first");
     assert_eq!(history[1]["from_tier"], "free");
-    assert_eq!((history[1]["pcr_before"].clone(), history[1]["pcr_after"].clone()), (json!(70.0), json!(74.0)));
+    assert_eq!(
+        (
+            history[1]["pcr_before"].clone(),
+            history[1]["pcr_after"].clone()
+        ),
+        (json!(70.0), json!(74.0))
+    );
 
     let audit = api.all("p1", "audit").await;
-    let actions: Vec<_> = audit.iter().map(|a| a["action"].as_str().unwrap()).collect();
+    let actions: Vec<_> = audit
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["tier_changed", "tier_changed", "partner_created"]);
     assert_eq!(audit[1]["actor"], "admin:admin-1");
     assert_eq!(audit[1]["reason"], "upsell");
-    let tier_change = audit[1]["changes"].as_array().unwrap().iter().find(|c| c["field"] == "engagement_tier").unwrap();
-    assert_eq!((tier_change["from"].clone(), tier_change["to"].clone()), (json!("free"), json!("gold")));
+    let tier_change = audit[1]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "engagement_tier")
+        .unwrap();
+    assert_eq!(
+        (tier_change["from"].clone(), tier_change["to"].clone()),
+        (json!("free"), json!("gold"))
+    );
 
     let events = api.app.store.outbox_events().await.unwrap();
     let tier_events: Vec<Value> = events
@@ -138,7 +180,10 @@ async fn history_audit_and_outbox_are_written_with_the_change() {
         .collect();
     assert_eq!(tier_events.len(), 2);
     let first = tier_events.iter().find(|e| e["to_tier"] == "gold").unwrap();
-    assert_eq!((first["pcr_before"].clone(), first["pcr_after"].clone()), (json!(70.0), json!(74.0)));
+    assert_eq!(
+        (first["pcr_before"].clone(), first["pcr_after"].clone()),
+        (json!(70.0), json!(74.0))
+    );
     assert_eq!(first["partner_id"], "p1");
     assert_eq!(first["changed_by"], "admin:admin-1");
 }
@@ -154,7 +199,12 @@ async fn a_failed_transaction_writes_nothing() {
     let outbox_before = store.outbox_events().await.unwrap();
 
     // A stale version: the profile condition fails.
-    let stale = api.tier("p1", json!({"engagement_tier": "gold", "expected_version": 0})).await;
+    let stale = api
+        .tier(
+            "p1",
+            json!({"engagement_tier": "gold", "expected_version": 0}),
+        )
+        .await;
     assert_eq!(stale.status, 409);
 
     // A write whose audit item collides with an existing one: the last item's condition fails,
@@ -213,15 +263,25 @@ async fn two_changes_on_the_same_version_one_wins() {
     let api = TestApi::new().await;
     api.partner("p1", "BuildPro CRM", 80.0).await;
     let (a, b) = tokio::join!(
-        api.tier("p1", json!({"engagement_tier": "gold", "expected_version": 1})),
-        api.tier("p1", json!({"engagement_tier": "platinum", "expected_version": 1})),
+        api.tier(
+            "p1",
+            json!({"engagement_tier": "gold", "expected_version": 1})
+        ),
+        api.tier(
+            "p1",
+            json!({"engagement_tier": "platinum", "expected_version": 1})
+        ),
     );
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409], "{} / {}", a.body, b.body);
     let loser = if a.status == 409 { &a } else { &b };
     assert_eq!(loser.content_type, "application/problem+json");
-    assert!(loser.body["detail"].as_str().unwrap().contains("version"), "{}", loser.body);
+    assert!(
+        loser.body["detail"].as_str().unwrap().contains("version"),
+        "{}",
+        loser.body
+    );
     assert_eq!(api.all("p1", "history").await.len(), 1);
 }
 
@@ -237,7 +297,12 @@ async fn twenty_concurrent_changes_without_a_version_stay_consistent() {
     let answers = futures::future::join_all(requests.map(|body| api.tier("p1", body))).await;
     let ok = answers.iter().filter(|a| a.status == 200).count();
     for answer in &answers {
-        assert!(answer.status == 200 || answer.status == 409, "{} {}", answer.status, answer.body);
+        assert!(
+            answer.status == 200 || answer.status == 409,
+            "{} {}",
+            answer.status,
+            answer.body
+        );
         if answer.status == 200 {
             assert_eq!(answer.body["changed"], true);
         }
@@ -251,8 +316,14 @@ async fn twenty_concurrent_changes_without_a_version_stay_consistent() {
     assert_eq!(partner["subscription_end_date"], newest["subscription_end"]);
     assert_eq!(partner["version"], newest["version"]);
     assert_eq!(partner["version"], json!(1 + ok));
-    let versions: Vec<u64> = history.iter().map(|h| h["version"].as_u64().unwrap()).collect();
-    assert!(versions.windows(2).all(|w| w[0] == w[1] + 1), "history in commit order: {versions:?}");
+    let versions: Vec<u64> = history
+        .iter()
+        .map(|h| h["version"].as_u64().unwrap())
+        .collect();
+    assert!(
+        versions.windows(2).all(|w| w[0] == w[1] + 1),
+        "history in commit order: {versions:?}"
+    );
     println!("20 concurrent PATCHes: {ok} applied, {} conflicts", 20 - ok);
 }
 
@@ -266,4 +337,3 @@ async fn one_patch_makes_two_dynamodb_calls() {
     assert_eq!(api.calls.calls(), ["GetItem", "TransactWriteItems"]);
     println!("DynamoDB calls for one PATCH: {:?}", api.calls.calls());
 }
-

@@ -87,12 +87,31 @@ mod tests {
     #[test]
     fn parses_strict_iso_dates() {
         assert_eq!(parse_date("2026-11-24"), Ok(date(2026, 11, 24)));
-        for bad in ["2026-11-24T00:00:00Z", "20261124", "2026-1-24", "24/11/2026", "", "2026-11-24 "] {
-            assert!(matches!(parse_date(bad), Err(DateError::Format(_))), "{bad:?}");
+        for bad in [
+            "2026-11-24T00:00:00Z",
+            "20261124",
+            "2026-1-24",
+            "24/11/2026",
+            "",
+            "2026-11-24 ",
+        ] {
+            assert!(
+                matches!(parse_date(bad), Err(DateError::Format(_))),
+                "{bad:?}"
+            );
         }
-        assert!(matches!(parse_date("2026-02-30"), Err(DateError::NotADate(_))));
-        assert!(matches!(parse_date("2026-13-01"), Err(DateError::NotADate(_))));
-        assert!(matches!(parse_date("0202-01-01"), Err(DateError::OutOfRange(_))));
+        assert!(matches!(
+            parse_date("2026-02-30"),
+            Err(DateError::NotADate(_))
+        ));
+        assert!(matches!(
+            parse_date("2026-13-01"),
+            Err(DateError::NotADate(_))
+        ));
+        assert!(matches!(
+            parse_date("0202-01-01"),
+            Err(DateError::OutOfRange(_))
+        ));
     }
 
     #[test]

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An amount of US dollars in cents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(transparent)]
 pub struct Cents(pub i64);
 
@@ -28,7 +30,7 @@ impl fmt::Display for Cents {
         let dollars = (abs / 100).to_string();
         let mut grouped = String::with_capacity(dollars.len() + dollars.len() / 3);
         for (i, digit) in dollars.chars().enumerate() {
-            if i > 0 && (dollars.len() - i) % 3 == 0 {
+            if i > 0 && (dollars.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(digit);
@@ -49,7 +51,7 @@ mod tests {
         assert_eq!(Cents(0).to_string(), "$0.00");
         assert_eq!(Cents(5).to_string(), "$0.05");
         assert_eq!(Cents(-1_205).to_string(), "-$12.05");
-        assert_eq!(Cents(123_456_789_01).to_string(), "$123,456,789.01");
+        assert_eq!(Cents(12_345_678_901).to_string(), "$123,456,789.01");
         assert_eq!(Cents(i64::MIN).to_string(), "-$92,233,720,368,547,758.08");
     }
 

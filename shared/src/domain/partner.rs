@@ -60,7 +60,9 @@ parsed_string!(PartnerId);
 impl PartnerId {
     pub fn parse(text: &str) -> Result<PartnerId, IdentityError> {
         let ok = (1..=64).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(PartnerId(text.to_owned()))
         } else {
@@ -82,12 +84,16 @@ impl Email {
         let domain_ok = domain.split('.').count() >= 2
             && domain.split('.').all(|label| {
                 !label.is_empty()
-                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                     && !label.starts_with('-')
                     && !label.ends_with('-')
             });
         let local_ok = (1..=64).contains(&local.len())
-            && local.bytes().all(|b| b.is_ascii_graphic() && b != b'@' && b != b'<' && b != b'>');
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'@' && b != b'<' && b != b'>');
         if trimmed.len() <= 254 && local_ok && domain_ok {
             Ok(Email(trimmed.to_owned()))
         } else {
@@ -104,7 +110,8 @@ parsed_string!(CompanyName);
 impl CompanyName {
     pub fn parse(text: &str) -> Result<CompanyName, IdentityError> {
         let trimmed = text.trim();
-        let ok = (1..=200).contains(&trimmed.chars().count()) && !trimmed.chars().any(char::is_control);
+        let ok =
+            (1..=200).contains(&trimmed.chars().count()) && !trimmed.chars().any(char::is_control);
         if ok {
             Ok(CompanyName(trimmed.to_owned()))
         } else {
@@ -129,7 +136,9 @@ impl Note {
     pub fn parse(text: &str) -> Result<Note, IdentityError> {
         let trimmed = text.trim();
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(IdentityError::TooLong { max: Self::MAX_CHARS });
+            return Err(IdentityError::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
         Ok(Note(trimmed.to_owned()))
     }
@@ -293,7 +302,11 @@ impl Partner {
     /// Sets the multiplier and final PCR from the tier, base and momentum.
     pub fn recalculate_pcr(&mut self, now: Timestamp) {
         self.payment_multiplier = self.engagement_tier.multiplier();
-        self.final_pcr_score = final_pcr_at(self.base_pcr_score, self.engagement_tier, self.momentum_modifier);
+        self.final_pcr_score = final_pcr_at(
+            self.base_pcr_score,
+            self.engagement_tier,
+            self.momentum_modifier,
+        );
         self.pcr_last_calculated = now;
     }
 
@@ -332,15 +345,31 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" contact@buildpro.com ").unwrap().as_str(), "contact@buildpro.com");
-        for bad in ["", "contact", "contact@", "@buildpro.com", "a@b", "a b@c.com", "a@b..com", "a@-b.com", "a@@b.com"] {
+        assert_eq!(
+            Email::parse(" contact@buildpro.com ").unwrap().as_str(),
+            "contact@buildpro.com"
+        );
+        for bad in [
+            "",
+            "contact",
+            "contact@",
+            "@buildpro.com",
+            "a@b",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "a@@b.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn company_names_and_notes() {
-        assert_eq!(CompanyName::parse("  BuildPro CRM ").unwrap().as_str(), "BuildPro CRM");
+        assert_eq!(
+            CompanyName::parse("  BuildPro CRM ").unwrap().as_str(),
+            "BuildPro CRM"
+        );
         assert!(CompanyName::parse("   ").is_err());
         assert!(CompanyName::parse("a\u{0007}b").is_err());
         assert!(CompanyName::parse(&"x".repeat(201)).is_err());

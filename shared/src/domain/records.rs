@@ -55,7 +55,8 @@ impl Serialize for Actor {
 impl<'de> Deserialize<'de> for Actor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Actor::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown actor {text:?}")))
+        Actor::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown actor {text:?}")))
     }
 }
 
@@ -156,7 +157,11 @@ pub fn changed_fields(before: Option<&Partner>, after: &Partner) -> Vec<FieldCha
         .filter_map(|field| {
             let from = before.get(field).cloned().unwrap_or_default();
             let to = after.get(field).cloned().unwrap_or_default();
-            (from != to).then(|| FieldChange { field: field.clone(), from, to })
+            (from != to).then(|| FieldChange {
+                field: field.clone(),
+                from,
+                to,
+            })
         })
         .collect()
 }
@@ -167,7 +172,12 @@ mod tests {
 
     #[test]
     fn actors_round_trip_as_strings() {
-        for actor in [Actor::Admin("42".into()), Actor::System, Actor::Stripe, Actor::Partner(PartnerId::parse("p1").unwrap())] {
+        for actor in [
+            Actor::Admin("42".into()),
+            Actor::System,
+            Actor::Stripe,
+            Actor::Partner(PartnerId::parse("p1").unwrap()),
+        ] {
             assert_eq!(Actor::parse(&actor.to_string()), Some(actor));
         }
         assert_eq!(Actor::parse("admin:"), None);

@@ -168,14 +168,42 @@ mod tests {
     #[test]
     fn catalog_matches_the_product() {
         let [free, gold, platinum] = catalog();
-        assert_eq!((free.label, free.monthly_price_cents, free.multiplier.tenths()), ("Free Tier", Cents(0), 15));
-        assert_eq!((gold.label, gold.monthly_price_cents, gold.multiplier.tenths()), ("Power Gold", Cents(360_000), 25));
         assert_eq!(
-            (platinum.label, platinum.monthly_price_cents, platinum.multiplier.tenths()),
+            (
+                free.label,
+                free.monthly_price_cents,
+                free.multiplier.tenths()
+            ),
+            ("Free Tier", Cents(0), 15)
+        );
+        assert_eq!(
+            (
+                gold.label,
+                gold.monthly_price_cents,
+                gold.multiplier.tenths()
+            ),
+            ("Power Gold", Cents(360_000), 25)
+        );
+        assert_eq!(
+            (
+                platinum.label,
+                platinum.monthly_price_cents,
+                platinum.multiplier.tenths()
+            ),
             ("Power Platinum", Cents(600_000), 50)
         );
-        assert_eq!([free.commitment_months, gold.commitment_months, platinum.commitment_months], [0, 12, 12]);
-        assert_eq!([free.badge_color, gold.badge_color, platinum.badge_color], [BadgeColor::Gray, BadgeColor::Gold, BadgeColor::Purple]);
+        assert_eq!(
+            [
+                free.commitment_months,
+                gold.commitment_months,
+                platinum.commitment_months
+            ],
+            [0, 12, 12]
+        );
+        assert_eq!(
+            [free.badge_color, gold.badge_color, platinum.badge_color],
+            [BadgeColor::Gray, BadgeColor::Gold, BadgeColor::Purple]
+        );
         assert!(catalog().iter().all(|t| !t.features.is_empty()));
     }
 
@@ -195,6 +223,9 @@ mod tests {
     fn multipliers_display_as_the_frontend_shows_them() {
         assert_eq!(Tier::Free.multiplier().to_string(), "1.5x");
         assert_eq!(Tier::Platinum.multiplier().to_string(), "5.0x");
-        assert_eq!(serde_json::to_value(Tier::Gold.multiplier()).unwrap(), serde_json::json!(2.5));
+        assert_eq!(
+            serde_json::to_value(Tier::Gold.multiplier()).unwrap(),
+            serde_json::json!(2.5)
+        );
     }
 }

@@ -94,9 +94,15 @@ mod tests {
         assert_eq!(partner_pk(&id), "PARTNER#42");
         let ulid = Ulid::from_parts(1_795_000_000_123, 7);
         assert_eq!(id_timestamp(ulid), "2026-11-18T11:06:40.123Z");
-        assert_eq!(history_sk(ulid), format!("HIST#2026-11-18T11:06:40.123Z#{ulid}"));
+        assert_eq!(
+            history_sk(ulid),
+            format!("HIST#2026-11-18T11:06:40.123Z#{ulid}")
+        );
         assert_eq!(history_month_pk(ulid), "HIST#2026-11");
         assert_eq!(subscriptions_pk(SubscriptionStatus::Active), "SUB#active");
-        assert_eq!(subscriptions_sk(jiff::civil::date(2026, 12, 1), &id), "2026-12-01#42");
+        assert_eq!(
+            subscriptions_sk(jiff::civil::date(2026, 12, 1), &id),
+            "2026-12-01#42"
+        );
     }
 }

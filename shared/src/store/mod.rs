@@ -100,11 +100,20 @@ fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
 }
 
 fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    let where_ = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let where_ = item
+        .get(PK)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("{where_}: {e}")))
 }
 
-fn put(table: &str, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+fn put(
+    table: &str,
+    item: Item,
+    condition: &str,
+    values: Option<Item>,
+) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -121,12 +130,21 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
     item.insert(PK.into(), s(partner_pk(&partner.id)));
     item.insert(SK.into(), s(PROFILE_SK));
     item.insert("entity".into(), s("partner"));
-    if let (true, Some(end)) = (partner.engagement_tier.is_paid(), partner.subscription_end_date) {
-        item.insert("gsi1pk".into(), s(subscriptions_pk(partner.subscription_status)));
+    if let (true, Some(end)) = (
+        partner.engagement_tier.is_paid(),
+        partner.subscription_end_date,
+    ) {
+        item.insert(
+            "gsi1pk".into(),
+            s(subscriptions_pk(partner.subscription_status)),
+        );
         item.insert("gsi1sk".into(), s(subscriptions_sk(end, &partner.id)));
     }
     item.insert("gsi2pk".into(), s(DIRECTORY_PK));
-    item.insert("gsi2sk".into(), s(directory_sk(&partner.company_name.sort_key(), &partner.id)));
+    item.insert(
+        "gsi2sk".into(),
+        s(directory_sk(&partner.company_name.sort_key(), &partner.id)),
+    );
     Ok(item)
 }
 
@@ -150,7 +168,9 @@ fn audit_item(id: Ulid, entry: &AuditEntry) -> Result<Item, StoreError> {
 
 /// The outbox item the relay publishes from the table's stream.
 fn outbox_item(id: Ulid, event: &DomainEvent, now: jiff::Timestamp) -> Result<Item, StoreError> {
-    let detail = event.detail_json().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let detail = event
+        .detail_json()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(HashMap::from([
         (PK.into(), s(outbox_pk(id))),
         (SK.into(), s(OUTBOX_SK)),
@@ -161,13 +181,19 @@ fn outbox_item(id: Ulid, event: &DomainEvent, now: jiff::Timestamp) -> Result<It
         ("detail".into(), s(detail)),
         ("partner_id".into(), s(event.partner_id().as_str())),
         ("created_at".into(), s(now.to_string())),
-        (EXPIRES_AT.into(), n(now.as_second() + OUTBOX_RETENTION_SECONDS)),
+        (
+            EXPIRES_AT.into(),
+            n(now.as_second() + OUTBOX_RETENTION_SECONDS),
+        ),
     ]))
 }
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Store {
-        Store { client, table: table.into() }
+        Store {
+            client,
+            table: table.into(),
+        }
     }
 
     /// A store whose client is built from the SDK configuration (once per cold start).
@@ -206,18 +232,36 @@ impl Store {
         let (condition, values) = match write.expected_version {
             Some(version) => (
                 format!("attribute_exists({PK}) AND version = :expected_version"),
-                Some(HashMap::from([(":expected_version".to_owned(), n(version))])),
+                Some(HashMap::from([(
+                    ":expected_version".to_owned(),
+                    n(version),
+                )])),
             ),
             None => (format!("attribute_not_exists({PK})"), None),
         };
-        let mut items = vec![put(&self.table, profile_item(&write.partner)?, &condition, values)?];
+        let mut items = vec![put(
+            &self.table,
+            profile_item(&write.partner)?,
+            &condition,
+            values,
+        )?];
         let fresh = format!("attribute_not_exists({PK})");
         if let Some((id, entry)) = &write.history {
             items.push(put(&self.table, history_item(*id, entry)?, &fresh, None)?);
         }
-        items.push(put(&self.table, audit_item(write.audit.0, &write.audit.1)?, &fresh, None)?);
+        items.push(put(
+            &self.table,
+            audit_item(write.audit.0, &write.audit.1)?,
+            &fresh,
+            None,
+        )?);
         for (id, event) in &write.events {
-            items.push(put(&self.table, outbox_item(*id, event, now)?, &fresh, None)?);
+            items.push(put(
+                &self.table,
+                outbox_item(*id, event, now)?,
+                &fresh,
+                None,
+            )?);
         }
         let result = self
             .client
@@ -235,7 +279,9 @@ impl Store {
                         .cancellation_reasons()
                         .first()
                         .and_then(|r| r.code())
-                        .is_some_and(|code| code == "ConditionalCheckFailed" || code == "TransactionConflict");
+                        .is_some_and(|code| {
+                            code == "ConditionalCheckFailed" || code == "TransactionConflict"
+                        });
                     tracing::debug!(reasons = ?cancel.cancellation_reasons(), "transaction cancelled");
                     if profile_failed {
                         StoreError::VersionConflict
@@ -253,12 +299,22 @@ impl Store {
     /// Filters apply after DynamoDB reads a page, so a page can hold fewer than `limit` rows while
     /// more follow: callers continue while `next_cursor` is present.
     #[tracing::instrument(skip(self), err(Display))]
-    pub async fn list_partners(&self, filter: &PartnerFilter, page: &PageRequest) -> Result<Page<Partner>, StoreError> {
+    pub async fn list_partners(
+        &self,
+        filter: &PartnerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Partner>, StoreError> {
         const MAX_ROUND_TRIPS: usize = 8;
         let mut start = page
             .cursor
             .as_deref()
-            .map(|c| cursor::decode(c, &[PK, SK, "gsi2pk", "gsi2sk"], &[("gsi2pk", DIRECTORY_PK)]))
+            .map(|c| {
+                cursor::decode(
+                    c,
+                    &[PK, SK, "gsi2pk", "gsi2sk"],
+                    &[("gsi2pk", DIRECTORY_PK)],
+                )
+            })
             .transpose()?;
         let mut filters = Vec::new();
         let mut values = HashMap::from([(":pk".to_owned(), s(DIRECTORY_PK))]);
@@ -295,16 +351,27 @@ impl Store {
                 break;
             }
         }
-        Ok(Page { items, next_cursor: start.as_ref().and_then(cursor::encode) })
+        Ok(Page {
+            items,
+            next_cursor: start.as_ref().and_then(cursor::encode),
+        })
     }
 
     /// A partner's history entries, newest first.
-    pub async fn partner_history(&self, id: &PartnerId, page: &PageRequest) -> Result<Page<HistoryEntry>, StoreError> {
+    pub async fn partner_history(
+        &self,
+        id: &PartnerId,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryEntry>, StoreError> {
         self.partner_collection(id, HISTORY_PREFIX, page).await
     }
 
     /// A partner's audit entries, newest first.
-    pub async fn partner_audit(&self, id: &PartnerId, page: &PageRequest) -> Result<Page<AuditEntry>, StoreError> {
+    pub async fn partner_audit(
+        &self,
+        id: &PartnerId,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError> {
         self.partner_collection(id, AUDIT_PREFIX, page).await
     }
 
@@ -316,8 +383,16 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<T>, StoreError> {
         let pk = partner_pk(id);
-        let start = page.cursor.as_deref().map(|c| cursor::decode(c, &[PK, SK], &[(PK, &pk)])).transpose()?;
-        if let Some(sk) = start.as_ref().and_then(|k| k.get(SK)).and_then(|v| v.as_s().ok()) {
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|c| cursor::decode(c, &[PK, SK], &[(PK, &pk)]))
+            .transpose()?;
+        if let Some(sk) = start
+            .as_ref()
+            .and_then(|k| k.get(SK))
+            .and_then(|v| v.as_s().ok())
+        {
             if !sk.starts_with(prefix) {
                 return Err(InvalidCursor.into());
             }
@@ -335,7 +410,12 @@ impl Store {
             .send()
             .await
             .map_err(dynamo_error)?;
-        let items = output.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
         let next_cursor = output.last_evaluated_key.as_ref().and_then(cursor::encode);
         Ok(Page { items, next_cursor })
     }
@@ -357,7 +437,12 @@ impl Store {
                 .await
                 .map_err(dynamo_error)?;
             for item in output.items.unwrap_or_default() {
-                let get = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let get = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
                 events.push((get("detail_type"), get("detail")));
             }
             match output.last_evaluated_key {

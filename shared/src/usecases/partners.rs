@@ -34,10 +34,19 @@ pub async fn upsert_partner(
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let current = store.get_partner(id).await?;
         let (next, action) = match &current {
-            None => (Partner::new_free(id.clone(), fields.clone(), now), AuditAction::PartnerCreated),
+            None => (
+                Partner::new_free(id.clone(), fields.clone(), now),
+                AuditAction::PartnerCreated,
+            ),
             Some(current) => match current.with_profile_fields(fields.clone(), now) {
                 Some(next) => (next, AuditAction::ProfileSynced),
-                None => return Ok(UpsertOutcome { partner: current.clone(), created: false, changed: false }),
+                None => {
+                    return Ok(UpsertOutcome {
+                        partner: current.clone(),
+                        created: false,
+                        changed: false,
+                    })
+                }
             },
         };
         let mut next = next;
@@ -75,8 +84,16 @@ pub async fn upsert_partner(
             partner: next.clone(),
         };
         match store.commit(write).await {
-            Ok(()) => return Ok(UpsertOutcome { partner: next, created: current.is_none(), changed: true }),
-            Err(StoreError::VersionConflict) if attempt + 1 < MAX_WRITE_ATTEMPTS => conflict_backoff(attempt).await,
+            Ok(()) => {
+                return Ok(UpsertOutcome {
+                    partner: next,
+                    created: current.is_none(),
+                    changed: true,
+                })
+            }
+            Err(StoreError::VersionConflict) if attempt + 1 < MAX_WRITE_ATTEMPTS => {
+                conflict_backoff(attempt).await
+            }
             Err(err) => return Err(err.into()),
         }
     }
@@ -84,7 +101,12 @@ pub async fn upsert_partner(
 }
 
 /// One partner as the admin detail view shows it.
-pub async fn get_partner(store: &Store, calendar: &BusinessCalendar, id: &PartnerId, now: Timestamp) -> Result<PartnerView, AppError> {
+pub async fn get_partner(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    id: &PartnerId,
+    now: Timestamp,
+) -> Result<PartnerView, AppError> {
     let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
     Ok(PartnerView::new(partner, calendar.today(now)))
 }
@@ -99,7 +121,14 @@ pub async fn list_partners(
 ) -> Result<Page<PartnerView>, AppError> {
     let today = calendar.today(now);
     let page = store.list_partners(filter, page).await?;
-    Ok(Page { items: page.items.into_iter().map(|p| PartnerView::new(p, today)).collect(), next_cursor: page.next_cursor })
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|p| PartnerView::new(p, today))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// A partner's subscription history, newest first; 404 for an unknown partner.
@@ -114,14 +143,23 @@ pub async fn partner_history(
 }
 
 /// A partner's audit trail, newest first; 404 for an unknown partner.
-pub async fn partner_audit(store: &Store, id: &PartnerId, page: &PageRequest) -> Result<Page<AuditEntry>, AppError> {
+pub async fn partner_audit(
+    store: &Store,
+    id: &PartnerId,
+    page: &PageRequest,
+) -> Result<Page<AuditEntry>, AppError> {
     let result = store.partner_audit(id, page).await?;
     ensure_exists_if_empty(store, id, page, result.items.is_empty()).await?;
     Ok(result)
 }
 
 /// An empty first page may mean an unknown partner; only then is the profile read.
-async fn ensure_exists_if_empty(store: &Store, id: &PartnerId, page: &PageRequest, empty: bool) -> Result<(), AppError> {
+async fn ensure_exists_if_empty(
+    store: &Store,
+    id: &PartnerId,
+    page: &PageRequest,
+    empty: bool,
+) -> Result<(), AppError> {
     if empty && page.cursor.is_none() && store.get_partner(id).await?.is_none() {
         return Err(not_found(id));
     }

@@ -28,7 +28,12 @@ pub struct DemoPartner {
 }
 
 /// Loads the partners through the same use-cases the API uses; running it twice on one day changes nothing.
-pub async fn load_demo_partners(store: &Store, calendar: &BusinessCalendar, partners: &[DemoPartner], now: Timestamp) -> Result<usize, AppError> {
+pub async fn load_demo_partners(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    partners: &[DemoPartner],
+    now: Timestamp,
+) -> Result<usize, AppError> {
     let today = calendar.today(now);
     for demo in partners {
         let fields = ProfileFields {
@@ -42,14 +47,20 @@ pub async fn load_demo_partners(store: &Store, calendar: &BusinessCalendar, part
             let end = today
                 .checked_add(Span::new().days(i64::from(demo.end_in_days)))
                 .map_err(|e| AppError::invalid("end_in_days", e))?;
-            let start = add_months(end, -12).ok_or_else(|| AppError::invalid("end_in_days", "out of range"))?;
+            let start = add_months(end, -12)
+                .ok_or_else(|| AppError::invalid("end_in_days", "out of range"))?;
             let request = TierChangeRequest {
                 tier: demo.engagement_tier,
                 start: Some(start),
                 end: Some(end),
                 reason: Note::parse_optional(Some("demo data")).ok().flatten(),
             };
-            let command = ChangeTierCommand { partner_id: demo.id.clone(), request, expected_version: None, actor: Actor::System };
+            let command = ChangeTierCommand {
+                partner_id: demo.id.clone(),
+                request,
+                expected_version: None,
+                actor: Actor::System,
+            };
             change_tier(store, calendar, command, now).await?;
         }
     }

@@ -8,7 +8,9 @@ use crate::domain::partner::PartnerId;
 use crate::domain::pcr::{PcrDelta, PcrScore};
 use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry, HistoryEntry};
 use crate::domain::tier::Tier;
-use crate::domain::tier_change::{plan_tier_change, preview_tier_change, PlannedTierChange, TierChangeRequest, TierPreview};
+use crate::domain::tier_change::{
+    plan_tier_change, preview_tier_change, PlannedTierChange, TierChangeRequest, TierPreview,
+};
 use crate::error::AppError;
 use crate::events::{DomainEvent, TierChanged};
 use crate::ids::next_id;
@@ -44,14 +46,27 @@ pub struct TierChangeOutcome {
 }
 
 /// The PCR impact of moving a partner to `tier`; changes nothing.
-pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<TierPreview, AppError> {
+pub async fn preview_tier(
+    store: &Store,
+    id: &PartnerId,
+    tier: Tier,
+) -> Result<TierPreview, AppError> {
     let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
     Ok(preview_tier_change(&partner, tier))
 }
 
 /// The write for a planned change: profile, history, audit and `TierChanged`, all or nothing.
-fn tier_change_write(plan: PlannedTierChange, actor: &Actor, reason: Option<crate::domain::partner::Note>, now: Timestamp) -> (PartnerWrite, HistoryEntry) {
-    let PlannedTierChange { before, mut after, event_type } = plan;
+fn tier_change_write(
+    plan: PlannedTierChange,
+    actor: &Actor,
+    reason: Option<crate::domain::partner::Note>,
+    now: Timestamp,
+) -> (PartnerWrite, HistoryEntry) {
+    let PlannedTierChange {
+        before,
+        mut after,
+        event_type,
+    } = plan;
     after.version = before.version + 1;
     let (history_id, audit_id, event_id) = (next_id(), next_id(), next_id());
     let history = HistoryEntry {
@@ -130,7 +145,11 @@ pub async fn change_tier(
             return Ok(TierChangeOutcome {
                 partner: PartnerView::new(current, today),
                 changed: false,
-                pcr_change: PcrChange { before: score, after: score, delta: score.delta_to(score) },
+                pcr_change: PcrChange {
+                    before: score,
+                    after: score,
+                    delta: score.delta_to(score),
+                },
                 history_entry: None,
             });
         };
@@ -140,7 +159,8 @@ pub async fn change_tier(
             after: plan.after.final_pcr_score,
             delta: plan.pcr_delta(),
         };
-        let (write, history) = tier_change_write(plan, &command.actor, command.request.reason.clone(), now);
+        let (write, history) =
+            tier_change_write(plan, &command.actor, command.request.reason.clone(), now);
         let partner = write.partner.clone();
         match store.commit(write).await {
             Ok(()) => {

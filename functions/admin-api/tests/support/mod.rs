@@ -24,19 +24,40 @@ pub struct Answer {
 impl TestApi {
     pub async fn new() -> TestApi {
         let (store, calls) = fresh_store().await;
-        let app = App { store, calendar: BusinessCalendar::utc(), auth: AdminAuth::new(&test_secret()) };
-        TestApi { app, calls, token: admin_token("admin-1") }
+        let app = App {
+            store,
+            calendar: BusinessCalendar::utc(),
+            auth: AdminAuth::new(&test_secret()),
+        };
+        TestApi {
+            app,
+            calls,
+            token: admin_token("admin-1"),
+        }
     }
 
-    pub async fn send(&self, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> Answer {
-        let mut builder = lambda_http::http::Request::builder().method(method).uri(format!("https://admin.example.test{path}"));
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> Answer {
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(format!("https://admin.example.test{path}"));
         if let Some(token) = token {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }
         if body.is_some() {
             builder = builder.header("content-type", "application/json");
         }
-        let req: Request = builder.body(body.map(|b| Body::from(b.to_owned())).unwrap_or(Body::Empty)).unwrap();
+        let req: Request = builder
+            .body(
+                body.map(|b| Body::from(b.to_owned()))
+                    .unwrap_or(Body::Empty),
+            )
+            .unwrap();
         answer(self.app.handle(req).await)
     }
 
@@ -45,11 +66,13 @@ impl TestApi {
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Answer {
-        self.send("PUT", path, Some(&body.to_string()), Some(&self.token)).await
+        self.send("PUT", path, Some(&body.to_string()), Some(&self.token))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Answer {
-        self.send("PATCH", path, Some(&body.to_string()), Some(&self.token)).await
+        self.send("PATCH", path, Some(&body.to_string()), Some(&self.token))
+            .await
     }
 
     /// Creates a free partner through the API.
@@ -64,7 +87,8 @@ impl TestApi {
     }
 
     pub async fn tier(&self, id: &str, body: Value) -> Answer {
-        self.patch(&format!("/api/partners/{id}/engagement-tier"), body).await
+        self.patch(&format!("/api/partners/{id}/engagement-tier"), body)
+            .await
     }
 
     /// Every history entry, newest first, following cursors.
@@ -89,8 +113,18 @@ impl TestApi {
 
 pub fn answer(res: lambda_http::Response<Body>) -> Answer {
     let status = res.status().as_u16();
-    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let bytes: &[u8] = res.body().as_ref();
-    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()));
-    Answer { status, content_type, body }
+    let body = serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()));
+    Answer {
+        status,
+        content_type,
+        body,
+    }
 }

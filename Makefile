@@ -1,0 +1,40 @@
+# Two commands on a fresh machine (Rust, Python 3 and make are all it needs):
+#   make dev    local stack + demo data + every function served by cargo lambda watch
+#   make test   fmt, clippy, unit and integration tests against the emulators, cfn-lint
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: dev test venv toolchain fmt-check clippy tests cfn-lint release stop clean
+
+## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
+venv: $(INSTALLED)
+$(INSTALLED): infra/local/requirements.txt
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	@touch $@
+
+toolchain:
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+test: venv toolchain
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(PY) infra/local/stack.py run -- cargo test --workspace
+	$(VENV)/bin/cfn-lint template.yaml
+
+dev: venv
+	@bash infra/local/dev.sh
+
+## Stops a `make dev` stack left running (make dev also stops it on exit).
+stop:
+	@$(PY) infra/local/stack.py down .local/dev
+
+## Release bootstraps for Lambda (arm64), as `sam build` makes them.
+release: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64
+
+clean:
+	rm -rf .local target

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make dev`: local stack, table, demo partners, then every function under `cargo lambda watch`.
+# Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+state=.local/dev
+py=.venv/bin/python
+mkdir -p "$state"
+
+"$py" infra/local/stack.py up "$state"
+trap '"$py" infra/local/stack.py down "$state"' EXIT
+
+set -a
+# shellcheck disable=SC1091
+. infra/local/local.env
+# shellcheck disable=SC1090
+. "$state/stack.env"
+set +a
+cat infra/local/local.env "$state/stack.env" | grep -E '^[A-Z_]+=' > "$state/functions.env"
+
+cargo build --workspace --quiet
+target/debug/devtool create-table
+target/debug/devtool seed infra/seed/demo-partners.json
+token=$(target/debug/devtool token admin-local 12)
+
+port=${DEV_PORT:-9000}
+if ! "$py" -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port))" 2>/dev/null; then
+  port=$("$py" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+fi
+base="http://127.0.0.1:$port/lambda-url/admin-api"
+echo "$token" > "$state/admin-token"
+
+cat <<TXT
+
+Power100 partner payments is running locally.
+  admin API     $base
+  DynamoDB etc. $AWS_ENDPOINT_URL  (moto; sent mail and events: $AWS_ENDPOINT_URL/moto-api/data.json)
+  Stripe        $STRIPE_API_BASE  (localstripe)
+  admin token   (12 h, also in $state/admin-token)
+$token
+
+Try:
+  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners?tier=gold" | python3 -m json.tool
+  curl -s -X PATCH -H "Authorization: Bearer \$(cat $state/admin-token)" -H 'Content-Type: application/json' \\
+       -d '{"engagement_tier":"platinum","reason":"demo"}' "$base/api/partners/buildpro-crm/engagement-tier" | python3 -m json.tool
+  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/buildpro-crm/history"
+  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/buildpro-crm/audit"
+Sample events: PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file events/admin-change-tier.json -A 127.0.0.1 -P $port
+
+Ctrl-C stops the functions and the stack.
+TXT
+
+PATH="$PWD/.venv/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$port" --env-file "$state/functions.env"
