@@ -42,9 +42,9 @@ $token
 Try:
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners?tier=gold" | python3 -m json.tool
   curl -s -X PATCH -H "Authorization: Bearer \$(cat $state/admin-token)" -H 'Content-Type: application/json' \\
-       -d '{"engagement_tier":"platinum","reason":"demo"}' "$base/api/partners/buildpro-crm/engagement-tier" | python3 -m json.tool
-  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/buildpro-crm/history"
-  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/buildpro-crm/audit"
+       -d '{"engagement_tier":"gold","reason":"signed Power Gold"}' "$base/api/partners/summit-roofing/engagement-tier" | python3 -m json.tool
+  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/summit-roofing/history"
+  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/summit-roofing/audit"
 Sample events: PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file events/admin-change-tier.json -A 127.0.0.1 -P $port
 
 Ctrl-C stops the functions and the stack.
