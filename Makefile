@@ -34,6 +34,7 @@ stop:
 
 ## Release bootstraps for Lambda (arm64), as `sam build` makes them.
 release: venv
+	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64
 
 clean:
