@@ -1,7 +1,13 @@
 //! Domain events: what this system announces on the app bus (`source` [`SOURCE`], one detail-type
-//! per variant). They are written to the outbox in the same transaction as the change they announce.
+//! per [`EventBody`] variant). They are written to the outbox in the same transaction as the change
+//! they announce, so none is lost and none is sent for a change that did not commit.
+//!
+//! The EventBridge `detail` is the whole [`DomainEvent`]: the envelope fields (`event_id`,
+//! `partner_id`, contact, `partner_version`, `occurred_at`), `event_type` (= the detail-type) and
+//! the body's own fields.
 
 use crate::domain::dates::CalendarDate;
+use crate::domain::lifecycle::{ExpiryReason, NoticeStage};
 use crate::domain::money::Cents;
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::pcr::{PcrDelta, PcrScore};
@@ -13,51 +19,66 @@ use serde::{Deserialize, Serialize};
 pub const SOURCE: &str = "power100.partner-payments";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "detail_type", content = "detail")]
-pub enum DomainEvent {
+pub struct DomainEvent {
+    pub event_id: String,
+    pub partner_id: PartnerId,
+    pub company_name: String,
+    pub primary_email: String,
+    /// The partner version the event describes (the version the change produced).
+    pub partner_version: u64,
+    pub occurred_at: Timestamp,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event_type")]
+pub enum EventBody {
     TierChanged(TierChanged),
     PartnerProfileSynced(PartnerProfileSynced),
+    RenewalReminderDue(RenewalReminderDue),
+    SubscriptionExpired(SubscriptionExpired),
+    SubscriptionRenewed(SubscriptionRenewed),
+    SubscriptionCancelled(SubscriptionCancelled),
+    SubscriptionPastDue(SubscriptionPastDue),
 }
 
 impl DomainEvent {
-    pub fn event_id(&self) -> &str {
-        match self {
-            DomainEvent::TierChanged(e) => &e.event_id,
-            DomainEvent::PartnerProfileSynced(e) => &e.event_id,
-        }
-    }
-
-    pub fn partner_id(&self) -> &PartnerId {
-        match self {
-            DomainEvent::TierChanged(e) => &e.partner_id,
-            DomainEvent::PartnerProfileSynced(e) => &e.partner_id,
+    /// An event about `partner` (its state after the change).
+    pub fn about(event_id: impl ToString, partner: &Partner, occurred_at: Timestamp, body: EventBody) -> DomainEvent {
+        DomainEvent {
+            event_id: event_id.to_string(),
+            partner_id: partner.id.clone(),
+            company_name: partner.company_name.to_string(),
+            primary_email: partner.primary_email.to_string(),
+            partner_version: partner.version,
+            occurred_at,
+            body,
         }
     }
 
     /// The EventBridge detail-type.
     pub fn detail_type(&self) -> &'static str {
-        match self {
-            DomainEvent::TierChanged(_) => "TierChanged",
-            DomainEvent::PartnerProfileSynced(_) => "PartnerProfileSynced",
+        match &self.body {
+            EventBody::TierChanged(_) => "TierChanged",
+            EventBody::PartnerProfileSynced(_) => "PartnerProfileSynced",
+            EventBody::RenewalReminderDue(_) => "RenewalReminderDue",
+            EventBody::SubscriptionExpired(_) => "SubscriptionExpired",
+            EventBody::SubscriptionRenewed(_) => "SubscriptionRenewed",
+            EventBody::SubscriptionCancelled(_) => "SubscriptionCancelled",
+            EventBody::SubscriptionPastDue(_) => "SubscriptionPastDue",
         }
     }
 
     /// The EventBridge detail, as JSON.
     pub fn detail_json(&self) -> Result<String, serde_json::Error> {
-        match self {
-            DomainEvent::TierChanged(e) => serde_json::to_string(e),
-            DomainEvent::PartnerProfileSynced(e) => serde_json::to_string(e),
-        }
+        serde_json::to_string(self)
     }
 }
 
 /// A partner's tier changed. The scoring system recalculates on it; the email sender confirms it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TierChanged {
-    pub event_id: String,
-    pub partner_id: PartnerId,
-    pub company_name: String,
-    pub primary_email: String,
     pub change: HistoryEventType,
     pub from_tier: Tier,
     pub to_tier: Tier,
@@ -75,38 +96,11 @@ pub struct TierChanged {
     pub changed_by: Actor,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    pub partner_version: u64,
-    pub occurred_at: Timestamp,
-}
-
-/// The TPE backend synced a partner's profile (name, email, base PCR, momentum).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PartnerProfileSynced {
-    pub event_id: String,
-    pub partner_id: PartnerId,
-    pub created: bool,
-    pub tier: Tier,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pcr_before: Option<PcrScore>,
-    pub pcr_after: PcrScore,
-    pub partner_version: u64,
-    pub occurred_at: Timestamp,
 }
 
 impl TierChanged {
-    pub fn new(
-        event_id: String,
-        before: &Partner,
-        after: &Partner,
-        change: HistoryEventType,
-        changed_by: Actor,
-        reason: Option<String>,
-    ) -> TierChanged {
+    pub fn between(before: &Partner, after: &Partner, change: HistoryEventType, changed_by: Actor, reason: Option<String>) -> TierChanged {
         TierChanged {
-            event_id,
-            partner_id: after.id.clone(),
-            company_name: after.company_name.to_string(),
-            primary_email: after.primary_email.to_string(),
             change,
             from_tier: before.engagement_tier,
             to_tier: after.engagement_tier,
@@ -121,8 +115,75 @@ impl TierChanged {
             subscription_end_date: after.subscription_end_date,
             changed_by,
             reason,
-            partner_version: after.version,
-            occurred_at: after.updated_at,
         }
     }
+}
+
+/// The TPE backend synced a partner's profile (name, email, base PCR, momentum).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartnerProfileSynced {
+    pub created: bool,
+    pub tier: Tier,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcr_before: Option<PcrScore>,
+    pub pcr_after: PcrScore,
+}
+
+/// A renewal notice is due (from the daily sweep, or sent by an admin now).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenewalReminderDue {
+    /// 30 or 7; a manual reminder outside both windows has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<NoticeStage>,
+    pub days_left: i32,
+    pub tier: Tier,
+    pub tier_label: String,
+    pub monthly_price_cents: Cents,
+    pub subscription_end_date: CalendarDate,
+    pub auto_renewal: bool,
+    pub manual: bool,
+}
+
+/// A term ended without renewal: the partner is on the free tier now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionExpired {
+    pub expired_tier: Tier,
+    pub expired_tier_label: String,
+    pub subscription_end_date: CalendarDate,
+    pub reason: ExpiryReason,
+    pub pcr_before: PcrScore,
+    pub pcr_after: PcrScore,
+}
+
+/// A term was renewed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionRenewed {
+    pub tier: Tier,
+    pub tier_label: String,
+    pub monthly_price_cents: Cents,
+    pub subscription_start_date: CalendarDate,
+    pub subscription_end_date: CalendarDate,
+    pub renewed_by: Actor,
+}
+
+/// A subscription was cancelled, at once (downgraded to free) or at the end of its term.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionCancelled {
+    pub cancelled_tier: Tier,
+    pub cancelled_tier_label: String,
+    pub immediately: bool,
+    /// The last day on the paid tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_until: Option<CalendarDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub cancelled_by: Actor,
+}
+
+/// An auto-renewing term passed its end date unpaid: it is in grace until `expires_after`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionPastDue {
+    pub tier: Tier,
+    pub subscription_end_date: CalendarDate,
+    pub expires_after: CalendarDate,
 }

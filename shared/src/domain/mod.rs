@@ -1,9 +1,11 @@
 //! Business rules over plain data: no I/O, no AWS, testable on their own.
 
 pub mod dates;
+pub mod lifecycle;
 pub mod money;
 pub mod partner;
 pub mod pcr;
 pub mod records;
+pub mod subscription;
 pub mod tier;
 pub mod tier_change;

@@ -206,6 +206,9 @@ pub struct Partner {
     pub primary_email: Email,
     pub engagement_tier: Tier,
     pub payment_multiplier: Multiplier,
+    /// The paid tier the partner has or last had (what expired or was cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_paid_tier: Option<Tier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_start_date: Option<CalendarDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,6 +259,7 @@ impl Partner {
             primary_email: fields.primary_email,
             engagement_tier: Tier::Free,
             payment_multiplier: Tier::Free.multiplier(),
+            last_paid_tier: None,
             subscription_start_date: None,
             subscription_end_date: None,
             subscription_status: SubscriptionStatus::Inactive,
@@ -297,6 +301,15 @@ impl Partner {
         next.updated_at = now;
         next.recalculate_pcr(now);
         Some(next)
+    }
+
+    /// Moves the partner to `tier`: multiplier, final PCR and last paid tier follow.
+    pub fn apply_tier(&mut self, tier: Tier, now: Timestamp) {
+        self.engagement_tier = tier;
+        if tier.is_paid() {
+            self.last_paid_tier = Some(tier);
+        }
+        self.recalculate_pcr(now);
     }
 
     /// Sets the multiplier and final PCR from the tier, base and momentum.

@@ -71,6 +71,8 @@ pub enum HistoryEventType {
     Renewal,
     Cancellation,
     Expiration,
+    /// An auto-renewing term passed its end unpaid and entered its grace period.
+    GracePeriod,
     PaymentFailureDowngrade,
 }
 
@@ -111,6 +113,12 @@ pub enum AuditAction {
     PartnerCreated,
     ProfileSynced,
     TierChanged,
+    RenewalNoticeSent,
+    SubscriptionRenewed,
+    SubscriptionCancelled,
+    SubscriptionExpired,
+    GracePeriodStarted,
+    SubscriptionSettingsChanged,
 }
 
 /// One field that a change moved from one value to another.

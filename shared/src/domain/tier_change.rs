@@ -61,7 +61,7 @@ pub fn plan_tier_change(
     now: Timestamp,
 ) -> Result<Option<PlannedTierChange>, TierChangeError> {
     let mut after = current.clone();
-    after.engagement_tier = request.tier;
+    after.apply_tier(request.tier, now);
     if request.tier.is_paid() {
         let same_tier = request.tier == current.engagement_tier;
         let current_term = current
@@ -97,7 +97,6 @@ pub fn plan_tier_change(
         after.subscription_end_date = None;
         after.subscription_status = SubscriptionStatus::Inactive;
     }
-    after.recalculate_pcr(now);
 
     let event_type = match request.tier.cmp(&current.engagement_tier) {
         std::cmp::Ordering::Greater => HistoryEventType::Upgrade,

@@ -175,11 +175,11 @@ fn outbox_item(id: Ulid, event: &DomainEvent, now: jiff::Timestamp) -> Result<It
         (PK.into(), s(outbox_pk(id))),
         (SK.into(), s(OUTBOX_SK)),
         ("entity".into(), s("outbox")),
-        ("event_id".into(), s(event.event_id())),
+        ("event_id".into(), s(&event.event_id)),
         ("source".into(), s(SOURCE)),
         ("detail_type".into(), s(event.detail_type())),
         ("detail".into(), s(detail)),
-        ("partner_id".into(), s(event.partner_id().as_str())),
+        ("partner_id".into(), s(event.partner_id.as_str())),
         ("created_at".into(), s(now.to_string())),
         (
             EXPIRES_AT.into(),

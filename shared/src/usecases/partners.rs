@@ -6,7 +6,7 @@ use crate::domain::dates::BusinessCalendar;
 use crate::domain::partner::{Partner, PartnerId, ProfileFields};
 use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry};
 use crate::error::AppError;
-use crate::events::{DomainEvent, PartnerProfileSynced};
+use crate::events::{DomainEvent, EventBody, PartnerProfileSynced};
 use crate::ids::next_id;
 use crate::store::{Page, PageRequest, PartnerFilter, PartnerWrite, Store, StoreError};
 use jiff::Timestamp;
@@ -70,16 +70,17 @@ pub async fn upsert_partner(
             ),
             events: vec![(
                 event_id,
-                DomainEvent::PartnerProfileSynced(PartnerProfileSynced {
-                    event_id: event_id.to_string(),
-                    partner_id: id.clone(),
-                    created: current.is_none(),
-                    tier: next.engagement_tier,
-                    pcr_before: current.as_ref().map(|c| c.final_pcr_score),
-                    pcr_after: next.final_pcr_score,
-                    partner_version: next.version,
-                    occurred_at: now,
-                }),
+                DomainEvent::about(
+                    event_id,
+                    &next,
+                    now,
+                    EventBody::PartnerProfileSynced(PartnerProfileSynced {
+                        created: current.is_none(),
+                        tier: next.engagement_tier,
+                        pcr_before: current.as_ref().map(|c| c.final_pcr_score),
+                        pcr_after: next.final_pcr_score,
+                    }),
+                ),
             )],
             partner: next.clone(),
         };

@@ -12,7 +12,7 @@ use crate::domain::tier_change::{
     plan_tier_change, preview_tier_change, PlannedTierChange, TierChangeRequest, TierPreview,
 };
 use crate::error::AppError;
-use crate::events::{DomainEvent, TierChanged};
+use crate::events::{DomainEvent, EventBody, TierChanged};
 use crate::ids::next_id;
 use crate::store::{PartnerWrite, Store, StoreError};
 use jiff::Timestamp;
@@ -96,19 +96,13 @@ fn tier_change_write(
         version: after.version,
         at: now,
     };
-    let event = TierChanged::new(
-        event_id.to_string(),
-        &before,
-        &after,
-        event_type,
-        actor.clone(),
-        reason.map(|r| r.to_string()),
-    );
+    let body = TierChanged::between(&before, &after, event_type, actor.clone(), reason.map(|r| r.to_string()));
+    let event = DomainEvent::about(event_id, &after, now, EventBody::TierChanged(body));
     let write = PartnerWrite {
         expected_version: Some(before.version),
         history: Some((history_id, history.clone())),
         audit: (audit_id, audit),
-        events: vec![(event_id, DomainEvent::TierChanged(event))],
+        events: vec![(event_id, event)],
         partner: after,
     };
     (write, history)

@@ -1,0 +1,245 @@
+//! The subscription lifecycle after a term is set: renewal notices, grace, expiry. Pure functions
+//! over a partner and "today"; the daily sweep applies what they decide.
+//!
+//! Two flaws of the original sweep are fixed here: each notice stage is its own fact (a marker per
+//! partner, term end and stage), not one `renewal_notification_sent` flag that cannot carry two
+//! reminders; and an auto-renewing term that is never paid does not stay active forever: after a
+//! grace period past its end it expires like any other.
+
+use super::dates::{days_until, CalendarDate};
+use super::partner::{Partner, SubscriptionStatus};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Days past the end date that an auto-renewing, unpaid term stays in grace by default.
+pub const DEFAULT_GRACE_DAYS: i32 = 7;
+
+/// How far ahead the sweep looks for terms that need a notice.
+pub const NOTICE_HORIZON_DAYS: i32 = 30;
+
+/// Which renewal notice is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NoticeStage {
+    /// 30 >= days left > 7
+    ThirtyDay,
+    /// 7 >= days left >= 0
+    SevenDay,
+}
+
+impl NoticeStage {
+    pub const fn days(self) -> u8 {
+        match self {
+            NoticeStage::ThirtyDay => 30,
+            NoticeStage::SevenDay => 7,
+        }
+    }
+
+    pub fn from_days(days: u8) -> Option<NoticeStage> {
+        match days {
+            30 => Some(NoticeStage::ThirtyDay),
+            7 => Some(NoticeStage::SevenDay),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for NoticeStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.days())
+    }
+}
+
+impl Serialize for NoticeStage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.days())
+    }
+}
+
+impl<'de> Deserialize<'de> for NoticeStage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let days = u8::deserialize(d)?;
+        NoticeStage::from_days(days).ok_or_else(|| serde::de::Error::custom(format!("unknown notice stage {days}")))
+    }
+}
+
+/// Why a term expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryReason {
+    /// `auto_renewal = false`: it ends with its end date.
+    NotRenewing,
+    /// Cancelled effective at term end.
+    CancelledAtTermEnd,
+    /// Auto-renewing, but no renewal arrived within the grace period.
+    UnpaidAfterGrace,
+}
+
+impl ExpiryReason {
+    /// The history note that says why.
+    pub fn note(self, end: CalendarDate, grace_days: i32) -> String {
+        match self {
+            ExpiryReason::NotRenewing => format!("Term ended {end}; auto-renewal is off"),
+            ExpiryReason::CancelledAtTermEnd => format!("Term ended {end}; cancelled effective at term end"),
+            ExpiryReason::UnpaidAfterGrace => {
+                format!("Term ended {end}; not renewed within the {grace_days}-day grace period")
+            }
+        }
+    }
+}
+
+/// What the sweep should do for one partner today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepDecision {
+    /// Nothing is due.
+    Nothing,
+    /// Send this notice (once per partner, term end and stage).
+    Notice { stage: NoticeStage, days_left: i32 },
+    /// Auto-renewing term past its end, waiting for payment: show `past_due`.
+    Grace { days_past_end: i32 },
+    /// Downgrade to free with status `expired`.
+    Expire(ExpiryReason),
+}
+
+/// The notice stage for a number of days left, if any: 30 >= d > 7 is the 30-day notice,
+/// 7 >= d >= 0 the 7-day notice. A term that enters the window late gets only the stage it is in.
+pub fn notice_stage(days_left: i32) -> Option<NoticeStage> {
+    match days_left {
+        8..=NOTICE_HORIZON_DAYS => Some(NoticeStage::ThirtyDay),
+        0..=7 => Some(NoticeStage::SevenDay),
+        _ => None,
+    }
+}
+
+/// Decides what is due for `partner` on `today`.
+pub fn sweep_decision(partner: &Partner, today: CalendarDate, grace_days: i32) -> SweepDecision {
+    let (true, Some(end)) = (partner.engagement_tier.is_paid(), partner.subscription_end_date) else {
+        return SweepDecision::Nothing;
+    };
+    let days_left = days_until(today, end);
+    match partner.subscription_status {
+        SubscriptionStatus::Active if days_left >= 0 => match notice_stage(days_left) {
+            Some(stage) => SweepDecision::Notice { stage, days_left },
+            None => SweepDecision::Nothing,
+        },
+        SubscriptionStatus::Active if !partner.auto_renewal => SweepDecision::Expire(ExpiryReason::NotRenewing),
+        SubscriptionStatus::Active if -days_left <= grace_days => SweepDecision::Grace { days_past_end: -days_left },
+        SubscriptionStatus::Active => SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace),
+        SubscriptionStatus::Cancelled if days_left < 0 => SweepDecision::Expire(ExpiryReason::CancelledAtTermEnd),
+        SubscriptionStatus::Cancelled | SubscriptionStatus::Inactive | SubscriptionStatus::Expired => SweepDecision::Nothing,
+    }
+}
+
+/// `urgent` when 7 days or fewer are left, as the dashboard marks it.
+pub fn is_urgent(days_left: i32) -> bool {
+    days_left <= 7
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::pcr::{BasePcr, Momentum};
+    use crate::domain::tier::Tier;
+    use jiff::civil::date;
+    use jiff::Span;
+    use proptest::prelude::*;
+
+    const TODAY: CalendarDate = date(2026, 11, 24);
+
+    fn partner(tier: Tier, status: SubscriptionStatus, days_left: i64, auto_renewal: bool) -> Partner {
+        let now = "2026-11-24T12:00:00Z".parse().unwrap();
+        let mut p = Partner::new_free(
+            PartnerId::parse("p1").unwrap(),
+            ProfileFields {
+                company_name: CompanyName::parse("BuildPro CRM").unwrap(),
+                primary_email: Email::parse("a@b.co").unwrap(),
+                base_pcr_score: BasePcr::from_hundredths(8_000).unwrap(),
+                momentum_modifier: Momentum::Steady,
+            },
+            now,
+        );
+        p.engagement_tier = tier;
+        p.subscription_status = status;
+        p.auto_renewal = auto_renewal;
+        let end = TODAY.checked_add(Span::new().days(days_left)).unwrap();
+        p.subscription_end_date = Some(end);
+        p.subscription_start_date = Some(end.checked_sub(Span::new().years(1)).unwrap());
+        p
+    }
+
+    fn decide(days_left: i64, auto_renewal: bool) -> SweepDecision {
+        sweep_decision(&partner(Tier::Gold, SubscriptionStatus::Active, days_left, auto_renewal), TODAY, DEFAULT_GRACE_DAYS)
+    }
+
+    #[test]
+    fn every_stage_boundary() {
+        use NoticeStage::*;
+        use SweepDecision::*;
+        assert_eq!(decide(31, false), Nothing);
+        assert_eq!(decide(30, false), Notice { stage: ThirtyDay, days_left: 30 });
+        assert_eq!(decide(8, false), Notice { stage: ThirtyDay, days_left: 8 });
+        assert_eq!(decide(7, false), Notice { stage: SevenDay, days_left: 7 });
+        assert_eq!(decide(0, false), Notice { stage: SevenDay, days_left: 0 });
+        assert_eq!(decide(-1, false), Expire(ExpiryReason::NotRenewing), "expires the day after its end date");
+    }
+
+    #[test]
+    fn auto_renewing_terms_get_a_grace_period_then_expire() {
+        use SweepDecision::*;
+        assert_eq!(decide(-1, true), Grace { days_past_end: 1 });
+        assert_eq!(decide(-7, true), Grace { days_past_end: 7 }, "grace edge: 7 days past is still grace");
+        assert_eq!(decide(-8, true), Expire(ExpiryReason::UnpaidAfterGrace));
+        assert_eq!(decide(-400, true), Expire(ExpiryReason::UnpaidAfterGrace));
+        assert_eq!(decide(5, true), Notice { stage: NoticeStage::SevenDay, days_left: 5 }, "auto-renewing terms are reminded too");
+    }
+
+    #[test]
+    fn late_entry_gets_only_the_stage_it_is_in() {
+        assert_eq!(notice_stage(5), Some(NoticeStage::SevenDay));
+        assert_eq!(notice_stage(12), Some(NoticeStage::ThirtyDay));
+        assert_eq!(notice_stage(31), None);
+        assert_eq!(notice_stage(-1), None);
+    }
+
+    #[test]
+    fn free_and_cancelled_partners() {
+        let free = partner(Tier::Free, SubscriptionStatus::Inactive, 5, false);
+        assert_eq!(sweep_decision(&free, TODAY, 7), SweepDecision::Nothing);
+        let expired = partner(Tier::Free, SubscriptionStatus::Expired, -3, false);
+        assert_eq!(sweep_decision(&expired, TODAY, 7), SweepDecision::Nothing);
+        let cancelled_pending = partner(Tier::Platinum, SubscriptionStatus::Cancelled, 5, true);
+        assert_eq!(sweep_decision(&cancelled_pending, TODAY, 7), SweepDecision::Nothing, "no renewal notices after a cancellation");
+        let cancelled_today = partner(Tier::Platinum, SubscriptionStatus::Cancelled, 0, true);
+        assert_eq!(sweep_decision(&cancelled_today, TODAY, 7), SweepDecision::Nothing, "keeps the tier through its end date");
+        let cancelled_ended = partner(Tier::Platinum, SubscriptionStatus::Cancelled, -1, true);
+        assert_eq!(sweep_decision(&cancelled_ended, TODAY, 7), SweepDecision::Expire(ExpiryReason::CancelledAtTermEnd));
+    }
+
+    #[test]
+    fn grace_is_configurable() {
+        let p = partner(Tier::Gold, SubscriptionStatus::Active, -3, true);
+        assert_eq!(sweep_decision(&p, TODAY, 2), SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace));
+        assert_eq!(sweep_decision(&p, TODAY, 0), SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace));
+        assert!(ExpiryReason::UnpaidAfterGrace.note(date(2026, 11, 21), 2).contains("2-day grace"));
+    }
+
+    proptest! {
+        #[test]
+        fn decisions_follow_days_left(days in -500i64..500, auto in any::<bool>(), grace in 0i32..30) {
+            let p = partner(Tier::Gold, SubscriptionStatus::Active, days, auto);
+            match sweep_decision(&p, TODAY, grace) {
+                SweepDecision::Nothing => prop_assert!(days > 30),
+                SweepDecision::Notice { stage, days_left } => {
+                    prop_assert_eq!(i64::from(days_left), days);
+                    prop_assert!(days >= 0 && days <= 30);
+                    prop_assert_eq!(stage == NoticeStage::SevenDay, days <= 7);
+                }
+                SweepDecision::Grace { days_past_end } => prop_assert!(auto && days < 0 && i64::from(days_past_end) == -days && days_past_end <= grace),
+                SweepDecision::Expire(reason) => {
+                    prop_assert!(days < 0);
+                    prop_assert_eq!(reason == ExpiryReason::NotRenewing, !auto);
+                }
+            }
+        }
+    }
+}

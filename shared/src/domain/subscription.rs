@@ -1,0 +1,218 @@
+//! State transitions of a paid subscription after it is set: expiry, grace, renewal, cancellation,
+//! settings. Each takes the current partner and returns the next state; nothing here does I/O.
+
+use super::dates::{add_months, CalendarDate};
+use super::lifecycle::ExpiryReason;
+use super::partner::{Note, Partner, PaymentStatus, SubscriptionStatus};
+use super::tier::Tier;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+/// Renewals run from 1 to 36 months (12 is the commitment).
+pub const MAX_RENEWAL_MONTHS: u8 = 36;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubscriptionError {
+    #[error("partner {0} is on the free tier: there is no paid subscription to {1}")]
+    NotSubscribed(String, &'static str),
+    #[error("the subscription of partner {0} is already cancelled")]
+    AlreadyCancelled(String),
+    #[error("the renewed term's end date is out of range")]
+    OutOfRange,
+}
+
+/// When a cancellation takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelEffective {
+    /// Downgrade to free now.
+    Immediately,
+    /// Keep the tier through the end date; the sweep then expires it without renewal notices.
+    TermEnd,
+}
+
+/// A paid term's tier and end date, or the error for a partner without one.
+fn paid_term(partner: &Partner, action: &'static str) -> Result<(Tier, CalendarDate), SubscriptionError> {
+    match (partner.engagement_tier.is_paid(), partner.subscription_end_date) {
+        (true, Some(end)) => Ok((partner.engagement_tier, end)),
+        _ => Err(SubscriptionError::NotSubscribed(partner.id.to_string(), action)),
+    }
+}
+
+/// The term ended without renewal: free tier, status `expired`, the ended term's dates kept for the record.
+pub fn expire(partner: &Partner, reason: ExpiryReason, now: Timestamp) -> Partner {
+    let mut next = partner.clone();
+    next.apply_tier(Tier::Free, now);
+    next.subscription_status = SubscriptionStatus::Expired;
+    if reason == ExpiryReason::UnpaidAfterGrace {
+        next.payment_status = Some(PaymentStatus::Failed);
+    }
+    next.updated_at = now;
+    next
+}
+
+/// An auto-renewing term past its end, unpaid: `past_due`. `None` when it already shows so.
+pub fn enter_grace(partner: &Partner, now: Timestamp) -> Option<Partner> {
+    if partner.payment_status == Some(PaymentStatus::PastDue) {
+        return None;
+    }
+    let mut next = partner.clone();
+    next.payment_status = Some(PaymentStatus::PastDue);
+    next.updated_at = now;
+    Some(next)
+}
+
+/// A new term of `months` that starts where the current one ends; reactivates a cancelled term.
+pub fn renew(partner: &Partner, months: u8, now: Timestamp) -> Result<Partner, SubscriptionError> {
+    let (_, end) = paid_term(partner, "renew")?;
+    let new_end = add_months(end, i32::from(months)).ok_or(SubscriptionError::OutOfRange)?;
+    let mut next = partner.clone();
+    next.subscription_start_date = Some(end);
+    next.subscription_end_date = Some(new_end);
+    next.subscription_status = SubscriptionStatus::Active;
+    next.cancellation_date = None;
+    next.cancellation_reason = None;
+    if next.payment_status == Some(PaymentStatus::PastDue) {
+        next.payment_status = Some(PaymentStatus::Current);
+    }
+    next.updated_at = now;
+    Ok(next)
+}
+
+/// Cancels the paid subscription, now or at the end of its term.
+pub fn cancel(
+    partner: &Partner,
+    effective: CancelEffective,
+    reason: Option<Note>,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Result<Partner, SubscriptionError> {
+    paid_term(partner, "cancel")?;
+    if effective == CancelEffective::TermEnd && partner.subscription_status == SubscriptionStatus::Cancelled {
+        return Err(SubscriptionError::AlreadyCancelled(partner.id.to_string()));
+    }
+    let mut next = partner.clone();
+    if effective == CancelEffective::Immediately {
+        next.apply_tier(Tier::Free, now);
+    }
+    next.subscription_status = SubscriptionStatus::Cancelled;
+    next.cancellation_date = Some(today);
+    next.cancellation_reason = reason;
+    next.auto_renewal = false;
+    next.updated_at = now;
+    Ok(next)
+}
+
+/// Subscription settings an admin edits; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsChange {
+    pub auto_renewal: Option<bool>,
+    /// `Some(None)` clears the notes.
+    pub subscription_notes: Option<Option<Note>>,
+}
+
+/// The partner with the settings applied; `None` when nothing differs.
+pub fn change_settings(partner: &Partner, change: &SettingsChange, now: Timestamp) -> Option<Partner> {
+    let mut next = partner.clone();
+    if let Some(auto) = change.auto_renewal {
+        next.auto_renewal = auto;
+    }
+    if let Some(notes) = &change.subscription_notes {
+        next.subscription_notes = notes.clone();
+    }
+    if next == *partner {
+        return None;
+    }
+    next.updated_at = now;
+    Some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::pcr::{BasePcr, Momentum};
+    use jiff::civil::date;
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn gold(end: CalendarDate) -> Partner {
+        let mut p = Partner::new_free(
+            PartnerId::parse("p1").unwrap(),
+            ProfileFields {
+                company_name: CompanyName::parse("BuildPro CRM").unwrap(),
+                primary_email: Email::parse("a@b.co").unwrap(),
+                base_pcr_score: BasePcr::from_hundredths(8_000).unwrap(),
+                momentum_modifier: Momentum::Steady,
+            },
+            now(),
+        );
+        p.apply_tier(Tier::Gold, now());
+        p.subscription_status = SubscriptionStatus::Active;
+        p.subscription_start_date = Some(date(2025, 12, 1));
+        p.subscription_end_date = Some(end);
+        p
+    }
+
+    #[test]
+    fn expiry_moves_to_free_and_keeps_the_record() {
+        let p = gold(date(2026, 11, 20));
+        let e = expire(&p, ExpiryReason::UnpaidAfterGrace, now());
+        assert_eq!((e.engagement_tier, e.subscription_status), (Tier::Free, SubscriptionStatus::Expired));
+        assert_eq!(e.final_pcr_score.hundredths(), 7_000);
+        assert_eq!(e.last_paid_tier, Some(Tier::Gold));
+        assert_eq!(e.subscription_end_date, Some(date(2026, 11, 20)));
+        assert_eq!(e.payment_status, Some(PaymentStatus::Failed));
+        assert_eq!(expire(&p, ExpiryReason::NotRenewing, now()).payment_status, None);
+    }
+
+    #[test]
+    fn grace_marks_past_due_once() {
+        let p = gold(date(2026, 11, 20));
+        let g = enter_grace(&p, now()).unwrap();
+        assert_eq!(g.payment_status, Some(PaymentStatus::PastDue));
+        assert_eq!(enter_grace(&g, now()), None);
+    }
+
+    #[test]
+    fn renewal_starts_where_the_term_ends() {
+        let mut p = gold(date(2026, 11, 20));
+        p.payment_status = Some(PaymentStatus::PastDue);
+        p.subscription_status = SubscriptionStatus::Cancelled;
+        p.cancellation_reason = Note::parse_optional(Some("budget")).unwrap();
+        let r = renew(&p, 12, now()).unwrap();
+        assert_eq!((r.subscription_start_date, r.subscription_end_date), (Some(date(2026, 11, 20)), Some(date(2027, 11, 20))));
+        assert_eq!(r.subscription_status, SubscriptionStatus::Active);
+        assert_eq!((r.cancellation_reason, r.payment_status), (None, Some(PaymentStatus::Current)));
+        let mut free = p.clone();
+        free.apply_tier(Tier::Free, now());
+        assert!(matches!(renew(&free, 12, now()), Err(SubscriptionError::NotSubscribed(..))));
+    }
+
+    #[test]
+    fn cancellation_both_ways() {
+        let p = gold(date(2027, 1, 31));
+        let today = date(2026, 11, 24);
+        let now_ = cancel(&p, CancelEffective::Immediately, None, today, now()).unwrap();
+        assert_eq!((now_.engagement_tier, now_.subscription_status), (Tier::Free, SubscriptionStatus::Cancelled));
+        assert_eq!(now_.cancellation_date, Some(today));
+        assert_eq!(now_.final_pcr_score.hundredths(), 7_000);
+        let later = cancel(&p, CancelEffective::TermEnd, None, today, now()).unwrap();
+        assert_eq!((later.engagement_tier, later.subscription_status), (Tier::Gold, SubscriptionStatus::Cancelled));
+        assert!(!later.auto_renewal);
+        assert!(matches!(cancel(&later, CancelEffective::TermEnd, None, today, now()), Err(SubscriptionError::AlreadyCancelled(_))));
+        assert!(cancel(&later, CancelEffective::Immediately, None, today, now()).is_ok());
+        assert!(matches!(cancel(&now_, CancelEffective::Immediately, None, today, now()), Err(SubscriptionError::NotSubscribed(..))));
+    }
+
+    #[test]
+    fn settings_change_only_what_is_given() {
+        let p = gold(date(2027, 1, 31));
+        assert_eq!(change_settings(&p, &SettingsChange::default(), now()), None);
+        let c = change_settings(&p, &SettingsChange { auto_renewal: Some(false), subscription_notes: None }, now()).unwrap();
+        assert!(!c.auto_renewal);
+        assert_eq!(c.subscription_notes, None);
+    }
+}
