@@ -72,23 +72,15 @@ impl AdminAuth {
     pub fn verify(&self, authorization: Option<&str>) -> Result<Admin, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?.trim();
         let token = match header.split_once(' ') {
-            Some((scheme, token))
-                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-            {
-                token.trim()
-            }
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
             _ => return Err(AuthError::NotBearer),
         };
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
-            |e| match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::InvalidSignature => AuthError::BadSignature,
-                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                    AuthError::WrongAlgorithm
-                }
-                _ => AuthError::Malformed,
-            },
-        )?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => AuthError::WrongAlgorithm,
+            _ => AuthError::Malformed,
+        })?;
         let claims = data.claims;
         if claims.sub.trim().is_empty() || claims.sub.len() > 128 {
             return Err(AuthError::Malformed);
@@ -102,12 +94,7 @@ impl AdminAuth {
 
 /// Signs a token (local development and tests; production tokens come from the admin frontend's
 /// identity service with the same secret).
-pub fn mint_token(
-    secret: &Secret,
-    sub: &str,
-    role: &str,
-    exp: u64,
-) -> Result<String, jsonwebtoken::errors::Error> {
+pub fn mint_token(secret: &Secret, sub: &str, role: &str, exp: u64) -> Result<String, jsonwebtoken::errors::Error> {
     let claims = Claims {
         sub: sub.to_owned(),
         role: role.to_owned(),
@@ -144,9 +131,7 @@ mod tests {
         let token = mint_token(&secret(), "admin-7", "admin", in_an_hour()).unwrap();
         assert_eq!(
             AdminAuth::new(&secret()).verify(Some(&bearer(&token))),
-            Ok(Admin {
-                id: "admin-7".into()
-            })
+            Ok(Admin { id: "admin-7".into() })
         );
     }
 
@@ -163,10 +148,7 @@ mod tests {
         .unwrap();
         let partner = mint_token(&secret(), "a", "partner", in_an_hour()).unwrap();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(format!(
-            r#"{{"sub":"a","role":"admin","exp":{}}}"#,
-            in_an_hour()
-        ));
+        let body = URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"a","role":"admin","exp":{}}}"#, in_an_hour()));
         let alg_none = format!("{header}.{body}.");
         let hs512 = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),
@@ -190,11 +172,7 @@ mod tests {
             (Some(bearer(&partner)), AuthError::NotAdmin),
         ];
         for (header, expected) in cases {
-            assert_eq!(
-                auth.verify(header.as_deref()),
-                Err(expected.clone()),
-                "{header:?}"
-            );
+            assert_eq!(auth.verify(header.as_deref()), Err(expected.clone()), "{header:?}");
         }
     }
 

@@ -66,21 +66,17 @@ pub fn admin_jwt_secret() -> Result<Secret, ConfigError> {
 
 pub fn business_calendar() -> Result<BusinessCalendar, ConfigError> {
     match std::env::var("BUSINESS_TIME_ZONE") {
-        Ok(name) if !name.trim().is_empty() => {
-            BusinessCalendar::named(name.trim()).map_err(|e| ConfigError::Invalid {
-                name: "BUSINESS_TIME_ZONE",
-                why: e.to_string(),
-            })
-        }
+        Ok(name) if !name.trim().is_empty() => BusinessCalendar::named(name.trim()).map_err(|e| ConfigError::Invalid {
+            name: "BUSINESS_TIME_ZONE",
+            why: e.to_string(),
+        }),
         _ => Ok(BusinessCalendar::utc()),
     }
 }
 
 /// The AWS SDK configuration (region, credentials, endpoint) from the environment.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
 #[cfg(test)]

@@ -99,7 +99,13 @@ pub struct TierChanged {
 }
 
 impl TierChanged {
-    pub fn between(before: &Partner, after: &Partner, change: HistoryEventType, changed_by: Actor, reason: Option<String>) -> TierChanged {
+    pub fn between(
+        before: &Partner,
+        after: &Partner,
+        change: HistoryEventType,
+        changed_by: Actor,
+        reason: Option<String>,
+    ) -> TierChanged {
         TierChanged {
             change,
             from_tier: before.engagement_tier,

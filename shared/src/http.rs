@@ -33,9 +33,7 @@ fn response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
     match serde_json::to_vec(body) {
         Ok(bytes) => response(status, JSON, bytes),
-        Err(err) => problem(&AppError::Internal(format!(
-            "response did not serialize: {err}"
-        ))),
+        Err(err) => problem(&AppError::Internal(format!("response did not serialize: {err}"))),
     }
 }
 
@@ -87,9 +85,7 @@ pub fn problem(err: &AppError) -> Response<Body> {
     };
     let (errors, current_version) = match err {
         AppError::Invalid(errors) => (errors.as_slice(), None),
-        AppError::Conflict {
-            current_version, ..
-        } => (&[][..], *current_version),
+        AppError::Conflict { current_version, .. } => (&[][..], *current_version),
         _ => (&[][..], None),
     };
     let body = Problem {
@@ -110,8 +106,7 @@ pub fn problem(err: &AppError) -> Response<Body> {
             );
         }
         AppError::MethodNotAllowed { allow, .. } => {
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+            res.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         _ => {}
     }
@@ -126,12 +121,7 @@ pub fn header_str<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
 /// Parses a JSON request body: 400 when it is not JSON at all, 422 when its values do not fit.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
     if let Some(content_type) = header_str(req, "content-type") {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if essence != JSON && !essence.ends_with("+json") {
             return Err(AppError::UnsupportedMediaType(format!(
                 "Content-Type must be {JSON}, got {essence:?}"
@@ -153,9 +143,7 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
         use serde_json::error::Category;
         match err.classify() {
             Category::Data => AppError::Invalid(vec![FieldError::new("body", err)]),
-            Category::Syntax | Category::Eof | Category::Io => {
-                AppError::BadRequest(format!("malformed JSON: {err}"))
-            }
+            Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!("malformed JSON: {err}")),
         }
     })
 }
@@ -163,8 +151,8 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
 /// The query string as name -> value; a repeated name is an error.
 pub fn query(req: &Request) -> Result<HashMap<String, String>, AppError> {
     let raw = req.uri().query().unwrap_or("");
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-        .map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw).map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
     let mut map = HashMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         if map.insert(name.clone(), value).is_some() {

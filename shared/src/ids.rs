@@ -8,9 +8,7 @@ static GENERATOR: Mutex<Option<Generator>> = Mutex::new(None);
 
 /// A new id, greater than every id this process made before.
 pub fn next_id() -> Ulid {
-    let mut guard = GENERATOR
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let generator = guard.get_or_insert_with(Generator::new);
     // The generator fails only when 2^80 ids fall in one millisecond; a fresh random id is then fine.
     generator.generate().unwrap_or_else(|_| Ulid::new())

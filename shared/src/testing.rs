@@ -26,14 +26,15 @@ pub fn admin_token(sub: &str) -> String {
 
 pub fn token_with_role(sub: &str, role: &str) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    mint_token(&test_secret(), sub, role, exp)
-        .unwrap_or_else(|e| panic!("minting a test token: {e}"))
+    mint_token(&test_secret(), sub, role, exp).unwrap_or_else(|e| panic!("minting a test token: {e}"))
 }
 
 /// The SDK configuration for the local emulators; fails loudly when they are not running.
 pub async fn local_sdk_config() -> aws_config::SdkConfig {
     if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        panic!("AWS_ENDPOINT_URL is not set: run the integration tests through `make test`, which starts the emulators");
+        panic!(
+            "AWS_ENDPOINT_URL is not set: run the integration tests through `make test`, which starts the emulators"
+        );
     }
     crate::config::aws_sdk_config().await
 }
@@ -65,10 +66,7 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let name = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_owned())
-            .unwrap_or_default();
+        let name = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
         if let Ok(mut calls) = self.0.lock() {
             calls.push(name);
         }

@@ -4,9 +4,7 @@ use lambda_http::Request;
 use serde_json::{Map, Value};
 use shared::auth::Admin;
 use shared::domain::dates::{parse_date, CalendarDate};
-use shared::domain::partner::{
-    CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus,
-};
+use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
 use shared::domain::pcr::{BasePcr, Momentum};
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
@@ -72,9 +70,7 @@ impl Fields {
                 }
                 None
             }
-            Some(value) => serde_json::from_value(value)
-                .map_err(|e| self.fail(field, e))
-                .ok(),
+            Some(value) => serde_json::from_value(value).map_err(|e| self.fail(field, e)).ok(),
         }
     }
 
@@ -98,18 +94,12 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// `{engagement_tier, subscription_start_date?, subscription_end_date?, reason?, expected_version?}`
-pub fn change_tier(
-    req: &Request,
-    partner_id: PartnerId,
-    admin: &Admin,
-) -> Result<ChangeTierCommand, AppError> {
+pub fn change_tier(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<ChangeTierCommand, AppError> {
     let mut f = Fields::of(req)?;
     let tier = f.parsed("engagement_tier", true, str::parse::<Tier>);
     let start: Option<CalendarDate> = f.parsed("subscription_start_date", false, parse_date);
     let end: Option<CalendarDate> = f.parsed("subscription_end_date", false, parse_date);
-    let reason = f
-        .parsed("reason", false, |s| Note::parse_optional(Some(s)))
-        .flatten();
+    let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
     let expected_version: Option<u64> = f.value("expected_version", false);
     f.finish(|| {
         Some(ChangeTierCommand {
@@ -148,10 +138,7 @@ pub fn partner_listing(req: &Request) -> Result<(PartnerFilter, PageRequest), Ap
     let query = edge::query(req)?;
     only_known_params(&query, &["tier", "status", "limit", "cursor"])?;
     let tier = match query.get("tier").filter(|t| !t.is_empty()) {
-        Some(text) => Some(
-            text.parse::<Tier>()
-                .map_err(|e| AppError::invalid("tier", e))?,
-        ),
+        Some(text) => Some(text.parse::<Tier>().map_err(|e| AppError::invalid("tier", e))?),
         None => None,
     };
     let status = match query.get("status").filter(|s| !s.is_empty()) {
@@ -173,8 +160,7 @@ pub fn preview_tier(req: &Request) -> Result<Tier, AppError> {
     let text = query
         .get("tier")
         .ok_or_else(|| AppError::invalid("tier", "is required (free, gold or platinum)"))?;
-    text.parse::<Tier>()
-        .map_err(|e| AppError::invalid("tier", e))
+    text.parse::<Tier>().map_err(|e| AppError::invalid("tier", e))
 }
 
 /// `?limit=&cursor=`

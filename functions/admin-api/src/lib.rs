@@ -73,9 +73,7 @@ impl App {
             ["admin", "partners"] => match *method {
                 Method::GET => {
                     let (filter, page) = decode::partner_listing(req)?;
-                    let page =
-                        partners::list_partners(&self.store, &self.calendar, &filter, &page, now)
-                            .await?;
+                    let page = partners::list_partners(&self.store, &self.calendar, &filter, &page, now).await?;
                     Ok(edge::json(
                         200,
                         &json!({ "partners": page.items, "next_cursor": page.next_cursor }),
@@ -108,9 +106,7 @@ impl App {
             ["admin", "partners", id, "history"] => match *method {
                 Method::GET => {
                     let id = partner_id(id)?;
-                    let page =
-                        partners::partner_history(&self.store, &id, &decode::page_only(req)?)
-                            .await?;
+                    let page = partners::partner_history(&self.store, &id, &decode::page_only(req)?).await?;
                     Ok(edge::json(
                         200,
                         &json!({ "history": page.items, "next_cursor": page.next_cursor }),
@@ -121,8 +117,7 @@ impl App {
             ["admin", "partners", id, "audit"] => match *method {
                 Method::GET => {
                     let id = partner_id(id)?;
-                    let page =
-                        partners::partner_audit(&self.store, &id, &decode::page_only(req)?).await?;
+                    let page = partners::partner_audit(&self.store, &id, &decode::page_only(req)?).await?;
                     Ok(edge::json(
                         200,
                         &json!({ "audit": page.items, "next_cursor": page.next_cursor }),
@@ -134,9 +129,7 @@ impl App {
                 Method::PATCH | Method::POST => {
                     let id = partner_id(id)?;
                     let command = decode::change_tier(req, id, &admin)?;
-                    let outcome =
-                        tier_changes::change_tier(&self.store, &self.calendar, command, now)
-                            .await?;
+                    let outcome = tier_changes::change_tier(&self.store, &self.calendar, command, now).await?;
                     Ok(edge::json(200, &outcome))
                 }
                 _ => Err(not_allowed("PATCH, POST")),
@@ -155,8 +148,7 @@ impl App {
         let fields = decode::profile_fields(req)?;
         let outcome = partners::upsert_partner(&self.store, id, fields, admin.actor(), now).await?;
         let status = if outcome.created { 201 } else { 200 };
-        let view =
-            shared::usecases::views::PartnerView::new(outcome.partner, self.calendar.today(now));
+        let view = shared::usecases::views::PartnerView::new(outcome.partner, self.calendar.today(now));
         Ok(edge::json(
             status,
             &json!({ "partner": view, "created": outcome.created, "changed": outcome.changed }),

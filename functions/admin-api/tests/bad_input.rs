@@ -96,15 +96,7 @@ fn cases() -> Vec<Case> {
             "malformed JSON",
         ),
         case("empty body", "PATCH", TIER, Some(""), Admin, 400, "empty"),
-        case(
-            "array body",
-            "PATCH",
-            TIER,
-            Some("[1,2]"),
-            Admin,
-            422,
-            "JSON object",
-        ),
+        case("array body", "PATCH", TIER, Some("[1,2]"), Admin, 422, "JSON object"),
         case(
             "unknown tier",
             "PATCH",
@@ -179,15 +171,7 @@ fn cases() -> Vec<Case> {
             409,
             "not the expected version 7",
         ),
-        case(
-            "reason too long",
-            "PATCH",
-            TIER,
-            None,
-            Admin,
-            422,
-            "at most 1000",
-        ),
+        case("reason too long", "PATCH", TIER, None, Admin, 422, "at most 1000"),
         case(
             "wrong content type",
             "PATCH",
@@ -215,15 +199,7 @@ fn cases() -> Vec<Case> {
             404,
             "partner id",
         ),
-        case(
-            "unknown route",
-            "GET",
-            "/admin/nothing",
-            None,
-            Admin,
-            404,
-            "no route",
-        ),
+        case("unknown route", "GET", "/admin/nothing", None, Admin, 404, "no route"),
         case(
             "wrong method",
             "DELETE",
@@ -233,24 +209,8 @@ fn cases() -> Vec<Case> {
             405,
             "allowed: GET, PUT",
         ),
-        case(
-            "no token",
-            "GET",
-            "/admin/tiers",
-            None,
-            Missing,
-            401,
-            "missing",
-        ),
-        case(
-            "not bearer",
-            "GET",
-            "/admin/tiers",
-            None,
-            Raw("Basic"),
-            401,
-            "Bearer",
-        ),
+        case("no token", "GET", "/admin/tiers", None, Missing, 401, "missing"),
+        case("not bearer", "GET", "/admin/tiers", None, Raw("Basic"), 401, "Bearer"),
         case(
             "garbage token",
             "GET",
@@ -260,15 +220,7 @@ fn cases() -> Vec<Case> {
             401,
             "malformed",
         ),
-        case(
-            "expired token",
-            "GET",
-            "/admin/tiers",
-            None,
-            Expired,
-            401,
-            "expired",
-        ),
+        case("expired token", "GET", "/admin/tiers", None, Expired, 401, "expired"),
         case(
             "wrong signature",
             "GET",
@@ -278,24 +230,8 @@ fn cases() -> Vec<Case> {
             401,
             "signature",
         ),
-        case(
-            "alg none",
-            "GET",
-            "/admin/tiers",
-            None,
-            AlgNone,
-            401,
-            "token",
-        ),
-        case(
-            "partner token",
-            "GET",
-            "/admin/tiers",
-            None,
-            Partner,
-            403,
-            "admin role",
-        ),
+        case("alg none", "GET", "/admin/tiers", None, AlgNone, 401, "token"),
+        case("partner token", "GET", "/admin/tiers", None, Partner, 403, "admin role"),
         case(
             "preview without tier",
             "GET",
@@ -417,9 +353,7 @@ fn cases() -> Vec<Case> {
             "upsert bad momentum",
             "PUT",
             "/admin/partners/p2",
-            Some(
-                r#"{"company_name":"X","primary_email":"a@b.co","base_pcr_score":80,"momentum_modifier":2}"#,
-            ),
+            Some(r#"{"company_name":"X","primary_email":"a@b.co","base_pcr_score":80,"momentum_modifier":2}"#),
             Admin,
             422,
             "-3, 0 or 5",
@@ -501,10 +435,7 @@ async fn every_bad_input_answers_the_right_problem() {
     // None of them changed the partner.
     let partner = api.get("/admin/partners/p1").await.body;
     assert_eq!(
-        (
-            partner["version"].clone(),
-            partner["engagement_tier"].clone()
-        ),
+        (partner["version"].clone(), partner["engagement_tier"].clone()),
         (json!(1), json!("free"))
     );
 }
@@ -538,8 +469,7 @@ fn arbitrary_body() -> impl Strategy<Value = String> {
     prop_oneof![
         structured,
         ".{0,64}",
-        proptest::collection::vec(any::<u8>(), 0..64)
-            .prop_map(|b| String::from_utf8_lossy(&b).into_owned())
+        proptest::collection::vec(any::<u8>(), 0..64).prop_map(|b| String::from_utf8_lossy(&b).into_owned())
     ]
 }
 

@@ -86,10 +86,7 @@ async fn directory_pages_by_name_with_filters() {
         assert_eq!(answer.status, 200, "{}", answer.body);
         let rows = answer.body["partners"].as_array().unwrap();
         assert!(rows.len() <= 3);
-        seen.extend(
-            rows.iter()
-                .map(|r| r["company_name"].as_str().unwrap().to_owned()),
-        );
+        seen.extend(rows.iter().map(|r| r["company_name"].as_str().unwrap().to_owned()));
         pages += 1;
         match answer.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -123,13 +120,8 @@ async fn directory_pages_by_name_with_filters() {
         (json!("BuildPro CRM"), json!("Power Gold"), json!("gold"))
     );
     assert_eq!(row["final_pcr_score"], json!(0.8 * 62.0 + 10.0));
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
-    let term_days = shared::domain::dates::days_until(
-        today,
-        shared::domain::dates::add_months(today, 12).unwrap(),
-    );
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let term_days = shared::domain::dates::days_until(today, shared::domain::dates::add_months(today, 12).unwrap());
     assert_eq!(row["days_left"], json!(term_days));
     assert_eq!(row["monthly_price"], "$3,600.00");
 
@@ -140,15 +132,9 @@ async fn directory_pages_by_name_with_filters() {
         .iter()
         .map(|r| r["company_name"].clone())
         .collect();
-    assert_eq!(
-        active_names,
-        vec![json!("BuildPro CRM"), json!("TechFlow Solutions")]
-    );
+    assert_eq!(active_names, vec![json!("BuildPro CRM"), json!("TechFlow Solutions")]);
 
-    let inactive_platinum = api
-        .get("/admin/partners?tier=platinum&status=inactive")
-        .await
-        .body;
+    let inactive_platinum = api.get("/admin/partners?tier=platinum&status=inactive").await.body;
     assert_eq!(inactive_platinum["partners"], json!([]));
 }
 

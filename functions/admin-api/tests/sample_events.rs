@@ -12,9 +12,7 @@ use shared::usecases::seed::{load_demo_partners, DemoPartner};
 use std::path::Path;
 
 fn repo_file(relative: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
 }
 
 /// The expected status of each admin sample event.
@@ -43,10 +41,8 @@ fn local_key() -> Secret {
 
 #[tokio::test]
 async fn every_admin_sample_event_answers_as_expected() {
-    let demo: Vec<DemoPartner> = serde_json::from_str(
-        &std::fs::read_to_string(repo_file("infra/seed/demo-partners.json")).unwrap(),
-    )
-    .unwrap();
+    let demo: Vec<DemoPartner> =
+        serde_json::from_str(&std::fs::read_to_string(repo_file("infra/seed/demo-partners.json")).unwrap()).unwrap();
     let mut files: Vec<String> = std::fs::read_dir(repo_file("events"))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -55,10 +51,7 @@ async fn every_admin_sample_event_answers_as_expected() {
     files.sort();
     let mut expected: Vec<&str> = EXPECTED.iter().map(|(f, _)| *f).collect();
     expected.sort_unstable();
-    assert_eq!(
-        files, expected,
-        "every admin event file needs an expected status here"
-    );
+    assert_eq!(files, expected, "every admin event file needs an expected status here");
 
     // One table for all, in the order above: the reads, then the changes, then history and audit.
     let (store, _) = fresh_store().await;
@@ -73,8 +66,8 @@ async fn every_admin_sample_event_answers_as_expected() {
     };
     for (file, status) in EXPECTED {
         let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();
-        let request = lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
+        let request =
+            lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
         let answer = support::answer(app.handle(request).await);
         assert_eq!(answer.status, status, "{file}: {}", answer.body);
     }

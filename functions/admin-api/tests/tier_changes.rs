@@ -16,7 +16,10 @@ async fn upsert_then_patch_round_trip() {
     api.partner("buildpro", "BuildPro CRM", 80.0).await;
 
     let again = api
-        .put("/admin/partners/buildpro", json!({"company_name": "BuildPro CRM", "primary_email": "buildpro@example.com", "base_pcr_score": "80.00"}))
+        .put(
+            "/admin/partners/buildpro",
+            json!({"company_name": "BuildPro CRM", "primary_email": "buildpro@example.com", "base_pcr_score": "80.00"}),
+        )
         .await;
     assert_eq!(
         (again.status, again.body["changed"].clone()),
@@ -32,7 +35,10 @@ async fn upsert_then_patch_round_trip() {
     assert_eq!(detail.body["version"], 1);
 
     let changed = api
-        .tier("buildpro", json!({"engagement_tier": "gold", "subscription_start_date": "2026-11-01", "reason": "signed contract"}))
+        .tier(
+            "buildpro",
+            json!({"engagement_tier": "gold", "subscription_start_date": "2026-11-01", "reason": "signed contract"}),
+        )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     let body = &changed.body;
@@ -45,10 +51,7 @@ async fn upsert_then_patch_round_trip() {
     assert_eq!(body["partner"]["subscription_end_date"], "2027-11-01");
     assert_eq!(body["partner"]["subscription_status"], "active");
     assert_eq!(body["partner"]["version"], 2);
-    assert_eq!(
-        body["pcr_change"],
-        json!({"before": 70.0, "after": 74.0, "delta": 4.0})
-    );
+    assert_eq!(body["pcr_change"], json!({"before": 70.0, "after": 74.0, "delta": 4.0}));
     assert_eq!(body["history_entry"]["event_type"], "upgrade");
     assert_eq!(body["history_entry"]["notes"], "signed contract");
     assert_eq!(body["history_entry"]["created_by"], "admin:admin-1");
@@ -58,13 +61,8 @@ async fn upsert_then_patch_round_trip() {
     assert_eq!(detail.body["engagement_tier"], "gold");
 
     // The same change again is acknowledged and writes nothing.
-    let same = api
-        .tier("buildpro", json!({"engagement_tier": "gold"}))
-        .await;
-    assert_eq!(
-        (same.status, same.body["changed"].clone()),
-        (200, json!(false))
-    );
+    let same = api.tier("buildpro", json!({"engagement_tier": "gold"})).await;
+    assert_eq!((same.status, same.body["changed"].clone()), (200, json!(false)));
     assert_eq!(api.all("buildpro", "history").await.len(), 1);
 }
 
@@ -74,10 +72,7 @@ async fn free_clears_dates_and_leaves_the_subscription_index() {
     api.partner("p1", "TechFlow Solutions", 80.0).await;
     let gold = api.tier("p1", json!({"engagement_tier": "platinum", "subscription_start_date": "2026-01-01", "subscription_end_date": "2026-12-31"})).await;
     assert_eq!(gold.status, 200, "{}", gold.body);
-    assert_eq!(
-        subscription_index_entries(&api).await,
-        vec!["SUB#active".to_owned()]
-    );
+    assert_eq!(subscription_index_entries(&api).await, vec!["SUB#active".to_owned()]);
 
     let free = api.tier("p1", json!({"engagement_tier": "free"})).await;
     assert_eq!(free.status, 200, "{}", free.body);
@@ -138,26 +133,17 @@ async fn history_audit_and_outbox_are_written_with_the_change() {
     api.tier("p1", json!({"engagement_tier": "platinum"})).await;
 
     let history = api.all("p1", "history").await;
-    let types: Vec<_> = history
-        .iter()
-        .map(|h| h["event_type"].as_str().unwrap())
-        .collect();
+    let types: Vec<_> = history.iter().map(|h| h["event_type"].as_str().unwrap()).collect();
     assert_eq!(types, ["upgrade", "upgrade"]);
     assert_eq!(history[0]["to_tier"], "platinum", "newest first");
     assert_eq!(history[1]["from_tier"], "free");
     assert_eq!(
-        (
-            history[1]["pcr_before"].clone(),
-            history[1]["pcr_after"].clone()
-        ),
+        (history[1]["pcr_before"].clone(), history[1]["pcr_after"].clone()),
         (json!(70.0), json!(74.0))
     );
 
     let audit = api.all("p1", "audit").await;
-    let actions: Vec<_> = audit
-        .iter()
-        .map(|a| a["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<_> = audit.iter().map(|a| a["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["tier_changed", "tier_changed", "partner_created"]);
     assert_eq!(audit[1]["actor"], "admin:admin-1");
     assert_eq!(audit[1]["reason"], "upsell");
@@ -200,10 +186,7 @@ async fn a_failed_transaction_writes_nothing() {
 
     // A stale version: the profile condition fails.
     let stale = api
-        .tier(
-            "p1",
-            json!({"engagement_tier": "gold", "expected_version": 0}),
-        )
+        .tier("p1", json!({"engagement_tier": "gold", "expected_version": 0}))
         .await;
     assert_eq!(stale.status, 409);
 
@@ -263,14 +246,8 @@ async fn two_changes_on_the_same_version_one_wins() {
     let api = TestApi::new().await;
     api.partner("p1", "BuildPro CRM", 80.0).await;
     let (a, b) = tokio::join!(
-        api.tier(
-            "p1",
-            json!({"engagement_tier": "gold", "expected_version": 1})
-        ),
-        api.tier(
-            "p1",
-            json!({"engagement_tier": "platinum", "expected_version": 1})
-        ),
+        api.tier("p1", json!({"engagement_tier": "gold", "expected_version": 1})),
+        api.tier("p1", json!({"engagement_tier": "platinum", "expected_version": 1})),
     );
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
@@ -316,10 +293,7 @@ async fn twenty_concurrent_changes_without_a_version_stay_consistent() {
     assert_eq!(partner["subscription_end_date"], newest["subscription_end"]);
     assert_eq!(partner["version"], newest["version"]);
     assert_eq!(partner["version"], json!(1 + ok));
-    let versions: Vec<u64> = history
-        .iter()
-        .map(|h| h["version"].as_u64().unwrap())
-        .collect();
+    let versions: Vec<u64> = history.iter().map(|h| h["version"].as_u64().unwrap()).collect();
     assert!(
         versions.windows(2).all(|w| w[0] == w[1] + 1),
         "history in commit order: {versions:?}"

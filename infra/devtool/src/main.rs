@@ -31,8 +31,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["create-table"] => {
-            let store =
-                Store::from_sdk_config(&config::aws_sdk_config().await, config::table_name()?);
+            let store = Store::from_sdk_config(&config::aws_sdk_config().await, config::table_name()?);
             schema::create_table(store.client(), store.table()).await?;
             println!("table {} is ready", store.table());
         }
@@ -40,23 +39,15 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let partners: Vec<DemoPartner> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
             let sdk = config::aws_sdk_config().await;
             let store = Store::from_sdk_config(&sdk, config::table_name()?);
-            let count = load_demo_partners(
-                &store,
-                &config::business_calendar()?,
-                &partners,
-                jiff::Timestamp::now(),
-            )
-            .await?;
+            let count =
+                load_demo_partners(&store, &config::business_calendar()?, &partners, jiff::Timestamp::now()).await?;
             println!("loaded {count} demo partners");
         }
         ["token", rest @ ..] if rest.len() <= 2 => {
             let sub = rest.first().copied().unwrap_or("admin-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            println!(
-                "{}",
-                mint_token(&config::admin_jwt_secret()?, sub, "admin", exp)?
-            );
+            println!("{}", mint_token(&config::admin_jwt_secret()?, sub, "admin", exp)?);
         }
         _ => return Err("usage: devtool create-table | seed FILE | token [SUB] [HOURS]".into()),
     }

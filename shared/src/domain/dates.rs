@@ -95,23 +95,11 @@ mod tests {
             "",
             "2026-11-24 ",
         ] {
-            assert!(
-                matches!(parse_date(bad), Err(DateError::Format(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(parse_date(bad), Err(DateError::Format(_))), "{bad:?}");
         }
-        assert!(matches!(
-            parse_date("2026-02-30"),
-            Err(DateError::NotADate(_))
-        ));
-        assert!(matches!(
-            parse_date("2026-13-01"),
-            Err(DateError::NotADate(_))
-        ));
-        assert!(matches!(
-            parse_date("0202-01-01"),
-            Err(DateError::OutOfRange(_))
-        ));
+        assert!(matches!(parse_date("2026-02-30"), Err(DateError::NotADate(_))));
+        assert!(matches!(parse_date("2026-13-01"), Err(DateError::NotADate(_))));
+        assert!(matches!(parse_date("0202-01-01"), Err(DateError::OutOfRange(_))));
     }
 
     #[test]

@@ -122,10 +122,14 @@ pub fn sweep_decision(partner: &Partner, today: CalendarDate, grace_days: i32) -
             None => SweepDecision::Nothing,
         },
         SubscriptionStatus::Active if !partner.auto_renewal => SweepDecision::Expire(ExpiryReason::NotRenewing),
-        SubscriptionStatus::Active if -days_left <= grace_days => SweepDecision::Grace { days_past_end: -days_left },
+        SubscriptionStatus::Active if -days_left <= grace_days => SweepDecision::Grace {
+            days_past_end: -days_left,
+        },
         SubscriptionStatus::Active => SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace),
         SubscriptionStatus::Cancelled if days_left < 0 => SweepDecision::Expire(ExpiryReason::CancelledAtTermEnd),
-        SubscriptionStatus::Cancelled | SubscriptionStatus::Inactive | SubscriptionStatus::Expired => SweepDecision::Nothing,
+        SubscriptionStatus::Cancelled | SubscriptionStatus::Inactive | SubscriptionStatus::Expired => {
+            SweepDecision::Nothing
+        }
     }
 }
 
@@ -168,7 +172,11 @@ mod tests {
     }
 
     fn decide(days_left: i64, auto_renewal: bool) -> SweepDecision {
-        sweep_decision(&partner(Tier::Gold, SubscriptionStatus::Active, days_left, auto_renewal), TODAY, DEFAULT_GRACE_DAYS)
+        sweep_decision(
+            &partner(Tier::Gold, SubscriptionStatus::Active, days_left, auto_renewal),
+            TODAY,
+            DEFAULT_GRACE_DAYS,
+        )
     }
 
     #[test]
@@ -176,21 +184,60 @@ mod tests {
         use NoticeStage::*;
         use SweepDecision::*;
         assert_eq!(decide(31, false), Nothing);
-        assert_eq!(decide(30, false), Notice { stage: ThirtyDay, days_left: 30 });
-        assert_eq!(decide(8, false), Notice { stage: ThirtyDay, days_left: 8 });
-        assert_eq!(decide(7, false), Notice { stage: SevenDay, days_left: 7 });
-        assert_eq!(decide(0, false), Notice { stage: SevenDay, days_left: 0 });
-        assert_eq!(decide(-1, false), Expire(ExpiryReason::NotRenewing), "expires the day after its end date");
+        assert_eq!(
+            decide(30, false),
+            Notice {
+                stage: ThirtyDay,
+                days_left: 30
+            }
+        );
+        assert_eq!(
+            decide(8, false),
+            Notice {
+                stage: ThirtyDay,
+                days_left: 8
+            }
+        );
+        assert_eq!(
+            decide(7, false),
+            Notice {
+                stage: SevenDay,
+                days_left: 7
+            }
+        );
+        assert_eq!(
+            decide(0, false),
+            Notice {
+                stage: SevenDay,
+                days_left: 0
+            }
+        );
+        assert_eq!(
+            decide(-1, false),
+            Expire(ExpiryReason::NotRenewing),
+            "expires the day after its end date"
+        );
     }
 
     #[test]
     fn auto_renewing_terms_get_a_grace_period_then_expire() {
         use SweepDecision::*;
         assert_eq!(decide(-1, true), Grace { days_past_end: 1 });
-        assert_eq!(decide(-7, true), Grace { days_past_end: 7 }, "grace edge: 7 days past is still grace");
+        assert_eq!(
+            decide(-7, true),
+            Grace { days_past_end: 7 },
+            "grace edge: 7 days past is still grace"
+        );
         assert_eq!(decide(-8, true), Expire(ExpiryReason::UnpaidAfterGrace));
         assert_eq!(decide(-400, true), Expire(ExpiryReason::UnpaidAfterGrace));
-        assert_eq!(decide(5, true), Notice { stage: NoticeStage::SevenDay, days_left: 5 }, "auto-renewing terms are reminded too");
+        assert_eq!(
+            decide(5, true),
+            Notice {
+                stage: NoticeStage::SevenDay,
+                days_left: 5
+            },
+            "auto-renewing terms are reminded too"
+        );
     }
 
     #[test]
@@ -208,19 +255,38 @@ mod tests {
         let expired = partner(Tier::Free, SubscriptionStatus::Expired, -3, false);
         assert_eq!(sweep_decision(&expired, TODAY, 7), SweepDecision::Nothing);
         let cancelled_pending = partner(Tier::Platinum, SubscriptionStatus::Cancelled, 5, true);
-        assert_eq!(sweep_decision(&cancelled_pending, TODAY, 7), SweepDecision::Nothing, "no renewal notices after a cancellation");
+        assert_eq!(
+            sweep_decision(&cancelled_pending, TODAY, 7),
+            SweepDecision::Nothing,
+            "no renewal notices after a cancellation"
+        );
         let cancelled_today = partner(Tier::Platinum, SubscriptionStatus::Cancelled, 0, true);
-        assert_eq!(sweep_decision(&cancelled_today, TODAY, 7), SweepDecision::Nothing, "keeps the tier through its end date");
+        assert_eq!(
+            sweep_decision(&cancelled_today, TODAY, 7),
+            SweepDecision::Nothing,
+            "keeps the tier through its end date"
+        );
         let cancelled_ended = partner(Tier::Platinum, SubscriptionStatus::Cancelled, -1, true);
-        assert_eq!(sweep_decision(&cancelled_ended, TODAY, 7), SweepDecision::Expire(ExpiryReason::CancelledAtTermEnd));
+        assert_eq!(
+            sweep_decision(&cancelled_ended, TODAY, 7),
+            SweepDecision::Expire(ExpiryReason::CancelledAtTermEnd)
+        );
     }
 
     #[test]
     fn grace_is_configurable() {
         let p = partner(Tier::Gold, SubscriptionStatus::Active, -3, true);
-        assert_eq!(sweep_decision(&p, TODAY, 2), SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace));
-        assert_eq!(sweep_decision(&p, TODAY, 0), SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace));
-        assert!(ExpiryReason::UnpaidAfterGrace.note(date(2026, 11, 21), 2).contains("2-day grace"));
+        assert_eq!(
+            sweep_decision(&p, TODAY, 2),
+            SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace)
+        );
+        assert_eq!(
+            sweep_decision(&p, TODAY, 0),
+            SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace)
+        );
+        assert!(ExpiryReason::UnpaidAfterGrace
+            .note(date(2026, 11, 21), 2)
+            .contains("2-day grace"));
     }
 
     proptest! {

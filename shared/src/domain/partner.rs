@@ -84,9 +84,7 @@ impl Email {
         let domain_ok = domain.split('.').count() >= 2
             && domain.split('.').all(|label| {
                 !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                     && !label.starts_with('-')
                     && !label.ends_with('-')
             });
@@ -110,8 +108,7 @@ parsed_string!(CompanyName);
 impl CompanyName {
     pub fn parse(text: &str) -> Result<CompanyName, IdentityError> {
         let trimmed = text.trim();
-        let ok =
-            (1..=200).contains(&trimmed.chars().count()) && !trimmed.chars().any(char::is_control);
+        let ok = (1..=200).contains(&trimmed.chars().count()) && !trimmed.chars().any(char::is_control);
         if ok {
             Ok(CompanyName(trimmed.to_owned()))
         } else {
@@ -136,9 +133,7 @@ impl Note {
     pub fn parse(text: &str) -> Result<Note, IdentityError> {
         let trimmed = text.trim();
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(IdentityError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(IdentityError::TooLong { max: Self::MAX_CHARS });
         }
         Ok(Note(trimmed.to_owned()))
     }
@@ -315,11 +310,7 @@ impl Partner {
     /// Sets the multiplier and final PCR from the tier, base and momentum.
     pub fn recalculate_pcr(&mut self, now: Timestamp) {
         self.payment_multiplier = self.engagement_tier.multiplier();
-        self.final_pcr_score = final_pcr_at(
-            self.base_pcr_score,
-            self.engagement_tier,
-            self.momentum_modifier,
-        );
+        self.final_pcr_score = final_pcr_at(self.base_pcr_score, self.engagement_tier, self.momentum_modifier);
         self.pcr_last_calculated = now;
     }
 
@@ -379,10 +370,7 @@ mod tests {
 
     #[test]
     fn company_names_and_notes() {
-        assert_eq!(
-            CompanyName::parse("  BuildPro CRM ").unwrap().as_str(),
-            "BuildPro CRM"
-        );
+        assert_eq!(CompanyName::parse("  BuildPro CRM ").unwrap().as_str(), "BuildPro CRM");
         assert!(CompanyName::parse("   ").is_err());
         assert!(CompanyName::parse("a\u{0007}b").is_err());
         assert!(CompanyName::parse(&"x".repeat(201)).is_err());

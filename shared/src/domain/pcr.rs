@@ -34,8 +34,7 @@ pub const MAX_BASE_HUNDREDTHS: i64 = 10_000;
 
 /// The final PCR for a base, tier multiplier and momentum.
 pub fn final_pcr(base: BasePcr, multiplier: Multiplier, momentum: Momentum) -> PcrScore {
-    let thousandths =
-        base.0 * 8 + i64::from(multiplier.tenths()) * 400 + i64::from(momentum.points()) * 1_000;
+    let thousandths = base.0 * 8 + i64::from(multiplier.tenths()) * 400 + i64::from(momentum.points()) * 1_000;
     let clamped = thousandths.clamp(0, MAX_FINAL_HUNDREDTHS * 10);
     PcrScore((clamped + 5) / 10)
 }
@@ -104,16 +103,10 @@ impl BasePcr {
     pub fn parse_str(value: &str) -> Result<BasePcr, ScoreError> {
         let trimmed = value.trim();
         let is_decimal = !trimmed.is_empty()
-            && trimmed
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+            && trimmed.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
             && trimmed.len() <= 20;
-        let number: f64 = if is_decimal {
-            trimmed.parse().ok()
-        } else {
-            None
-        }
-        .ok_or_else(|| ScoreError::NotANumber(value.chars().take(20).collect()))?;
+        let number: f64 = if is_decimal { trimmed.parse().ok() } else { None }
+            .ok_or_else(|| ScoreError::NotANumber(value.chars().take(20).collect()))?;
         Self::parse_f64(number)
     }
 
@@ -172,12 +165,7 @@ impl fmt::Display for PcrDelta {
             write!(f, "{sign}{} points", abs / 100)
         } else {
             let decimals = format!("{fraction:02}");
-            write!(
-                f,
-                "{sign}{}.{} points",
-                abs / 100,
-                decimals.trim_end_matches('0')
-            )
+            write!(f, "{sign}{}.{} points", abs / 100, decimals.trim_end_matches('0'))
         }
     }
 }
@@ -242,9 +230,7 @@ impl<'de> Deserialize<'de> for Momentum {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = f64::deserialize(d)?;
         if value.fract() != 0.0 || !value.is_finite() {
-            return Err(serde::de::Error::custom(ScoreError::BadMomentum(
-                value.to_string(),
-            )));
+            return Err(serde::de::Error::custom(ScoreError::BadMomentum(value.to_string())));
         }
         Momentum::from_points(value as i64).map_err(serde::de::Error::custom)
     }
@@ -277,10 +263,7 @@ mod tests {
 
     #[test]
     fn momentum_and_clamping() {
-        assert_eq!(
-            final_pcr_at(base(80), Tier::Gold, Momentum::Rising).hundredths(),
-            7_900
-        );
+        assert_eq!(final_pcr_at(base(80), Tier::Gold, Momentum::Rising).hundredths(), 7_900);
         assert_eq!(
             final_pcr_at(base(80), Tier::Gold, Momentum::Declining).hundredths(),
             7_100
@@ -289,32 +272,20 @@ mod tests {
             final_pcr_at(base(100), Tier::Platinum, Momentum::Rising).hundredths(),
             10_500
         );
-        assert_eq!(
-            final_pcr_at(base(0), Tier::Free, Momentum::Declining).hundredths(),
-            300
-        );
+        assert_eq!(final_pcr_at(base(0), Tier::Free, Momentum::Declining).hundredths(), 300);
     }
 
     #[test]
     fn rounds_half_away_from_zero_at_two_decimals() {
         // 0.8 * 72.33 = 57.864 -> +6 (free) = 63.864 -> 63.86
         let b = BasePcr::parse_f64(72.33).unwrap();
-        assert_eq!(
-            final_pcr_at(b, Tier::Free, Momentum::Steady).to_string(),
-            "63.86"
-        );
+        assert_eq!(final_pcr_at(b, Tier::Free, Momentum::Steady).to_string(), "63.86");
         // 0.8 * 72.31 = 57.848 -> 63.848 -> 63.85
         let b = BasePcr::parse_f64(72.31).unwrap();
-        assert_eq!(
-            final_pcr_at(b, Tier::Free, Momentum::Steady).to_string(),
-            "63.85"
-        );
+        assert_eq!(final_pcr_at(b, Tier::Free, Momentum::Steady).to_string(), "63.85");
         // 0.8 * 0.01 = 0.008 -> 6.008 -> 6.01
         let b = BasePcr::parse_f64(0.01).unwrap();
-        assert_eq!(
-            final_pcr_at(b, Tier::Free, Momentum::Steady).to_string(),
-            "6.01"
-        );
+        assert_eq!(final_pcr_at(b, Tier::Free, Momentum::Steady).to_string(), "6.01");
     }
 
     #[test]
@@ -322,30 +293,12 @@ mod tests {
         assert_eq!(BasePcr::parse_f64(80.0).unwrap().hundredths(), 8_000);
         assert_eq!(BasePcr::parse_str("72.50").unwrap().hundredths(), 7_250);
         assert_eq!(BasePcr::parse_f64(80.1).unwrap().hundredths(), 8_010);
-        assert!(matches!(
-            BasePcr::parse_f64(100.01),
-            Err(ScoreError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            BasePcr::parse_f64(-1.0),
-            Err(ScoreError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            BasePcr::parse_f64(80.001),
-            Err(ScoreError::TooPrecise(_))
-        ));
-        assert!(matches!(
-            BasePcr::parse_f64(f64::NAN),
-            Err(ScoreError::NotANumber(_))
-        ));
-        assert!(matches!(
-            BasePcr::parse_str("eighty"),
-            Err(ScoreError::NotANumber(_))
-        ));
-        assert!(matches!(
-            BasePcr::parse_str("1e2"),
-            Err(ScoreError::NotANumber(_))
-        ));
+        assert!(matches!(BasePcr::parse_f64(100.01), Err(ScoreError::OutOfRange(_))));
+        assert!(matches!(BasePcr::parse_f64(-1.0), Err(ScoreError::OutOfRange(_))));
+        assert!(matches!(BasePcr::parse_f64(80.001), Err(ScoreError::TooPrecise(_))));
+        assert!(matches!(BasePcr::parse_f64(f64::NAN), Err(ScoreError::NotANumber(_))));
+        assert!(matches!(BasePcr::parse_str("eighty"), Err(ScoreError::NotANumber(_))));
+        assert!(matches!(BasePcr::parse_str("1e2"), Err(ScoreError::NotANumber(_))));
         assert_eq!(Momentum::from_points(5), Ok(Momentum::Rising));
         assert!(Momentum::from_points(2).is_err());
         assert!(serde_json::from_str::<Momentum>("-3").is_ok());
@@ -355,10 +308,7 @@ mod tests {
     #[test]
     fn scores_serialize_as_json_numbers() {
         let score = final_pcr_at(base(80), Tier::Gold, Momentum::Steady);
-        assert_eq!(
-            serde_json::to_value(score).unwrap(),
-            serde_json::json!(74.0)
-        );
+        assert_eq!(serde_json::to_value(score).unwrap(), serde_json::json!(74.0));
         let back: PcrScore = serde_json::from_value(serde_json::json!(63.86)).unwrap();
         assert_eq!(back.hundredths(), 6_386);
     }

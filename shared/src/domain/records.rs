@@ -55,8 +55,7 @@ impl Serialize for Actor {
 impl<'de> Deserialize<'de> for Actor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Actor::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown actor {text:?}")))
+        Actor::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown actor {text:?}")))
     }
 }
 
@@ -74,6 +73,38 @@ pub enum HistoryEventType {
     /// An auto-renewing term passed its end unpaid and entered its grace period.
     GracePeriod,
     PaymentFailureDowngrade,
+}
+
+impl HistoryEventType {
+    pub const ALL: [HistoryEventType; 9] = [
+        HistoryEventType::Upgrade,
+        HistoryEventType::Downgrade,
+        HistoryEventType::DatesChanged,
+        HistoryEventType::Reactivation,
+        HistoryEventType::Renewal,
+        HistoryEventType::Cancellation,
+        HistoryEventType::Expiration,
+        HistoryEventType::GracePeriod,
+        HistoryEventType::PaymentFailureDowngrade,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HistoryEventType::Upgrade => "upgrade",
+            HistoryEventType::Downgrade => "downgrade",
+            HistoryEventType::DatesChanged => "dates_changed",
+            HistoryEventType::Reactivation => "reactivation",
+            HistoryEventType::Renewal => "renewal",
+            HistoryEventType::Cancellation => "cancellation",
+            HistoryEventType::Expiration => "expiration",
+            HistoryEventType::GracePeriod => "grace_period",
+            HistoryEventType::PaymentFailureDowngrade => "payment_failure_downgrade",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<HistoryEventType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
 }
 
 /// One entry of a partner's subscription history.

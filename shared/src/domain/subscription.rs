@@ -160,7 +160,10 @@ mod tests {
     fn expiry_moves_to_free_and_keeps_the_record() {
         let p = gold(date(2026, 11, 20));
         let e = expire(&p, ExpiryReason::UnpaidAfterGrace, now());
-        assert_eq!((e.engagement_tier, e.subscription_status), (Tier::Free, SubscriptionStatus::Expired));
+        assert_eq!(
+            (e.engagement_tier, e.subscription_status),
+            (Tier::Free, SubscriptionStatus::Expired)
+        );
         assert_eq!(e.final_pcr_score.hundredths(), 7_000);
         assert_eq!(e.last_paid_tier, Some(Tier::Gold));
         assert_eq!(e.subscription_end_date, Some(date(2026, 11, 20)));
@@ -183,12 +186,21 @@ mod tests {
         p.subscription_status = SubscriptionStatus::Cancelled;
         p.cancellation_reason = Note::parse_optional(Some("budget")).unwrap();
         let r = renew(&p, 12, now()).unwrap();
-        assert_eq!((r.subscription_start_date, r.subscription_end_date), (Some(date(2026, 11, 20)), Some(date(2027, 11, 20))));
+        assert_eq!(
+            (r.subscription_start_date, r.subscription_end_date),
+            (Some(date(2026, 11, 20)), Some(date(2027, 11, 20)))
+        );
         assert_eq!(r.subscription_status, SubscriptionStatus::Active);
-        assert_eq!((r.cancellation_reason, r.payment_status), (None, Some(PaymentStatus::Current)));
+        assert_eq!(
+            (r.cancellation_reason, r.payment_status),
+            (None, Some(PaymentStatus::Current))
+        );
         let mut free = p.clone();
         free.apply_tier(Tier::Free, now());
-        assert!(matches!(renew(&free, 12, now()), Err(SubscriptionError::NotSubscribed(..))));
+        assert!(matches!(
+            renew(&free, 12, now()),
+            Err(SubscriptionError::NotSubscribed(..))
+        ));
     }
 
     #[test]
@@ -196,22 +208,42 @@ mod tests {
         let p = gold(date(2027, 1, 31));
         let today = date(2026, 11, 24);
         let now_ = cancel(&p, CancelEffective::Immediately, None, today, now()).unwrap();
-        assert_eq!((now_.engagement_tier, now_.subscription_status), (Tier::Free, SubscriptionStatus::Cancelled));
+        assert_eq!(
+            (now_.engagement_tier, now_.subscription_status),
+            (Tier::Free, SubscriptionStatus::Cancelled)
+        );
         assert_eq!(now_.cancellation_date, Some(today));
         assert_eq!(now_.final_pcr_score.hundredths(), 7_000);
         let later = cancel(&p, CancelEffective::TermEnd, None, today, now()).unwrap();
-        assert_eq!((later.engagement_tier, later.subscription_status), (Tier::Gold, SubscriptionStatus::Cancelled));
+        assert_eq!(
+            (later.engagement_tier, later.subscription_status),
+            (Tier::Gold, SubscriptionStatus::Cancelled)
+        );
         assert!(!later.auto_renewal);
-        assert!(matches!(cancel(&later, CancelEffective::TermEnd, None, today, now()), Err(SubscriptionError::AlreadyCancelled(_))));
+        assert!(matches!(
+            cancel(&later, CancelEffective::TermEnd, None, today, now()),
+            Err(SubscriptionError::AlreadyCancelled(_))
+        ));
         assert!(cancel(&later, CancelEffective::Immediately, None, today, now()).is_ok());
-        assert!(matches!(cancel(&now_, CancelEffective::Immediately, None, today, now()), Err(SubscriptionError::NotSubscribed(..))));
+        assert!(matches!(
+            cancel(&now_, CancelEffective::Immediately, None, today, now()),
+            Err(SubscriptionError::NotSubscribed(..))
+        ));
     }
 
     #[test]
     fn settings_change_only_what_is_given() {
         let p = gold(date(2027, 1, 31));
         assert_eq!(change_settings(&p, &SettingsChange::default(), now()), None);
-        let c = change_settings(&p, &SettingsChange { auto_renewal: Some(false), subscription_notes: None }, now()).unwrap();
+        let c = change_settings(
+            &p,
+            &SettingsChange {
+                auto_renewal: Some(false),
+                subscription_notes: None,
+            },
+            now(),
+        )
+        .unwrap();
         assert!(!c.auto_renewal);
         assert_eq!(c.subscription_notes, None);
     }

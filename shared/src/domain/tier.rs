@@ -169,19 +169,11 @@ mod tests {
     fn catalog_matches_the_product() {
         let [free, gold, platinum] = catalog();
         assert_eq!(
-            (
-                free.label,
-                free.monthly_price_cents,
-                free.multiplier.tenths()
-            ),
+            (free.label, free.monthly_price_cents, free.multiplier.tenths()),
             ("Free Tier", Cents(0), 15)
         );
         assert_eq!(
-            (
-                gold.label,
-                gold.monthly_price_cents,
-                gold.multiplier.tenths()
-            ),
+            (gold.label, gold.monthly_price_cents, gold.multiplier.tenths()),
             ("Power Gold", Cents(360_000), 25)
         );
         assert_eq!(

@@ -21,10 +21,7 @@ pub struct TierChangeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TierChangeError {
     #[error("subscription_end_date {end} must be after subscription_start_date {start}")]
-    EndNotAfterStart {
-        start: CalendarDate,
-        end: CalendarDate,
-    },
+    EndNotAfterStart { start: CalendarDate, end: CalendarDate },
     #[error("subscription_end_date cannot be computed from subscription_start_date {0}")]
     EndOutOfRange(CalendarDate),
 }
@@ -39,9 +36,7 @@ pub struct PlannedTierChange {
 
 impl PlannedTierChange {
     pub fn pcr_delta(&self) -> PcrDelta {
-        self.before
-            .final_pcr_score
-            .delta_to(self.after.final_pcr_score)
+        self.before.final_pcr_score.delta_to(self.after.final_pcr_score)
     }
 }
 
@@ -64,14 +59,8 @@ pub fn plan_tier_change(
     after.apply_tier(request.tier, now);
     if request.tier.is_paid() {
         let same_tier = request.tier == current.engagement_tier;
-        let current_term = current
-            .subscription_start_date
-            .zip(current.subscription_end_date);
-        let (start, end) = match (
-            request.start,
-            request.end,
-            same_tier.then_some(current_term).flatten(),
-        ) {
+        let current_term = current.subscription_start_date.zip(current.subscription_end_date);
+        let (start, end) = match (request.start, request.end, same_tier.then_some(current_term).flatten()) {
             (None, None, Some(term)) => term,
             (None, Some(end), Some((start, _))) => (start, end),
             (start, end, _) => {
@@ -79,9 +68,7 @@ pub fn plan_tier_change(
                 let months = request.tier.info().commitment_months as i32;
                 let end = match end {
                     Some(end) => end,
-                    None => {
-                        add_months(start, months).ok_or(TierChangeError::EndOutOfRange(start))?
-                    }
+                    None => add_months(start, months).ok_or(TierChangeError::EndOutOfRange(start))?,
                 };
                 (start, end)
             }
@@ -184,11 +171,7 @@ mod tests {
         )
     }
 
-    fn request(
-        tier: Tier,
-        start: Option<CalendarDate>,
-        end: Option<CalendarDate>,
-    ) -> TierChangeRequest {
+    fn request(tier: Tier, start: Option<CalendarDate>, end: Option<CalendarDate>) -> TierChangeRequest {
         TierChangeRequest {
             tier,
             start,
@@ -214,10 +197,7 @@ mod tests {
 
     #[test]
     fn a_start_alone_gets_the_commitment_added() {
-        let change = apply(
-            &partner(80),
-            request(Tier::Platinum, Some(date(2028, 2, 29)), None),
-        );
+        let change = apply(&partner(80), request(Tier::Platinum, Some(date(2028, 2, 29)), None));
         assert_eq!(change.after.subscription_end_date, Some(date(2029, 2, 28)));
     }
 
@@ -228,21 +208,11 @@ mod tests {
             (date(2026, 12, 1), date(2026, 12, 1)),
             (date(2026, 12, 1), date(2026, 11, 30)),
         ] {
-            let err = plan_tier_change(
-                &p,
-                &request(Tier::Gold, Some(start), Some(end)),
-                TODAY,
-                now(),
-            );
+            let err = plan_tier_change(&p, &request(Tier::Gold, Some(start), Some(end)), TODAY, now());
             assert_eq!(err, Err(TierChangeError::EndNotAfterStart { start, end }));
         }
         // An end before today with no start: the default start (today) is after it.
-        let err = plan_tier_change(
-            &p,
-            &request(Tier::Gold, None, Some(date(2026, 1, 1))),
-            TODAY,
-            now(),
-        );
+        let err = plan_tier_change(&p, &request(Tier::Gold, None, Some(date(2026, 1, 1))), TODAY, now());
         assert!(matches!(err, Err(TierChangeError::EndNotAfterStart { .. })));
     }
 
@@ -252,21 +222,14 @@ mod tests {
         let change = apply(&gold, request(Tier::Free, Some(date(2026, 1, 1)), None));
         assert_eq!(change.after.subscription_start_date, None);
         assert_eq!(change.after.subscription_end_date, None);
-        assert_eq!(
-            change.after.subscription_status,
-            SubscriptionStatus::Inactive
-        );
+        assert_eq!(change.after.subscription_status, SubscriptionStatus::Inactive);
         assert_eq!(change.after.final_pcr_score.hundredths(), 7_000);
         assert_eq!(change.event_type, HistoryEventType::Downgrade);
     }
 
     #[test]
     fn same_tier_keeps_the_term_unless_dates_are_given() {
-        let gold = apply(
-            &partner(80),
-            request(Tier::Gold, Some(date(2026, 6, 1)), None),
-        )
-        .after;
+        let gold = apply(&partner(80), request(Tier::Gold, Some(date(2026, 6, 1)), None)).after;
         assert_eq!(
             plan_tier_change(&gold, &request(Tier::Gold, None, None), TODAY, now()),
             Ok(None)
@@ -283,11 +246,7 @@ mod tests {
 
     #[test]
     fn platinum_to_gold_is_a_downgrade_with_a_new_term() {
-        let platinum = apply(
-            &partner(80),
-            request(Tier::Platinum, Some(date(2026, 1, 1)), None),
-        )
-        .after;
+        let platinum = apply(&partner(80), request(Tier::Platinum, Some(date(2026, 1, 1)), None)).after;
         let change = apply(&platinum, request(Tier::Gold, None, None));
         assert_eq!(change.event_type, HistoryEventType::Downgrade);
         assert_eq!(change.after.subscription_start_date, Some(TODAY));
@@ -308,9 +267,7 @@ mod tests {
     }
 
     fn any_date() -> impl Strategy<Value = Option<CalendarDate>> {
-        proptest::option::of(
-            (2024i16..2030, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| date(y, m, d)),
-        )
+        proptest::option::of((2024i16..2030, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| date(y, m, d)))
     }
 
     proptest! {

@@ -23,17 +23,12 @@ pub fn encode(key: &Key) -> Option<String> {
 }
 
 /// The key behind a cursor, if it has exactly `attributes` and `fixed` attribute values match.
-pub fn decode(
-    cursor: &str,
-    attributes: &[&str],
-    fixed: &[(&str, &str)],
-) -> Result<Key, InvalidCursor> {
+pub fn decode(cursor: &str, attributes: &[&str], fixed: &[(&str, &str)]) -> Result<Key, InvalidCursor> {
     if cursor.len() > 2_048 {
         return Err(InvalidCursor);
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| InvalidCursor)?;
-    let plain: BTreeMap<String, String> =
-        serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)?;
+    let plain: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)?;
     let mut expected: Vec<&str> = attributes.to_vec();
     expected.sort_unstable();
     let got: Vec<&str> = plain.keys().map(String::as_str).collect();
@@ -46,10 +41,7 @@ pub fn decode(
     {
         return Err(InvalidCursor);
     }
-    Ok(plain
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
+    Ok(plain.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
 }
 
 #[cfg(test)]
@@ -68,18 +60,12 @@ mod tests {
     fn round_trips_and_checks_the_shape() {
         let k = key(&[("pk", "PARTNER#1"), ("sk", "HIST#x")]);
         let cursor = encode(&k).unwrap();
-        assert_eq!(
-            decode(&cursor, &["sk", "pk"], &[("pk", "PARTNER#1")]),
-            Ok(k)
-        );
+        assert_eq!(decode(&cursor, &["sk", "pk"], &[("pk", "PARTNER#1")]), Ok(k));
         assert_eq!(
             decode(&cursor, &["sk", "pk"], &[("pk", "PARTNER#2")]),
             Err(InvalidCursor)
         );
-        assert_eq!(
-            decode(&cursor, &["pk", "sk", "gsi2pk"], &[]),
-            Err(InvalidCursor)
-        );
+        assert_eq!(decode(&cursor, &["pk", "sk", "gsi2pk"], &[]), Err(InvalidCursor));
         assert_eq!(decode("not a cursor", &["pk"], &[]), Err(InvalidCursor));
     }
 

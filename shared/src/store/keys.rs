@@ -2,9 +2,10 @@
 //!
 //! | item             | pk                 | sk                        | index keys |
 //! |------------------|--------------------|---------------------------|------------|
-//! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (paid subscriptions by status and end date, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>` |
+//! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (due index: paid terms with status active or cancelled, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>`; gsi4 (dashboard: every subscription that is not `inactive`): `DASH#<status>` / `<end>#<id>` |
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month): `HIST#<yyyy-mm>` / `<ts>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
+//! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
 //! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
 //!
 //! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
@@ -26,13 +27,18 @@ pub const SUBSCRIPTIONS_INDEX: &str = "gsi1";
 pub const DIRECTORY_INDEX: &str = "gsi2";
 /// Every history entry, by month.
 pub const HISTORY_BY_MONTH_INDEX: &str = "gsi3";
+/// Subscriptions for the admin dashboard by status and end date (everything but `inactive`).
+pub const DASHBOARD_INDEX: &str = "gsi4";
 
 /// (index name, partition key attribute, sort key attribute)
-pub const INDEXES: [(&str, &str, &str); 3] = [
+pub const INDEXES: [(&str, &str, &str); 4] = [
     (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
     (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
     (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
+    (DASHBOARD_INDEX, "gsi4pk", "gsi4sk"),
 ];
+
+pub const NOTICE_PREFIX: &str = "NOTICE#";
 
 pub const DIRECTORY_PK: &str = "PARTNERS";
 
@@ -80,6 +86,23 @@ pub fn subscriptions_sk(end: CalendarDate, id: &PartnerId) -> String {
     format!("{end}#{id}")
 }
 
+pub fn dashboard_pk(status: SubscriptionStatus) -> String {
+    format!("DASH#{}", status.as_str())
+}
+
+/// The sort key of everything that ends on or before `date` is below this bound.
+pub fn end_date_upper_bound(date: CalendarDate) -> String {
+    format!("{date}#~")
+}
+
+pub fn notice_sk(term_end: CalendarDate, stage_days: u8) -> String {
+    format!("{NOTICE_PREFIX}{term_end}#{stage_days}")
+}
+
+pub fn history_month_pk_for(month: &str) -> String {
+    format!("{HISTORY_PREFIX}{month}")
+}
+
 pub fn directory_sk(name_sort_key: &str, id: &PartnerId) -> String {
     format!("{name_sort_key}#{id}")
 }
@@ -94,15 +117,9 @@ mod tests {
         assert_eq!(partner_pk(&id), "PARTNER#42");
         let ulid = Ulid::from_parts(1_795_000_000_123, 7);
         assert_eq!(id_timestamp(ulid), "2026-11-18T11:06:40.123Z");
-        assert_eq!(
-            history_sk(ulid),
-            format!("HIST#2026-11-18T11:06:40.123Z#{ulid}")
-        );
+        assert_eq!(history_sk(ulid), format!("HIST#2026-11-18T11:06:40.123Z#{ulid}"));
         assert_eq!(history_month_pk(ulid), "HIST#2026-11");
         assert_eq!(subscriptions_pk(SubscriptionStatus::Active), "SUB#active");
-        assert_eq!(
-            subscriptions_sk(jiff::civil::date(2026, 12, 1), &id),
-            "2026-12-01#42"
-        );
+        assert_eq!(subscriptions_sk(jiff::civil::date(2026, 12, 1), &id), "2026-12-01#42");
     }
 }

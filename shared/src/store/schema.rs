@@ -2,25 +2,19 @@
 
 use super::keys::{EXPIRES_AT, INDEXES, PK, SK};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
-fn key(
-    name: &str,
-    key_type: KeyType,
-) -> Result<KeySchemaElement, aws_sdk_dynamodb::error::BuildError> {
+fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, aws_sdk_dynamodb::error::BuildError> {
     KeySchemaElement::builder()
         .attribute_name(name)
         .key_type(key_type)
         .build()
 }
 
-fn string_attribute(
-    name: &str,
-) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
+fn string_attribute(name: &str) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
     AttributeDefinition::builder()
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
@@ -28,17 +22,8 @@ fn string_attribute(
 }
 
 /// Creates the table with its indexes, stream and TTL. An existing table is left as it is.
-pub async fn create_table(
-    client: &Client,
-    table: &str,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    if client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
+pub async fn create_table(client: &Client, table: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if client.describe_table().table_name(table).send().await.is_ok() {
         return Ok(());
     }
     let mut attributes = vec![string_attribute(PK)?, string_attribute(SK)?];
@@ -51,11 +36,7 @@ pub async fn create_table(
                 .index_name(name)
                 .key_schema(key(pk, KeyType::Hash)?)
                 .key_schema(key(sk, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()?,
         );
     }

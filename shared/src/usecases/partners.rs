@@ -92,9 +92,7 @@ pub async fn upsert_partner(
                     changed: true,
                 })
             }
-            Err(StoreError::VersionConflict) if attempt + 1 < MAX_WRITE_ATTEMPTS => {
-                conflict_backoff(attempt).await
-            }
+            Err(StoreError::VersionConflict) if attempt + 1 < MAX_WRITE_ATTEMPTS => conflict_backoff(attempt).await,
             Err(err) => return Err(err.into()),
         }
     }
@@ -123,11 +121,7 @@ pub async fn list_partners(
     let today = calendar.today(now);
     let page = store.list_partners(filter, page).await?;
     Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(|p| PartnerView::new(p, today))
-            .collect(),
+        items: page.items.into_iter().map(|p| PartnerView::new(p, today)).collect(),
         next_cursor: page.next_cursor,
     })
 }
@@ -138,17 +132,13 @@ pub async fn partner_history(
     id: &PartnerId,
     page: &PageRequest,
 ) -> Result<Page<crate::domain::records::HistoryEntry>, AppError> {
-    let result = store.partner_history(id, page).await?;
+    let result = store.partner_history(id, None, page).await?;
     ensure_exists_if_empty(store, id, page, result.items.is_empty()).await?;
     Ok(result)
 }
 
 /// A partner's audit trail, newest first; 404 for an unknown partner.
-pub async fn partner_audit(
-    store: &Store,
-    id: &PartnerId,
-    page: &PageRequest,
-) -> Result<Page<AuditEntry>, AppError> {
+pub async fn partner_audit(store: &Store, id: &PartnerId, page: &PageRequest) -> Result<Page<AuditEntry>, AppError> {
     let result = store.partner_audit(id, page).await?;
     ensure_exists_if_empty(store, id, page, result.items.is_empty()).await?;
     Ok(result)

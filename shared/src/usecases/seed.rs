@@ -47,8 +47,7 @@ pub async fn load_demo_partners(
             let end = today
                 .checked_add(Span::new().days(i64::from(demo.end_in_days)))
                 .map_err(|e| AppError::invalid("end_in_days", e))?;
-            let start = add_months(end, -12)
-                .ok_or_else(|| AppError::invalid("end_in_days", "out of range"))?;
+            let start = add_months(end, -12).ok_or_else(|| AppError::invalid("end_in_days", "out of range"))?;
             let request = TierChangeRequest {
                 tier: demo.engagement_tier,
                 start: Some(start),

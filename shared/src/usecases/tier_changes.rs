@@ -46,11 +46,7 @@ pub struct TierChangeOutcome {
 }
 
 /// The PCR impact of moving a partner to `tier`; changes nothing.
-pub async fn preview_tier(
-    store: &Store,
-    id: &PartnerId,
-    tier: Tier,
-) -> Result<TierPreview, AppError> {
+pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<TierPreview, AppError> {
     let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
     Ok(preview_tier_change(&partner, tier))
 }
@@ -96,7 +92,13 @@ fn tier_change_write(
         version: after.version,
         at: now,
     };
-    let body = TierChanged::between(&before, &after, event_type, actor.clone(), reason.map(|r| r.to_string()));
+    let body = TierChanged::between(
+        &before,
+        &after,
+        event_type,
+        actor.clone(),
+        reason.map(|r| r.to_string()),
+    );
     let event = DomainEvent::about(event_id, &after, now, EventBody::TierChanged(body));
     let write = PartnerWrite {
         expected_version: Some(before.version),
@@ -153,8 +155,7 @@ pub async fn change_tier(
             after: plan.after.final_pcr_score,
             delta: plan.pcr_delta(),
         };
-        let (write, history) =
-            tier_change_write(plan, &command.actor, command.request.reason.clone(), now);
+        let (write, history) = tier_change_write(plan, &command.actor, command.request.reason.clone(), now);
         let partner = write.partner.clone();
         match store.commit(write).await {
             Ok(()) => {

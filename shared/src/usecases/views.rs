@@ -31,9 +31,7 @@ impl PartnerView {
             badge_color: info.badge_color,
             monthly_price_cents: info.monthly_price_cents,
             monthly_price: info.monthly_price_cents.to_string(),
-            days_left: partner
-                .subscription_end_date
-                .map(|end| days_until(today, end)),
+            days_left: partner.subscription_end_date.map(|end| days_until(today, end)),
             free_tier_pcr_score: partner.pcr_at(Tier::Free),
             partner,
         }

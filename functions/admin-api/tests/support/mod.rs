@@ -36,13 +36,7 @@ impl TestApi {
         }
     }
 
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&str>,
-        token: Option<&str>,
-    ) -> Answer {
+    pub async fn send(&self, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> Answer {
         let mut builder = lambda_http::http::Request::builder()
             .method(method)
             .uri(format!("https://admin.example.test{path}"));
@@ -53,10 +47,7 @@ impl TestApi {
             builder = builder.header("content-type", "application/json");
         }
         let req: Request = builder
-            .body(
-                body.map(|b| Body::from(b.to_owned()))
-                    .unwrap_or(Body::Empty),
-            )
+            .body(body.map(|b| Body::from(b.to_owned())).unwrap_or(Body::Empty))
             .unwrap();
         answer(self.app.handle(req).await)
     }
@@ -66,8 +57,7 @@ impl TestApi {
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Answer {
-        self.send("PUT", path, Some(&body.to_string()), Some(&self.token))
-            .await
+        self.send("PUT", path, Some(&body.to_string()), Some(&self.token)).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Answer {
@@ -87,8 +77,7 @@ impl TestApi {
     }
 
     pub async fn tier(&self, id: &str, body: Value) -> Answer {
-        self.patch(&format!("/api/partners/{id}/engagement-tier"), body)
-            .await
+        self.patch(&format!("/api/partners/{id}/engagement-tier"), body).await
     }
 
     /// Every history entry, newest first, following cursors.
@@ -120,8 +109,7 @@ pub fn answer(res: lambda_http::Response<Body>) -> Answer {
         .unwrap_or("")
         .to_owned();
     let bytes: &[u8] = res.body().as_ref();
-    let body = serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()));
+    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()));
     Answer {
         status,
         content_type,
