@@ -1,0 +1,144 @@
+//! The one way a partner's state changes: read it, let a pure rule decide, commit the new state with
+//! its history entry, audit entry and events in one transaction, and re-decide on fresh data when
+//! another writer got there first.
+
+use super::partners::not_found;
+use crate::domain::partner::{Note, Partner, PartnerId};
+use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry, HistoryEntry, HistoryEventType};
+use crate::error::AppError;
+use crate::events::{DomainEvent, EventBody};
+use crate::ids::next_id;
+use crate::store::{PartnerWrite, Store, StoreError};
+use jiff::Timestamp;
+use std::time::Duration;
+
+/// How often a write planned on stale data is re-planned on fresh data before answering 409.
+pub const MAX_WRITE_ATTEMPTS: u32 = 4;
+
+/// Waits before retrying after a version conflict: 10, 20, 40 ms plus up to as much again of jitter,
+/// so that concurrent writers spread out.
+pub async fn conflict_backoff(attempt: u32) {
+    let base = 10u64 << attempt.min(6);
+    let jitter = (next_id().random() as u64) % (base + 1);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+/// What a rule decided: the next state and how to record it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub after: Partner,
+    /// The history event, if this is a subscription event.
+    pub history: Option<HistoryEventType>,
+    /// Written in the history entry's notes and the audit entry's reason.
+    pub note: Option<Note>,
+    pub audit_action: AuditAction,
+    pub events: Vec<EventBody>,
+}
+
+/// A change as it was committed.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub before: Partner,
+    pub after: Partner,
+    pub history: Option<HistoryEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Applied(Applied),
+    /// The rule found nothing to change.
+    Unchanged(Partner),
+}
+
+fn partner_write(before: &Partner, change: Change, actor: &Actor, now: Timestamp) -> (PartnerWrite, Option<HistoryEntry>) {
+    let Change { mut after, history, note, audit_action, events } = change;
+    after.version = before.version + 1;
+    after.updated_at = now;
+    let history = history.map(|event_type| {
+        let id = next_id();
+        let entry = HistoryEntry {
+            id: id.to_string(),
+            partner_id: after.id.clone(),
+            event_type,
+            from_tier: Some(before.engagement_tier),
+            to_tier: Some(after.engagement_tier),
+            subscription_start: after.subscription_start_date,
+            subscription_end: after.subscription_end_date,
+            amount_paid: None,
+            payment_method: None,
+            notes: note.clone(),
+            pcr_before: Some(before.final_pcr_score),
+            pcr_after: Some(after.final_pcr_score),
+            version: after.version,
+            created_at: now,
+            created_by: actor.clone(),
+        };
+        (id, entry)
+    });
+    let audit_id = next_id();
+    let audit = AuditEntry {
+        id: audit_id.to_string(),
+        partner_id: after.id.clone(),
+        action: audit_action,
+        actor: actor.clone(),
+        reason: note,
+        changes: changed_fields(Some(before), &after),
+        version: after.version,
+        at: now,
+    };
+    let events = events
+        .into_iter()
+        .map(|body| {
+            let id = next_id();
+            (id, DomainEvent::about(id, &after, now, body))
+        })
+        .collect();
+    let entry = history.as_ref().map(|(_, entry)| entry.clone());
+    let write = PartnerWrite { expected_version: Some(before.version), history, audit: (audit_id, audit), events, partner: after };
+    (write, entry)
+}
+
+/// Applies `decide` to partner `id` atomically. With `expected_version`, a partner at another
+/// version answers 409 at once; without, conflicts are re-decided on fresh data a few times.
+pub async fn apply_change(
+    store: &Store,
+    id: &PartnerId,
+    actor: &Actor,
+    expected_version: Option<u64>,
+    now: Timestamp,
+    decide: impl Fn(&Partner) -> Result<Option<Change>, AppError>,
+) -> Result<Outcome, AppError> {
+    let mut read_version = 0;
+    for attempt in 0..MAX_WRITE_ATTEMPTS {
+        let current = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
+        if let Some(expected) = expected_version {
+            if expected != current.version {
+                return Err(AppError::Conflict {
+                    detail: format!(
+                        "partner {id} is at version {}, not the expected version {expected}; reload it and try again",
+                        current.version
+                    ),
+                    current_version: Some(current.version),
+                });
+            }
+        }
+        let Some(change) = decide(&current)? else {
+            return Ok(Outcome::Unchanged(current));
+        };
+        read_version = current.version;
+        let (write, history) = partner_write(&current, change, actor, now);
+        let after = write.partner.clone();
+        match store.commit(write).await {
+            Ok(()) => return Ok(Outcome::Applied(Applied { before: current, after, history })),
+            Err(StoreError::VersionConflict) if expected_version.is_none() && attempt + 1 < MAX_WRITE_ATTEMPTS => {
+                conflict_backoff(attempt).await
+            }
+            Err(StoreError::VersionConflict) => break,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::Conflict {
+        detail: format!("partner {id} was changed by another request after version {read_version} was read; reload it and try again"),
+        current_version: None,
+    })
+}
