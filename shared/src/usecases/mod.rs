@@ -2,8 +2,10 @@
 //! of these, and encode the result.
 
 pub mod changes;
+pub mod notices;
 pub mod partners;
 pub mod seed;
+pub mod sweep;
 pub mod tier_changes;
 pub mod views;
 

@@ -1,0 +1,66 @@
+//! expiry-sweep: invoked daily by an EventBridge schedule. It reads the scheduled event's `time`
+//! (so a retried invocation sweeps the same business day) and runs the sweep use-case.
+
+use serde::Deserialize;
+use shared::config::{self, ConfigError};
+use shared::domain::dates::BusinessCalendar;
+use shared::store::Store;
+use shared::usecases::sweep::{run_expiry_sweep, SweepSettings, SweepSummary};
+
+/// The only field of the EventBridge scheduled event the sweep needs. A manual invocation with `{}`
+/// sweeps today.
+#[derive(Debug, Default, Deserialize)]
+pub struct ScheduledTrigger {
+    #[serde(default)]
+    pub time: Option<jiff::Timestamp>,
+}
+
+/// What the sweep needs, built once per cold start.
+pub struct Sweep {
+    pub store: Store,
+    pub calendar: BusinessCalendar,
+    pub settings: SweepSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepFailed {
+    /// Some partners failed; the invocation fails so that the alarm fires and the schedule retries
+    /// (a re-run repeats nothing that succeeded).
+    #[error("the sweep finished with {} failed partner(s): {}", .0.errors, serde_json::to_string(.0).unwrap_or_default())]
+    Partial(SweepSummary),
+    #[error("the sweep stopped: {0}")]
+    Stopped(String),
+}
+
+impl Sweep {
+    pub async fn from_env() -> Result<Sweep, ConfigError> {
+        let sdk = config::aws_sdk_config().await;
+        let grace_days = match std::env::var("GRACE_PERIOD_DAYS") {
+            Ok(text) => text.trim().parse::<i32>().ok().filter(|d| (0..=90).contains(d)).ok_or(ConfigError::Invalid {
+                name: "GRACE_PERIOD_DAYS",
+                why: "must be a whole number of days from 0 to 90".into(),
+            })?,
+            Err(_) => shared::domain::lifecycle::DEFAULT_GRACE_DAYS,
+        };
+        Ok(Sweep {
+            store: Store::from_sdk_config(&sdk, config::table_name()?),
+            calendar: config::business_calendar()?,
+            settings: SweepSettings { grace_days, ..SweepSettings::default() },
+        })
+    }
+
+    /// Runs one sweep and logs its summary as one JSON line.
+    pub async fn handle(&self, trigger: ScheduledTrigger) -> Result<SweepSummary, SweepFailed> {
+        let now = trigger.time.unwrap_or_else(jiff::Timestamp::now);
+        let summary = run_expiry_sweep(&self.store, &self.calendar, &self.settings, now)
+            .await
+            .map_err(|e| SweepFailed::Stopped(e.to_string()))?;
+        let json = serde_json::to_string(&summary).unwrap_or_default();
+        if summary.errors > 0 {
+            tracing::error!(summary = %json, "sweep finished with errors");
+            return Err(SweepFailed::Partial(summary));
+        }
+        tracing::info!(summary = %json, "sweep finished");
+        Ok(summary)
+    }
+}

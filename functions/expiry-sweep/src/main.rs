@@ -1,0 +1,16 @@
+//! Lambda entry point for expiry-sweep: configuration and SDK clients are built once per cold start.
+
+use expiry_sweep::{ScheduledTrigger, Sweep};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init_json_logs();
+    let sweep = Arc::new(Sweep::from_env().await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduledTrigger>| {
+        let sweep = Arc::clone(&sweep);
+        async move { sweep.handle(event.payload).await.map_err(Error::from) }
+    }))
+    .await
+}

@@ -1,0 +1,185 @@
+//! The daily expiry sweep: renewal notices at 30 and 7 days, grace for unpaid auto-renewing terms,
+//! expiry to free. It reads only the terms that are due, through the due index, page by page, so its
+//! cost follows the number due rather than the number of partners. Running it twice, or again after
+//! a crash halfway, sends nothing twice and misses nothing: notices are recorded with a conditional
+//! marker, and every change is re-decided on a consistent read inside its own transaction.
+
+use super::changes::{apply_change, Change, Outcome};
+use super::notices::record_sweep_notice;
+use crate::domain::dates::{BusinessCalendar, CalendarDate};
+use crate::domain::lifecycle::{sweep_decision, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS, NOTICE_HORIZON_DAYS};
+use crate::domain::partner::{Partner, SubscriptionStatus};
+use crate::domain::records::{Actor, AuditAction, HistoryEventType};
+use crate::domain::subscription::{enter_grace, expire};
+use crate::error::AppError;
+use crate::events::{EventBody, SubscriptionExpired, SubscriptionPastDue, TierChanged};
+use crate::store::{NoticeOutcome, Store, StoreError};
+use futures::stream::{self, StreamExt};
+use jiff::{Span, Timestamp};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct SweepSettings {
+    pub grace_days: i32,
+    pub page_size: u16,
+    /// Partners handled at once within a page.
+    pub concurrency: usize,
+}
+
+impl Default for SweepSettings {
+    fn default() -> Self {
+        SweepSettings { grace_days: DEFAULT_GRACE_DAYS, page_size: 100, concurrency: 8 }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepSummary {
+    pub today: Option<CalendarDate>,
+    /// Due terms read from the index.
+    pub examined: u64,
+    pub notices_30: u64,
+    pub notices_7: u64,
+    pub expired: u64,
+    /// Terms in their grace period (newly marked past due or already so).
+    pub grace: u64,
+    /// Partners whose handling failed (logged one by one); a re-run picks them up.
+    pub errors: u64,
+    pub duration_ms: u64,
+}
+
+enum Effect {
+    Nothing,
+    Notice(NoticeStage),
+    Grace,
+    Expired,
+}
+
+/// Runs the sweep for the business day of `now`.
+#[tracing::instrument(skip_all, fields(now = %now))]
+pub async fn run_expiry_sweep(store: &Store, calendar: &BusinessCalendar, settings: &SweepSettings, now: Timestamp) -> Result<SweepSummary, AppError> {
+    let started = Instant::now();
+    let today = calendar.today(now);
+    let mut summary = SweepSummary { today: Some(today), ..SweepSummary::default() };
+    let horizon = today.checked_add(Span::new().days(i64::from(NOTICE_HORIZON_DAYS))).map_err(|e| AppError::Internal(e.to_string()))?;
+    let yesterday = today.yesterday().map_err(|e| AppError::Internal(e.to_string()))?;
+    // Active terms ending within the notice horizon (or already ended); cancelled terms that ended.
+    for (status, until) in [(SubscriptionStatus::Active, horizon), (SubscriptionStatus::Cancelled, yesterday)] {
+        let mut start = None;
+        loop {
+            let (partners, next) = store.due_terms(status, until, start, settings.page_size).await?;
+            summary.examined += partners.len() as u64;
+            let effects: Vec<Result<Effect, AppError>> = stream::iter(partners)
+                .map(|partner| sweep_partner(store, partner, today, settings.grace_days, now))
+                .buffer_unordered(settings.concurrency.max(1))
+                .collect()
+                .await;
+            for effect in effects {
+                match effect {
+                    Ok(Effect::Notice(NoticeStage::ThirtyDay)) => summary.notices_30 += 1,
+                    Ok(Effect::Notice(NoticeStage::SevenDay)) => summary.notices_7 += 1,
+                    Ok(Effect::Grace) => summary.grace += 1,
+                    Ok(Effect::Expired) => summary.expired += 1,
+                    Ok(Effect::Nothing) => {}
+                    Err(_) => summary.errors += 1,
+                }
+            }
+            match next {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+    }
+    summary.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(summary)
+}
+
+#[tracing::instrument(skip_all, fields(partner_id = %partner.id))]
+async fn sweep_partner(store: &Store, partner: Partner, today: CalendarDate, grace_days: i32, now: Timestamp) -> Result<Effect, AppError> {
+    let result = handle_partner(store, &partner, today, grace_days, now).await;
+    if let Err(err) = &result {
+        tracing::error!(partner_id = %partner.id, error = %err, "sweep could not handle partner");
+    }
+    result
+}
+
+async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, grace_days: i32, now: Timestamp) -> Result<Effect, AppError> {
+    match sweep_decision(partner, today, grace_days) {
+        SweepDecision::Nothing => Ok(Effect::Nothing),
+        SweepDecision::Notice { stage, days_left } => {
+            // The index read may be stale: on a version conflict, decide again on a consistent read.
+            let mut current = partner.clone();
+            for _ in 0..2 {
+                match record_sweep_notice(store, &current, stage, days_left, now).await {
+                    Ok(NoticeOutcome::Recorded) => return Ok(Effect::Notice(stage)),
+                    Ok(NoticeOutcome::AlreadySent) => return Ok(Effect::Nothing),
+                    Err(StoreError::VersionConflict) => {
+                        let Some(fresh) = store.get_partner(&partner.id).await? else { return Ok(Effect::Nothing) };
+                        if sweep_decision(&fresh, today, grace_days) != (SweepDecision::Notice { stage, days_left }) {
+                            return Ok(Effect::Nothing);
+                        }
+                        current = fresh;
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            Err(StoreError::VersionConflict.into())
+        }
+        SweepDecision::Grace { .. } => {
+            let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
+                let SweepDecision::Grace { .. } = sweep_decision(current, today, grace_days) else { return Ok(None) };
+                let Some(end) = current.subscription_end_date else { return Ok(None) };
+                let expires_after = end.checked_add(Span::new().days(i64::from(grace_days))).map_err(|e| AppError::Internal(e.to_string()))?;
+                Ok(enter_grace(current, now).map(|after| Change {
+                    history: Some(HistoryEventType::GracePeriod),
+                    note: crate::domain::partner::Note::parse_optional(Some(&format!(
+                        "Term ended {end} without renewal; expires after {expires_after} unless renewed"
+                    )))
+                    .ok()
+                    .flatten(),
+                    audit_action: AuditAction::GracePeriodStarted,
+                    events: vec![EventBody::SubscriptionPastDue(SubscriptionPastDue { tier: after.engagement_tier, subscription_end_date: end, expires_after })],
+                    after,
+                }))
+            })
+            .await?;
+            match outcome {
+                Outcome::Applied(_) => Ok(Effect::Grace),
+                Outcome::Unchanged(current) => Ok(match sweep_decision(&current, today, grace_days) {
+                    SweepDecision::Grace { .. } => Effect::Grace,
+                    _ => Effect::Nothing,
+                }),
+            }
+        }
+        SweepDecision::Expire(_) => {
+            let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
+                let SweepDecision::Expire(reason) = sweep_decision(current, today, grace_days) else { return Ok(None) };
+                let Some(end) = current.subscription_end_date else { return Ok(None) };
+                let after = expire(current, reason, now);
+                let note = crate::domain::partner::Note::parse_optional(Some(&reason.note(end, grace_days))).ok().flatten();
+                let expired = SubscriptionExpired {
+                    expired_tier: current.engagement_tier,
+                    expired_tier_label: current.engagement_tier.label().to_owned(),
+                    subscription_end_date: end,
+                    reason,
+                    pcr_before: current.final_pcr_score,
+                    pcr_after: after.final_pcr_score,
+                };
+                let tier_changed = TierChanged::between(current, &after, HistoryEventType::Expiration, Actor::System, note.as_ref().map(ToString::to_string));
+                Ok(Some(Change {
+                    history: Some(HistoryEventType::Expiration),
+                    note,
+                    audit_action: AuditAction::SubscriptionExpired,
+                    events: vec![EventBody::SubscriptionExpired(expired), EventBody::TierChanged(tier_changed)],
+                    after,
+                }))
+            })
+            .await?;
+            Ok(match outcome {
+                Outcome::Applied(_) => Effect::Expired,
+                Outcome::Unchanged(_) => Effect::Nothing,
+            })
+        }
+    }
+}
