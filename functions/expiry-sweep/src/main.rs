@@ -1,4 +1,5 @@
 //! Lambda entry point for expiry-sweep: configuration and SDK clients are built once per cold start.
+#![recursion_limit = "256"]
 
 use expiry_sweep::{ScheduledTrigger, Sweep};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
