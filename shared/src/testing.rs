@@ -89,3 +89,96 @@ pub async fn fresh_store() -> (Store, CallLog) {
     log.clear();
     (Store::new(client, table), log)
 }
+
+/// Fails every DynamoDB request after the first `ok_requests` (a dependency dying mid-run).
+#[derive(Debug, Clone)]
+pub struct FailAfter(Arc<std::sync::atomic::AtomicI64>);
+
+impl Intercept for FailAfter {
+    fn name(&self) -> &'static str {
+        "FailAfter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) <= 0 {
+            return Err("injected fault: DynamoDB unreachable".into());
+        }
+        Ok(())
+    }
+}
+
+/// A store on an existing table whose requests fail after the first `ok_requests`.
+pub async fn store_failing_after(table: &str, ok_requests: i64) -> Store {
+    let sdk = local_sdk_config().await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(FailAfter(Arc::new(std::sync::atomic::AtomicI64::new(ok_requests))))
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        .build();
+    Store::new(aws_sdk_dynamodb::Client::from_conf(config), table)
+}
+
+/// A partner with a paid term ending on `end`, through the same use-cases as production.
+pub async fn seed_term(
+    store: &Store,
+    id: &str,
+    tier: crate::domain::tier::Tier,
+    end: crate::domain::dates::CalendarDate,
+    auto_renewal: bool,
+    now: jiff::Timestamp,
+) -> crate::domain::partner::Partner {
+    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::pcr::{BasePcr, Momentum};
+    use crate::domain::records::{Actor, AuditAction};
+    use crate::domain::tier_change::TierChangeRequest;
+    use crate::usecases::changes::{apply_change, Change};
+    use crate::usecases::partners::upsert_partner;
+    use crate::usecases::tier_changes::{change_tier, ChangeTierCommand};
+    let partner_id = PartnerId::parse(id).expect("test partner id");
+    let fields = ProfileFields {
+        company_name: CompanyName::parse(&format!("Company {id}")).expect("name"),
+        primary_email: Email::parse(&format!("{id}@example.com")).expect("email"),
+        base_pcr_score: BasePcr::from_hundredths(8_000).expect("base"),
+        momentum_modifier: Momentum::Steady,
+    };
+    upsert_partner(store, &partner_id, fields, Actor::System, now)
+        .await
+        .expect("upsert");
+    let calendar = crate::domain::dates::BusinessCalendar::utc();
+    if tier.is_paid() {
+        let start = crate::domain::dates::add_months(end, -12).expect("start");
+        let request = TierChangeRequest {
+            tier,
+            start: Some(start),
+            end: Some(end),
+            reason: None,
+        };
+        let command = ChangeTierCommand {
+            partner_id: partner_id.clone(),
+            request,
+            expected_version: None,
+            actor: Actor::System,
+        };
+        change_tier(store, &calendar, command, now).await.expect("tier");
+    }
+    if !auto_renewal {
+        apply_change(store, &partner_id, &Actor::System, None, now, |p| {
+            let mut after = p.clone();
+            after.auto_renewal = false;
+            Ok(Some(Change {
+                after,
+                history: None,
+                note: None,
+                audit_action: AuditAction::SubscriptionSettingsChanged,
+                events: vec![],
+            }))
+        })
+        .await
+        .expect("auto renewal off");
+    }
+    store.get_partner(&partner_id).await.expect("read").expect("exists")
+}

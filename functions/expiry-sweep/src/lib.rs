@@ -36,16 +36,25 @@ impl Sweep {
     pub async fn from_env() -> Result<Sweep, ConfigError> {
         let sdk = config::aws_sdk_config().await;
         let grace_days = match std::env::var("GRACE_PERIOD_DAYS") {
-            Ok(text) => text.trim().parse::<i32>().ok().filter(|d| (0..=90).contains(d)).ok_or(ConfigError::Invalid {
-                name: "GRACE_PERIOD_DAYS",
-                why: "must be a whole number of days from 0 to 90".into(),
-            })?,
+            Ok(text) => {
+                text.trim()
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|d| (0..=90).contains(d))
+                    .ok_or(ConfigError::Invalid {
+                        name: "GRACE_PERIOD_DAYS",
+                        why: "must be a whole number of days from 0 to 90".into(),
+                    })?
+            }
             Err(_) => shared::domain::lifecycle::DEFAULT_GRACE_DAYS,
         };
         Ok(Sweep {
             store: Store::from_sdk_config(&sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            settings: SweepSettings { grace_days, ..SweepSettings::default() },
+            settings: SweepSettings {
+                grace_days,
+                ..SweepSettings::default()
+            },
         })
     }
 

@@ -50,8 +50,19 @@ pub enum Outcome {
     Unchanged(Partner),
 }
 
-fn partner_write(before: &Partner, change: Change, actor: &Actor, now: Timestamp) -> (PartnerWrite, Option<HistoryEntry>) {
-    let Change { mut after, history, note, audit_action, events } = change;
+fn partner_write(
+    before: &Partner,
+    change: Change,
+    actor: &Actor,
+    now: Timestamp,
+) -> (PartnerWrite, Option<HistoryEntry>) {
+    let Change {
+        mut after,
+        history,
+        note,
+        audit_action,
+        events,
+    } = change;
     after.version = before.version + 1;
     after.updated_at = now;
     let history = history.map(|event_type| {
@@ -94,7 +105,13 @@ fn partner_write(before: &Partner, change: Change, actor: &Actor, now: Timestamp
         })
         .collect();
     let entry = history.as_ref().map(|(_, entry)| entry.clone());
-    let write = PartnerWrite { expected_version: Some(before.version), history, audit: (audit_id, audit), events, partner: after };
+    let write = PartnerWrite {
+        expected_version: Some(before.version),
+        history,
+        audit: (audit_id, audit),
+        events,
+        partner: after,
+    };
     (write, entry)
 }
 
@@ -129,7 +146,13 @@ pub async fn apply_change(
         let (write, history) = partner_write(&current, change, actor, now);
         let after = write.partner.clone();
         match store.commit(write).await {
-            Ok(()) => return Ok(Outcome::Applied(Applied { before: current, after, history })),
+            Ok(()) => {
+                return Ok(Outcome::Applied(Applied {
+                    before: current,
+                    after,
+                    history,
+                }))
+            }
             Err(StoreError::VersionConflict) if expected_version.is_none() && attempt + 1 < MAX_WRITE_ATTEMPTS => {
                 conflict_backoff(attempt).await
             }

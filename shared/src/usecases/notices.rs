@@ -14,7 +14,15 @@ use crate::store::{NoticeOutcome, NoticeWrite, Store, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 
-fn notice_write(partner: &Partner, end: CalendarDate, stage: Option<NoticeStage>, days_left: i32, manual: bool, actor: &Actor, now: Timestamp) -> NoticeWrite {
+fn notice_write(
+    partner: &Partner,
+    end: CalendarDate,
+    stage: Option<NoticeStage>,
+    days_left: i32,
+    manual: bool,
+    actor: &Actor,
+    now: Timestamp,
+) -> NoticeWrite {
     let tier = partner.engagement_tier;
     let (audit_id, event_id) = (next_id(), next_id());
     let body = EventBody::RenewalReminderDue(RenewalReminderDue {
@@ -52,11 +60,27 @@ fn notice_write(partner: &Partner, end: CalendarDate, stage: Option<NoticeStage>
 }
 
 /// Records the sweep's `stage` notice for `partner`'s current term, unless it was sent before.
-pub async fn record_sweep_notice(store: &Store, partner: &Partner, stage: NoticeStage, days_left: i32, now: Timestamp) -> Result<NoticeOutcome, StoreError> {
+pub async fn record_sweep_notice(
+    store: &Store,
+    partner: &Partner,
+    stage: NoticeStage,
+    days_left: i32,
+    now: Timestamp,
+) -> Result<NoticeOutcome, StoreError> {
     let Some(end) = partner.subscription_end_date else {
         return Ok(NoticeOutcome::AlreadySent);
     };
-    store.record_notice(notice_write(partner, end, Some(stage), days_left, false, &Actor::System, now)).await
+    store
+        .record_notice(notice_write(
+            partner,
+            end,
+            Some(stage),
+            days_left,
+            false,
+            &Actor::System,
+            now,
+        ))
+        .await
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,10 +93,20 @@ pub struct ManualNotice {
 }
 
 /// An admin's "send reminder now": a `RenewalReminderDue` marked manual, for an active paid term.
-pub async fn send_manual_notice(store: &Store, id: &PartnerId, actor: &Actor, today: CalendarDate, now: Timestamp) -> Result<ManualNotice, AppError> {
+pub async fn send_manual_notice(
+    store: &Store,
+    id: &PartnerId,
+    actor: &Actor,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Result<ManualNotice, AppError> {
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
-        let end = match (partner.engagement_tier.is_paid(), partner.subscription_status, partner.subscription_end_date) {
+        let end = match (
+            partner.engagement_tier.is_paid(),
+            partner.subscription_status,
+            partner.subscription_end_date,
+        ) {
             (true, SubscriptionStatus::Active, Some(end)) => end,
             _ => {
                 return Err(AppError::Conflict {
@@ -83,8 +117,18 @@ pub async fn send_manual_notice(store: &Store, id: &PartnerId, actor: &Actor, to
         };
         let days_left = days_until(today, end);
         let stage = notice_stage(days_left);
-        match store.record_notice(notice_write(&partner, end, stage, days_left, true, actor, now)).await {
-            Ok(_) => return Ok(ManualNotice { partner_id: id.clone(), days_left, stage, subscription_end_date: end }),
+        match store
+            .record_notice(notice_write(&partner, end, stage, days_left, true, actor, now))
+            .await
+        {
+            Ok(_) => {
+                return Ok(ManualNotice {
+                    partner_id: id.clone(),
+                    days_left,
+                    stage,
+                    subscription_end_date: end,
+                })
+            }
             Err(StoreError::VersionConflict) if attempt + 1 < MAX_WRITE_ATTEMPTS => conflict_backoff(attempt).await,
             Err(err) => return Err(err.into()),
         }

@@ -29,7 +29,11 @@ pub struct SweepSettings {
 
 impl Default for SweepSettings {
     fn default() -> Self {
-        SweepSettings { grace_days: DEFAULT_GRACE_DAYS, page_size: 100, concurrency: 8 }
+        SweepSettings {
+            grace_days: DEFAULT_GRACE_DAYS,
+            page_size: 100,
+            concurrency: 8,
+        }
     }
 }
 
@@ -58,14 +62,27 @@ enum Effect {
 
 /// Runs the sweep for the business day of `now`.
 #[tracing::instrument(skip_all, fields(now = %now))]
-pub async fn run_expiry_sweep(store: &Store, calendar: &BusinessCalendar, settings: &SweepSettings, now: Timestamp) -> Result<SweepSummary, AppError> {
+pub async fn run_expiry_sweep(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    settings: &SweepSettings,
+    now: Timestamp,
+) -> Result<SweepSummary, AppError> {
     let started = Instant::now();
     let today = calendar.today(now);
-    let mut summary = SweepSummary { today: Some(today), ..SweepSummary::default() };
-    let horizon = today.checked_add(Span::new().days(i64::from(NOTICE_HORIZON_DAYS))).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut summary = SweepSummary {
+        today: Some(today),
+        ..SweepSummary::default()
+    };
+    let horizon = today
+        .checked_add(Span::new().days(i64::from(NOTICE_HORIZON_DAYS)))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let yesterday = today.yesterday().map_err(|e| AppError::Internal(e.to_string()))?;
     // Active terms ending within the notice horizon (or already ended); cancelled terms that ended.
-    for (status, until) in [(SubscriptionStatus::Active, horizon), (SubscriptionStatus::Cancelled, yesterday)] {
+    for (status, until) in [
+        (SubscriptionStatus::Active, horizon),
+        (SubscriptionStatus::Cancelled, yesterday),
+    ] {
         let mut start = None;
         loop {
             let (partners, next) = store.due_terms(status, until, start, settings.page_size).await?;
@@ -96,7 +113,13 @@ pub async fn run_expiry_sweep(store: &Store, calendar: &BusinessCalendar, settin
 }
 
 #[tracing::instrument(skip_all, fields(partner_id = %partner.id))]
-async fn sweep_partner(store: &Store, partner: Partner, today: CalendarDate, grace_days: i32, now: Timestamp) -> Result<Effect, AppError> {
+async fn sweep_partner(
+    store: &Store,
+    partner: Partner,
+    today: CalendarDate,
+    grace_days: i32,
+    now: Timestamp,
+) -> Result<Effect, AppError> {
     let result = handle_partner(store, &partner, today, grace_days, now).await;
     if let Err(err) = &result {
         tracing::error!(partner_id = %partner.id, error = %err, "sweep could not handle partner");
@@ -104,7 +127,13 @@ async fn sweep_partner(store: &Store, partner: Partner, today: CalendarDate, gra
     result
 }
 
-async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, grace_days: i32, now: Timestamp) -> Result<Effect, AppError> {
+async fn handle_partner(
+    store: &Store,
+    partner: &Partner,
+    today: CalendarDate,
+    grace_days: i32,
+    now: Timestamp,
+) -> Result<Effect, AppError> {
     match sweep_decision(partner, today, grace_days) {
         SweepDecision::Nothing => Ok(Effect::Nothing),
         SweepDecision::Notice { stage, days_left } => {
@@ -115,7 +144,9 @@ async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, g
                     Ok(NoticeOutcome::Recorded) => return Ok(Effect::Notice(stage)),
                     Ok(NoticeOutcome::AlreadySent) => return Ok(Effect::Nothing),
                     Err(StoreError::VersionConflict) => {
-                        let Some(fresh) = store.get_partner(&partner.id).await? else { return Ok(Effect::Nothing) };
+                        let Some(fresh) = store.get_partner(&partner.id).await? else {
+                            return Ok(Effect::Nothing);
+                        };
                         if sweep_decision(&fresh, today, grace_days) != (SweepDecision::Notice { stage, days_left }) {
                             return Ok(Effect::Nothing);
                         }
@@ -128,9 +159,15 @@ async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, g
         }
         SweepDecision::Grace { .. } => {
             let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
-                let SweepDecision::Grace { .. } = sweep_decision(current, today, grace_days) else { return Ok(None) };
-                let Some(end) = current.subscription_end_date else { return Ok(None) };
-                let expires_after = end.checked_add(Span::new().days(i64::from(grace_days))).map_err(|e| AppError::Internal(e.to_string()))?;
+                let SweepDecision::Grace { .. } = sweep_decision(current, today, grace_days) else {
+                    return Ok(None);
+                };
+                let Some(end) = current.subscription_end_date else {
+                    return Ok(None);
+                };
+                let expires_after = end
+                    .checked_add(Span::new().days(i64::from(grace_days)))
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
                 Ok(enter_grace(current, now).map(|after| Change {
                     history: Some(HistoryEventType::GracePeriod),
                     note: crate::domain::partner::Note::parse_optional(Some(&format!(
@@ -139,7 +176,11 @@ async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, g
                     .ok()
                     .flatten(),
                     audit_action: AuditAction::GracePeriodStarted,
-                    events: vec![EventBody::SubscriptionPastDue(SubscriptionPastDue { tier: after.engagement_tier, subscription_end_date: end, expires_after })],
+                    events: vec![EventBody::SubscriptionPastDue(SubscriptionPastDue {
+                        tier: after.engagement_tier,
+                        subscription_end_date: end,
+                        expires_after,
+                    })],
                     after,
                 }))
             })
@@ -154,10 +195,16 @@ async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, g
         }
         SweepDecision::Expire(_) => {
             let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
-                let SweepDecision::Expire(reason) = sweep_decision(current, today, grace_days) else { return Ok(None) };
-                let Some(end) = current.subscription_end_date else { return Ok(None) };
+                let SweepDecision::Expire(reason) = sweep_decision(current, today, grace_days) else {
+                    return Ok(None);
+                };
+                let Some(end) = current.subscription_end_date else {
+                    return Ok(None);
+                };
                 let after = expire(current, reason, now);
-                let note = crate::domain::partner::Note::parse_optional(Some(&reason.note(end, grace_days))).ok().flatten();
+                let note = crate::domain::partner::Note::parse_optional(Some(&reason.note(end, grace_days)))
+                    .ok()
+                    .flatten();
                 let expired = SubscriptionExpired {
                     expired_tier: current.engagement_tier,
                     expired_tier_label: current.engagement_tier.label().to_owned(),
@@ -166,12 +213,21 @@ async fn handle_partner(store: &Store, partner: &Partner, today: CalendarDate, g
                     pcr_before: current.final_pcr_score,
                     pcr_after: after.final_pcr_score,
                 };
-                let tier_changed = TierChanged::between(current, &after, HistoryEventType::Expiration, Actor::System, note.as_ref().map(ToString::to_string));
+                let tier_changed = TierChanged::between(
+                    current,
+                    &after,
+                    HistoryEventType::Expiration,
+                    Actor::System,
+                    note.as_ref().map(ToString::to_string),
+                );
                 Ok(Some(Change {
                     history: Some(HistoryEventType::Expiration),
                     note,
                     audit_action: AuditAction::SubscriptionExpired,
-                    events: vec![EventBody::SubscriptionExpired(expired), EventBody::TierChanged(tier_changed)],
+                    events: vec![
+                        EventBody::SubscriptionExpired(expired),
+                        EventBody::TierChanged(tier_changed),
+                    ],
                     after,
                 }))
             })

@@ -58,9 +58,15 @@ pub async fn change_tier(
     now: Timestamp,
 ) -> Result<TierChangeOutcome, AppError> {
     let today = calendar.today(now);
-    let ChangeTierCommand { partner_id, request, expected_version, actor } = command;
+    let ChangeTierCommand {
+        partner_id,
+        request,
+        expected_version,
+        actor,
+    } = command;
     let outcome = apply_change(store, &partner_id, &actor, expected_version, now, |current| {
-        let plan = plan_tier_change(current, &request, today, now).map_err(|e| AppError::invalid("subscription_end_date", e))?;
+        let plan = plan_tier_change(current, &request, today, now)
+            .map_err(|e| AppError::invalid("subscription_end_date", e))?;
         Ok(plan.map(|plan| {
             let reason = request.reason.as_ref().map(ToString::to_string);
             let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);
@@ -81,7 +87,11 @@ pub async fn change_tier(
             TierChangeOutcome {
                 partner: PartnerView::new(applied.after, today),
                 changed: true,
-                pcr_change: PcrChange { before, after, delta: before.delta_to(after) },
+                pcr_change: PcrChange {
+                    before,
+                    after,
+                    delta: before.delta_to(after),
+                },
                 history_entry: applied.history,
             }
         }
@@ -90,7 +100,11 @@ pub async fn change_tier(
             TierChangeOutcome {
                 partner: PartnerView::new(current, today),
                 changed: false,
-                pcr_change: PcrChange { before: score, after: score, delta: score.delta_to(score) },
+                pcr_change: PcrChange {
+                    before: score,
+                    after: score,
+                    delta: score.delta_to(score),
+                },
                 history_entry: None,
             }
         }
