@@ -6,11 +6,14 @@ use shared::auth::Admin;
 use shared::domain::dates::{parse_date, CalendarDate};
 use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
 use shared::domain::pcr::{BasePcr, Momentum};
+use shared::domain::records::HistoryEventType;
+use shared::domain::subscription::{CancelEffective, SettingsChange};
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
 use shared::error::{AppError, FieldError};
 use shared::http::{self as edge, only_known_params, page_request};
 use shared::store::{PageRequest, PartnerFilter};
+use shared::usecases::subscriptions::{renewal_months, DashboardRequest, SortBy, Tab};
 use shared::usecases::tier_changes::ChangeTierCommand;
 
 /// A JSON object's fields, read one by one; every problem is collected, then reported together.
@@ -71,6 +74,19 @@ impl Fields {
                 None
             }
             Some(value) => serde_json::from_value(value).map_err(|e| self.fail(field, e)).ok(),
+        }
+    }
+
+    /// A field that may be absent (`None`), null (`Some(None)`) or a string.
+    fn nullable_string(&mut self, field: &str) -> Option<Option<String>> {
+        match self.map.get(field) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(other) => {
+                self.fail(field, format!("must be a string or null, got {}", kind(other)));
+                None
+            }
         }
     }
 
@@ -168,4 +184,159 @@ pub fn page_only(req: &Request) -> Result<PageRequest, AppError> {
     let query = edge::query(req)?;
     only_known_params(&query, &["limit", "cursor"])?;
     page_request(&query)
+}
+
+/// `?tab=&tier=&sort=&order=&limit=&cursor=` (and `event_type=`, `partner=` on the history tab)
+pub fn dashboard(req: &Request) -> Result<(DashboardRequest, PageRequest), AppError> {
+    let query = edge::query(req)?;
+    only_known_params(
+        &query,
+        &[
+            "tab",
+            "tier",
+            "sort",
+            "order",
+            "limit",
+            "cursor",
+            "event_type",
+            "partner",
+        ],
+    )?;
+    dashboard_from(&query).and_then(|request| Ok((request, page_request(&query)?)))
+}
+
+/// The export's query: the dashboard's, without paging.
+pub fn export(req: &Request) -> Result<DashboardRequest, AppError> {
+    let query = edge::query(req)?;
+    only_known_params(&query, &["tab", "tier", "sort", "order", "event_type", "partner"])?;
+    dashboard_from(&query)
+}
+
+fn dashboard_from(query: &std::collections::HashMap<String, String>) -> Result<DashboardRequest, AppError> {
+    let mut errors = Vec::new();
+    let get = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let tab = match get("tab") {
+        None => Some(Tab::Active),
+        Some(text) => Tab::parse(text).or_else(|| {
+            errors.push(FieldError::new(
+                "tab",
+                format!("unknown tab {text:?}: expected active, expiring, expired, cancelled or history"),
+            ));
+            None
+        }),
+    };
+    let tier = match get("tier") {
+        None => None,
+        Some(text) => match text.parse::<Tier>() {
+            Ok(tier) if tier.is_paid() => Some(tier),
+            _ => {
+                errors.push(FieldError::new(
+                    "tier",
+                    format!("must be gold or platinum, got {text:?}"),
+                ));
+                None
+            }
+        },
+    };
+    let sort = match get("sort") {
+        None | Some("end_date") => SortBy::EndDate,
+        Some("company_name") => SortBy::CompanyName,
+        Some(other) => {
+            errors.push(FieldError::new(
+                "sort",
+                format!("must be end_date or company_name, got {other:?}"),
+            ));
+            SortBy::EndDate
+        }
+    };
+    let descending = match get("order") {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            errors.push(FieldError::new("order", format!("must be asc or desc, got {other:?}")));
+            false
+        }
+    };
+    let event_type = get("event_type").and_then(|text| {
+        HistoryEventType::parse(text).or_else(|| {
+            errors.push(FieldError::new("event_type", format!("unknown event type {text:?}")));
+            None
+        })
+    });
+    let partner_id = get("partner").and_then(|text| {
+        PartnerId::parse(text)
+            .map_err(|e| errors.push(FieldError::new("partner", e)))
+            .ok()
+    });
+    if tab != Some(Tab::History) && (get("event_type").is_some() || get("partner").is_some()) {
+        errors.push(FieldError::new(
+            "tab",
+            "event_type and partner filter the history tab only",
+        ));
+    }
+    match tab {
+        Some(tab) if errors.is_empty() => Ok(DashboardRequest {
+            tab,
+            tier,
+            sort,
+            descending,
+            event_type,
+            partner_id,
+        }),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// `{partner_ids: [..], months?}`
+pub fn renewal(req: &Request) -> Result<(Vec<String>, u8), AppError> {
+    const MAX_IDS: usize = 100;
+    let mut f = Fields::of(req)?;
+    let ids: Option<Vec<String>> = f.value("partner_ids", true);
+    let months: Option<i64> = f.value("months", false);
+    if let Some(ids) = &ids {
+        if ids.is_empty() || ids.len() > MAX_IDS {
+            f.fail("partner_ids", format!("must list 1 to {MAX_IDS} partner ids"));
+        }
+    }
+    let months = renewal_months(months).map_err(|message| f.fail("months", message)).ok();
+    f.finish(|| Some((ids?, months?)))
+}
+
+/// `{effective: "immediately"|"term_end", reason?}`
+pub fn cancellation(req: &Request) -> Result<(CancelEffective, Option<Note>), AppError> {
+    let mut f = Fields::of(req)?;
+    let effective = f.parsed("effective", true, |text| match text {
+        "immediately" => Ok(CancelEffective::Immediately),
+        "term_end" => Ok(CancelEffective::TermEnd),
+        other => Err(format!("must be immediately or term_end, got {other:?}")),
+    });
+    let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
+    f.finish(|| Some((effective?, reason)))
+}
+
+/// `{auto_renewal?, subscription_notes?, expected_version?}`
+pub fn settings(req: &Request) -> Result<(SettingsChange, Option<u64>), AppError> {
+    let mut f = Fields::of(req)?;
+    let auto_renewal: Option<bool> = f.value("auto_renewal", false);
+    let notes = match f.nullable_string("subscription_notes") {
+        Some(Some(text)) => Note::parse_optional(Some(&text))
+            .map(Some)
+            .map_err(|e| f.fail("subscription_notes", e))
+            .ok(),
+        Some(None) => Some(Some(None)),
+        None => Some(None),
+    };
+    let expected_version: Option<u64> = f.value("expected_version", false);
+    if auto_renewal.is_none() && !f.map.contains_key("subscription_notes") {
+        f.fail("body", "give auto_renewal or subscription_notes");
+    }
+    f.finish(|| {
+        Some((
+            SettingsChange {
+                auto_renewal,
+                subscription_notes: notes?,
+            },
+            expected_version,
+        ))
+    })
 }

@@ -16,7 +16,8 @@ use shared::domain::tier;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
 use shared::store::Store;
-use shared::usecases::{partners, tier_changes};
+use shared::usecases::views::PartnerView;
+use shared::usecases::{notices, partners, subscriptions, tier_changes};
 use std::time::Instant;
 
 /// What every request needs, built once per cold start.
@@ -81,6 +82,79 @@ impl App {
                 }
                 _ => Err(not_allowed("GET")),
             },
+            ["admin", "subscriptions"] => match *method {
+                Method::GET => {
+                    let (request, page) = decode::dashboard(req)?;
+                    Ok(edge::json(
+                        200,
+                        &subscriptions::dashboard(&self.store, &self.calendar, &request, &page, now).await?,
+                    ))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "subscriptions", "export.csv"] => match *method {
+                Method::GET => self.export_csv(req, now).await,
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "subscriptions", "renew"] => match *method {
+                Method::POST => {
+                    let (ids, months) = decode::renewal(req)?;
+                    let results = subscriptions::bulk_renew(&self.store, &ids, months, &admin.actor(), now).await;
+                    let renewed = results.iter().filter(|r| r.status == "renewed").count();
+                    Ok(edge::json(200, &json!({ "renewed": renewed, "results": results })))
+                }
+                _ => Err(not_allowed("POST")),
+            },
+            ["admin", "partners", id, "reminders"] => match *method {
+                Method::POST => {
+                    let id = partner_id(id)?;
+                    let today = self.calendar.today(now);
+                    let sent = notices::send_manual_notice(&self.store, &id, &admin.actor(), today, now).await?;
+                    Ok(edge::json(202, &sent))
+                }
+                _ => Err(not_allowed("POST")),
+            },
+            ["admin", "partners", id, "cancel"] => match *method {
+                Method::POST => {
+                    let id = partner_id(id)?;
+                    let (effective, reason) = decode::cancellation(req)?;
+                    let partner = subscriptions::cancel_subscription(
+                        &self.store,
+                        &self.calendar,
+                        &id,
+                        effective,
+                        reason,
+                        &admin.actor(),
+                        now,
+                    )
+                    .await?;
+                    Ok(edge::json(
+                        200,
+                        &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
+                    ))
+                }
+                _ => Err(not_allowed("POST")),
+            },
+            ["admin", "partners", id, "subscription"] => match *method {
+                Method::PATCH => {
+                    let id = partner_id(id)?;
+                    let (change, expected_version) = decode::settings(req)?;
+                    let (partner, changed) = subscriptions::change_subscription_settings(
+                        &self.store,
+                        &id,
+                        change,
+                        expected_version,
+                        &admin.actor(),
+                        now,
+                    )
+                    .await?;
+                    Ok(edge::json(
+                        200,
+                        &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)), "changed": changed }),
+                    ))
+                }
+                _ => Err(not_allowed("PATCH")),
+            },
             ["admin", "partners", id] => {
                 let id = partner_id(id)?;
                 match *method {
@@ -138,6 +212,27 @@ impl App {
         }
     }
 
+    async fn export_csv(&self, req: &Request, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {
+        let request = decode::export(req)?;
+        let csv = subscriptions::export_csv(&self.store, &self.calendar, &request, now).await?;
+        let mut name = format!("subscriptions-{}", request.tab.as_str());
+        if let Some(tier) = request.tier {
+            name.push_str(&format!("-{tier}"));
+        }
+        if let Some(event_type) = request.event_type {
+            name.push_str(&format!("-{}", event_type.as_str()));
+        }
+        if let Some(partner) = &request.partner_id {
+            name.push_str(&format!("-{partner}"));
+        }
+        name.push_str(&format!("-{}.csv", self.calendar.today(now)));
+        let mut response = edge::with_content_type(200, "text/csv; charset=utf-8", csv);
+        if let Ok(value) = format!("attachment; filename=\"{name}\"").parse() {
+            response.headers_mut().insert("content-disposition", value);
+        }
+        Ok(response)
+    }
+
     async fn upsert_partner(
         &self,
         req: &Request,
@@ -148,7 +243,7 @@ impl App {
         let fields = decode::profile_fields(req)?;
         let outcome = partners::upsert_partner(&self.store, id, fields, admin.actor(), now).await?;
         let status = if outcome.created { 201 } else { 200 };
-        let view = shared::usecases::views::PartnerView::new(outcome.partner, self.calendar.today(now));
+        let view = PartnerView::new(outcome.partner, self.calendar.today(now));
         Ok(edge::json(
             status,
             &json!({ "partner": view, "created": outcome.created, "changed": outcome.changed }),

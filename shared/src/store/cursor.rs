@@ -44,6 +44,19 @@ pub fn decode(cursor: &str, attributes: &[&str], fixed: &[(&str, &str)]) -> Resu
     Ok(plain.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
 }
 
+/// A cursor carrying any small serializable position (offsets, month plus inner cursor).
+pub fn encode_json<T: serde::Serialize>(position: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+}
+
+pub fn decode_json<T: serde::de::DeserializeOwned>(cursor: &str) -> Result<T, InvalidCursor> {
+    if cursor.len() > 2_048 {
+        return Err(InvalidCursor);
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| InvalidCursor)?;
+    serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

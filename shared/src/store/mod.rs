@@ -124,9 +124,21 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
     item.insert(PK.into(), s(partner_pk(&partner.id)));
     item.insert(SK.into(), s(PROFILE_SK));
     item.insert("entity".into(), s("partner"));
-    if let (true, Some(end)) = (partner.engagement_tier.is_paid(), partner.subscription_end_date) {
-        item.insert("gsi1pk".into(), s(subscriptions_pk(partner.subscription_status)));
-        item.insert("gsi1sk".into(), s(subscriptions_sk(end, &partner.id)));
+    if let Some(end) = partner.subscription_end_date {
+        // The due index: paid terms the sweep may have to act on.
+        let due_status = matches!(
+            partner.subscription_status,
+            SubscriptionStatus::Active | SubscriptionStatus::Cancelled
+        );
+        if partner.engagement_tier.is_paid() && due_status {
+            item.insert("gsi1pk".into(), s(subscriptions_pk(partner.subscription_status)));
+            item.insert("gsi1sk".into(), s(subscriptions_sk(end, &partner.id)));
+        }
+        // The dashboard index: every subscription that is not inactive.
+        if partner.subscription_status != SubscriptionStatus::Inactive {
+            item.insert("gsi4pk".into(), s(dashboard_pk(partner.subscription_status)));
+            item.insert("gsi4sk".into(), s(subscriptions_sk(end, &partner.id)));
+        }
     }
     item.insert("gsi2pk".into(), s(DIRECTORY_PK));
     item.insert(

@@ -5,6 +5,7 @@ pub mod changes;
 pub mod notices;
 pub mod partners;
 pub mod seed;
+pub mod subscriptions;
 pub mod sweep;
 pub mod tier_changes;
 pub mod views;

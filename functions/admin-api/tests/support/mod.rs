@@ -60,6 +60,11 @@ impl TestApi {
         self.send("PUT", path, Some(&body.to_string()), Some(&self.token)).await
     }
 
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send("POST", path, Some(&body.to_string()), Some(&self.token))
+            .await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> Answer {
         self.send("PATCH", path, Some(&body.to_string()), Some(&self.token))
             .await
