@@ -16,7 +16,7 @@ fn repo_file(relative: &str) -> std::path::PathBuf {
 }
 
 /// The expected status of each admin sample event.
-const EXPECTED: [(&str, u16); 10] = [
+const EXPECTED: [(&str, u16); 18] = [
     ("admin-list-tiers.json", 200),
     ("admin-list-partners.json", 200),
     ("admin-get-partner.json", 200),
@@ -27,6 +27,14 @@ const EXPECTED: [(&str, u16); 10] = [
     ("admin-change-tier-invalid.json", 422),
     ("admin-partner-history.json", 200),
     ("admin-partner-audit.json", 200),
+    ("admin-subscriptions-expiring.json", 200),
+    ("admin-subscriptions-history.json", 200),
+    ("admin-subscriptions-export.json", 200),
+    ("admin-subscriptions-renew.json", 200),
+    ("admin-send-reminder.json", 202),
+    ("admin-cancel-term-end.json", 200),
+    ("admin-cancel-immediately.json", 200),
+    ("admin-subscription-settings.json", 200),
 ];
 
 /// The public local key the sample tokens are signed with (infra/local/local.env).

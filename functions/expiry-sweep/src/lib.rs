@@ -1,5 +1,6 @@
-//! expiry-sweep: invoked daily by an EventBridge schedule. It reads the scheduled event's `time`
-//! (so a retried invocation sweeps the same business day) and runs the sweep use-case.
+//! expiry-sweep: invoked daily by an EventBridge schedule; runs the sweep use-case for the current
+//! business day. The sweep reconciles current state, so a late retry or a replayed event simply sweeps
+//! the day it runs on; the event's `time` is only logged.
 
 use serde::Deserialize;
 use shared::config::{self, ConfigError};
@@ -7,8 +8,8 @@ use shared::domain::dates::BusinessCalendar;
 use shared::store::Store;
 use shared::usecases::sweep::{run_expiry_sweep, SweepSettings, SweepSummary};
 
-/// The only field of the EventBridge scheduled event the sweep needs. A manual invocation with `{}`
-/// sweeps today.
+/// The one field of the EventBridge scheduled event worth reading (for the log). Any JSON object
+/// works, so `{}` invokes a sweep by hand.
 #[derive(Debug, Default, Deserialize)]
 pub struct ScheduledTrigger {
     #[serde(default)]
@@ -58,9 +59,11 @@ impl Sweep {
         })
     }
 
-    /// Runs one sweep and logs its summary as one JSON line.
-    pub async fn handle(&self, trigger: ScheduledTrigger) -> Result<SweepSummary, SweepFailed> {
-        let now = trigger.time.unwrap_or_else(jiff::Timestamp::now);
+    /// Runs one sweep as of `now` and logs its summary as one JSON line.
+    pub async fn handle(&self, trigger: ScheduledTrigger, now: jiff::Timestamp) -> Result<SweepSummary, SweepFailed> {
+        if let Some(scheduled) = trigger.time {
+            tracing::info!(%scheduled, %now, "sweep triggered");
+        }
         let summary = run_expiry_sweep(&self.store, &self.calendar, &self.settings, now)
             .await
             .map_err(|e| SweepFailed::Stopped(e.to_string()))?;

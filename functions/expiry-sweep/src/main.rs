@@ -11,7 +11,12 @@ async fn main() -> Result<(), Error> {
     let sweep = Arc::new(Sweep::from_env().await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduledTrigger>| {
         let sweep = Arc::clone(&sweep);
-        async move { sweep.handle(event.payload).await.map_err(Error::from) }
+        async move {
+            sweep
+                .handle(event.payload, jiff::Timestamp::now())
+                .await
+                .map_err(Error::from)
+        }
     }))
     .await
 }

@@ -86,7 +86,7 @@ fn sweep(store: Store) -> Sweep {
 
 async fn run(store: &Store, day: Date) -> SweepSummary {
     sweep(store.clone())
-        .handle(ScheduledTrigger { time: Some(at(day)) })
+        .handle(ScheduledTrigger::default(), at(day))
         .await
         .unwrap()
 }
@@ -315,7 +315,7 @@ async fn a_run_that_dies_halfway_then_runs_again_ends_like_one_clean_run() {
     for ok_requests in [1, total / 3, 2 * total / 3, total - 1] {
         let broken = prepared_table().await;
         let dying = store_failing_after(broken.table(), ok_requests).await;
-        match sweep(dying).handle(ScheduledTrigger { time: Some(at(TODAY)) }).await {
+        match sweep(dying).handle(ScheduledTrigger::default(), at(TODAY)).await {
             Err(SweepFailed::Partial(summary)) => assert!(summary.errors > 0),
             Err(SweepFailed::Stopped(_)) => {}
             Ok(summary) => {
