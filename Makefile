@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain fmt-check clippy tests cfn-lint release stop clean
+.PHONY: dev test venv toolchain release bench-sweep stop clean
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -27,6 +27,11 @@ test: venv toolchain
 
 dev: venv
 	@bash infra/local/dev.sh
+
+## Sweep scaling: 10,000 and 100,000 partners with the same 1,000 due, against moto.
+bench-sweep: venv
+	cargo build --workspace
+	$(PY) infra/local/stack.py run -- target/debug/devtool bench-sweep 10000 100000
 
 ## Stops a `make dev` stack left running (make dev also stops it on exit).
 stop:

@@ -45,7 +45,12 @@ Try:
        -d '{"engagement_tier":"gold","reason":"signed Power Gold"}' "$base/api/partners/summit-roofing/engagement-tier" | python3 -m json.tool
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/summit-roofing/history"
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/summit-roofing/audit"
-Sample events: PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file events/admin-change-tier.json -A 127.0.0.1 -P $port
+Sample events (any file in events/):
+  PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file events/admin-change-tier.json -A 127.0.0.1 -P $port
+Daily expiry sweep (notices at 30 and 7 days, expiry; a second invoke adds nothing):
+  PATH=.venv/bin:\$PATH cargo lambda invoke expiry-sweep --data-file events/scheduled-sweep.json -A 127.0.0.1 -P $port
+Subscriptions dashboard:
+  curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/subscriptions?tab=expiring"
 
 Ctrl-C stops the functions and the stack.
 TXT

@@ -1,12 +1,29 @@
-"""moto_server with DynamoDB requests handled one at a time. Usage: python moto_serialized.py -H HOST -p PORT
+"""moto_server with DynamoDB requests handled one at a time, and TransactWriteItems without table
+copies. Usage: python moto_serialized.py -H HOST -p PORT
 
-moto's TransactWriteItems snapshots the tables and restores the snapshot when a condition fails; in
-its threaded server a concurrent request that committed in between is then silently undone. DynamoDB
-itself never loses a committed write, so the local stack serializes DynamoDB calls (connections stay
-concurrent; other services are untouched) to behave like it for concurrency tests."""
+Two gaps of moto's DynamoDB matter here:
+- TransactWriteItems deep-copies every table it touches (items, indexes, stream records) before it
+  starts and restores that copy when a condition fails. In the threaded server a concurrent write that
+  committed in between is then silently undone, and every transaction costs time in proportion to the
+  whole table. DynamoDB itself never loses a committed write and does not slow down as a table grows.
+- So this wrapper serializes DynamoDB calls (connections stay concurrent; other services are
+  untouched), and, with nothing able to interleave, runs a transaction the way DynamoDB defines it:
+  every condition is checked against the state before the transaction, and only when all hold are all
+  writes applied. DynamoDB forbids two operations on one item in a transaction, so checking first is
+  the same as checking as it goes, and a failed transaction writes nothing without any copy.
+"""
 import sys
 import threading
 
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import main
 
@@ -19,7 +36,62 @@ def _serialized_call_action(self):
         return _call_action(self)
 
 
+def _transact_write_items(self, transact_items):
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    seen = set()
+    planned = []
+    reasons = []
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        table_name = op["TableName"]
+        table = self.get_table(table_name)
+        if op_type == "Put":
+            attrs = op["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = op["Key"]
+        identity = (str(table_name), str(dict(sorted(key.items()))))
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            current = self.get_item(table_name, key)
+            check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+            if not check.expr(current):
+                old = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    old = current.to_json()["Attributes"]
+                reasons.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
+                continue
+        reasons.append((None, None, None))
+        planned.append((op_type, op, table_name, key))
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+    for op_type, op, table_name, key in planned:
+        if op_type == "Put":
+            self.put_item(table_name, op["Item"])
+        elif op_type == "Delete":
+            self.delete_item(table_name, key)
+        elif op_type == "Update":
+            self.update_item(
+                table_name,
+                key,
+                update_expression=op["UpdateExpression"],
+                expression_attribute_names=op.get("ExpressionAttributeNames"),
+                expression_attribute_values=op.get("ExpressionAttributeValues"),
+            )
+
+
 DynamoHandler.call_action = _serialized_call_action
+DynamoDBBackend.transact_write_items = _transact_write_items
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -4,6 +4,7 @@
 //! devtool create-table          create TABLE_NAME with its indexes (no-op when it exists)
 //! devtool seed FILE             load demo partners from FILE (infra/seed/demo-partners.json)
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
+//! devtool bench-sweep N...      sweep tables of N partners with the same 1,000 due; report times and ratio
 //! ```
 //! AWS endpoint and credentials come from the usual variables (the local stack sets them).
 
@@ -12,6 +13,8 @@ use shared::config;
 use shared::store::{schema, Store};
 use shared::usecases::seed::{load_demo_partners, DemoPartner};
 use std::process::ExitCode;
+
+mod bench;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -49,7 +52,11 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
             println!("{}", mint_token(&config::admin_jwt_secret()?, sub, "admin", exp)?);
         }
-        _ => return Err("usage: devtool create-table | seed FILE | token [SUB] [HOURS]".into()),
+        ["bench-sweep", totals @ ..] if !totals.is_empty() => {
+            let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
+            bench::sweep_scaling(&totals, 1_000).await?;
+        }
+        _ => return Err("usage: devtool create-table | seed FILE | token [SUB] [HOURS] | bench-sweep TOTAL...".into()),
     }
     Ok(())
 }
