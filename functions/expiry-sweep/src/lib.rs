@@ -67,12 +67,39 @@ impl Sweep {
         let summary = run_expiry_sweep(&self.store, &self.calendar, &self.settings, now)
             .await
             .map_err(|e| SweepFailed::Stopped(e.to_string()))?;
-        let json = serde_json::to_string(&summary).unwrap_or_default();
-        if summary.errors > 0 {
-            tracing::error!(summary = %json, "sweep finished with errors");
+        let SweepSummary {
+            examined,
+            notices_30,
+            notices_7,
+            expired,
+            grace,
+            errors,
+            duration_ms,
+            ..
+        } = summary;
+        if errors > 0 {
+            tracing::error!(
+                examined,
+                notices_30,
+                notices_7,
+                expired,
+                grace,
+                errors,
+                duration_ms,
+                "sweep finished with errors"
+            );
             return Err(SweepFailed::Partial(summary));
         }
-        tracing::info!(summary = %json, "sweep finished");
+        tracing::info!(
+            examined,
+            notices_30,
+            notices_7,
+            expired,
+            grace,
+            errors,
+            duration_ms,
+            "sweep finished"
+        );
         Ok(summary)
     }
 }

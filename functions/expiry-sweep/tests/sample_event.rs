@@ -32,7 +32,7 @@ async fn the_scheduled_event_sweeps_the_demo_partners() {
     let summary = sweep.handle(trigger, now).await.unwrap();
 
     // Demo terms (days left): 19, 23, 7, 45, 58, 30, -3, -10, 2, 12, 0, 36. Due: 19, 23, 30, 12 (30-day
-    // notice); 7, 2, 0 (7-day notice); -3 and -10 have auto-renewal on: -3 is in grace, -10 expires.
+    // notice); 7, 2, 0 (7-day notice); -3 does not renew: expired; -10 renews but is past its grace: expired.
     assert_eq!(
         (
             summary.examined,
@@ -42,7 +42,7 @@ async fn the_scheduled_event_sweeps_the_demo_partners() {
             summary.expired,
             summary.errors
         ),
-        (9, 4, 3, 1, 1, 0),
+        (9, 4, 3, 0, 2, 0),
         "{summary:?}"
     );
     let again = sweep.handle(ScheduledTrigger::default(), now).await.unwrap();

@@ -1,11 +1,13 @@
 //! Demo partners for local development: profiles plus tiers whose terms end relative to today.
 
 use super::partners::upsert_partner;
+use super::subscriptions::change_subscription_settings;
 use super::tier_changes::{change_tier, ChangeTierCommand};
 use crate::domain::dates::{add_months, BusinessCalendar};
 use crate::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields};
 use crate::domain::pcr::{BasePcr, Momentum};
 use crate::domain::records::Actor;
+use crate::domain::subscription::SettingsChange;
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::TierChangeRequest;
 use crate::error::AppError;
@@ -25,6 +27,12 @@ pub struct DemoPartner {
     pub engagement_tier: Tier,
     #[serde(default)]
     pub end_in_days: i32,
+    #[serde(default = "renews")]
+    pub auto_renewal: bool,
+}
+
+fn renews() -> bool {
+    true
 }
 
 /// Loads the partners through the same use-cases the API uses; running it twice on one day changes nothing.
@@ -61,6 +69,13 @@ pub async fn load_demo_partners(
                 actor: Actor::System,
             };
             change_tier(store, calendar, command, now).await?;
+        }
+        if !demo.auto_renewal {
+            let change = SettingsChange {
+                auto_renewal: Some(false),
+                subscription_notes: None,
+            };
+            change_subscription_settings(store, &demo.id, change, None, &Actor::System, now).await?;
         }
     }
     Ok(partners.len())
