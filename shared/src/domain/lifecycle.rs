@@ -297,7 +297,7 @@ mod tests {
                 SweepDecision::Nothing => prop_assert!(days > 30),
                 SweepDecision::Notice { stage, days_left } => {
                     prop_assert_eq!(i64::from(days_left), days);
-                    prop_assert!(days >= 0 && days <= 30);
+                    prop_assert!((0..=30).contains(&days));
                     prop_assert_eq!(stage == NoticeStage::SevenDay, days <= 7);
                 }
                 SweepDecision::Grace { days_past_end } => prop_assert!(auto && days < 0 && i64::from(days_past_end) == -days && days_past_end <= grace),

@@ -44,6 +44,7 @@ pub struct Applied {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one value per change, returned once: boxing would buy nothing
 pub enum Outcome {
     Applied(Applied),
     /// The rule found nothing to change.
