@@ -182,3 +182,19 @@ pub async fn seed_term(
     }
     store.get_partner(&partner_id).await.expect("read").expect("exists")
 }
+
+/// The ids in the due index (gsi1), for checking who the sweep would read.
+pub async fn due_index_ids(store: &Store) -> Vec<String> {
+    let out = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .index_name("gsi1")
+        .send()
+        .await;
+    let out = out.unwrap_or_else(|e| panic!("scanning the due index: {e}"));
+    out.items()
+        .iter()
+        .filter_map(|i| i.get("id")?.as_s().ok().cloned())
+        .collect()
+}

@@ -8,6 +8,7 @@ use shared::domain::partner::PartnerId;
 use shared::domain::records::{Actor, AuditAction, AuditEntry};
 use shared::ids::next_id;
 use shared::store::PartnerWrite;
+use shared::testing::due_index_ids;
 use support::TestApi;
 
 #[tokio::test]
@@ -72,7 +73,7 @@ async fn free_clears_dates_and_leaves_the_subscription_index() {
     api.partner("p1", "TechFlow Solutions", 80.0).await;
     let gold = api.tier("p1", json!({"engagement_tier": "platinum", "subscription_start_date": "2026-01-01", "subscription_end_date": "2026-12-31"})).await;
     assert_eq!(gold.status, 200, "{}", gold.body);
-    assert_eq!(subscription_index_entries(&api).await, vec!["SUB#active".to_owned()]);
+    assert_eq!(due_index_ids(&api.app.store).await, vec!["p1".to_owned()]);
 
     let free = api.tier("p1", json!({"engagement_tier": "free"})).await;
     assert_eq!(free.status, 200, "{}", free.body);
@@ -84,26 +85,9 @@ async fn free_clears_dates_and_leaves_the_subscription_index() {
     assert_eq!(free.body["pcr_change"]["delta"], json!(-14.0));
     assert_eq!(free.body["history_entry"]["event_type"], "downgrade");
     assert!(
-        subscription_index_entries(&api).await.is_empty(),
+        due_index_ids(&api.app.store).await.is_empty(),
         "a free partner is not in the sparse index"
     );
-}
-
-async fn subscription_index_entries(api: &TestApi) -> Vec<String> {
-    let out = api
-        .app
-        .store
-        .client()
-        .scan()
-        .table_name(api.app.store.table())
-        .index_name("gsi1")
-        .send()
-        .await
-        .unwrap();
-    out.items()
-        .iter()
-        .filter_map(|i| i.get("gsi1pk")?.as_s().ok().cloned())
-        .collect()
 }
 
 #[tokio::test]

@@ -246,7 +246,7 @@ async fn sweep_sends_the_due_notices_and_expires_ended_terms() {
     assert_eq!(types.get("SubscriptionPastDue"), Some(&1));
 
     // Expired partners left the due index: a sweep tomorrow does not read them again.
-    let due: Vec<String> = due_index_ids(&store).await;
+    let due: Vec<String> = shared::testing::due_index_ids(&store).await;
     for gone in ["f-ended", "h-unpaid", "k-cancel-ended"] {
         assert!(
             !due.contains(&gone.to_owned()),
@@ -254,21 +254,6 @@ async fn sweep_sends_the_due_notices_and_expires_ended_terms() {
         );
     }
     assert!(due.contains(&"g-grace".to_owned()) && due.contains(&"j-cancel-pending".to_owned()));
-}
-
-async fn due_index_ids(store: &Store) -> Vec<String> {
-    let out = store
-        .client()
-        .scan()
-        .table_name(store.table())
-        .index_name("gsi1")
-        .send()
-        .await
-        .unwrap();
-    out.items()
-        .iter()
-        .filter_map(|i| i.get("id")?.as_s().ok().cloned())
-        .collect()
 }
 
 #[tokio::test]

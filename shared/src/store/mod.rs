@@ -107,6 +107,11 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("{where_}: {e}")))
 }
 
+/// Whether item `index` of a cancelled transaction failed its condition.
+fn failed_condition(codes: &[Option<String>], index: usize) -> bool {
+    codes.get(index).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+}
+
 fn put(table: &str, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
@@ -381,32 +386,16 @@ impl Store {
         for (id, event) in &write.events {
             items.push(put(&self.table, outbox_item(*id, event, now)?, &fresh, None)?);
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            // Makes an SDK retry of a transaction that did commit a no-op instead of a conflict.
-            .client_request_token(write.audit.0.to_string())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => Err(match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
-                    let profile_failed = cancel
-                        .cancellation_reasons()
-                        .first()
-                        .and_then(|r| r.code())
-                        .is_some_and(|code| code == "ConditionalCheckFailed" || code == "TransactionConflict");
-                    tracing::debug!(reasons = ?cancel.cancellation_reasons(), "transaction cancelled");
-                    if profile_failed {
-                        StoreError::VersionConflict
-                    } else {
-                        dynamo_error(err)
-                    }
-                }
-                _ => dynamo_error(err),
-            }),
+        match self.transact(items, write.audit.0).await? {
+            None => Ok(()),
+            // The profile's version condition is the first item.
+            Some(codes)
+                if failed_condition(&codes, 0)
+                    || codes.first().and_then(|c| c.as_deref()) == Some("TransactionConflict") =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Some(codes) => Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
         }
     }
 
@@ -549,33 +538,46 @@ impl Store {
             &fresh,
             None,
         )?);
+        match self.transact(items, notice.audit.0).await? {
+            None => Ok(NoticeOutcome::Recorded),
+            // Item 0 checks the profile's version, item 1 is the marker (sweep notices only).
+            Some(codes) if failed_condition(&codes, 0) => Err(StoreError::VersionConflict),
+            Some(codes) if notice.marker_stage.is_some() && failed_condition(&codes, 1) => {
+                Ok(NoticeOutcome::AlreadySent)
+            }
+            Some(codes) => Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
+        }
+    }
+
+    /// Runs one transaction: `None` when it committed, the cancellation reason code of each item when
+    /// a condition failed. `token` makes an SDK retry of a transaction that did commit a no-op.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: Ulid,
+    ) -> Result<Option<Vec<Option<String>>>, StoreError> {
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
-            .client_request_token(notice.audit.0.to_string())
+            .client_request_token(token.to_string())
             .send()
             .await;
         match result {
-            Ok(_) => Ok(NoticeOutcome::Recorded),
-            Err(err) => {
-                let codes: Vec<Option<String>> = match err.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => cancel
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().map(str::to_owned))
-                        .collect(),
-                    _ => return Err(dynamo_error(err)),
-                };
-                let failed = |i: usize| codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed");
-                if failed(0) {
-                    Err(StoreError::VersionConflict)
-                } else if notice.marker_stage.is_some() && failed(1) {
-                    Ok(NoticeOutcome::AlreadySent)
-                } else {
-                    Err(dynamo_error(err))
+            Ok(_) => Ok(None),
+            Err(err) => match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+                    tracing::debug!(reasons = ?cancel.cancellation_reasons(), "transaction cancelled");
+                    Ok(Some(
+                        cancel
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| r.code().map(str::to_owned))
+                            .collect(),
+                    ))
                 }
-            }
+                _ => Err(dynamo_error(err)),
+            },
         }
     }
 
