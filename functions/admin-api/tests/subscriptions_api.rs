@@ -215,6 +215,18 @@ async fn dashboard_tabs_counts_filters_sorts_and_pages() {
         400
     );
     assert_eq!(api.get("/admin/subscriptions?tab=history&cursor=zzz").await.status, 400);
+    // A cursor from the active tab carries an end date outside the expiring tab's range.
+    let far = api.get("/admin/subscriptions?order=desc&limit=1").await.body;
+    let cursor = far["next_cursor"].as_str().unwrap().to_owned();
+    let replayed = api
+        .get(&format!("/admin/subscriptions?tab=expiring&order=desc&cursor={cursor}"))
+        .await;
+    assert_eq!(
+        (replayed.status, replayed.content_type.as_str()),
+        (400, "application/problem+json"),
+        "{}",
+        replayed.body
+    );
 }
 
 #[tokio::test]

@@ -238,6 +238,16 @@ impl IndexQuery {
         self
     }
 
+    /// Whether a sort key lies inside the query's key condition.
+    fn sort_key_within_bounds(&self, sk: &str) -> bool {
+        match (&self.sk_from, &self.sk_below) {
+            (Some(from), Some(below)) => from.as_str() <= sk && sk <= below.as_str(),
+            (Some(from), None) => from.as_str() <= sk,
+            (None, Some(below)) => sk < below.as_str(),
+            (None, None) => true,
+        }
+    }
+
     fn request(&self, store: &Store) -> QueryFluentBuilder {
         let mut values = self.values.clone();
         values.insert(":pk".into(), s(&self.pk));
@@ -434,6 +444,17 @@ impl Store {
                 )
             })
             .transpose()?;
+        if let Some(key) = &start {
+            let sk = key
+                .get(query.sk_attr)
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                .unwrap_or("");
+            if !query.sort_key_within_bounds(sk) {
+                // DynamoDB refuses a start key outside the key condition; that is the caller's cursor.
+                return Err(InvalidCursor.into());
+            }
+        }
         let mut items = Vec::new();
         for _ in 0..MAX_ROUND_TRIPS {
             let remaining = usize::from(page.limit) - items.len();
