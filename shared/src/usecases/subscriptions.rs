@@ -252,24 +252,27 @@ async fn tab_counts(
     event_type: Option<HistoryEventType>,
     today: CalendarDate,
 ) -> Result<TabCounts, AppError> {
-    let mut counts = TabCounts::default();
-    for tab in [Tab::Active, Tab::Expiring, Tab::Expired, Tab::Cancelled] {
-        let Some(view) = status_view(tab, tier, false, today) else {
-            continue;
-        };
-        let n = store.dashboard_count(&view).await?;
-        match tab {
-            Tab::Active => counts.active = n,
-            Tab::Expiring => counts.expiring = n,
-            Tab::Expired => counts.expired = n,
-            Tab::Cancelled => counts.cancelled = n,
-            Tab::History => {}
-        }
-    }
-    for month in months_back_from(today) {
-        counts.history += store.history_month_count(&month, event_type).await?;
-    }
-    Ok(counts)
+    use futures::future::try_join_all;
+    // All counts at once: one query per status tab and one per month of history.
+    let status_counts = try_join_all([Tab::Active, Tab::Expiring, Tab::Expired, Tab::Cancelled].map(
+        |tab| async move {
+            match status_view(tab, tier, false, today) {
+                Some(view) => store.dashboard_count(&view).await,
+                None => Ok(0),
+            }
+        },
+    ));
+    let months: Vec<String> = months_back_from(today).collect();
+    let history_counts = try_join_all(months.iter().map(|month| store.history_month_count(month, event_type)));
+    let (statuses, history) = futures::future::try_join(status_counts, history_counts).await?;
+    let [active, expiring, expired, cancelled] = <[u64; 4]>::try_from(statuses).unwrap_or_default();
+    Ok(TabCounts {
+        active,
+        expiring,
+        expired,
+        cancelled,
+        history: history.iter().sum(),
+    })
 }
 
 /// Every row of a status tab, sorted as asked (bounded by [`MAX_TAB_ROWS`]).
