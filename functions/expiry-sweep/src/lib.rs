@@ -77,19 +77,6 @@ impl Sweep {
             duration_ms,
             ..
         } = summary;
-        if errors > 0 {
-            tracing::error!(
-                examined,
-                notices_30,
-                notices_7,
-                expired,
-                grace,
-                errors,
-                duration_ms,
-                "sweep finished with errors"
-            );
-            return Err(SweepFailed::Partial(summary));
-        }
         tracing::info!(
             examined,
             notices_30,
@@ -100,6 +87,9 @@ impl Sweep {
             duration_ms,
             "sweep finished"
         );
+        if errors > 0 {
+            return Err(SweepFailed::Partial(summary));
+        }
         Ok(summary)
     }
 }

@@ -141,8 +141,6 @@ pub fn is_urgent(days_left: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
-    use crate::domain::pcr::{BasePcr, Momentum};
     use crate::domain::tier::Tier;
     use jiff::civil::date;
     use jiff::Span;
@@ -152,16 +150,7 @@ mod tests {
 
     fn partner(tier: Tier, status: SubscriptionStatus, days_left: i64, auto_renewal: bool) -> Partner {
         let now = "2026-11-24T12:00:00Z".parse().unwrap();
-        let mut p = Partner::new_free(
-            PartnerId::parse("p1").unwrap(),
-            ProfileFields {
-                company_name: CompanyName::parse("BuildPro CRM").unwrap(),
-                primary_email: Email::parse("a@b.co").unwrap(),
-                base_pcr_score: BasePcr::from_hundredths(8_000).unwrap(),
-                momentum_modifier: Momentum::Steady,
-            },
-            now,
-        );
+        let mut p = crate::domain::partner::sample_partner(8_000, now);
         p.engagement_tier = tier;
         p.subscription_status = status;
         p.auto_renewal = auto_renewal;

@@ -332,6 +332,18 @@ impl Default for BasePcr {
     }
 }
 
+/// A free partner for unit tests: `p1`, BuildPro CRM, base `base_hundredths`, steady momentum.
+#[cfg(test)]
+pub(crate) fn sample_partner(base_hundredths: i64, now: Timestamp) -> Partner {
+    let fields = ProfileFields {
+        company_name: CompanyName("BuildPro CRM".into()),
+        primary_email: Email("contact@buildpro.com".into()),
+        base_pcr_score: BasePcr::from_hundredths(base_hundredths).unwrap_or_default(),
+        momentum_modifier: Momentum::Steady,
+    };
+    Partner::new_free(PartnerId("p1".into()), fields, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,8 +130,6 @@ pub fn change_settings(partner: &Partner, change: &SettingsChange, now: Timestam
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
-    use crate::domain::pcr::{BasePcr, Momentum};
     use jiff::civil::date;
 
     fn now() -> Timestamp {
@@ -139,16 +137,7 @@ mod tests {
     }
 
     fn gold(end: CalendarDate) -> Partner {
-        let mut p = Partner::new_free(
-            PartnerId::parse("p1").unwrap(),
-            ProfileFields {
-                company_name: CompanyName::parse("BuildPro CRM").unwrap(),
-                primary_email: Email::parse("a@b.co").unwrap(),
-                base_pcr_score: BasePcr::from_hundredths(8_000).unwrap(),
-                momentum_modifier: Momentum::Steady,
-            },
-            now(),
-        );
+        let mut p = crate::domain::partner::sample_partner(8_000, now());
         p.apply_tier(Tier::Gold, now());
         p.subscription_status = SubscriptionStatus::Active;
         p.subscription_start_date = Some(date(2025, 12, 1));

@@ -147,8 +147,6 @@ pub fn preview_tier_change(partner: &Partner, tier: Tier) -> TierPreview {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
-    use crate::domain::pcr::{BasePcr, Momentum};
     use jiff::civil::date;
     use proptest::prelude::*;
 
@@ -159,16 +157,7 @@ mod tests {
     }
 
     fn partner(base: i64) -> Partner {
-        Partner::new_free(
-            PartnerId::parse("p1").unwrap(),
-            ProfileFields {
-                company_name: CompanyName::parse("BuildPro CRM").unwrap(),
-                primary_email: Email::parse("contact@buildpro.com").unwrap(),
-                base_pcr_score: BasePcr::from_hundredths(base * 100).unwrap(),
-                momentum_modifier: Momentum::Steady,
-            },
-            now(),
-        )
+        crate::domain::partner::sample_partner(base * 100, now())
     }
 
     fn request(tier: Tier, start: Option<CalendarDate>, end: Option<CalendarDate>) -> TierChangeRequest {
