@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (Rust, Python 3 and make are all it needs):
 #   make dev    local stack + demo data + every function served by cargo lambda watch
-#   make test   fmt, clippy, unit and integration tests against the emulators, cfn-lint
+#   make test   fmt, clippy, unit and integration tests against the emulators, cfn-lint, API spec check
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -24,6 +24,7 @@ test: venv toolchain
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(PY) infra/local/stack.py run -- cargo test --workspace
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/openapi-spec-validator infra/api/admin-api.openapi.yaml
 
 dev: venv
 	@bash infra/local/dev.sh
