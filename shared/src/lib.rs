@@ -2,6 +2,7 @@
 //! domain events, admin authentication, configuration and the HTTP edge.
 
 pub mod auth;
+pub mod bus;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -1,7 +1,7 @@
 //! Local development helper for `make dev`:
 //!
 //! ```text
-//! devtool create-table          create TABLE_NAME with its indexes (no-op when it exists)
+//! devtool create-table          create TABLE_NAME with its indexes, and EVENT_BUS_NAME when set (no-op when they exist)
 //! devtool seed FILE             load demo partners from FILE (infra/seed/demo-partners.json)
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
 //! devtool bench-sweep N...      sweep tables of N partners with the same 1,000 due; report times and ratio
@@ -37,6 +37,13 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let store = Store::from_sdk_config(&config::aws_sdk_config().await, config::table_name()?);
             schema::create_table(store.client(), store.table()).await?;
             println!("table {} is ready", store.table());
+            if let Ok(name) = std::env::var("EVENT_BUS_NAME") {
+                let bus = shared::bus::EventBus::from_sdk_config(&config::aws_sdk_config().await, name);
+                if bus.client().describe_event_bus().name(bus.name()).send().await.is_err() {
+                    bus.client().create_event_bus().name(bus.name()).send().await?;
+                }
+                println!("event bus {} is ready", bus.name());
+            }
         }
         ["seed", file] => {
             let partners: Vec<DemoPartner> = serde_json::from_str(&std::fs::read_to_string(file)?)?;

@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod notices;
 pub mod partners;
+pub mod relay;
 pub mod seed;
 pub mod subscriptions;
 pub mod sweep;
