@@ -198,3 +198,31 @@ pub async fn due_index_ids(store: &Store) -> Vec<String> {
         .filter_map(|i| i.get("id")?.as_s().ok().cloned())
         .collect()
 }
+
+/// Every outbox event in the store's table as (detail-type, detail JSON), in key order. A full scan:
+/// for tests only (the relay reads the stream, never this).
+pub async fn outbox_events(store: &Store) -> Vec<(String, String)> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut events = Vec::new();
+    let mut start = None;
+    loop {
+        let output = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .filter_expression("entity = :outbox")
+            .expression_attribute_values(":outbox", AttributeValue::S("outbox".into()))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scanning the outbox: {e}"));
+        for item in output.items() {
+            let get = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            events.push((get("detail_type"), get("detail")));
+        }
+        match output.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => return events,
+        }
+    }
+}

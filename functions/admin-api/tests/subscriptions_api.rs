@@ -133,22 +133,15 @@ async fn dashboard_tabs_counts_filters_sorts_and_pages() {
     );
 
     for sort in ["end_date", "company_name"] {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let path = match &cursor {
-                Some(c) => format!("/admin/subscriptions?sort={sort}&limit=2&cursor={c}"),
-                None => format!("/admin/subscriptions?sort={sort}&limit=2"),
-            };
-            let page = api.get(&path).await;
-            assert_eq!(page.status, 200, "{}", page.body);
-            assert!(page.body["rows"].as_array().unwrap().len() <= 2);
-            seen.extend(ids(&page.body));
-            match page.body["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        let pages = api
+            .pages(&format!("/admin/subscriptions?sort={sort}&limit=2"), "rows")
+            .await;
+        assert!(pages.iter().all(|rows| rows.len() <= 2));
+        let seen: Vec<String> = pages
+            .concat()
+            .iter()
+            .map(|r| r["partner_id"].as_str().unwrap().to_owned())
+            .collect();
         let full = api.get(&format!("/admin/subscriptions?sort={sort}")).await.body;
         assert_eq!(seen, ids(&full), "paging by {sort} yields every row once, in order");
     }
@@ -283,12 +276,8 @@ async fn bulk_renewal_reports_each_id() {
         (history[0]["event_type"].clone(), history[0]["created_by"].clone()),
         (json!("renewal"), json!("admin:admin-1"))
     );
-    let renewed_events = api
-        .app
-        .store
-        .outbox_events()
+    let renewed_events = shared::testing::outbox_events(&api.app.store)
         .await
-        .unwrap()
         .into_iter()
         .filter(|(t, _)| t == "SubscriptionRenewed")
         .count();
@@ -419,12 +408,8 @@ async fn cancel_both_ways_reminders_and_settings() {
         (history[0]["event_type"].clone(), history[0]["to_tier"].clone()),
         (json!("cancellation"), json!("free"))
     );
-    let types: Vec<String> = api
-        .app
-        .store
-        .outbox_events()
+    let types: Vec<String> = shared::testing::outbox_events(&api.app.store)
         .await
-        .unwrap()
         .into_iter()
         .map(|(t, _)| t)
         .collect();
@@ -483,12 +468,8 @@ async fn cancel_both_ways_reminders_and_settings() {
         (sent.body["days_left"].clone(), sent.body["stage"].clone()),
         (json!(12), json!(30))
     );
-    let reminder: Value = api
-        .app
-        .store
-        .outbox_events()
+    let reminder: Value = shared::testing::outbox_events(&api.app.store)
         .await
-        .unwrap()
         .into_iter()
         .find(|(t, _)| t == "RenewalReminderDue")
         .map(|(_, d)| serde_json::from_str(&d).unwrap())

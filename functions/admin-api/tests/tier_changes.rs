@@ -142,7 +142,7 @@ async fn history_audit_and_outbox_are_written_with_the_change() {
         (json!("free"), json!("gold"))
     );
 
-    let events = api.app.store.outbox_events().await.unwrap();
+    let events = shared::testing::outbox_events(&api.app.store).await;
     let tier_events: Vec<Value> = events
         .iter()
         .filter(|(t, _)| t == "TierChanged")
@@ -166,7 +166,7 @@ async fn a_failed_transaction_writes_nothing() {
     let id = PartnerId::parse("p1").unwrap();
     let before = store.get_partner(&id).await.unwrap().unwrap();
     let audit_before = api.all("p1", "audit").await;
-    let outbox_before = store.outbox_events().await.unwrap();
+    let outbox_before = shared::testing::outbox_events(store).await;
 
     // A stale version: the profile condition fails.
     let stale = api
@@ -222,7 +222,7 @@ async fn a_failed_transaction_writes_nothing() {
     assert_eq!(store.get_partner(&id).await.unwrap().unwrap(), before);
     assert!(api.all("p1", "history").await.is_empty());
     assert_eq!(api.all("p1", "audit").await, audit_before);
-    assert_eq!(store.outbox_events().await.unwrap(), outbox_before);
+    assert_eq!(shared::testing::outbox_events(store).await, outbox_before);
 }
 
 #[tokio::test]

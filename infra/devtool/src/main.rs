@@ -34,11 +34,12 @@ async fn run(args: &[String]) -> Result<(), Error> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["create-table"] => {
-            let store = Store::from_sdk_config(&config::aws_sdk_config().await, config::table_name()?);
+            let sdk = config::aws_sdk_config().await;
+            let store = Store::from_sdk_config(&sdk, config::table_name()?);
             schema::create_table(store.client(), store.table()).await?;
             println!("table {} is ready", store.table());
             if let Ok(name) = std::env::var("EVENT_BUS_NAME") {
-                let bus = shared::bus::EventBus::from_sdk_config(&config::aws_sdk_config().await, name);
+                let bus = shared::bus::EventBus::from_sdk_config(&sdk, name);
                 if bus.client().describe_event_bus().name(bus.name()).send().await.is_err() {
                     bus.client().create_event_bus().name(bus.name()).send().await?;
                 }

@@ -787,32 +787,4 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Every outbox event not yet expired, oldest first (for tests and local inspection; the relay
-    /// reads the stream, not this).
-    pub async fn outbox_events(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let mut events = Vec::new();
-        let mut start: Option<Key> = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("entity = :outbox")
-                .expression_attribute_values(":outbox", s("outbox"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(dynamo_error)?;
-            for item in output.items.unwrap_or_default() {
-                let get = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                events.push((get("detail_type"), get("detail")));
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
-        }
-        Ok(events)
-    }
 }

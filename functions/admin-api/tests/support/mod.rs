@@ -85,23 +85,27 @@ impl TestApi {
         self.patch(&format!("/api/partners/{id}/engagement-tier"), body).await
     }
 
-    /// Every history entry, newest first, following cursors.
-    pub async fn all(&self, id: &str, what: &str) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
+    /// Every page of a listing, following `next_cursor`; `list` names the array in each answer.
+    /// `path` carries its own query (a `?` must be in it).
+    pub async fn pages(&self, path: &str, list: &str) -> Vec<Vec<Value>> {
+        let mut pages = Vec::new();
+        let mut next = path.to_owned();
         loop {
-            let path = match &cursor {
-                Some(c) => format!("/admin/partners/{id}/{what}?limit=100&cursor={c}"),
-                None => format!("/admin/partners/{id}/{what}?limit=100"),
-            };
-            let answer = self.get(&path).await;
-            assert_eq!(answer.status, 200, "{}", answer.body);
-            items.extend(answer.body[what].as_array().cloned().unwrap_or_default());
+            let answer = self.get(&next).await;
+            assert_eq!(answer.status, 200, "{next}: {}", answer.body);
+            pages.push(answer.body[list].as_array().cloned().unwrap_or_default());
             match answer.body["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => return items,
+                Some(cursor) => next = format!("{path}&cursor={cursor}"),
+                None => return pages,
             }
         }
+    }
+
+    /// Every history or audit entry of a partner, newest first.
+    pub async fn all(&self, id: &str, what: &str) -> Vec<Value> {
+        self.pages(&format!("/admin/partners/{id}/{what}?limit=100"), what)
+            .await
+            .concat()
     }
 }
 
