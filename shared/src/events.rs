@@ -41,6 +41,10 @@ pub enum EventBody {
     SubscriptionRenewed(SubscriptionRenewed),
     SubscriptionCancelled(SubscriptionCancelled),
     SubscriptionPastDue(SubscriptionPastDue),
+    PaymentSucceeded(PaymentSucceeded),
+    PaymentFailed(PaymentFailed),
+    PaymentFailureDowngrade(PaymentFailureDowngrade),
+    InvoiceResendRequested(InvoiceResendRequested),
 }
 
 impl DomainEvent {
@@ -67,6 +71,10 @@ impl DomainEvent {
             EventBody::SubscriptionRenewed(_) => "SubscriptionRenewed",
             EventBody::SubscriptionCancelled(_) => "SubscriptionCancelled",
             EventBody::SubscriptionPastDue(_) => "SubscriptionPastDue",
+            EventBody::PaymentSucceeded(_) => "PaymentSucceeded",
+            EventBody::PaymentFailed(_) => "PaymentFailed",
+            EventBody::PaymentFailureDowngrade(_) => "PaymentFailureDowngrade",
+            EventBody::InvoiceResendRequested(_) => "InvoiceResendRequested",
         }
     }
 
@@ -192,4 +200,73 @@ pub struct SubscriptionPastDue {
     pub tier: Tier,
     pub subscription_end_date: CalendarDate,
     pub expires_after: CalendarDate,
+}
+
+/// A Stripe invoice was paid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentSucceeded {
+    pub invoice_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    pub amount_paid_cents: Cents,
+    pub tier: Tier,
+    pub tier_label: String,
+    pub period_start: CalendarDate,
+    pub period_end: CalendarDate,
+    pub paid_at: Timestamp,
+    /// The day the partner's payments now cover.
+    pub paid_through: CalendarDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_pdf_url: Option<String>,
+}
+
+/// A Stripe invoice payment attempt failed (attempts 1 and 2; the third downgrades, see
+/// [`PaymentFailureDowngrade`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentFailed {
+    pub invoice_id: String,
+    /// Stripe's `attempt_count`: 1 = first failure, 2 = second.
+    pub attempt: u32,
+    pub amount_due_cents: Cents,
+    pub tier: Tier,
+    pub tier_label: String,
+    /// When Stripe retries next, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<String>,
+}
+
+/// Payment failed too often: the partner was downgraded to free.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentFailureDowngrade {
+    pub invoice_id: String,
+    pub attempts: u32,
+    pub amount_due_cents: Cents,
+    pub downgraded_tier: Tier,
+    pub downgraded_tier_label: String,
+    pub pcr_before: PcrScore,
+    pub pcr_after: PcrScore,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<String>,
+}
+
+/// Somebody asked for an invoice to be mailed to the partner again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceResendRequested {
+    pub invoice_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    pub amount_cents: Cents,
+    /// Stripe's invoice status (`open`, `paid`, ...).
+    pub status: String,
+    pub period_start: CalendarDate,
+    pub period_end: CalendarDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_pdf_url: Option<String>,
+    pub requested_by: Actor,
 }

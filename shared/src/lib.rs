@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bus;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod http;

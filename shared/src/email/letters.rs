@@ -1,0 +1,230 @@
+//! What each email says: one struct of facts per email, its subject, and the two templates (text and
+//! HTML) that frame every letter the same way.
+
+use super::{EmailKind, LongDate};
+use crate::domain::lifecycle::ExpiryReason;
+use crate::domain::money::Cents;
+use crate::domain::pcr::{PcrDelta, PcrScore};
+use crate::domain::tier::Multiplier;
+use askama::Template;
+use std::fmt;
+
+/// One email's facts; the variant decides the template.
+#[derive(Debug, Clone)]
+pub(super) enum Letter {
+    TierUpgradeConfirmation(TierUpgrade),
+    PaymentReceipt(Receipt),
+    RenewalNotice30(RenewalNotice),
+    RenewalNotice7(RenewalNotice),
+    SubscriptionExpired(Expired),
+    RenewalConfirmation(Renewed),
+    CancellationConfirmation(Cancelled),
+    PaymentFailedReminder(PaymentFailed),
+    PaymentFailedUrgent(PaymentFailed),
+    SubscriptionExpiredPaymentFailure(FailureDowngrade),
+    InvoiceResend(InvoiceCopy),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct TierUpgrade {
+    pub tier_label: &'static str,
+    pub monthly_price: Cents,
+    pub start: Option<LongDate>,
+    pub end: Option<LongDate>,
+    pub pcr_before: PcrScore,
+    pub pcr_after: PcrScore,
+    pub pcr_boost: PcrDelta,
+    pub multiplier: Multiplier,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Receipt {
+    pub number: String,
+    pub amount: Cents,
+    pub tier_label: &'static str,
+    pub period_start: LongDate,
+    pub period_end: LongDate,
+    pub paid_on: LongDate,
+    pub paid_through: LongDate,
+    pub hosted_url: Option<String>,
+    pub pdf_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct RenewalNotice {
+    pub tier_label: &'static str,
+    pub monthly_price: Cents,
+    pub end_date: LongDate,
+    pub expiry: ExpiryClause,
+    pub auto_renewal: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Expired {
+    pub tier_label: &'static str,
+    pub end_date: LongDate,
+    pub why: ExpiryWhy,
+    pub pcr_before: PcrScore,
+    pub pcr_after: PcrScore,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Renewed {
+    pub tier_label: &'static str,
+    pub monthly_price: Cents,
+    pub start: LongDate,
+    pub end: LongDate,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Cancelled {
+    pub tier_label: &'static str,
+    pub immediately: bool,
+    pub access_until: Option<LongDate>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct PaymentFailed {
+    pub tier_label: &'static str,
+    pub amount_due: Cents,
+    pub next_attempt: Option<LongDate>,
+    pub pay_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FailureDowngrade {
+    pub tier_label: &'static str,
+    pub attempts: u32,
+    pub amount_due: Cents,
+    pub pcr_before: PcrScore,
+    pub pcr_after: PcrScore,
+    pub pay_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct InvoiceCopy {
+    pub number: String,
+    pub amount: Cents,
+    pub paid: bool,
+    pub period_start: LongDate,
+    pub period_end: LongDate,
+    pub hosted_url: Option<String>,
+    pub pdf_url: Option<String>,
+}
+
+/// "expires in 30 days", "expires in 1 day", "expires today", "expired 3 days ago".
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExpiryClause(pub i32);
+
+impl fmt::Display for ExpiryClause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = |n: u32| {
+            if n == 1 {
+                "1 day".to_owned()
+            } else {
+                format!("{n} days")
+            }
+        };
+        match self.0 {
+            0 => f.write_str("expires today"),
+            n if n > 0 => write!(f, "expires in {}", days(n.unsigned_abs())),
+            n => write!(f, "expired {} ago", days(n.unsigned_abs())),
+        }
+    }
+}
+
+/// Why a term expired, in the partner's words.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExpiryWhy(pub ExpiryReason);
+
+impl fmt::Display for ExpiryWhy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            ExpiryReason::NotRenewing => "automatic renewal was turned off",
+            ExpiryReason::CancelledAtTermEnd => "it was cancelled effective at the end of its term",
+            ExpiryReason::UnpaidAfterGrace => "we did not receive the renewal payment within the grace period",
+        })
+    }
+}
+
+impl Letter {
+    pub fn kind(&self) -> EmailKind {
+        match self {
+            Letter::TierUpgradeConfirmation(_) => EmailKind::TierUpgradeConfirmation,
+            Letter::PaymentReceipt(_) => EmailKind::PaymentReceipt,
+            Letter::RenewalNotice30(_) => EmailKind::RenewalNotice30,
+            Letter::RenewalNotice7(_) => EmailKind::RenewalNotice7,
+            Letter::SubscriptionExpired(_) => EmailKind::SubscriptionExpired,
+            Letter::RenewalConfirmation(_) => EmailKind::RenewalConfirmation,
+            Letter::CancellationConfirmation(_) => EmailKind::CancellationConfirmation,
+            Letter::PaymentFailedReminder(_) => EmailKind::PaymentFailedReminder,
+            Letter::PaymentFailedUrgent(_) => EmailKind::PaymentFailedUrgent,
+            Letter::SubscriptionExpiredPaymentFailure(_) => EmailKind::SubscriptionExpiredPaymentFailure,
+            Letter::InvoiceResend(_) => EmailKind::InvoiceResend,
+        }
+    }
+
+    /// The subject line; the renewal, expiration and cancellation ones as the product spec words them.
+    pub fn subject(&self) -> String {
+        match self {
+            Letter::TierUpgradeConfirmation(l) => format!("Welcome to {}: your upgrade is confirmed", l.tier_label),
+            Letter::PaymentReceipt(l) => format!("Payment receipt: {} subscription, {}", l.tier_label, l.amount),
+            Letter::RenewalNotice30(l) => format!("Your {} subscription {}", l.tier_label, l.expiry),
+            Letter::RenewalNotice7(l) => format!("Final reminder: Subscription {}", l.expiry),
+            Letter::SubscriptionExpired(_) => "Your subscription has expired, downgraded to Free tier".to_owned(),
+            Letter::RenewalConfirmation(_) => "Thank you! Your subscription has been renewed".to_owned(),
+            Letter::CancellationConfirmation(_) => "Your subscription has been cancelled".to_owned(),
+            Letter::PaymentFailedReminder(l) => {
+                format!("Action needed: your {} payment did not go through", l.tier_label)
+            }
+            Letter::PaymentFailedUrgent(l) => format!("Urgent: your {} payment failed again", l.tier_label),
+            Letter::SubscriptionExpiredPaymentFailure(_) => {
+                "Your subscription has expired after failed payments, downgraded to Free tier".to_owned()
+            }
+            Letter::InvoiceResend(l) => format!("Your Power100 invoice {}", l.number),
+        }
+    }
+}
+
+/// A letter with what frames it (greeting, footer link).
+pub(super) struct Framed<'a> {
+    pub company_name: &'a str,
+    pub portal_url: &'a str,
+    pub letter: &'a Letter,
+}
+
+impl<'a> Framed<'a> {
+    pub fn text(&self) -> TextPart<'a> {
+        TextPart {
+            company_name: self.company_name,
+            portal_url: self.portal_url,
+            letter: self.letter,
+        }
+    }
+
+    pub fn html(&self) -> HtmlPart<'a> {
+        HtmlPart {
+            company_name: self.company_name,
+            portal_url: self.portal_url,
+            subject: self.letter.subject(),
+            letter: self.letter,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email/letter.txt")]
+pub(super) struct TextPart<'a> {
+    company_name: &'a str,
+    portal_url: &'a str,
+    letter: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "email/letter.html")]
+pub(super) struct HtmlPart<'a> {
+    company_name: &'a str,
+    portal_url: &'a str,
+    subject: String,
+    letter: &'a Letter,
+}
