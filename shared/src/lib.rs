@@ -4,12 +4,14 @@
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod dead_letters;
 pub mod domain;
 pub mod email;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod mailer;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

@@ -1,125 +1,12 @@
 //! The relay against moto: outbox items of a real change, as the table's stream delivers them, end
 //! on the bus (a rule with an SQS target shows them); a failed entry is reported, alone.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use outbox_relay::{Relay, StreamEvent};
 use serde_json::{json, Value};
-use shared::bus::EventBus;
 use shared::domain::tier::Tier;
-use shared::testing::{fresh_store, local_sdk_config, seed_term};
-use std::collections::HashMap;
+use shared::testing::pipeline::{bus_with_queue, drain_queue_json, outbox_stream_batch, BusWithQueue};
+use shared::testing::{fresh_store, seed_term};
 use std::time::Instant;
-
-/// A bus with a rule that copies this system's events to a fresh SQS queue.
-async fn bus_with_queue() -> (EventBus, aws_sdk_sqs::Client, String) {
-    let sdk = local_sdk_config().await;
-    let name = format!("app-{}", shared::ids::next_id().to_string().to_lowercase());
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
-    events.create_event_bus().name(&name).send().await.unwrap();
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue_arn = attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    events
-        .put_rule()
-        .name("all-partner-payments")
-        .event_bus_name(&name)
-        .event_pattern(json!({"source": [shared::events::SOURCE]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule("all-partner-payments")
-        .event_bus_name(&name)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (EventBus::new(events, name), sqs, queue_url)
-}
-
-async fn received(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Value> {
-    let mut all = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return all;
-        }
-        all.extend(
-            messages
-                .iter()
-                .map(|m| serde_json::from_str(m.body().unwrap()).unwrap()),
-        );
-    }
-}
-
-fn dynamo_json(item: &HashMap<String, AttributeValue>) -> Value {
-    let mut image = serde_json::Map::new();
-    for (name, value) in item {
-        let v = match value {
-            AttributeValue::S(s) => json!({"S": s}),
-            AttributeValue::N(n) => json!({"N": n}),
-            AttributeValue::Bool(b) => json!({"BOOL": b}),
-            _ => continue,
-        };
-        image.insert(name.clone(), v);
-    }
-    Value::Object(image)
-}
-
-/// The stream batch DynamoDB would deliver for the table's outbox inserts, oldest first.
-async fn outbox_stream_batch(store: &shared::store::Store) -> Value {
-    let out = store
-        .client()
-        .scan()
-        .table_name(store.table())
-        .filter_expression("entity = :o")
-        .expression_attribute_values(":o", AttributeValue::S("outbox".into()))
-        .send()
-        .await
-        .unwrap();
-    let mut items: Vec<_> = out.items.unwrap_or_default();
-    items.sort_by_key(|i| i["pk"].as_s().unwrap().clone());
-    let records: Vec<Value> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            json!({
-                "eventID": format!("e{i}"), "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
-                "dynamodb": {"Keys": {"pk": item["pk"].as_s().map(|s| json!({"S": s})).unwrap(), "sk": {"S": "EVENT"}},
-                              "NewImage": dynamo_json(item), "SequenceNumber": format!("{:021}", 100 + i), "StreamViewType": "NEW_IMAGE"}
-            })
-        })
-        .collect();
-    json!({"Records": records})
-}
 
 #[tokio::test]
 async fn a_tier_change_reaches_the_bus_through_the_relay() {
@@ -144,13 +31,13 @@ async fn a_tier_change_reaches_the_bus_through_the_relay() {
     records.push(json!({"eventName": "MODIFY", "dynamodb": {"SequenceNumber": "1", "NewImage": {"pk": {"S": "PARTNER#buildpro"}}}}));
     records.push(json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": "2", "NewImage": {"pk": {"S": "PARTNER#buildpro"}, "entity": {"S": "history"}}}}));
 
-    let (bus, sqs, queue_url) = bus_with_queue().await;
+    let BusWithQueue { bus, sqs, queue_url } = bus_with_queue().await;
     let relay = Relay { bus };
     let event: StreamEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
     let response = relay.handle(event).await;
     assert!(response.batch_item_failures.is_empty());
 
-    let messages = received(&sqs, &queue_url).await;
+    let messages = drain_queue_json(&sqs, &queue_url).await;
     let mut types: Vec<&str> = messages.iter().map(|m| m["detail-type"].as_str().unwrap()).collect();
     types.sort_unstable();
     assert_eq!(types, ["PartnerProfileSynced", "TierChanged"]);
@@ -174,7 +61,7 @@ async fn a_tier_change_reaches_the_bus_through_the_relay() {
 
 #[tokio::test]
 async fn a_failed_entry_is_reported_alone() {
-    let (bus, sqs, queue_url) = bus_with_queue().await;
+    let BusWithQueue { bus, sqs, queue_url } = bus_with_queue().await;
     let record = |seq: &str, detail: &str| {
         json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": seq, "NewImage": {
             "pk": {"S": format!("OUTBOX#{seq}")}, "entity": {"S": "outbox"}, "source": {"S": shared::events::SOURCE},
@@ -198,7 +85,7 @@ async fn a_failed_entry_is_reported_alone() {
         .collect();
     assert_eq!(failed, ["004"]);
     assert_eq!(
-        received(&sqs, &queue_url).await.len(),
+        drain_queue_json(&sqs, &queue_url).await.len(),
         11,
         "the other eleven were published"
     );
@@ -206,7 +93,7 @@ async fn a_failed_entry_is_reported_alone() {
 
 #[tokio::test]
 async fn relay_throughput_against_moto() {
-    let (bus, _, _) = bus_with_queue().await;
+    let BusWithQueue { bus, .. } = bus_with_queue().await;
     let records: Vec<Value> = (0..500)
         .map(|i| {
             json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": format!("{i:06}"), "NewImage": {
@@ -230,9 +117,9 @@ async fn relay_throughput_against_moto() {
 async fn the_sample_stream_event_is_published() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/dynamodb-stream-outbox.json");
     let event: StreamEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let (bus, sqs, queue_url) = bus_with_queue().await;
+    let BusWithQueue { bus, sqs, queue_url } = bus_with_queue().await;
     assert!(Relay { bus }.handle(event).await.batch_item_failures.is_empty());
-    let messages = received(&sqs, &queue_url).await;
+    let messages = drain_queue_json(&sqs, &queue_url).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(
         (

@@ -73,6 +73,10 @@ impl BusinessCalendar {
         Ok(Self::new(TimeZone::get(name)?))
     }
 
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
+    }
+
     pub fn today(&self, now: Timestamp) -> Date {
         now.to_zoned(self.time_zone.clone()).date()
     }

@@ -6,6 +6,7 @@
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month): `HIST#<yyyy-mm>` / `<ts>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
+//! | email log        | `PARTNER#<id>`     | `EMAIL#<event id>`        | — (the email sender's exactly-once claim and the record of what it sent; TTL `expires_at`) |
 //! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
 //!
 //! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
@@ -97,6 +98,10 @@ pub fn end_date_upper_bound(date: CalendarDate) -> String {
 
 pub fn notice_sk(term_end: CalendarDate, stage_days: u8) -> String {
     format!("{NOTICE_PREFIX}{term_end}#{stage_days}")
+}
+
+pub fn email_sk(event_id: &str) -> String {
+    format!("EMAIL#{event_id}")
 }
 
 pub fn history_month_pk_for(month: &str) -> String {

@@ -5,6 +5,7 @@
 //! nothing is half-written and no event is announced for a change that did not commit.
 
 pub mod cursor;
+pub mod email_log;
 pub mod keys;
 pub mod schema;
 

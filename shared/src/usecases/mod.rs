@@ -2,6 +2,7 @@
 //! of these, and encode the result.
 
 pub mod changes;
+pub mod emails;
 pub mod notices;
 pub mod partners;
 pub mod relay;

@@ -3,6 +3,8 @@
 //! Tests reach moto through the same SDK code as production; `make test` starts it on a free port
 //! and exports `AWS_ENDPOINT_URL`. Each test gets a table of its own, so tests run in parallel.
 
+pub mod pipeline;
+
 use crate::auth::mint_token;
 use crate::config::Secret;
 use crate::store::{schema, Store};
