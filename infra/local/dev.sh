@@ -22,6 +22,8 @@ cargo build --workspace --quiet
 target/debug/devtool create-table
 target/debug/devtool seed infra/seed/demo-partners.json
 token=$(target/debug/devtool token admin-local 12)
+# SES sender, email dead-letter queue, the email rule's queue; the functions learn the DLQ's url.
+"$py" infra/local/pipeline.py setup >> "$state/functions.env"
 
 port=${DEV_PORT:-9000}
 if ! "$py" -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port))" 2>/dev/null; then
@@ -49,10 +51,21 @@ Sample events (any file in events/):
   PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file events/admin-change-tier.json -A 127.0.0.1 -P $port
 Daily expiry sweep (notices at 30 and 7 days, expiry; a second invoke adds nothing):
   PATH=.venv/bin:\$PATH cargo lambda invoke expiry-sweep --data-file events/scheduled-sweep.json -A 127.0.0.1 -P $port
+Events and email: every change flows on its own (table stream -> outbox-relay -> bus -> email-sender
+-> moto's SES; log in $state/pipeline.log). After the PATCH above, the partner's email:
+  curl -s $AWS_ENDPOINT_URL/moto-api/data.json | python3 -c 'import json,sys; [print(m["destinations"]["ToAddresses"], m["subject"]) for m in json.load(sys.stdin)["ses"]["Message"]]'
+Or by hand: the relay on a stream event, the sender on any events/email-*.json:
+  PATH=.venv/bin:\$PATH cargo lambda invoke outbox-relay --data-file events/dynamodb-stream-outbox.json -A 127.0.0.1 -P $port
+  PATH=.venv/bin:\$PATH cargo lambda invoke email-sender --data-file events/email-payment-receipt.json -A 127.0.0.1 -P $port
 Subscriptions dashboard:
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/subscriptions?tab=expiring"
 
 Ctrl-C stops the functions and the stack.
 TXT
+
+# Stream -> outbox-relay -> bus -> email rule -> email-sender, as in AWS (see pipeline.py).
+"$py" infra/local/pipeline.py run "$port" > "$state/pipeline.log" 2>&1 &
+pipeline=$!
+trap 'kill $pipeline 2>/dev/null; "$py" infra/local/stack.py down "$state"' EXIT
 
 PATH="$PWD/.venv/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$port" --env-file "$state/functions.env"

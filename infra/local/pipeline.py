@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""The event pipeline of `make dev`, wired as AWS wires it, on the local stack.
+
+  pipeline.py setup      verify the SES sender domain, create the email dead-letter queue and a queue
+                         fed by the email rule on the local bus; prints EMAIL_DLQ_URL=... for the
+                         functions' environment
+  pipeline.py run PORT   forever: table stream -> outbox-relay, email rule's queue -> email-sender,
+                         both invoked through `cargo lambda watch` on 127.0.0.1:PORT
+
+In AWS the stream event source mapping and the EventBridge rule do this; moto has neither a stream
+trigger nor Lambda targets, so this loop plays their part. The handlers are the real ones.
+Reads the same environment as the functions (infra/local/local.env + the stack's env).
+"""
+import json
+import os
+import sys
+import time
+import urllib.request
+from email.utils import parseaddr
+
+import boto3
+
+# The detail-types the email rule in template.yaml forwards.
+EMAIL_DETAIL_TYPES = [
+    "TierChanged", "PaymentSucceeded", "RenewalReminderDue", "SubscriptionExpired", "SubscriptionRenewed",
+    "SubscriptionCancelled", "PaymentFailed", "PaymentFailureDowngrade", "InvoiceResendRequested",
+]
+SOURCE = "power100.partner-payments"
+EMAIL_QUEUE = "partner-email-rule-local"
+DLQ = "partner-email-dead-letters-local"
+
+
+def client(name):
+    return boto3.client(name, endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                        region_name=os.environ.get("AWS_REGION", "us-east-1"))
+
+
+def setup():
+    sender_domain = parseaddr(os.environ["EMAIL_FROM"])[1].rpartition("@")[2]
+    ses = client("sesv2")
+    try:
+        ses.create_email_identity(EmailIdentity=sender_domain)
+    except ses.exceptions.AlreadyExistsException:
+        pass
+    sqs = client("sqs")
+    dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=EMAIL_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = client("events")
+    bus = os.environ["EVENT_BUS_NAME"]
+    events.put_rule(Name="partner-email", EventBusName=bus,
+                    EventPattern=json.dumps({"source": [SOURCE], "detail-type": EMAIL_DETAIL_TYPES}))
+    events.put_targets(Rule="partner-email", EventBusName=bus, Targets=[{"Id": "email-queue", "Arn": queue_arn}])
+    print(f"EMAIL_DLQ_URL={dlq_url}")
+
+
+def invoke(port, function, payload):
+    """Invokes `function` under `cargo lambda watch` (the first call waits for its build)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/2015-03-31/functions/{function}/invocations",
+        data=json.dumps(payload, default=str).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=900) as response:
+        return response.status, response.read().decode()
+
+
+def stream_iterators(streams, stream_arn):
+    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    return {s["ShardId"]: streams.get_shard_iterator(StreamArn=stream_arn, ShardId=s["ShardId"],
+                                                     ShardIteratorType="LATEST")["ShardIterator"]
+            for s in shards}
+
+
+def relay_new_outbox_records(port, streams, iterators):
+    for shard, iterator in list(iterators.items()):
+        out = streams.get_records(ShardIterator=iterator)
+        records = [r for r in out.get("Records", [])
+                   if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["pk"]["S"].startswith("OUTBOX#")]
+        if records:
+            status, body = invoke(port, "outbox-relay", {"Records": records})
+            print(f"pipeline: {len(records)} outbox event(s) -> outbox-relay: {status} {body}", flush=True)
+        # Only past a batch the relay took (like the event source mapping, which retries a failed one).
+        iterators[shard] = out.get("NextShardIterator", iterator)
+
+
+def mail_bus_events(port, sqs, queue_url):
+    out = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    for message in out.get("Messages", []):
+        event = json.loads(message["Body"])
+        status, body = invoke(port, "email-sender", event)
+        print(f"pipeline: {event.get('detail-type')} -> email-sender: {status} {body}", flush=True)
+        if status == 200:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def run(port):
+    table = client("dynamodb").describe_table(TableName=os.environ["TABLE_NAME"])["Table"]
+    streams = client("dynamodbstreams")
+    iterators = stream_iterators(streams, table["LatestStreamArn"])
+    sqs = client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=EMAIL_QUEUE)["QueueUrl"]
+    while True:
+        try:
+            relay_new_outbox_records(port, streams, iterators)
+            mail_bus_events(port, sqs, queue_url)
+        except Exception as err:  # keep the dev loop alive; the next round retries
+            print(f"pipeline: {err}", file=sys.stderr, flush=True)
+            time.sleep(2)
+
+
+if __name__ == "__main__":
+    match sys.argv[1:]:
+        case ["setup"]:
+            setup()
+        case ["run", port]:
+            try:
+                run(int(port))
+            except KeyboardInterrupt:
+                pass
+        case _:
+            raise SystemExit(__doc__)
