@@ -270,3 +270,53 @@ pub struct InvoiceResendRequested {
     pub invoice_pdf_url: Option<String>,
     pub requested_by: Actor,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// infra/EVENTS.md is the contract other teams read: each `## <detail-type>` section's example
+    /// must be an event this code reads, of that type, and every event type must have its section.
+    #[test]
+    fn the_documented_examples_are_events_of_their_section() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/EVENTS.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let mut documented = Vec::new();
+        for section in doc.split("\n## ").skip(1) {
+            let heading = section.lines().next().unwrap().trim();
+            if heading == "Subscribing" {
+                continue;
+            }
+            let example = section
+                .split("```json\n")
+                .nth(1)
+                .and_then(|rest| rest.split("\n```").next())
+                .unwrap_or_else(|| panic!("section {heading} has no JSON example"));
+            let event: DomainEvent =
+                serde_json::from_str(example).unwrap_or_else(|e| panic!("section {heading}: {e}"));
+            assert_eq!(event.detail_type(), heading);
+            // The example says what the code would write, field for field.
+            let written: serde_json::Value = serde_json::from_str(&event.detail_json().unwrap()).unwrap();
+            let shown: serde_json::Value = serde_json::from_str(example).unwrap();
+            assert_eq!(written, shown, "section {heading}");
+            documented.push(heading.to_owned());
+        }
+        let all = [
+            "TierChanged",
+            "PartnerProfileSynced",
+            "RenewalReminderDue",
+            "SubscriptionExpired",
+            "SubscriptionRenewed",
+            "SubscriptionCancelled",
+            "SubscriptionPastDue",
+            "PaymentSucceeded",
+            "PaymentFailed",
+            "PaymentFailureDowngrade",
+            "InvoiceResendRequested",
+        ];
+        documented.sort();
+        let mut expected: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(documented, expected);
+    }
+}
