@@ -292,8 +292,7 @@ mod tests {
                 .nth(1)
                 .and_then(|rest| rest.split("\n```").next())
                 .unwrap_or_else(|| panic!("section {heading} has no JSON example"));
-            let event: DomainEvent =
-                serde_json::from_str(example).unwrap_or_else(|e| panic!("section {heading}: {e}"));
+            let event: DomainEvent = serde_json::from_str(example).unwrap_or_else(|e| panic!("section {heading}: {e}"));
             assert_eq!(event.detail_type(), heading);
             // The example says what the code would write, field for field.
             let written: serde_json::Value = serde_json::from_str(&event.detail_json().unwrap()).unwrap();
