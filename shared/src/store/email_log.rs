@@ -8,6 +8,8 @@
 use super::keys::{email_sk, partner_pk, EXPIRES_AT, PK, SK};
 use super::{dynamo_error, n, s, Store, StoreError};
 use crate::domain::partner::PartnerId;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -48,7 +50,24 @@ pub enum ClaimOutcome {
     Taken(EmailLogState),
 }
 
+/// Whether an update failed only because its condition did not hold.
+fn condition_failed(err: &SdkError<UpdateItemError>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(UpdateItemError::ConditionalCheckFailedException(_))
+    )
+}
+
 impl Store {
+    /// An update of the email log item of one event.
+    fn update_email_log(&self, partner_id: &PartnerId, event_id: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(partner_pk(partner_id)))
+            .key(SK, s(email_sk(event_id)))
+    }
+
     /// Claims the right to send the email of `claim.event_id` for `lease`: succeeds when no delivery
     /// has claimed it yet or an earlier claim's lease ran out.
     #[tracing::instrument(skip_all, fields(event_id = claim.event_id, kind = claim.kind), err(Display))]
@@ -60,11 +79,7 @@ impl Store {
     ) -> Result<ClaimOutcome, StoreError> {
         let lease_until = now.as_second().saturating_add(lease.as_secs());
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(partner_pk(claim.partner_id)))
-            .key(SK, s(email_sk(claim.event_id)))
+            .update_email_log(claim.partner_id, claim.event_id)
             .update_expression(
                 "SET email_status = :sending, lease_until = :lease_until, entity = :entity, event_id = :event_id, \
                  email_kind = :kind, email_to = :to, email_subject = :subject, claimed_at = :now_text, \
@@ -94,12 +109,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Claimed),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
+            Err(err) if condition_failed(&err) => {
                 match self.email_log_state(claim.partner_id, claim.event_id).await? {
                     Some(state) => Ok(ClaimOutcome::Taken(state)),
                     // Deleted in between (it has a TTL): nothing to report, let the caller retry.
@@ -155,11 +165,7 @@ impl Store {
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn release_email(&self, partner_id: &PartnerId, event_id: &str) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(partner_pk(partner_id)))
-            .key(SK, s(email_sk(event_id)))
+            .update_email_log(partner_id, event_id)
             .update_expression("SET lease_until = :zero")
             .condition_expression("email_status = :sending")
             .expression_attribute_values(":zero", n(0))
@@ -168,14 +174,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(err) if condition_failed(&err) => Ok(()),
             Err(err) => Err(dynamo_error(err)),
         }
     }
@@ -190,11 +189,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(partner_pk(partner_id)))
-            .key(SK, s(email_sk(event_id)))
+            .update_email_log(partner_id, event_id)
             .update_expression(update)
             .condition_expression("email_status = :sending")
             .expression_attribute_values(":sending", s("sending"))
@@ -206,12 +201,7 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             // Already settled by a delivery that took over an expired lease: its record stands.
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
+            Err(err) if condition_failed(&err) => {
                 tracing::warn!(event_id, to_status, "email log was settled by another delivery");
                 Ok(())
             }

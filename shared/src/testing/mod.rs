@@ -201,11 +201,13 @@ pub async fn due_index_ids(store: &Store) -> Vec<String> {
         .collect()
 }
 
-/// Every outbox event in the store's table as (detail-type, detail JSON), in key order. A full scan:
-/// for tests only (the relay reads the stream, never this).
-pub async fn outbox_events(store: &Store) -> Vec<(String, String)> {
+/// Every outbox item in the store's table, in key order (oldest first). A full scan: for tests only
+/// (the relay reads the stream, never this).
+pub async fn outbox_items(
+    store: &Store,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let mut events = Vec::new();
+    let mut items = Vec::new();
     let mut start = None;
     loop {
         let output = store
@@ -218,13 +220,24 @@ pub async fn outbox_events(store: &Store) -> Vec<(String, String)> {
             .send()
             .await
             .unwrap_or_else(|e| panic!("scanning the outbox: {e}"));
-        for item in output.items() {
-            let get = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            events.push((get("detail_type"), get("detail")));
-        }
+        items.extend(output.items.unwrap_or_default());
         match output.last_evaluated_key {
             Some(key) => start = Some(key),
-            None => return events,
+            None => break,
         }
     }
+    items.sort_by_key(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned());
+    items
+}
+
+/// Every outbox event in the store's table as (detail-type, detail JSON), in key order.
+pub async fn outbox_events(store: &Store) -> Vec<(String, String)> {
+    let get = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, name: &str| {
+        item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    outbox_items(store)
+        .await
+        .iter()
+        .map(|item| (get(item, "detail_type"), get(item, "detail")))
+        .collect()
 }

@@ -145,17 +145,7 @@ fn stream_json(item: &HashMap<String, AttributeValue>) -> Value {
 
 /// The stream batch DynamoDB would deliver for the table's outbox inserts, oldest first.
 pub async fn outbox_stream_batch(store: &Store) -> Value {
-    let out = store
-        .client()
-        .scan()
-        .table_name(store.table())
-        .filter_expression("entity = :o")
-        .expression_attribute_values(":o", AttributeValue::S("outbox".into()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("scanning the outbox: {e}"));
-    let mut items: Vec<_> = out.items.unwrap_or_default();
-    items.sort_by_key(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned());
+    let items = super::outbox_items(store).await;
     let records: Vec<Value> = items
         .iter()
         .enumerate()
