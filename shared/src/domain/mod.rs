@@ -1,5 +1,6 @@
 //! Business rules over plain data: no I/O, no AWS, testable on their own.
 
+pub mod billing;
 pub mod dates;
 pub mod lifecycle;
 pub mod money;

@@ -230,6 +230,19 @@ pub struct Partner {
     pub last_payment_amount: Option<Cents>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_status: Option<PaymentStatus>,
+    /// The last day the partner's paid invoices cover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_through: Option<CalendarDate>,
+    /// Stripe's own status of the subscription (`active`, `past_due`, `canceled`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_subscription_status: Option<String>,
+    /// `created` of the newest Stripe subscription event applied (older ones are ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_subscription_synced_at: Option<Timestamp>,
+    /// Start of the newest invoice period whose payment decided `payment_status` (an older invoice's
+    /// late event does not move the partner backwards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_invoice_period_start: Option<Timestamp>,
     /// Bumped by every write; the optimistic-locking token (`expected_version` in requests).
     pub version: u64,
     pub created_at: Timestamp,
@@ -271,6 +284,10 @@ impl Partner {
             last_payment_date: None,
             last_payment_amount: None,
             payment_status: None,
+            paid_through: None,
+            stripe_subscription_status: None,
+            stripe_subscription_synced_at: None,
+            stripe_invoice_period_start: None,
             version: 0,
             created_at: now,
             updated_at: now,

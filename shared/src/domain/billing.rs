@@ -1,0 +1,425 @@
+//! Billing rules: what a paid, failed or cancelled Stripe subscription does to a partner. Pure
+//! functions over plain data; the webhook parses Stripe's events into the facts below and stores
+//! what these return.
+
+use super::dates::{BusinessCalendar, CalendarDate};
+use super::money::Cents;
+use super::partner::{Partner, PaymentStatus, SubscriptionStatus};
+use super::subscription::renew;
+use super::tier::Tier;
+use jiff::Timestamp;
+
+/// The Stripe price of each paid tier (from configuration, never from the repository).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceCatalog {
+    pub gold: String,
+    pub platinum: String,
+}
+
+impl PriceCatalog {
+    pub fn tier_of(&self, price_id: &str) -> Option<Tier> {
+        if price_id == self.gold {
+            Some(Tier::Gold)
+        } else if price_id == self.platinum {
+            Some(Tier::Platinum)
+        } else {
+            None
+        }
+    }
+
+    pub fn price_of(&self, tier: Tier) -> Option<&str> {
+        match tier {
+            Tier::Free => None,
+            Tier::Gold => Some(&self.gold),
+            Tier::Platinum => Some(&self.platinum),
+        }
+    }
+}
+
+/// What a Stripe invoice says, reduced to what billing needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceFacts {
+    pub invoice_id: String,
+    pub number: Option<String>,
+    pub customer_id: String,
+    pub subscription_id: Option<String>,
+    /// Stripe's status: `draft`, `open`, `paid`, `uncollectible`, `void`.
+    pub status: String,
+    pub amount_due: Cents,
+    pub amount_paid: Cents,
+    /// How many times Stripe tried to collect it.
+    pub attempt_count: u32,
+    /// The service period the invoice bills.
+    pub period_start: Timestamp,
+    pub period_end: Timestamp,
+    /// The price of its subscription line, when it has one.
+    pub price_id: Option<String>,
+    pub paid_at: Option<Timestamp>,
+    pub next_payment_attempt: Option<Timestamp>,
+    pub hosted_invoice_url: Option<String>,
+    pub invoice_pdf: Option<String>,
+    pub created: Timestamp,
+}
+
+/// What a Stripe subscription says, reduced to what billing needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionFacts {
+    pub subscription_id: String,
+    pub customer_id: String,
+    /// Stripe's status: `active`, `past_due`, `canceled`, `unpaid`, ...
+    pub status: String,
+    pub cancel_at_period_end: bool,
+    pub current_period_end: Option<Timestamp>,
+    pub price_id: Option<String>,
+}
+
+/// The dunning ladder: what the n-th failed attempt to collect an invoice leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DunningStep {
+    /// First failure: a friendly reminder.
+    FriendlyReminder,
+    /// Second failure: an urgent notice.
+    UrgentNotice,
+    /// Third failure or later: downgrade to free.
+    Downgrade,
+}
+
+pub fn dunning_step(attempt_count: u32) -> DunningStep {
+    match attempt_count {
+        0 | 1 => DunningStep::FriendlyReminder,
+        2 => DunningStep::UrgentNotice,
+        _ => DunningStep::Downgrade,
+    }
+}
+
+/// Whether an invoice bills an older period than the one the partner's payment status already
+/// reflects: its late event updates the invoice's own record, never the partner.
+pub fn is_older_period(partner: &Partner, invoice: &InvoiceFacts) -> bool {
+    partner
+        .stripe_invoice_period_start
+        .is_some_and(|newest| invoice.period_start < newest)
+}
+
+/// A term rolled forward by a payment: the new term's dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renewal {
+    pub start: CalendarDate,
+    pub end: CalendarDate,
+}
+
+/// A paid invoice: payment fields, paid-through date, and, when the paid period runs past the term
+/// and auto-renewal is on, the term rolled forward by 12 months (as often as it takes).
+pub fn payment_succeeded(
+    partner: &Partner,
+    invoice: &InvoiceFacts,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> (Partner, Option<Renewal>) {
+    let mut next = partner.clone();
+    let period_end = calendar.today(invoice.period_end);
+    next.payment_status = Some(PaymentStatus::Current);
+    next.last_payment_date = Some(calendar.today(invoice.paid_at.unwrap_or(invoice.created)));
+    next.last_payment_amount = Some(invoice.amount_paid);
+    next.paid_through = Some(next.paid_through.map_or(period_end, |d| d.max(period_end)));
+    next.stripe_invoice_period_start = Some(invoice.period_start);
+    let mut renewal = None;
+    let renews = next.auto_renewal
+        && next.engagement_tier.is_paid()
+        && next.subscription_status != SubscriptionStatus::Cancelled;
+    // At most three terms at once: a period years past the term is a data problem, not a renewal.
+    for _ in 0..3 {
+        match next.subscription_end_date {
+            Some(end) if renews && end < period_end => match renew(&next, 12, now) {
+                Ok(renewed) => {
+                    let (Some(start), Some(end)) = (renewed.subscription_start_date, renewed.subscription_end_date)
+                    else {
+                        break;
+                    };
+                    renewal = Some(Renewal {
+                        start: renewal.map_or(start, |r: Renewal| r.start),
+                        end,
+                    });
+                    next = renewed;
+                }
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    next.updated_at = now;
+    (next, renewal)
+}
+
+/// A failed attempt to collect an invoice, by the dunning ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentFailure {
+    pub after: Partner,
+    pub step: DunningStep,
+    /// The partner was moved from a paid tier to free (the ladder's last step, on a paid tier).
+    pub downgraded: bool,
+}
+
+pub fn payment_failed(partner: &Partner, invoice: &InvoiceFacts, now: Timestamp) -> PaymentFailure {
+    let step = dunning_step(invoice.attempt_count);
+    let mut next = partner.clone();
+    next.stripe_invoice_period_start = Some(invoice.period_start);
+    let mut downgraded = false;
+    match step {
+        DunningStep::FriendlyReminder | DunningStep::UrgentNotice => {
+            next.payment_status = Some(PaymentStatus::PastDue);
+        }
+        DunningStep::Downgrade => {
+            next.payment_status = Some(PaymentStatus::Failed);
+            if next.engagement_tier.is_paid() {
+                next.apply_tier(Tier::Free, now);
+                next.subscription_status = SubscriptionStatus::Expired;
+                next.auto_renewal = false;
+                downgraded = true;
+            }
+        }
+    }
+    next.updated_at = now;
+    PaymentFailure {
+        after: next,
+        step,
+        downgraded,
+    }
+}
+
+/// What a subscription event changes about the partner's subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionChange {
+    /// Stripe ended the subscription: the partner is on the free tier now.
+    Ended,
+    /// Set to cancel at the end of the period: the tier stays until the term's end.
+    CancelsAtTermEnd,
+    /// A scheduled cancellation was taken back.
+    CancellationWithdrawn,
+    /// Only Stripe's status moved (or nothing the partner shows).
+    StatusSynced,
+}
+
+/// A subscription event applied to the partner, with what it changed; `None` when the partner
+/// already shows everything it says.
+pub fn subscription_event(
+    partner: &Partner,
+    subscription: &SubscriptionFacts,
+    deleted: bool,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Option<(Partner, SubscriptionChange)> {
+    let mut next = partner.clone();
+    next.stripe_subscription_status = Some(subscription.status.clone());
+    let paid = next.engagement_tier.is_paid();
+    let change = if deleted && paid {
+        next.apply_tier(Tier::Free, now);
+        next.subscription_status = SubscriptionStatus::Cancelled;
+        next.cancellation_date = Some(today);
+        next.auto_renewal = false;
+        SubscriptionChange::Ended
+    } else if !deleted && paid && subscription.cancel_at_period_end && next.subscription_status == SubscriptionStatus::Active
+    {
+        next.subscription_status = SubscriptionStatus::Cancelled;
+        next.cancellation_date = Some(today);
+        next.auto_renewal = false;
+        SubscriptionChange::CancelsAtTermEnd
+    } else if !deleted
+        && paid
+        && !subscription.cancel_at_period_end
+        && subscription.status == "active"
+        && next.subscription_status == SubscriptionStatus::Cancelled
+    {
+        next.subscription_status = SubscriptionStatus::Active;
+        next.cancellation_date = None;
+        next.cancellation_reason = None;
+        next.auto_renewal = true;
+        SubscriptionChange::CancellationWithdrawn
+    } else {
+        SubscriptionChange::StatusSynced
+    };
+    if next == *partner {
+        return None;
+    }
+    next.updated_at = now;
+    Some((next, change))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::sample_partner;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn gold(end: CalendarDate, auto_renewal: bool) -> Partner {
+        let mut p = sample_partner(8_000, now());
+        p.apply_tier(Tier::Gold, now());
+        p.subscription_start_date = Some(crate::domain::dates::add_months(end, -12).unwrap());
+        p.subscription_end_date = Some(end);
+        p.subscription_status = SubscriptionStatus::Active;
+        p.auto_renewal = auto_renewal;
+        p
+    }
+
+    fn ts(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn invoice(period_start: &str, period_end: &str, attempt_count: u32) -> InvoiceFacts {
+        InvoiceFacts {
+            invoice_id: "in_1".into(),
+            number: Some("P100-0001".into()),
+            customer_id: "cus_1".into(),
+            subscription_id: Some("sub_1".into()),
+            status: "paid".into(),
+            amount_due: Cents(360_000),
+            amount_paid: Cents(360_000),
+            attempt_count,
+            period_start: ts(period_start),
+            period_end: ts(period_end),
+            price_id: Some("price_gold".into()),
+            paid_at: Some(ts(period_start)),
+            next_payment_attempt: None,
+            hosted_invoice_url: None,
+            invoice_pdf: None,
+            created: ts(period_start),
+        }
+    }
+
+    #[test]
+    fn the_dunning_ladder() {
+        assert_eq!(dunning_step(1), DunningStep::FriendlyReminder);
+        assert_eq!(dunning_step(2), DunningStep::UrgentNotice);
+        assert_eq!(dunning_step(3), DunningStep::Downgrade);
+        assert_eq!(dunning_step(7), DunningStep::Downgrade);
+    }
+
+    #[test]
+    fn a_payment_inside_the_term_records_it_without_renewing() {
+        let p = gold(date(2027, 6, 1), true);
+        let (after, renewal) = payment_succeeded(
+            &p,
+            &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1),
+            &BusinessCalendar::utc(),
+            now(),
+        );
+        assert_eq!(renewal, None);
+        assert_eq!(after.payment_status, Some(PaymentStatus::Current));
+        assert_eq!(after.last_payment_amount, Some(Cents(360_000)));
+        assert_eq!(after.last_payment_date, Some(date(2026, 11, 24)));
+        assert_eq!(after.paid_through, Some(date(2026, 12, 24)));
+        assert_eq!(after.subscription_end_date, Some(date(2027, 6, 1)));
+    }
+
+    #[test]
+    fn a_payment_past_the_term_rolls_it_forward_when_auto_renewing() {
+        let p = gold(date(2026, 12, 1), true);
+        let paid = invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1);
+        let (after, renewal) = payment_succeeded(&p, &paid, &BusinessCalendar::utc(), now());
+        assert_eq!(
+            renewal,
+            Some(Renewal {
+                start: date(2026, 12, 1),
+                end: date(2027, 12, 1)
+            })
+        );
+        assert_eq!(after.subscription_end_date, Some(date(2027, 12, 1)));
+        // Without auto-renewal the term stays; the sweep expires it.
+        let (after, renewal) = payment_succeeded(&gold(date(2026, 12, 1), false), &paid, &BusinessCalendar::utc(), now());
+        assert_eq!((renewal, after.subscription_end_date), (None, Some(date(2026, 12, 1))));
+    }
+
+    #[test]
+    fn failures_walk_the_ladder_and_the_third_downgrades() {
+        let p = gold(date(2027, 6, 1), true);
+        let first = payment_failed(&p, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1), now());
+        assert_eq!(first.step, DunningStep::FriendlyReminder);
+        assert_eq!(first.after.payment_status, Some(PaymentStatus::PastDue));
+        assert_eq!(first.after.engagement_tier, Tier::Gold);
+        let third = payment_failed(&first.after, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 3), now());
+        assert!(third.downgraded);
+        assert_eq!(third.after.engagement_tier, Tier::Free);
+        assert_eq!(third.after.payment_status, Some(PaymentStatus::Failed));
+        assert_eq!(third.after.subscription_status, SubscriptionStatus::Expired);
+        assert_eq!(third.after.final_pcr_score, p.pcr_at(Tier::Free));
+        // A fourth attempt on a free partner downgrades nothing.
+        let fourth = payment_failed(&third.after, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 4), now());
+        assert!(!fourth.downgraded);
+    }
+
+    #[test]
+    fn an_older_invoice_does_not_move_the_partner() {
+        let mut p = gold(date(2027, 6, 1), true);
+        p.stripe_invoice_period_start = Some(ts("2026-11-24T12:00:00Z"));
+        assert!(is_older_period(&p, &invoice("2026-10-24T12:00:00Z", "2026-11-24T12:00:00Z", 1)));
+        assert!(!is_older_period(&p, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1)));
+    }
+
+    fn subscription(status: &str, cancel_at_period_end: bool) -> SubscriptionFacts {
+        SubscriptionFacts {
+            subscription_id: "sub_1".into(),
+            customer_id: "cus_1".into(),
+            status: status.into(),
+            cancel_at_period_end,
+            current_period_end: None,
+            price_id: Some("price_gold".into()),
+        }
+    }
+
+    #[test]
+    fn subscription_events() {
+        let today = date(2026, 11, 24);
+        let p = gold(date(2027, 6, 1), true);
+        let (ended, change) = subscription_event(&p, &subscription("canceled", false), true, today, now()).unwrap();
+        assert_eq!(change, SubscriptionChange::Ended);
+        assert_eq!(
+            (ended.engagement_tier, ended.subscription_status),
+            (Tier::Free, SubscriptionStatus::Cancelled)
+        );
+        let (later, change) = subscription_event(&p, &subscription("active", true), false, today, now()).unwrap();
+        assert_eq!(change, SubscriptionChange::CancelsAtTermEnd);
+        assert_eq!(later.engagement_tier, Tier::Gold);
+        let (back, change) = subscription_event(&later, &subscription("active", false), false, today, now()).unwrap();
+        assert_eq!(change, SubscriptionChange::CancellationWithdrawn);
+        assert_eq!(back.subscription_status, SubscriptionStatus::Active);
+        // Nothing new: nothing to write.
+        let mut synced = p.clone();
+        synced.stripe_subscription_status = Some("active".into());
+        assert_eq!(subscription_event(&synced, &subscription("active", false), false, today, now()), None);
+    }
+
+    proptest! {
+        /// Whatever the attempt count and starting tier, a failure never raises a tier, and only the
+        /// ladder's last step lowers one (to free).
+        #[test]
+        fn failures_never_raise_a_tier(attempts in 0u32..20, tier_index in 0usize..3) {
+            let mut p = gold(date(2027, 6, 1), true);
+            p.apply_tier(Tier::ALL[tier_index], now());
+            let failure = payment_failed(&p, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", attempts), now());
+            prop_assert!(failure.after.engagement_tier <= p.engagement_tier);
+            prop_assert_eq!(failure.downgraded, attempts >= 3 && p.engagement_tier.is_paid());
+            prop_assert_eq!(failure.after.engagement_tier != p.engagement_tier, failure.downgraded);
+        }
+
+        /// A paid period always ends up covered: paid-through is at least its end, and an
+        /// auto-renewing term ends no earlier than the period (unless it is more than three terms away).
+        #[test]
+        fn a_paid_period_is_covered(days_to_end in -300i64..400, period_days in 1i64..200) {
+            let end = date(2026, 11, 24).checked_add(jiff::Span::new().days(days_to_end)).unwrap();
+            let p = gold(end, true);
+            let start = now();
+            let period_end = start.checked_add(jiff::SignedDuration::from_hours(24 * period_days)).unwrap();
+            let mut paid = invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1);
+            paid.period_start = start;
+            paid.period_end = period_end;
+            let (after, _) = payment_succeeded(&p, &paid, &BusinessCalendar::utc(), now());
+            let covered = BusinessCalendar::utc().today(period_end);
+            prop_assert!(after.paid_through.unwrap() >= covered);
+            prop_assert!(after.subscription_end_date.unwrap() >= covered);
+        }
+    }
+}
