@@ -13,6 +13,7 @@ pub mod http;
 pub mod ids;
 pub mod mailer;
 pub mod store;
+pub mod stripe;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;

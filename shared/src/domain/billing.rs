@@ -217,7 +217,10 @@ pub fn subscription_event(
         next.cancellation_date = Some(today);
         next.auto_renewal = false;
         SubscriptionChange::Ended
-    } else if !deleted && paid && subscription.cancel_at_period_end && next.subscription_status == SubscriptionStatus::Active
+    } else if !deleted
+        && paid
+        && subscription.cancel_at_period_end
+        && next.subscription_status == SubscriptionStatus::Active
     {
         next.subscription_status = SubscriptionStatus::Cancelled;
         next.cancellation_date = Some(today);
@@ -329,7 +332,8 @@ mod tests {
         );
         assert_eq!(after.subscription_end_date, Some(date(2027, 12, 1)));
         // Without auto-renewal the term stays; the sweep expires it.
-        let (after, renewal) = payment_succeeded(&gold(date(2026, 12, 1), false), &paid, &BusinessCalendar::utc(), now());
+        let (after, renewal) =
+            payment_succeeded(&gold(date(2026, 12, 1), false), &paid, &BusinessCalendar::utc(), now());
         assert_eq!((renewal, after.subscription_end_date), (None, Some(date(2026, 12, 1))));
     }
 
@@ -340,14 +344,22 @@ mod tests {
         assert_eq!(first.step, DunningStep::FriendlyReminder);
         assert_eq!(first.after.payment_status, Some(PaymentStatus::PastDue));
         assert_eq!(first.after.engagement_tier, Tier::Gold);
-        let third = payment_failed(&first.after, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 3), now());
+        let third = payment_failed(
+            &first.after,
+            &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 3),
+            now(),
+        );
         assert!(third.downgraded);
         assert_eq!(third.after.engagement_tier, Tier::Free);
         assert_eq!(third.after.payment_status, Some(PaymentStatus::Failed));
         assert_eq!(third.after.subscription_status, SubscriptionStatus::Expired);
         assert_eq!(third.after.final_pcr_score, p.pcr_at(Tier::Free));
         // A fourth attempt on a free partner downgrades nothing.
-        let fourth = payment_failed(&third.after, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 4), now());
+        let fourth = payment_failed(
+            &third.after,
+            &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 4),
+            now(),
+        );
         assert!(!fourth.downgraded);
     }
 
@@ -355,8 +367,14 @@ mod tests {
     fn an_older_invoice_does_not_move_the_partner() {
         let mut p = gold(date(2027, 6, 1), true);
         p.stripe_invoice_period_start = Some(ts("2026-11-24T12:00:00Z"));
-        assert!(is_older_period(&p, &invoice("2026-10-24T12:00:00Z", "2026-11-24T12:00:00Z", 1)));
-        assert!(!is_older_period(&p, &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1)));
+        assert!(is_older_period(
+            &p,
+            &invoice("2026-10-24T12:00:00Z", "2026-11-24T12:00:00Z", 1)
+        ));
+        assert!(!is_older_period(
+            &p,
+            &invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1)
+        ));
     }
 
     fn subscription(status: &str, cancel_at_period_end: bool) -> SubscriptionFacts {
@@ -389,7 +407,10 @@ mod tests {
         // Nothing new: nothing to write.
         let mut synced = p.clone();
         synced.stripe_subscription_status = Some("active".into());
-        assert_eq!(subscription_event(&synced, &subscription("active", false), false, today, now()), None);
+        assert_eq!(
+            subscription_event(&synced, &subscription("active", false), false, today, now()),
+            None
+        );
     }
 
     proptest! {

@@ -1,0 +1,214 @@
+//! Stripe webhooks in: the signature checked by async-stripe's webhook module over the exact raw body,
+//! then the few fields billing needs read from the raw JSON.
+//!
+//! Why not the typed event: Stripe renders an event in the API version of the account or endpoint,
+//! and async-stripe's types follow today's version. A correctly signed event whose shape the typed
+//! parser does not know (an older or newer API version, localstripe's 2017 shapes) must still be
+//! handled, so every event takes the same path through the raw fields below, whatever version
+//! rendered it; the typed parse only tells us (and the logs) when the shapes drift apart.
+
+use crate::domain::billing::{InvoiceFacts, SubscriptionFacts};
+use crate::domain::money::Cents;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::Value;
+use stripe_webhook::{Webhook, WebhookError};
+
+/// How far a signature's timestamp may be from now, in seconds (Stripe's own default).
+pub const TOLERANCE_SECONDS: i64 = 300;
+
+/// Why a webhook request is refused (answered 400, nothing stored).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("the Stripe-Signature header is missing")]
+    MissingSignature,
+    #[error("the Stripe-Signature header is malformed")]
+    MalformedSignature,
+    #[error("no signature in the Stripe-Signature header matches this body")]
+    BadSignature,
+    #[error("the signature's timestamp is more than {TOLERANCE_SECONDS} s away from now")]
+    StaleTimestamp,
+    #[error("the body is not valid UTF-8")]
+    NotUtf8,
+    #[error("the signed body is not a Stripe event: {0}")]
+    NotAnEvent(String),
+}
+
+/// A verified Stripe event: the envelope's fields and its object, as raw JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StripeEvent {
+    pub id: String,
+    pub event_type: String,
+    pub created: Timestamp,
+    pub api_version: Option<String>,
+    pub object: Value,
+    /// Whether async-stripe's typed parser understood it (false: version drift, handled all the same).
+    pub typed: bool,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    created: i64,
+    #[serde(default)]
+    api_version: Option<String>,
+    data: EnvelopeData,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeData {
+    object: Value,
+}
+
+/// Checks `signature` over the exact `body` with `secret` at `now`, then reads the event.
+pub fn verify(body: &[u8], signature: Option<&str>, secret: &str, now: Timestamp) -> Result<StripeEvent, Rejection> {
+    let signature = signature.ok_or(Rejection::MissingSignature)?;
+    let payload = std::str::from_utf8(body).map_err(|_| Rejection::NotUtf8)?;
+    let typed = match Webhook::construct_event_with_timestamp(payload, signature, secret, now.as_second()) {
+        Ok(_) => true,
+        // Signed and fresh (the checks come first); only the typed shape is unknown.
+        Err(WebhookError::BadParse(_)) => false,
+        Err(WebhookError::BadSignature | WebhookError::BadKey) => return Err(Rejection::BadSignature),
+        Err(WebhookError::BadTimestamp(_)) => return Err(Rejection::StaleTimestamp),
+        Err(WebhookError::BadHeader(_)) => return Err(Rejection::MalformedSignature),
+    };
+    let envelope: Envelope = serde_json::from_str(payload).map_err(|e| Rejection::NotAnEvent(e.to_string()))?;
+    let created = Timestamp::from_second(envelope.created)
+        .map_err(|_| Rejection::NotAnEvent(format!("created {} is out of range", envelope.created)))?;
+    Ok(StripeEvent {
+        id: envelope.id,
+        event_type: envelope.event_type,
+        created,
+        api_version: envelope.api_version,
+        object: envelope.data.object,
+        typed,
+    })
+}
+
+/// What billing does with an event, by its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BillingEvent {
+    InvoicePaid(InvoiceFacts),
+    InvoicePaymentFailed(InvoiceFacts),
+    /// Created or finalized: recorded as a pending invoice.
+    InvoiceIssued(InvoiceFacts),
+    SubscriptionUpdated(SubscriptionFacts),
+    SubscriptionDeleted(SubscriptionFacts),
+    /// A type billing does not act on.
+    Ignored,
+}
+
+impl StripeEvent {
+    /// What billing does with this event; `Err` when a type it acts on lacks a field it needs.
+    pub fn billing_event(&self) -> Result<BillingEvent, String> {
+        Ok(match self.event_type.as_str() {
+            "invoice.paid" | "invoice.payment_succeeded" => BillingEvent::InvoicePaid(invoice_facts(&self.object)?),
+            "invoice.payment_failed" => BillingEvent::InvoicePaymentFailed(invoice_facts(&self.object)?),
+            "invoice.created" | "invoice.finalized" => BillingEvent::InvoiceIssued(invoice_facts(&self.object)?),
+            "customer.subscription.created" | "customer.subscription.updated" => {
+                BillingEvent::SubscriptionUpdated(subscription_facts(&self.object)?)
+            }
+            "customer.subscription.deleted" => BillingEvent::SubscriptionDeleted(subscription_facts(&self.object)?),
+            _ => BillingEvent::Ignored,
+        })
+    }
+
+    /// The Stripe customer the event is about, when its object names one.
+    pub fn customer_id(&self) -> Option<String> {
+        id_of(self.object.get("customer")?)
+    }
+}
+
+/// An id given as a string or as an expanded object.
+fn id_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        Value::Object(object) => object.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn text(object: &Value, pointer: &str) -> Option<String> {
+    object.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn seconds(object: &Value, pointer: &str) -> Option<Timestamp> {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_i64)
+        .and_then(|s| Timestamp::from_second(s).ok())
+}
+
+fn required<T>(value: Option<T>, what: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("the event's object has no usable {what}"))
+}
+
+/// The first line's price: `price.id` today, `plan.id` in older versions, `pricing.price_details.price`
+/// in the newest.
+fn first_line_price(lines: Option<&Value>) -> Option<String> {
+    let line = lines?.pointer("/data/0")?;
+    text(line, "/price/id")
+        .or_else(|| text(line, "/plan/id"))
+        .or_else(|| text(line, "/pricing/price_details/price"))
+        .or_else(|| text(line, "/price"))
+}
+
+fn invoice_facts(invoice: &Value) -> Result<InvoiceFacts, String> {
+    let line_period = |edge: &str| seconds(invoice, &format!("/lines/data/0/period/{edge}"));
+    let created = required(
+        seconds(invoice, "/created").or_else(|| seconds(invoice, "/date")),
+        "created",
+    )?;
+    let period_start = line_period("start")
+        .or_else(|| seconds(invoice, "/period_start"))
+        .unwrap_or(created);
+    let period_end = line_period("end")
+        .or_else(|| seconds(invoice, "/period_end"))
+        .unwrap_or(created);
+    let cents = |field: &str| invoice.get(field).and_then(Value::as_i64).map(Cents);
+    Ok(InvoiceFacts {
+        invoice_id: required(text(invoice, "/id"), "id")?,
+        number: text(invoice, "/number"),
+        customer_id: required(invoice.get("customer").and_then(id_of), "customer")?,
+        subscription_id: invoice
+            .get("subscription")
+            .and_then(id_of)
+            .or_else(|| text(invoice, "/parent/subscription_details/subscription")),
+        status: text(invoice, "/status").unwrap_or_default(),
+        amount_due: cents("amount_due").unwrap_or_default(),
+        amount_paid: cents("amount_paid").unwrap_or_default(),
+        attempt_count: invoice
+            .get("attempt_count")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        period_start,
+        period_end: period_end.max(period_start),
+        price_id: first_line_price(invoice.get("lines")),
+        paid_at: seconds(invoice, "/status_transitions/paid_at"),
+        next_payment_attempt: seconds(invoice, "/next_payment_attempt"),
+        hosted_invoice_url: text(invoice, "/hosted_invoice_url"),
+        invoice_pdf: text(invoice, "/invoice_pdf"),
+        created,
+    })
+}
+
+fn subscription_facts(subscription: &Value) -> Result<SubscriptionFacts, String> {
+    Ok(SubscriptionFacts {
+        subscription_id: required(text(subscription, "/id"), "id")?,
+        customer_id: required(subscription.get("customer").and_then(id_of), "customer")?,
+        status: text(subscription, "/status").unwrap_or_default(),
+        cancel_at_period_end: subscription
+            .get("cancel_at_period_end")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        current_period_end: seconds(subscription, "/current_period_end")
+            .or_else(|| seconds(subscription, "/items/data/0/current_period_end")),
+        price_id: first_line_price(subscription.get("items")),
+    })
+}
+
+#[cfg(test)]
+mod tests;

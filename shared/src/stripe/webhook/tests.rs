@@ -1,0 +1,154 @@
+use super::*;
+use crate::stripe::fixtures::{self, TEST_WEBHOOK_SECRET};
+use proptest::prelude::*;
+use serde_json::json;
+
+const NOW: i64 = 1_795_521_600; // 2026-11-24T12:00:00Z
+
+fn now() -> Timestamp {
+    Timestamp::from_second(NOW).unwrap()
+}
+
+fn signed(event: &Value) -> (String, String) {
+    let body = serde_json::to_string_pretty(event).unwrap();
+    let header = fixtures::sign(&body, TEST_WEBHOOK_SECRET, NOW);
+    (body, header)
+}
+
+fn paid_invoice_event() -> Value {
+    let invoice = fixtures::invoice("in_001", "cus_1", "sub_1", "price_gold", 360_000, "paid", 1, NOW);
+    fixtures::event("evt_001", "invoice.paid", NOW, invoice)
+}
+
+#[test]
+fn a_signed_event_is_read() {
+    let (body, header) = signed(&paid_invoice_event());
+    let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
+    assert_eq!(
+        (event.id.as_str(), event.event_type.as_str()),
+        ("evt_001", "invoice.paid")
+    );
+    assert_eq!(event.customer_id().as_deref(), Some("cus_1"));
+    let BillingEvent::InvoicePaid(facts) = event.billing_event().unwrap() else {
+        panic!("not a paid invoice")
+    };
+    assert_eq!(facts.amount_paid, Cents(360_000));
+    assert_eq!(facts.price_id.as_deref(), Some("price_gold"));
+    assert_eq!(facts.period_start.as_second(), NOW);
+    assert_eq!(facts.period_end.as_second(), NOW + 30 * 86_400);
+    assert_eq!(facts.paid_at.map(|t| t.as_second()), Some(NOW + 60));
+    assert_eq!(facts.subscription_id.as_deref(), Some("sub_1"));
+}
+
+#[test]
+fn every_rejection() {
+    let (body, header) = signed(&paid_invoice_event());
+    let check =
+        |body: &[u8], header: Option<&str>, secret: &str, at: Timestamp| verify(body, header, secret, at).map(|_| ());
+    assert_eq!(
+        check(body.as_bytes(), None, TEST_WEBHOOK_SECRET, now()),
+        Err(Rejection::MissingSignature)
+    );
+    assert_eq!(
+        check(body.as_bytes(), Some(&header), "whsec_some_other_secret", now()),
+        Err(Rejection::BadSignature)
+    );
+    let tampered = body.replace("360000", "1");
+    assert_eq!(
+        check(tampered.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()),
+        Err(Rejection::BadSignature)
+    );
+    // Reformatting the JSON changes the bytes, so the signature no longer matches.
+    let compact = serde_json::to_string(&paid_invoice_event()).unwrap();
+    assert_eq!(
+        check(compact.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()),
+        Err(Rejection::BadSignature)
+    );
+    let late = Timestamp::from_second(NOW + TOLERANCE_SECONDS + 1).unwrap();
+    assert_eq!(
+        check(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, late),
+        Err(Rejection::StaleTimestamp)
+    );
+    assert_eq!(
+        check(body.as_bytes(), Some("t=yesterday,v1=abc"), TEST_WEBHOOK_SECRET, now()),
+        Err(Rejection::MalformedSignature)
+    );
+    assert_eq!(
+        check(&[0xff, 0xfe], Some(&header), TEST_WEBHOOK_SECRET, now()),
+        Err(Rejection::NotUtf8)
+    );
+    let at_the_edge = Timestamp::from_second(NOW + TOLERANCE_SECONDS).unwrap();
+    assert!(check(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, at_the_edge).is_ok());
+}
+
+#[test]
+fn localstripe_shapes_are_read_from_their_raw_fields() {
+    // The 2017 API: `plan` instead of `price`, `date` instead of `created`, expanded customer.
+    let invoice = json!({
+        "id": "in_ls", "object": "invoice", "customer": {"id": "cus_ls", "object": "customer"},
+        "subscription": "sub_ls", "status": "open", "amount_due": 600000, "amount_paid": 0,
+        "attempt_count": 1, "date": NOW, "period_start": NOW, "period_end": NOW + 2_592_000,
+        "lines": {"data": [{"plan": {"id": "price_platinum"}, "period": {"start": NOW, "end": NOW + 2_592_000}}]}
+    });
+    let (body, header) = signed(&fixtures::event("evt_ls", "invoice.payment_failed", NOW, invoice));
+    let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
+    assert!(!event.typed, "today's typed parser does not know this shape");
+    let BillingEvent::InvoicePaymentFailed(facts) = event.billing_event().unwrap() else {
+        panic!("not a failed payment")
+    };
+    assert_eq!(facts.customer_id, "cus_ls");
+    assert_eq!(facts.price_id.as_deref(), Some("price_platinum"));
+    assert_eq!(facts.amount_due, Cents(600_000));
+    assert_eq!(facts.attempt_count, 1);
+}
+
+#[test]
+fn types_billing_does_not_act_on_are_ignored_and_broken_objects_say_why() {
+    let other = fixtures::event(
+        "evt_x",
+        "charge.refunded",
+        NOW,
+        json!({"id": "ch_1", "customer": "cus_1"}),
+    );
+    let (body, header) = signed(&other);
+    let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
+    assert_eq!(event.billing_event(), Ok(BillingEvent::Ignored));
+    let broken = fixtures::event("evt_y", "invoice.paid", NOW, json!({"id": "in_1", "created": NOW}));
+    let (body, header) = signed(&broken);
+    let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
+    assert!(event.billing_event().unwrap_err().contains("customer"));
+}
+
+proptest! {
+    /// Any body with any header: an answer, never a panic; and nothing unsigned gets through.
+    #[test]
+    fn verify_never_panics_and_never_accepts_an_unsigned_body(
+        body in proptest::collection::vec(any::<u8>(), 0..300),
+        header in "\\PC{0,80}",
+    ) {
+        let result = verify(&body, Some(&header), TEST_WEBHOOK_SECRET, now());
+        prop_assert!(result.is_err());
+    }
+
+    /// Any JSON object under a billing event type, correctly signed: read or refused with a reason,
+    /// never a panic.
+    #[test]
+    fn any_signed_object_is_read_or_refused(
+        event_type in prop::sample::select(vec!["invoice.paid", "invoice.payment_failed", "invoice.created",
+            "customer.subscription.updated", "customer.subscription.deleted", "something.else"]),
+        fields in proptest::collection::hash_map(
+            prop::sample::select(vec!["id", "customer", "subscription", "status", "amount_due", "amount_paid",
+                "attempt_count", "created", "period_start", "period_end", "lines", "items", "cancel_at_period_end"]),
+            prop_oneof![
+                Just(json!(null)), any::<i64>().prop_map(|n| json!(n)), "\\PC{0,12}".prop_map(|s| json!(s)),
+                any::<bool>().prop_map(|b| json!(b)), Just(json!({"data": [{"period": {"start": -1, "end": i64::MAX}}]})),
+            ],
+            0..10,
+        ),
+    ) {
+        let object = Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        let (body, header) = signed(&fixtures::event("evt_p", event_type, NOW, object));
+        let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
+        let _ = event.billing_event();
+    }
+}
