@@ -107,8 +107,12 @@ pub struct Renewal {
     pub end: CalendarDate,
 }
 
-/// A paid invoice: payment fields, paid-through date, and, when the paid period runs past the term
-/// and auto-renewal is on, the term rolled forward by 12 months (as often as it takes).
+/// A paid invoice: the latest payment, the paid-through date, `current` unless a newer invoice's
+/// outcome already decides the status, and, when the paid period runs past the term and auto-renewal
+/// is on, the term rolled forward by 12 months (as often as it takes).
+///
+/// Every field only moves forward (latest payment, furthest paid day, term end covering the paid
+/// period), so invoices paid in any order leave the partner in the same state.
 pub fn payment_succeeded(
     partner: &Partner,
     invoice: &InvoiceFacts,
@@ -117,11 +121,16 @@ pub fn payment_succeeded(
 ) -> (Partner, Option<Renewal>) {
     let mut next = partner.clone();
     let period_end = calendar.today(invoice.period_end);
-    next.payment_status = Some(PaymentStatus::Current);
-    next.last_payment_date = Some(calendar.today(invoice.paid_at.unwrap_or(invoice.created)));
-    next.last_payment_amount = Some(invoice.amount_paid);
+    let paid_on = calendar.today(invoice.paid_at.unwrap_or(invoice.created));
+    if next.last_payment_date.is_none_or(|last| paid_on >= last) {
+        next.last_payment_date = Some(paid_on);
+        next.last_payment_amount = Some(invoice.amount_paid);
+    }
     next.paid_through = Some(next.paid_through.map_or(period_end, |d| d.max(period_end)));
-    next.stripe_invoice_period_start = Some(invoice.period_start);
+    if !is_older_period(partner, invoice) {
+        next.payment_status = Some(PaymentStatus::Current);
+        next.stripe_invoice_period_start = Some(invoice.period_start);
+    }
     let mut renewal = None;
     let renews = next.auto_renewal
         && next.engagement_tier.is_paid()
@@ -159,6 +168,8 @@ pub struct PaymentFailure {
     pub downgraded: bool,
 }
 
+/// A failed attempt to collect `invoice` (callers skip invoices older than the partner's newest, see
+/// [`is_older_period`]).
 pub fn payment_failed(partner: &Partner, invoice: &InvoiceFacts, now: Timestamp) -> PaymentFailure {
     let step = dunning_step(invoice.attempt_count);
     let mut next = partner.clone();
@@ -168,14 +179,19 @@ pub fn payment_failed(partner: &Partner, invoice: &InvoiceFacts, now: Timestamp)
         DunningStep::FriendlyReminder | DunningStep::UrgentNotice => {
             next.payment_status = Some(PaymentStatus::PastDue);
         }
+        // The last step ends the subscription for non-payment: `expired` with payment `failed`, also
+        // when Stripe's own cancellation got here first (so the outcome does not depend on which
+        // of the two events arrives first).
         DunningStep::Downgrade => {
             next.payment_status = Some(PaymentStatus::Failed);
-            if next.engagement_tier.is_paid() {
+            downgraded = next.engagement_tier.is_paid();
+            if downgraded {
                 next.apply_tier(Tier::Free, now);
-                next.subscription_status = SubscriptionStatus::Expired;
-                next.auto_renewal = false;
-                downgraded = true;
             }
+            if next.subscription_end_date.is_some() {
+                next.subscription_status = SubscriptionStatus::Expired;
+            }
+            next.auto_renewal = false;
         }
     }
     next.updated_at = now;
@@ -424,6 +440,26 @@ mod tests {
             prop_assert!(failure.after.engagement_tier <= p.engagement_tier);
             prop_assert_eq!(failure.downgraded, attempts >= 3 && p.engagement_tier.is_paid());
             prop_assert_eq!(failure.after.engagement_tier != p.engagement_tier, failure.downgraded);
+        }
+
+        /// Monthly invoices paid in any order leave the partner exactly as paying them in order does.
+        #[test]
+        fn payments_in_any_order_end_the_same(order in Just((0..6usize).collect::<Vec<_>>()).prop_shuffle()) {
+            let p = gold(date(2027, 2, 1), true);
+            let month = |i: usize| {
+                let start = now().checked_add(jiff::SignedDuration::from_hours(24 * 30 * i as i64)).unwrap();
+                let mut paid = invoice("2026-11-24T12:00:00Z", "2026-12-24T12:00:00Z", 1);
+                paid.invoice_id = format!("in_{i}");
+                paid.period_start = start;
+                paid.period_end = start.checked_add(jiff::SignedDuration::from_hours(24 * 30)).unwrap();
+                paid.paid_at = Some(start);
+                paid.amount_paid = Cents(360_000 + i as i64);
+                paid
+            };
+            let apply = |indexes: &[usize]| {
+                indexes.iter().fold(p.clone(), |acc, &i| payment_succeeded(&acc, &month(i), &BusinessCalendar::utc(), now()).0)
+            };
+            prop_assert_eq!(apply(&order), apply(&[0, 1, 2, 3, 4, 5]));
         }
 
         /// A paid period always ends up covered: paid-through is at least its end, and an

@@ -150,6 +150,11 @@ pub enum AuditAction {
     SubscriptionExpired,
     GracePeriodStarted,
     SubscriptionSettingsChanged,
+    BillingStarted,
+    PaymentSucceeded,
+    PaymentFailed,
+    PaymentFailureDowngrade,
+    StripeSubscriptionSynced,
 }
 
 /// One field that a change moved from one value to another.
