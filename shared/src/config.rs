@@ -5,6 +5,10 @@
 //! | `TABLE_NAME`        | the DynamoDB table                                       | —       |
 //! | `ADMIN_JWT_SECRET`  | HS256 key for admin tokens (at least 32 bytes); in AWS it comes from Secrets Manager | — |
 //! | `BUSINESS_TIME_ZONE`| IANA zone that decides what "today" is                    | `UTC`   |
+//! | `STRIPE_WEBHOOK_SECRET` | the webhook endpoint's signing secret (`whsec_...`); in AWS from Secrets Manager | — |
+//! | `STRIPE_SECRET_KEY` | the API key (`sk_...`); in AWS from Secrets Manager          | —       |
+//! | `STRIPE_PRICE_GOLD`, `STRIPE_PRICE_PLATINUM` | the Stripe price id of each paid tier | — |
+//! | `STRIPE_API_BASE`   | the Stripe API's base URL (local servers in tests and `make dev`) | Stripe's |
 //!
 //! AWS endpoints and credentials come from the SDK's own variables (`AWS_ENDPOINT_URL` points the
 //! functions at local emulators; nothing else differs).
@@ -86,4 +90,20 @@ mod tests {
         let secret = super::Secret::new("very-secret-value");
         assert_eq!(format!("{secret:?}"), "Secret(***)");
     }
+}
+
+pub fn stripe_webhook_secret() -> Result<Secret, ConfigError> {
+    Ok(Secret(required("STRIPE_WEBHOOK_SECRET")?))
+}
+
+pub fn stripe_secret_key() -> Result<Secret, ConfigError> {
+    Ok(Secret(required("STRIPE_SECRET_KEY")?))
+}
+
+/// The Stripe price of each paid tier.
+pub fn stripe_prices() -> Result<crate::domain::billing::PriceCatalog, ConfigError> {
+    Ok(crate::domain::billing::PriceCatalog {
+        gold: required("STRIPE_PRICE_GOLD")?,
+        platinum: required("STRIPE_PRICE_PLATINUM")?,
+    })
 }

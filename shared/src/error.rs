@@ -49,6 +49,9 @@ pub enum AppError {
     /// 500: a fault of ours or of a dependency; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 503: a dependency is unavailable; the caller should send the same request again later.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
 }
 
 fn summary(errors: &[FieldError]) -> String {
@@ -75,6 +78,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Invalid(_) => 422,
             AppError::Internal(_) => 500,
+            AppError::Unavailable(_) => 503,
         }
     }
 }

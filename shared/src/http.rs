@@ -53,6 +53,7 @@ fn problem_slug(err: &AppError) -> &'static str {
         AppError::UnsupportedMediaType(_) => "unsupported-media-type",
         AppError::Invalid(_) => "validation-failed",
         AppError::Internal(_) => "internal-error",
+        AppError::Unavailable(_) => "unavailable",
     }
 }
 
@@ -80,6 +81,10 @@ pub fn problem(err: &AppError) -> Response<Body> {
         AppError::Internal(why) => {
             tracing::error!(error = %why, "internal error");
             "something went wrong on our side; the error was logged".to_owned()
+        }
+        AppError::Unavailable(why) => {
+            tracing::warn!(error = %why, "dependency unavailable");
+            "a service this depends on is unavailable; send the request again later".to_owned()
         }
         other => other.to_string(),
     };

@@ -73,6 +73,24 @@ pub struct SubscriptionFacts {
     pub price_id: Option<String>,
 }
 
+/// Where an event stands among the events of one Stripe object: its `created` second, then, within
+/// one second (Stripe often creates, finalizes and pays an invoice in the same second), how far along
+/// the object's life it is. An event is applied to an object only when its order is higher than the
+/// newest one applied.
+pub fn event_order(created: Timestamp, stage: EventStage) -> i64 {
+    created.as_second().saturating_mul(10).saturating_add(stage as i64)
+}
+
+/// How far along its object's life an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EventStage {
+    Issued = 1,
+    Updated = 2,
+    PaymentFailed = 3,
+    Paid = 4,
+    Deleted = 5,
+}
+
 /// The dunning ladder: what the n-th failed attempt to collect an invoice leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DunningStep {

@@ -2,6 +2,7 @@
 
 pub mod billing;
 pub mod dates;
+pub mod invoice;
 pub mod lifecycle;
 pub mod money;
 pub mod partner;

@@ -7,6 +7,9 @@
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
 //! | email log        | `PARTNER#<id>`     | `EMAIL#<event id>`        | — (the email sender's exactly-once claim and the record of what it sent; TTL `expires_at`) |
+//! | invoice          | `PARTNER#<id>`     | `INV#<stripe invoice id>` | gsi5 (invoices by status and date, for the invoice dashboard): `INV#<status>` / `<created>#<invoice id>` |
+//! | Stripe customer  | `STRIPE_CUS#<customer id>` | `CUSTOMER`        | — (which partner a Stripe customer is: one consistent read per webhook) |
+//! | Stripe event     | `STRIPE_EVENT#<event id>` | `EVENT`            | — (written in the same transaction as the event's effects: a redelivery finds it; TTL 30 days) |
 //! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
 //!
 //! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
@@ -31,12 +34,16 @@ pub const HISTORY_BY_MONTH_INDEX: &str = "gsi3";
 /// Subscriptions for the admin dashboard by status and end date (everything but `inactive`).
 pub const DASHBOARD_INDEX: &str = "gsi4";
 
+/// Invoices by status and date.
+pub const INVOICES_INDEX: &str = "gsi5";
+
 /// (index name, partition key attribute, sort key attribute)
-pub const INDEXES: [(&str, &str, &str); 4] = [
+pub const INDEXES: [(&str, &str, &str); 5] = [
     (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
     (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
     (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
     (DASHBOARD_INDEX, "gsi4pk", "gsi4sk"),
+    (INVOICES_INDEX, "gsi5pk", "gsi5sk"),
 ];
 
 pub const NOTICE_PREFIX: &str = "NOTICE#";
@@ -102,6 +109,26 @@ pub fn notice_sk(term_end: CalendarDate, stage_days: u8) -> String {
 
 pub fn email_sk(event_id: &str) -> String {
     format!("EMAIL#{event_id}")
+}
+
+pub const INVOICE_PREFIX: &str = "INV#";
+pub const CUSTOMER_SK: &str = "CUSTOMER";
+pub const STRIPE_EVENT_SK: &str = "EVENT";
+
+pub fn invoice_sk(invoice_id: &str) -> String {
+    format!("{INVOICE_PREFIX}{invoice_id}")
+}
+
+pub fn invoices_by_status_pk(status: &str) -> String {
+    format!("{INVOICE_PREFIX}{status}")
+}
+
+pub fn customer_pk(customer_id: &str) -> String {
+    format!("STRIPE_CUS#{customer_id}")
+}
+
+pub fn stripe_event_pk(event_id: &str) -> String {
+    format!("STRIPE_EVENT#{event_id}")
 }
 
 pub fn history_month_pk_for(month: &str) -> String {

@@ -4,6 +4,7 @@
 //! (guarded by its version), its history entry, its audit entry and its outbox events, so that
 //! nothing is half-written and no event is announced for a change that did not commit.
 
+pub mod billing;
 pub mod cursor;
 pub mod email_log;
 pub mod keys;
@@ -375,6 +376,23 @@ impl Store {
     /// Writes one partner change atomically; [`StoreError::VersionConflict`] if the profile moved on.
     #[tracing::instrument(skip_all, fields(partner_id = %write.partner.id, version = write.partner.version), err(Display))]
     pub async fn commit(&self, write: PartnerWrite) -> Result<(), StoreError> {
+        let items = self.partner_write_items(&write)?;
+        match self.transact(items, write.audit.0).await? {
+            None => Ok(()),
+            // The profile's version condition is the first item.
+            Some(codes)
+                if failed_condition(&codes, 0)
+                    || codes.first().and_then(|c| c.as_deref()) == Some("TransactionConflict") =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Some(codes) => Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
+        }
+    }
+
+    /// The items of one partner change: the profile (first, guarded by its version), its history
+    /// entry, its audit entry and its outbox events.
+    fn partner_write_items(&self, write: &PartnerWrite) -> Result<Vec<TransactWriteItem>, StoreError> {
         let now = write.partner.updated_at;
         let (condition, values) = match write.expected_version {
             Some(version) => (
@@ -397,17 +415,7 @@ impl Store {
         for (id, event) in &write.events {
             items.push(put(&self.table, outbox_item(*id, event, now)?, &fresh, None)?);
         }
-        match self.transact(items, write.audit.0).await? {
-            None => Ok(()),
-            // The profile's version condition is the first item.
-            Some(codes)
-                if failed_condition(&codes, 0)
-                    || codes.first().and_then(|c| c.as_deref()) == Some("TransactionConflict") =>
-            {
-                Err(StoreError::VersionConflict)
-            }
-            Some(codes) => Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
-        }
+        Ok(items)
     }
 
     /// The partner directory by company name, filtered by tier and status.

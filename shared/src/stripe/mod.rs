@@ -2,4 +2,5 @@
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
+pub mod client;
 pub mod webhook;

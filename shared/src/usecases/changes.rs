@@ -51,7 +51,7 @@ pub enum Outcome {
     Unchanged(Partner),
 }
 
-fn partner_write(
+pub(crate) fn partner_write(
     before: &Partner,
     change: Change,
     actor: &Actor,

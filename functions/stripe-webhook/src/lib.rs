@@ -1,0 +1,89 @@
+//! stripe-webhook: `POST /webhooks/stripe`, no JWT: the Stripe signature is the authentication.
+//!
+//! Decodes the request (the exact raw body, the `Stripe-Signature` header), verifies it, applies the
+//! event through [`shared::usecases::stripe_events`], and answers 200 with what became of it. A bad
+//! or missing signature answers 400 and stores nothing; a correctly signed event never answers 500
+//! (a dependency outage answers 503 so that Stripe sends it again).
+
+use jiff::Timestamp;
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::config::{self, ConfigError, Secret};
+use shared::domain::billing::PriceCatalog;
+use shared::domain::dates::BusinessCalendar;
+use shared::error::AppError;
+use shared::http::{self as edge, header_str};
+use shared::store::Store;
+use shared::stripe::webhook::verify;
+use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
+
+/// The receiver, built once per cold start.
+pub struct Receiver {
+    pub store: Store,
+    pub calendar: BusinessCalendar,
+    pub prices: PriceCatalog,
+    pub signing_secret: Secret,
+}
+
+impl Receiver {
+    pub async fn from_env() -> Result<Receiver, ConfigError> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Receiver {
+            store: Store::from_sdk_config(&sdk, config::table_name()?),
+            calendar: config::business_calendar()?,
+            prices: config::stripe_prices()?,
+            signing_secret: config::stripe_webhook_secret()?,
+        })
+    }
+
+    /// Answers one delivery; never panics and never fails.
+    pub async fn handle(&self, req: Request, now: Timestamp) -> Response<Body> {
+        match self.receive(&req, now).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::warn!(status = err.status(), error = %err, "Stripe delivery refused");
+                edge::problem(&err)
+            }
+        }
+    }
+
+    async fn receive(&self, req: &Request, now: Timestamp) -> Result<Response<Body>, AppError> {
+        if req.uri().path().trim_end_matches('/') != "/webhooks/stripe" {
+            return Err(AppError::NotFound(format!("no route {}", req.uri().path())));
+        }
+        if req.method() != Method::POST {
+            return Err(AppError::MethodNotAllowed {
+                method: req.method().to_string(),
+                allow: "POST",
+            });
+        }
+        // lambda_http has already decoded a base64 body (isBase64Encoded): these are the bytes Stripe signed.
+        let body: &[u8] = match req.body() {
+            Body::Text(text) => text.as_bytes(),
+            Body::Binary(bytes) => bytes,
+            _ => &[],
+        };
+        let event = verify(
+            body,
+            header_str(req, "stripe-signature"),
+            self.signing_secret.expose(),
+            now,
+        )
+        .map_err(|rejection| AppError::BadRequest(rejection.to_string()))?;
+        let rules = BillingRules {
+            calendar: &self.calendar,
+            prices: &self.prices,
+        };
+        let outcome = apply_stripe_event(&self.store, &rules, &event, now).await?;
+        tracing::info!(
+            stripe_event_id = %event.id,
+            event_type = %event.event_type,
+            typed = event.typed,
+            api_version = event.api_version.as_deref().unwrap_or(""),
+            outcome = ?outcome,
+            "Stripe event handled"
+        );
+        Ok(edge::json(200, &json!({ "received": true, "result": outcome })))
+    }
+}

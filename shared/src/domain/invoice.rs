@@ -1,0 +1,91 @@
+//! The invoice record kept for the admin dashboard (the spec's `partner_invoices` fields), built
+//! from what a Stripe invoice event says.
+
+use super::billing::InvoiceFacts;
+use super::dates::{BusinessCalendar, CalendarDate};
+use super::money::Cents;
+use super::partner::PartnerId;
+use super::tier::Tier;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Issued (draft or open), not paid yet.
+    Pending,
+    Paid,
+    /// A payment attempt failed.
+    Failed,
+    Refunded,
+}
+
+impl InvoiceStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Pending => "pending",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Failed => "failed",
+            InvoiceStatus::Refunded => "refunded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRecord {
+    pub partner_id: PartnerId,
+    pub stripe_invoice_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    /// What the invoice bills.
+    pub amount_cents: Cents,
+    pub amount_paid_cents: Cents,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    pub period_start: CalendarDate,
+    pub period_end: CalendarDate,
+    pub status: InvoiceStatus,
+    pub attempt_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_url: Option<String>,
+    /// When Stripe created the invoice.
+    pub created_at: Timestamp,
+    /// The order of the newest Stripe event applied to it (see [`super::billing::event_order`]).
+    pub stripe_event_order: i64,
+}
+
+impl InvoiceRecord {
+    pub fn from_facts(
+        partner_id: &PartnerId,
+        facts: &InvoiceFacts,
+        status: InvoiceStatus,
+        tier: Option<Tier>,
+        calendar: &BusinessCalendar,
+        order: i64,
+    ) -> InvoiceRecord {
+        InvoiceRecord {
+            partner_id: partner_id.clone(),
+            stripe_invoice_id: facts.invoice_id.clone(),
+            invoice_number: facts.number.clone(),
+            amount_cents: facts.amount_due.max(facts.amount_paid),
+            amount_paid_cents: facts.amount_paid,
+            tier,
+            period_start: calendar.today(facts.period_start),
+            period_end: calendar.today(facts.period_end),
+            status,
+            attempt_count: facts.attempt_count,
+            paid_at: match status {
+                InvoiceStatus::Paid => Some(facts.paid_at.unwrap_or(facts.created)),
+                _ => None,
+            },
+            invoice_url: facts.hosted_invoice_url.clone(),
+            pdf_url: facts.invoice_pdf.clone(),
+            created_at: facts.created,
+            stripe_event_order: order,
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Billing in the table: which partner a Stripe customer is, which Stripe events were handled,
+//! the invoices, and the one transaction that applies a Stripe event with all its effects.
+
+use super::keys::*;
+use super::{
+    dynamo_error, failed_condition, n, put, s, to_item, IndexQuery, Item, Page, PageRequest, PartnerWrite, Store,
+    StoreError,
+};
+use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
+use crate::domain::partner::PartnerId;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use ulid::Ulid;
+
+/// How long a handled Stripe event's id is remembered (Stripe retries for three days).
+const STRIPE_EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// What became of a Stripe event, kept under its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeEventRecord {
+    pub event_id: String,
+    pub event_type: String,
+    pub created: Timestamp,
+    /// `applied`, `stale` (older than what the partner reflects), `not_ours`, `unusable`.
+    pub outcome: &'static str,
+    pub partner_id: Option<PartnerId>,
+}
+
+/// Everything one Stripe event (or a billing start) writes, all or nothing.
+#[derive(Debug, Clone, Default)]
+pub struct BillingWrite {
+    /// The event's id record: the transaction fails when it exists (a redelivery).
+    pub stripe_event: Option<StripeEventRecord>,
+    /// The invoice, written only when this event is newer than the one it reflects.
+    pub invoice: Option<InvoiceRecord>,
+    /// Stripe customer id -> partner, written only when free or already this partner's.
+    pub customer_link: Option<(String, PartnerId)>,
+    pub partner: Option<PartnerWrite>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingCommit {
+    Committed,
+    /// The event was handled before.
+    DuplicateEvent,
+    /// The invoice already reflects a newer event.
+    StaleInvoice,
+    /// The partner changed since it was read.
+    VersionConflict,
+    /// The Stripe customer belongs to another partner.
+    CustomerTaken,
+}
+
+fn stripe_event_item(record: &StripeEventRecord, now: Timestamp) -> Item {
+    let mut item = HashMap::from([
+        (PK.to_owned(), s(stripe_event_pk(&record.event_id))),
+        (SK.to_owned(), s(STRIPE_EVENT_SK)),
+        ("entity".to_owned(), s("stripe_event")),
+        ("event_type".to_owned(), s(&record.event_type)),
+        ("created".to_owned(), s(record.created.to_string())),
+        ("outcome".to_owned(), s(record.outcome)),
+        ("handled_at".to_owned(), s(now.to_string())),
+        (
+            EXPIRES_AT.to_owned(),
+            n(now.as_second() + STRIPE_EVENT_RETENTION_SECONDS),
+        ),
+    ]);
+    if let Some(id) = &record.partner_id {
+        item.insert("partner_id".to_owned(), s(id.as_str()));
+    }
+    item
+}
+
+fn invoice_item(invoice: &InvoiceRecord) -> Result<Item, StoreError> {
+    let mut item = to_item(invoice)?;
+    item.insert(PK.into(), s(partner_pk(&invoice.partner_id)));
+    item.insert(SK.into(), s(invoice_sk(&invoice.stripe_invoice_id)));
+    item.insert("entity".into(), s("invoice"));
+    item.insert("gsi5pk".into(), s(invoices_by_status_pk(invoice.status.as_str())));
+    item.insert(
+        "gsi5sk".into(),
+        s(format!("{}#{}", invoice.created_at, invoice.stripe_invoice_id)),
+    );
+    Ok(item)
+}
+
+impl Store {
+    /// The partner a Stripe customer belongs to (strongly consistent), if it is one of ours.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn partner_for_customer(&self, customer_id: &str) -> Result<Option<PartnerId>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(customer_pk(customer_id)))
+            .key(SK, s(CUSTOMER_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(dynamo_error)?;
+        let id = output
+            .item
+            .and_then(|item| item.get("partner_id")?.as_s().ok().cloned())
+            .map(|id| PartnerId::parse(&id).map_err(|e| StoreError::Corrupt(format!("customer link: {e}"))))
+            .transpose()?;
+        Ok(id)
+    }
+
+    /// Writes a billing change atomically. `token` makes an SDK retry of a committed write a no-op.
+    #[tracing::instrument(skip_all, err(Display))]
+    pub async fn commit_billing(
+        &self,
+        write: BillingWrite,
+        token: Ulid,
+        now: Timestamp,
+    ) -> Result<BillingCommit, StoreError> {
+        let fresh = format!("attribute_not_exists({PK})");
+        let mut items = Vec::new();
+        let (mut event_at, mut invoice_at, mut link_at) = (None, None, None);
+        if let Some(record) = &write.stripe_event {
+            event_at = Some(items.len());
+            items.push(put(&self.table, stripe_event_item(record, now), &fresh, None)?);
+        }
+        if let Some(invoice) = &write.invoice {
+            invoice_at = Some(items.len());
+            let values = HashMap::from([(":order".to_owned(), n(invoice.stripe_event_order))]);
+            items.push(put(
+                &self.table,
+                invoice_item(invoice)?,
+                &format!("{fresh} OR stripe_event_order < :order"),
+                Some(values),
+            )?);
+        }
+        if let Some((customer_id, partner_id)) = &write.customer_link {
+            link_at = Some(items.len());
+            let item = HashMap::from([
+                (PK.to_owned(), s(customer_pk(customer_id))),
+                (SK.to_owned(), s(CUSTOMER_SK)),
+                ("entity".to_owned(), s("stripe_customer")),
+                ("partner_id".to_owned(), s(partner_id.as_str())),
+            ]);
+            let values = HashMap::from([(":partner_id".to_owned(), s(partner_id.as_str()))]);
+            items.push(put(
+                &self.table,
+                item,
+                &format!("{fresh} OR partner_id = :partner_id"),
+                Some(values),
+            )?);
+        }
+        let profile_at = items.len();
+        if let Some(partner) = &write.partner {
+            items.extend(self.partner_write_items(partner)?);
+        }
+        if items.is_empty() {
+            return Ok(BillingCommit::Committed);
+        }
+        let failed = |codes: &[Option<String>], at: Option<usize>| at.is_some_and(|i| failed_condition(codes, i));
+        Ok(match self.transact(items, token).await? {
+            None => BillingCommit::Committed,
+            Some(codes) if failed(&codes, event_at) => BillingCommit::DuplicateEvent,
+            Some(codes) if failed(&codes, invoice_at) => BillingCommit::StaleInvoice,
+            Some(codes) if failed(&codes, link_at) => BillingCommit::CustomerTaken,
+            Some(codes)
+                if write.partner.is_some()
+                    && (failed_condition(&codes, profile_at)
+                        || codes.get(profile_at).and_then(|c| c.as_deref()) == Some("TransactionConflict")) =>
+            {
+                BillingCommit::VersionConflict
+            }
+            Some(codes) => return Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
+        })
+    }
+
+    /// One partner's invoices, newest invoice id first.
+    pub async fn partner_invoices(
+        &self,
+        id: &PartnerId,
+        page: &PageRequest,
+    ) -> Result<Page<InvoiceRecord>, StoreError> {
+        self.partner_collection(id, INVOICE_PREFIX, None, page).await
+    }
+
+    /// Every partner's invoices with `status`, newest first (the invoice dashboard).
+    pub async fn invoices_with_status(
+        &self,
+        status: InvoiceStatus,
+        page: &PageRequest,
+    ) -> Result<Page<InvoiceRecord>, StoreError> {
+        let query = IndexQuery::new(
+            INVOICES_INDEX,
+            "gsi5pk",
+            "gsi5sk",
+            invoices_by_status_pk(status.as_str()),
+        )
+        .descending(true);
+        self.query_page(&query, page).await
+    }
+
+    /// What the table says about a Stripe event, if it was handled: its outcome.
+    pub async fn stripe_event_outcome(&self, event_id: &str) -> Result<Option<String>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(stripe_event_pk(event_id)))
+            .key(SK, s(STRIPE_EVENT_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(dynamo_error)?;
+        Ok(output.item.and_then(|item| item.get("outcome")?.as_s().ok().cloned()))
+    }
+}

@@ -1,0 +1,140 @@
+//! Stripe API calls out, with async-stripe. Every POST carries an idempotency key derived from what
+//! it does, so a retried Lambda never creates a second customer or subscription.
+
+use crate::config::Secret;
+use crate::domain::partner::Partner;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_billing::subscription::{CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems};
+use stripe_core::customer::CreateCustomer;
+use stripe_billing::SubscriptionCollectionMethod;
+
+/// How a subscription is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    /// The saved payment method is charged.
+    ChargeAutomatically,
+    /// Stripe emails an invoice, due in [`INVOICE_DAYS_UNTIL_DUE`] days.
+    SendInvoice,
+}
+
+impl Collection {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Collection::ChargeAutomatically => "charge_automatically",
+            Collection::SendInvoice => "send_invoice",
+        }
+    }
+}
+
+pub const INVOICE_DAYS_UNTIL_DUE: u32 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StripeCallError {
+    /// Stripe answered with an error (a 4xx: the request, the key or the price is wrong).
+    #[error("Stripe refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    /// Stripe could not be reached, timed out, or answered 5xx.
+    #[error("Stripe is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the idempotency key is invalid: {0}")]
+    Key(String),
+}
+
+impl From<StripeError> for StripeCallError {
+    fn from(err: StripeError) -> StripeCallError {
+        match err {
+            StripeError::Stripe(errors, status) if status < 500 => StripeCallError::Refused {
+                status,
+                message: errors.message.clone().unwrap_or_else(|| format!("{:?}", errors.type_)),
+            },
+            other => StripeCallError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// What a new subscription needs.
+#[derive(Debug, Clone)]
+pub struct NewSubscription<'a> {
+    pub customer_id: &'a str,
+    pub price_id: &'a str,
+    pub collection: Collection,
+    /// When billing stops: the term's end for a partner without auto-renewal, `None` to keep billing
+    /// month after month (renewals roll the term forward as invoices are paid).
+    pub cancel_at: Option<Timestamp>,
+    pub metadata: HashMap<String, String>,
+    pub idempotency_key: String,
+}
+
+#[derive(Clone)]
+pub struct StripeApi {
+    client: stripe::Client,
+}
+
+impl std::fmt::Debug for StripeApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StripeApi")
+    }
+}
+
+fn idempotent(key: &str) -> Result<RequestStrategy, StripeCallError> {
+    let key = IdempotencyKey::new(key).map_err(|e| StripeCallError::Key(e.to_string()))?;
+    Ok(RequestStrategy::Idempotent(key))
+}
+
+impl StripeApi {
+    /// A client for `secret_key`, talking to `api_base` (Stripe's own when `None`).
+    pub fn new(secret_key: &Secret, api_base: Option<&str>) -> Result<StripeApi, String> {
+        let mut builder = stripe::ClientBuilder::new(secret_key.expose());
+        if let Some(base) = api_base {
+            builder = builder.url(base);
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        Ok(StripeApi { client })
+    }
+
+    /// Creates the partner's Stripe customer (name, email, `partner_id` in metadata).
+    #[tracing::instrument(skip_all, fields(partner_id = %partner.id), err(Display))]
+    pub async fn create_customer(&self, partner: &Partner) -> Result<String, StripeCallError> {
+        let customer = CreateCustomer::new()
+            .name(partner.company_name.to_string())
+            .email(partner.primary_email.to_string())
+            .metadata(HashMap::from([("partner_id".to_owned(), partner.id.to_string())]))
+            .customize()
+            .request_strategy(idempotent(&format!("customer-{}", partner.id))?)
+            .send(&self.client)
+            .await?;
+        Ok(customer.id.to_string())
+    }
+
+    /// Creates a subscription of one item at `price_id`; its id and Stripe's status.
+    #[tracing::instrument(skip_all, fields(customer_id = new.customer_id), err(Display))]
+    pub async fn create_subscription(&self, new: &NewSubscription<'_>) -> Result<(String, String), StripeCallError> {
+        let mut request = CreateSubscription::new()
+            .customer(new.customer_id)
+            .items(vec![CreateSubscriptionItems {
+                price: Some(new.price_id.to_owned()),
+                ..CreateSubscriptionItems::new()
+            }])
+            .metadata(new.metadata.clone());
+        request = match new.collection {
+            Collection::ChargeAutomatically => {
+                request.collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
+            }
+            Collection::SendInvoice => request
+                .collection_method(SubscriptionCollectionMethod::SendInvoice)
+                .days_until_due(INVOICE_DAYS_UNTIL_DUE),
+        };
+        if let Some(at) = new.cancel_at {
+            request = request.cancel_at(CreateSubscriptionCancelAt::Timestamp(at.as_second()));
+        }
+        let subscription = request
+            .customize()
+            .request_strategy(idempotent(&new.idempotency_key)?)
+            .send(&self.client)
+            .await?;
+        Ok((subscription.id.to_string(), subscription.status.as_str().to_owned()))
+    }
+}
