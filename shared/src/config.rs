@@ -83,15 +83,6 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn secrets_do_not_print() {
-        let secret = super::Secret::new("very-secret-value");
-        assert_eq!(format!("{secret:?}"), "Secret(***)");
-    }
-}
-
 pub fn stripe_webhook_secret() -> Result<Secret, ConfigError> {
     Ok(Secret(required("STRIPE_WEBHOOK_SECRET")?))
 }
@@ -106,4 +97,13 @@ pub fn stripe_prices() -> Result<crate::domain::billing::PriceCatalog, ConfigErr
         gold: required("STRIPE_PRICE_GOLD")?,
         platinum: required("STRIPE_PRICE_PLATINUM")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_do_not_print() {
+        let secret = super::Secret::new("very-secret-value");
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+    }
 }

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_billing::subscription::{CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems};
-use stripe_core::customer::CreateCustomer;
 use stripe_billing::SubscriptionCollectionMethod;
+use stripe_core::customer::CreateCustomer;
 
 /// How a subscription is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

@@ -3,6 +3,7 @@
 //! Tests reach moto through the same SDK code as production; `make test` starts it on a free port
 //! and exports `AWS_ENDPOINT_URL`. Each test gets a table of its own, so tests run in parallel.
 
+pub mod billing;
 pub mod pipeline;
 
 use crate::auth::mint_token;
@@ -240,4 +241,48 @@ pub async fn outbox_events(store: &Store) -> Vec<(String, String)> {
         .iter()
         .map(|item| (get(item, "detail_type"), get(item, "detail")))
         .collect()
+}
+
+/// Every item of the store's table, each as sorted JSON, in key order: for "nothing changed" checks.
+pub async fn table_snapshot(store: &Store) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let output = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scanning the table: {e}"));
+        for item in output.items() {
+            let sorted: std::collections::BTreeMap<_, _> =
+                item.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
+            items.push(serde_json::json!(sorted).to_string());
+        }
+        match output.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => break,
+        }
+    }
+    items.sort();
+    items
+}
+
+/// An attribute value as JSON with its maps' keys in order (HashMap order is random).
+fn canonical(value: &aws_sdk_dynamodb::types::AttributeValue) -> serde_json::Value {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    match value {
+        A::S(s) => serde_json::json!({ "S": s }),
+        A::N(n) => serde_json::json!({ "N": n }),
+        A::Bool(b) => serde_json::json!({ "BOOL": b }),
+        A::Null(_) => serde_json::json!({ "NULL": true }),
+        A::L(list) => serde_json::json!({ "L": list.iter().map(canonical).collect::<Vec<_>>() }),
+        A::M(map) => {
+            let sorted: std::collections::BTreeMap<_, _> = map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
+            serde_json::json!({ "M": sorted })
+        }
+        other => serde_json::json!({ "other": format!("{other:?}") }),
+    }
 }

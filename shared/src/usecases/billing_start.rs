@@ -90,7 +90,12 @@ pub async fn start_billing(
     let today = calendar.today(now);
     let term_end = planned_term_end(&partner, command.tier, today)?;
     let cancel_at = (!partner.auto_renewal)
-        .then(|| term_end.to_zoned(calendar.time_zone().clone()).ok().map(|z| z.timestamp()))
+        .then(|| {
+            term_end
+                .to_zoned(calendar.time_zone().clone())
+                .ok()
+                .map(|z| z.timestamp())
+        })
         .flatten();
     let new = NewSubscription {
         customer_id: &customer_id,
@@ -119,8 +124,8 @@ fn planned_term_end(partner: &Partner, tier: Tier, today: jiff::civil::Date) -> 
         end: None,
         reason: None,
     };
-    let plan = plan_tier_change(partner, &request, today, Timestamp::UNIX_EPOCH)
-        .map_err(|e| AppError::invalid("tier", e))?;
+    let plan =
+        plan_tier_change(partner, &request, today, Timestamp::UNIX_EPOCH).map_err(|e| AppError::invalid("tier", e))?;
     let after = plan.map(|p| p.after).unwrap_or_else(|| partner.clone());
     after
         .subscription_end_date
@@ -150,7 +155,10 @@ pub async fn record_billing_start(
             reason: None,
         };
         let plan = plan_tier_change(&current, &request, today, now).map_err(|e| AppError::invalid("tier", e))?;
-        let mut after = plan.as_ref().map(|p| p.after.clone()).unwrap_or_else(|| current.clone());
+        let mut after = plan
+            .as_ref()
+            .map(|p| p.after.clone())
+            .unwrap_or_else(|| current.clone());
         after.stripe_customer_id = Some(stripe.customer_id.clone());
         after.stripe_subscription_id = Some(stripe.subscription_id.clone());
         after.stripe_subscription_status = Some(stripe.status.clone());

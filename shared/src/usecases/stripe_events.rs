@@ -35,17 +35,23 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum EventOutcome {
-    Applied { partner_id: PartnerId },
+    Applied {
+        partner_id: PartnerId,
+    },
     /// Handled before: nothing changed.
     Duplicate,
     /// Older than what the partner already reflects: recorded, otherwise ignored.
-    Stale { partner_id: PartnerId },
+    Stale {
+        partner_id: PartnerId,
+    },
     /// About a Stripe customer that is not one of our partners.
     NotOurs,
     /// A type billing does not act on.
     Ignored,
     /// A type billing acts on, but without a field it needs.
-    Unusable { reason: String },
+    Unusable {
+        reason: String,
+    },
 }
 
 /// What the billing rules need besides the event.
@@ -101,7 +107,11 @@ pub async fn apply_stripe_event(
         Err(reason) => {
             tracing::warn!(reason, "Stripe event without a field billing needs");
             let fresh = record_only(store, event, "unusable", None, now).await?;
-            return Ok(if fresh { EventOutcome::Unusable { reason } } else { EventOutcome::Duplicate });
+            return Ok(if fresh {
+                EventOutcome::Unusable { reason }
+            } else {
+                EventOutcome::Duplicate
+            });
         }
     };
     let customer_id = match &billing {
@@ -114,18 +124,30 @@ pub async fn apply_stripe_event(
     let partner_id = store.partner_for_customer(customer_id).await.map_err(unavailable)?;
     let Some(partner_id) = partner_id else {
         let fresh = record_only(store, event, "not_ours", None, now).await?;
-        return Ok(if fresh { EventOutcome::NotOurs } else { EventOutcome::Duplicate });
+        return Ok(if fresh {
+            EventOutcome::NotOurs
+        } else {
+            EventOutcome::Duplicate
+        });
     };
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let Some(partner) = store.get_partner(&partner_id).await.map_err(unavailable)? else {
             let fresh = record_only(store, event, "not_ours", None, now).await?;
-            return Ok(if fresh { EventOutcome::NotOurs } else { EventOutcome::Duplicate });
+            return Ok(if fresh {
+                EventOutcome::NotOurs
+            } else {
+                EventOutcome::Duplicate
+            });
         };
         let plan = plan(&partner, &billing, event, rules, now);
         let stale = plan.invoice.is_none() && plan.change.is_none();
         if stale {
             let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
-            return Ok(if fresh { EventOutcome::Stale { partner_id } } else { EventOutcome::Duplicate });
+            return Ok(if fresh {
+                EventOutcome::Stale { partner_id }
+            } else {
+                EventOutcome::Duplicate
+            });
         }
         let write = BillingWrite {
             stripe_event: Some(record(event, "applied", Some(&partner_id))),
@@ -144,13 +166,20 @@ pub async fn apply_stripe_event(
             BillingCommit::DuplicateEvent => return Ok(EventOutcome::Duplicate),
             BillingCommit::StaleInvoice => {
                 let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
-                return Ok(if fresh { EventOutcome::Stale { partner_id } } else { EventOutcome::Duplicate });
+                return Ok(if fresh {
+                    EventOutcome::Stale { partner_id }
+                } else {
+                    EventOutcome::Duplicate
+                });
             }
             BillingCommit::VersionConflict | BillingCommit::CustomerTaken => conflict_backoff(attempt).await,
         }
     }
     Err(AppError::Conflict {
-        detail: format!("partner {partner_id} kept changing while Stripe event {} was applied; send it again", event.id),
+        detail: format!(
+            "partner {partner_id} kept changing while Stripe event {} was applied; send it again",
+            event.id
+        ),
         current_version: None,
     })
 }
@@ -162,7 +191,13 @@ struct Plan {
     amount_paid: Option<crate::domain::money::Cents>,
 }
 
-fn plan(partner: &Partner, billing: &BillingEvent, event: &StripeEvent, rules: &BillingRules<'_>, now: Timestamp) -> Plan {
+fn plan(
+    partner: &Partner,
+    billing: &BillingEvent,
+    event: &StripeEvent,
+    rules: &BillingRules<'_>,
+    now: Timestamp,
+) -> Plan {
     let invoice_record = |facts: &InvoiceFacts, status, stage| {
         let tier = facts.price_id.as_deref().and_then(|p| rules.prices.tier_of(p));
         InvoiceRecord::from_facts(
@@ -347,7 +382,11 @@ fn subscription_change(
             cancelled_tier: partner.engagement_tier,
             cancelled_tier_label: partner.engagement_tier.label().to_owned(),
             immediately,
-            access_until: if immediately { None } else { partner.subscription_end_date },
+            access_until: if immediately {
+                None
+            } else {
+                partner.subscription_end_date
+            },
             reason: Some("cancelled in Stripe".to_owned()),
             cancelled_by: Actor::Stripe,
         })
