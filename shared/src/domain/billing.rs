@@ -208,6 +208,8 @@ pub fn payment_failed(partner: &Partner, invoice: &InvoiceFacts, now: Timestamp)
             }
             if next.subscription_end_date.is_some() {
                 next.subscription_status = SubscriptionStatus::Expired;
+                next.cancellation_date = None;
+                next.cancellation_reason = None;
             }
             next.auto_renewal = false;
         }
