@@ -13,6 +13,8 @@ use shared::domain::tier_change::TierChangeRequest;
 use shared::error::{AppError, FieldError};
 use shared::http::{self as edge, only_known_params, page_request};
 use shared::store::{PageRequest, PartnerFilter};
+use shared::stripe::client::Collection;
+use shared::usecases::billing_start::StartBillingCommand;
 use shared::usecases::subscriptions::{renewal_months, DashboardRequest, SortBy, Tab};
 use shared::usecases::tier_changes::ChangeTierCommand;
 
@@ -338,5 +340,27 @@ pub fn settings(req: &Request) -> Result<(SettingsChange, Option<u64>), AppError
             },
             expected_version,
         ))
+    })
+}
+
+pub fn billing_start(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<StartBillingCommand, AppError> {
+    let mut f = Fields::of(req)?;
+    let tier = f.parsed("tier", true, |text| match text.parse::<Tier>() {
+        Ok(tier) if tier.is_paid() => Ok(tier),
+        Ok(_) => Err("billing needs a paid tier: gold or platinum".to_owned()),
+        Err(e) => Err(e.to_string()),
+    });
+    let collection = f.parsed("collection", false, |text| match text {
+        "charge_automatically" => Ok(Collection::ChargeAutomatically),
+        "send_invoice" => Ok(Collection::SendInvoice),
+        other => Err(format!("must be charge_automatically or send_invoice, got {other:?}")),
+    });
+    f.finish(|| {
+        Some(StartBillingCommand {
+            partner_id,
+            tier: tier?,
+            collection: collection.unwrap_or(Collection::ChargeAutomatically),
+            actor: admin.actor(),
+        })
     })
 }

@@ -10,14 +10,16 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::auth::{Admin, AdminAuth};
 use shared::config::{self, ConfigError};
+use shared::domain::billing::PriceCatalog;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
 use shared::domain::tier;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
 use shared::store::Store;
+use shared::stripe::client::StripeApi;
 use shared::usecases::views::PartnerView;
-use shared::usecases::{notices, partners, subscriptions, tier_changes};
+use shared::usecases::{billing_start, notices, partners, subscriptions, tier_changes};
 use std::time::Instant;
 
 /// What every request needs, built once per cold start.
@@ -25,6 +27,15 @@ pub struct App {
     pub store: Store,
     pub calendar: BusinessCalendar,
     pub auth: AdminAuth,
+    /// Stripe, for starting billing; `None` answers 503 on the billing route (deployed functions
+    /// always have it: `from_env` requires its configuration).
+    pub billing: Option<Billing>,
+}
+
+/// The Stripe client and the tiers' prices.
+pub struct Billing {
+    pub stripe: StripeApi,
+    pub prices: PriceCatalog,
 }
 
 impl App {
@@ -35,6 +46,17 @@ impl App {
             store: Store::from_sdk_config(&sdk, config::table_name()?),
             calendar: config::business_calendar()?,
             auth: AdminAuth::new(&config::admin_jwt_secret()?),
+            billing: Some(Billing {
+                stripe: StripeApi::new(
+                    &config::stripe_secret_key()?,
+                    std::env::var("STRIPE_API_BASE").ok().as_deref(),
+                )
+                .map_err(|why| ConfigError::Invalid {
+                    name: "STRIPE_API_BASE",
+                    why,
+                })?,
+                prices: config::stripe_prices()?,
+            }),
         })
     }
 
@@ -111,6 +133,26 @@ impl App {
                     let today = self.calendar.today(now);
                     let sent = notices::send_manual_notice(&self.store, &id, &admin.actor(), today, now).await?;
                     Ok(edge::json(202, &sent))
+                }
+                _ => Err(not_allowed("POST")),
+            },
+            ["admin", "partners", id, "billing"] => match *method {
+                Method::POST => {
+                    let billing = self
+                        .billing
+                        .as_ref()
+                        .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
+                    let command = decode::billing_start(req, partner_id(id)?, &admin)?;
+                    let partner = billing_start::start_billing(
+                        &self.store,
+                        &billing.stripe,
+                        &billing.prices,
+                        &self.calendar,
+                        command,
+                        now,
+                    )
+                    .await?;
+                    Ok(edge::json(201, &json!({ "partner": partner })))
                 }
                 _ => Err(not_allowed("POST")),
             },

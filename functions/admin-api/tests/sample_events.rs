@@ -71,6 +71,7 @@ async fn every_admin_sample_event_answers_as_expected() {
         store,
         calendar,
         auth: AdminAuth::new(&local_key()),
+        billing: None,
     };
     for (file, status) in EXPECTED {
         let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();

@@ -85,6 +85,7 @@ async fn a_tier_change_through_the_api_ends_as_exactly_one_email() {
         store: store.clone(),
         calendar: BusinessCalendar::utc(),
         auth: AdminAuth::new(&test_secret()),
+        billing: None,
     };
     let id = unique_partner("mail");
     let email = format!("{id}@partners.example");

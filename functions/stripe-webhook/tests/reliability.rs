@@ -40,7 +40,16 @@ fn events_of(p: usize) -> Vec<Value> {
         fixtures::event(&format!("evt_{p}_{n:02}"), kind, created, object)
     };
     let invoice = |i: i64, status: &str, attempt: u32| {
-        fixtures::invoice(&format!("in_{p}_{i}"), &cus, &sub, price, amount, status, attempt, month(i))
+        fixtures::invoice(
+            &format!("in_{p}_{i}"),
+            &cus,
+            &sub,
+            price,
+            amount,
+            status,
+            attempt,
+            month(i),
+        )
     };
     let subscription = |status: &str, cancel: bool| fixtures::subscription(&sub, &cus, price, status, cancel);
     let ignored = json!({"id": format!("ch_{p}"), "customer": cus});
@@ -55,7 +64,11 @@ fn events_of(p: usize) -> Vec<Value> {
             event("invoice.paid", month(2) + 60, invoice(2, "paid", 1)),
             event("invoice.finalized", month(3), invoice(3, "open", 0)),
             event("invoice.payment_succeeded", month(3) + 60, invoice(3, "paid", 1)),
-            event("customer.subscription.updated", month(3) + 120, subscription("active", false)),
+            event(
+                "customer.subscription.updated",
+                month(3) + 120,
+                subscription("active", false),
+            ),
             event("charge.succeeded", month(3) + 180, ignored),
         ],
         // Two failed attempts, then paid.
@@ -64,10 +77,18 @@ fn events_of(p: usize) -> Vec<Value> {
             event("invoice.paid", month(0) + 60, invoice(0, "paid", 1)),
             event("invoice.created", month(1), invoice(1, "open", 0)),
             event("invoice.payment_failed", month(1) + 60, invoice(1, "open", 1)),
-            event("customer.subscription.updated", month(1) + 120, subscription("past_due", false)),
+            event(
+                "customer.subscription.updated",
+                month(1) + 120,
+                subscription("past_due", false),
+            ),
             event("invoice.payment_failed", month(1) + 3 * DAY, invoice(1, "open", 2)),
             event("invoice.paid", month(1) + 6 * DAY, invoice(1, "paid", 3)),
-            event("customer.subscription.updated", month(1) + 6 * DAY + 60, subscription("active", false)),
+            event(
+                "customer.subscription.updated",
+                month(1) + 6 * DAY + 60,
+                subscription("active", false),
+            ),
             event("invoice.created", month(2), invoice(2, "open", 0)),
             event("invoice.paid", month(2) + 60, invoice(2, "paid", 1)),
         ],
@@ -79,21 +100,37 @@ fn events_of(p: usize) -> Vec<Value> {
             event("invoice.finalized", month(1) + 1, invoice(1, "open", 0)),
             event("invoice.payment_failed", month(1) + 60, invoice(1, "open", 1)),
             event("invoice.payment_failed", month(1) + 3 * DAY, invoice(1, "open", 2)),
-            event("customer.subscription.updated", month(1) + 3 * DAY + 60, subscription("past_due", false)),
+            event(
+                "customer.subscription.updated",
+                month(1) + 3 * DAY + 60,
+                subscription("past_due", false),
+            ),
             event("invoice.payment_failed", month(1) + 6 * DAY, invoice(1, "open", 3)),
-            event("customer.subscription.deleted", month(1) + 6 * DAY + 60, subscription("canceled", false)),
+            event(
+                "customer.subscription.deleted",
+                month(1) + 6 * DAY + 60,
+                subscription("canceled", false),
+            ),
             event("charge.failed", month(1) + 6 * DAY + 120, ignored),
         ],
         // Cancelled at period end, paid meanwhile, then ended.
         _ => vec![
             event("invoice.created", month(0), invoice(0, "open", 0)),
             event("invoice.paid", month(0) + 60, invoice(0, "paid", 1)),
-            event("customer.subscription.updated", month(0) + DAY, subscription("active", true)),
+            event(
+                "customer.subscription.updated",
+                month(0) + DAY,
+                subscription("active", true),
+            ),
             event("invoice.created", month(1), invoice(1, "open", 0)),
             event("invoice.paid", month(1) + 60, invoice(1, "paid", 1)),
             event("invoice.created", month(2), invoice(2, "open", 0)),
             event("invoice.paid", month(2) + 60, invoice(2, "paid", 1)),
-            event("customer.subscription.deleted", month(2) + DAY, subscription("canceled", false)),
+            event(
+                "customer.subscription.deleted",
+                month(2) + DAY,
+                subscription("canceled", false),
+            ),
             event("charge.succeeded", month(2) + 2 * DAY, ignored.clone()),
             event("customer.updated", month(2) + 3 * DAY, ignored),
         ],
@@ -111,7 +148,16 @@ async fn receiver_with_partners() -> (Receiver, CallLog) {
             jiff::civil::date(2027, 9, 1)
         };
         let now = Timestamp::from_second(T0 - DAY).unwrap();
-        billed_partner(&store, &partner_id(p), tier, end, &format!("cus_{p}"), &format!("sub_{p}"), now).await;
+        billed_partner(
+            &store,
+            &partner_id(p),
+            tier,
+            end,
+            &format!("cus_{p}"),
+            &format!("sub_{p}"),
+            now,
+        )
+        .await;
     }
     let receiver = Receiver {
         store,
@@ -131,7 +177,11 @@ async fn deliver(receiver: &Receiver, event: &Value) -> u16 {
         .header("stripe-signature", header)
         .body(Body::Text(body))
         .unwrap();
-    receiver.handle(req, Timestamp::from_second(NOW).unwrap()).await.status().as_u16()
+    receiver
+        .handle(req, Timestamp::from_second(NOW).unwrap())
+        .await
+        .status()
+        .as_u16()
 }
 
 /// The partner as the test compares it: without the bookkeeping that differs by write count.
@@ -143,7 +193,10 @@ fn comparable(mut partner: Partner) -> Partner {
 }
 
 async fn final_state(store: &Store) -> Vec<(Partner, Vec<shared::domain::invoice::InvoiceRecord>)> {
-    let page = PageRequest { limit: 100, cursor: None };
+    let page = PageRequest {
+        limit: 100,
+        cursor: None,
+    };
     let mut state = Vec::new();
     for p in 0..PARTNERS {
         let id = PartnerId::parse(&partner_id(p)).unwrap();
@@ -203,16 +256,40 @@ async fn shuffled_triple_delivery_ends_like_one_delivery_in_order() {
     // And that state is what each story should end in.
     use shared::domain::partner::{PaymentStatus, SubscriptionStatus};
     for (p, (partner, invoices)) in got.iter().enumerate() {
-        let story = (partner.engagement_tier.is_paid(), partner.subscription_status, partner.payment_status);
+        let story = (
+            partner.engagement_tier.is_paid(),
+            partner.subscription_status,
+            partner.payment_status,
+        );
         match p % 4 {
             0 => {
-                assert_eq!(story, (true, SubscriptionStatus::Active, Some(PaymentStatus::Current)), "{p}");
-                assert_eq!(partner.subscription_end_date, Some(jiff::civil::date(2028, 2, 10)), "{p}: renewed once");
+                assert_eq!(
+                    story,
+                    (true, SubscriptionStatus::Active, Some(PaymentStatus::Current)),
+                    "{p}"
+                );
+                assert_eq!(
+                    partner.subscription_end_date,
+                    Some(jiff::civil::date(2028, 2, 10)),
+                    "{p}: renewed once"
+                );
                 assert_eq!(invoices.len(), 4);
             }
-            1 => assert_eq!(story, (true, SubscriptionStatus::Active, Some(PaymentStatus::Current)), "{p}"),
-            2 => assert_eq!(story, (false, SubscriptionStatus::Expired, Some(PaymentStatus::Failed)), "{p}"),
-            _ => assert_eq!(story, (false, SubscriptionStatus::Cancelled, Some(PaymentStatus::Current)), "{p}"),
+            1 => assert_eq!(
+                story,
+                (true, SubscriptionStatus::Active, Some(PaymentStatus::Current)),
+                "{p}"
+            ),
+            2 => assert_eq!(
+                story,
+                (false, SubscriptionStatus::Expired, Some(PaymentStatus::Failed)),
+                "{p}"
+            ),
+            _ => assert_eq!(
+                story,
+                (false, SubscriptionStatus::Cancelled, Some(PaymentStatus::Current)),
+                "{p}"
+            ),
         }
     }
 
@@ -234,7 +311,10 @@ async fn shuffled_triple_delivery_ends_like_one_delivery_in_order() {
         }
         assert!(seen.insert(key.clone()), "duplicated outbox event {key:?}");
     }
-    let page = PageRequest { limit: 100, cursor: None };
+    let page = PageRequest {
+        limit: 100,
+        cursor: None,
+    };
     for p in 0..PARTNERS {
         let id = PartnerId::parse(&partner_id(p)).unwrap();
         let history = shuffled.store.partner_history(&id, None, &page).await.unwrap().items;

@@ -5,6 +5,7 @@
 
 pub mod billing;
 pub mod pipeline;
+pub mod stripe_stub;
 
 use crate::auth::mint_token;
 use crate::config::Secret;

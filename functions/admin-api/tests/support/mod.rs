@@ -28,12 +28,24 @@ impl TestApi {
             store,
             calendar: BusinessCalendar::utc(),
             auth: AdminAuth::new(&test_secret()),
+            billing: None,
         };
         TestApi {
             app,
             calls,
             token: admin_token("admin-1"),
         }
+    }
+
+    /// The same API with Stripe billing pointed at `api_base` (a local stub).
+    pub fn with_stripe(mut self, api_base: &str) -> TestApi {
+        let stripe = shared::stripe::client::StripeApi::new(&shared::config::Secret::new("sk_test_stub_key"), Some(api_base))
+            .expect("a Stripe client");
+        self.app.billing = Some(admin_api::Billing {
+            stripe,
+            prices: shared::testing::billing::test_prices(),
+        });
+        self
     }
 
     pub async fn send(&self, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> Answer {

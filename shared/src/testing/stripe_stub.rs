@@ -1,0 +1,149 @@
+//! A local stand-in for Stripe's API, for the calls localstripe cannot serve in today's shape
+//! (subscriptions with price items): it records every request (method, path, headers, form body)
+//! and answers with bodies in today's API shape, which async-stripe must parse.
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// One request the stub received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    /// The form body, decoded (`items[0][price]` -> `price_gold`).
+    pub form: Vec<(String, String)>,
+}
+
+impl Recorded {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone)]
+pub struct StripeStub {
+    pub base_url: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl StripeStub {
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Starts the stub on a free local port; it serves until the test ends.
+    pub async fn start() -> StripeStub {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("binding the Stripe stub: {e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let recorded = Arc::clone(&recorded);
+                tokio::spawn(async move {
+                    let Some(request) = read_request(&mut socket).await else {
+                        return;
+                    };
+                    let (status, body) = answer(&request);
+                    if let Ok(mut all) = recorded.lock() {
+                        all.push(request);
+                    }
+                    let body = body.to_string();
+                    let response = format!(
+                        "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        StripeStub {
+            base_url: format!("http://127.0.0.1:{port}/"),
+            requests,
+        }
+    }
+}
+
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let header_end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).to_string();
+    let mut lines = head.lines();
+    let mut first = lines.next()?.split_whitespace();
+    let (method, target) = (first.next()?.to_owned(), first.next()?.to_owned());
+    let headers: HashMap<String, String> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    while buffer.len() < header_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buffer[header_end..]).to_string();
+    let form = serde_urlencoded::from_str(&body).unwrap_or_default();
+    Some(Recorded {
+        method,
+        path: target.split('?').next().unwrap_or_default().to_owned(),
+        headers,
+        form,
+    })
+}
+
+/// Today's shapes, as Stripe documents them, filled from the request.
+fn answer(request: &Recorded) -> (u16, Value) {
+    let now = jiff::Timestamp::now().as_second();
+    match (request.method.as_str(), request.path.as_str()) {
+        ("POST", "/v1/customers") => (
+            200,
+            json!({
+                "id": "cus_Stub0001", "object": "customer", "created": now, "livemode": false,
+                "name": request.field("name"), "email": request.field("email"),
+                "metadata": {"partner_id": request.field("metadata[partner_id]")},
+                "balance": 0, "currency": null, "delinquent": false, "description": null,
+                "invoice_prefix": "STUB0001", "preferred_locales": [], "tax_exempt": "none",
+                "invoice_settings": {"custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null}
+            }),
+        ),
+        ("POST", "/v1/subscriptions") => (
+            200,
+            json!({
+                "id": "sub_Stub0001", "object": "subscription", "created": now, "livemode": false,
+                "customer": request.field("customer"), "status": "active", "start_date": now,
+                "billing_cycle_anchor": now, "cancel_at_period_end": false,
+                "cancel_at": request.field("cancel_at").and_then(|c| c.parse::<i64>().ok()),
+                "collection_method": request.field("collection_method").unwrap_or("charge_automatically"),
+                "currency": "usd", "discounts": [], "billing_schedules": [],
+                "automatic_tax": {"enabled": false, "liability": null, "disabled_reason": null},
+                "billing_mode": {"type": "classic"},
+                "invoice_settings": {"issuer": {"type": "self"}, "account_tax_ids": null},
+                "items": {"object": "list", "data": [], "has_more": false, "url": "/v1/subscription_items"},
+                "metadata": {"partner_id": request.field("metadata[partner_id]"), "tier": request.field("metadata[tier]")}
+            }),
+        ),
+        _ => (
+            404,
+            json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL ({} {})", request.method, request.path)}}),
+        ),
+    }
+}
