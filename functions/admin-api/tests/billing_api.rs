@@ -25,7 +25,10 @@ async fn starting_billing_creates_the_customer_and_subscription_once_and_records
     partner(&api, "buildpro").await;
 
     let answer = api
-        .post("/admin/partners/buildpro/billing", json!({"tier": "gold", "collection": "send_invoice"}))
+        .post(
+            "/admin/partners/buildpro/billing",
+            json!({"tier": "gold", "collection": "send_invoice"}),
+        )
         .await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     let p = &answer.body["partner"];
@@ -38,14 +41,26 @@ async fn starting_billing_creates_the_customer_and_subscription_once_and_records
     let requests = stub.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
     let customer = &requests[0];
-    assert_eq!((customer.method.as_str(), customer.path.as_str()), ("POST", "/v1/customers"));
-    assert_eq!(customer.headers.get("idempotency-key").map(String::as_str), Some("customer-buildpro"));
-    assert_eq!(customer.headers.get("authorization").map(String::as_str), Some("Bearer sk_test_stub_key"));
+    assert_eq!(
+        (customer.method.as_str(), customer.path.as_str()),
+        ("POST", "/v1/customers")
+    );
+    assert_eq!(
+        customer.headers.get("idempotency-key").map(String::as_str),
+        Some("customer-buildpro")
+    );
+    assert_eq!(
+        customer.headers.get("authorization").map(String::as_str),
+        Some("Bearer sk_test_stub_key")
+    );
     assert_eq!(customer.field("name"), Some("BuildPro CRM"));
     assert_eq!(customer.field("email"), Some("billing@buildpro.example"));
     assert_eq!(customer.field("metadata[partner_id]"), Some("buildpro"));
     let subscription = &requests[1];
-    assert_eq!((subscription.method.as_str(), subscription.path.as_str()), ("POST", "/v1/subscriptions"));
+    assert_eq!(
+        (subscription.method.as_str(), subscription.path.as_str()),
+        ("POST", "/v1/subscriptions")
+    );
     assert_eq!(
         subscription.headers.get("idempotency-key").map(String::as_str),
         Some("subscription-buildpro-1-gold"),
@@ -83,9 +98,14 @@ async fn without_auto_renewal_billing_stops_at_the_term_end() {
         .patch("/admin/partners/ironclad/subscription", json!({"auto_renewal": false}))
         .await;
     assert_eq!(off.status, 200, "{}", off.body);
-    let answer = api.post("/admin/partners/ironclad/billing", json!({"tier": "platinum"})).await;
+    let answer = api
+        .post("/admin/partners/ironclad/billing", json!({"tier": "platinum"}))
+        .await;
     assert_eq!(answer.status, 201, "{}", answer.body);
-    let end = answer.body["partner"]["subscription_end_date"].as_str().unwrap().to_owned();
+    let end = answer.body["partner"]["subscription_end_date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let requests = stub.requests();
     let subscription = requests.iter().find(|r| r.path == "/v1/subscriptions").unwrap();
     assert_eq!(subscription.field("items[0][price]"), Some("price_platinum"));
@@ -116,12 +136,20 @@ async fn bad_billing_requests_say_what_is_wrong() {
         assert_eq!(answer.content_type, "application/problem+json");
         assert_eq!(answer.body["errors"][0]["field"], field, "{body}");
     }
-    assert_eq!(api.post("/admin/partners/nobody/billing", json!({"tier": "gold"})).await.status, 404);
+    assert_eq!(
+        api.post("/admin/partners/nobody/billing", json!({"tier": "gold"}))
+            .await
+            .status,
+        404
+    );
     assert!(stub.requests().is_empty(), "nothing reached Stripe");
     let unconfigured = TestApi::new().await;
     partner(&unconfigured, "summit").await;
     assert_eq!(
-        unconfigured.post("/admin/partners/summit/billing", json!({"tier": "gold"})).await.status,
+        unconfigured
+            .post("/admin/partners/summit/billing", json!({"tier": "gold"}))
+            .await
+            .status,
         503
     );
 }

@@ -21,7 +21,7 @@ pub struct StripeEventRecord {
     pub event_id: String,
     pub event_type: String,
     pub created: Timestamp,
-    /// `applied`, `stale` (older than what the partner reflects), `not_ours`, `unusable`.
+    /// `applied`, `stale` (older than what the partner reflects), `unusable`.
     pub outcome: &'static str,
     pub partner_id: Option<PartnerId>,
 }
@@ -169,6 +169,21 @@ impl Store {
             }
             Some(codes) => return Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
         })
+    }
+
+    /// Records that Stripe customer `customer_id` is partner `partner_id` (before anything is billed,
+    /// so that the customer's first webhooks find the partner).
+    pub async fn link_customer(
+        &self,
+        customer_id: &str,
+        partner_id: &PartnerId,
+        now: Timestamp,
+    ) -> Result<BillingCommit, StoreError> {
+        let write = BillingWrite {
+            customer_link: Some((customer_id.to_owned(), partner_id.clone())),
+            ..BillingWrite::default()
+        };
+        self.commit_billing(write, Ulid::new(), now).await
     }
 
     /// One partner's invoices, newest invoice id first.

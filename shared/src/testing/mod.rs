@@ -4,6 +4,8 @@
 //! and exports `AWS_ENDPOINT_URL`. Each test gets a table of its own, so tests run in parallel.
 
 pub mod billing;
+pub mod http_server;
+pub mod localstripe;
 pub mod pipeline;
 pub mod stripe_stub;
 

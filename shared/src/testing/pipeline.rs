@@ -206,23 +206,7 @@ pub async fn ses_messages_to(to: &str) -> Vec<Value> {
 
 /// moto's `/moto-api/data.json`: everything its backends hold.
 async fn moto_data() -> Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = tokio::net::TcpStream::connect(host)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to moto at {host}: {e}"));
-    let request = format!("GET /moto-api/data.json HTTP/1.0\r\nHost: {host}\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("asking moto: {e}"));
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .unwrap_or_else(|e| panic!("reading moto's answer: {e}"));
-    let text = String::from_utf8_lossy(&response);
-    let body = text.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("moto's data.json: {e}"))
+    let (_, body) = super::http_server::request(&endpoint, "GET", "/moto-api/data.json", &[], "").await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("moto's data.json: {e}"))
 }

@@ -2,11 +2,10 @@
 //! (subscriptions with price items): it records every request (method, path, headers, form body)
 //! and answers with bodies in today's API shape, which async-stripe must parse.
 
+use super::http_server::RawRequest;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// One request the stub received.
 #[derive(Debug, Clone)]
@@ -37,77 +36,27 @@ impl StripeStub {
 
     /// Starts the stub on a free local port; it serves until the test ends.
     pub async fn start() -> StripeStub {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("binding the Stripe stub: {e}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let recorded = Arc::clone(&recorded);
-                tokio::spawn(async move {
-                    let Some(request) = read_request(&mut socket).await else {
-                        return;
-                    };
-                    let (status, body) = answer(&request);
-                    if let Ok(mut all) = recorded.lock() {
-                        all.push(request);
-                    }
-                    let body = body.to_string();
-                    let response = format!(
-                        "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = socket.write_all(response.as_bytes()).await;
-                    let _ = socket.shutdown().await;
-                });
+        let base = super::http_server::serve(move |raw: RawRequest| {
+            let request = Recorded {
+                form: serde_urlencoded::from_bytes(&raw.body).unwrap_or_default(),
+                method: raw.method,
+                path: raw.path,
+                headers: raw.headers,
+            };
+            let (status, body) = answer(&request);
+            if let Ok(mut all) = recorded.lock() {
+                all.push(request);
             }
-        });
+            async move { (status, body.to_string()) }
+        })
+        .await;
         StripeStub {
-            base_url: format!("http://127.0.0.1:{port}/"),
+            base_url: format!("{base}/"),
             requests,
         }
     }
-}
-
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let header_end = loop {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buffer[..header_end]).to_string();
-    let mut lines = head.lines();
-    let mut first = lines.next()?.split_whitespace();
-    let (method, target) = (first.next()?.to_owned(), first.next()?.to_owned());
-    let headers: HashMap<String, String> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-    while buffer.len() < header_end + length {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buffer[header_end..]).to_string();
-    let form = serde_urlencoded::from_str(&body).unwrap_or_default();
-    Some(Recorded {
-        method,
-        path: target.split('?').next().unwrap_or_default().to_owned(),
-        headers,
-        form,
-    })
 }
 
 /// Today's shapes, as Stripe documents them, filled from the request.

@@ -87,6 +87,12 @@ pub async fn start_billing(
         Some(id) => id.clone(),
         None => stripe.create_customer(&partner).await.map_err(stripe_error)?,
     };
+    if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
+        return Err(AppError::Conflict {
+            detail: format!("Stripe customer {customer_id} belongs to another partner"),
+            current_version: Some(partner.version),
+        });
+    }
     let today = calendar.today(now);
     let term_end = planned_term_end(&partner, command.tier, today)?;
     let cancel_at = (!partner.auto_renewal)

@@ -122,22 +122,14 @@ pub async fn apply_stripe_event(
         BillingEvent::Ignored => return Ok(EventOutcome::Ignored),
     };
     let partner_id = store.partner_for_customer(customer_id).await.map_err(unavailable)?;
+    // Not recorded: should the customer become ours later (a billing start racing its first events),
+    // a redelivery or the reconciliation applies the event then.
     let Some(partner_id) = partner_id else {
-        let fresh = record_only(store, event, "not_ours", None, now).await?;
-        return Ok(if fresh {
-            EventOutcome::NotOurs
-        } else {
-            EventOutcome::Duplicate
-        });
+        return Ok(EventOutcome::NotOurs);
     };
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let Some(partner) = store.get_partner(&partner_id).await.map_err(unavailable)? else {
-            let fresh = record_only(store, event, "not_ours", None, now).await?;
-            return Ok(if fresh {
-                EventOutcome::NotOurs
-            } else {
-                EventOutcome::Duplicate
-            });
+            return Ok(EventOutcome::NotOurs);
         };
         let plan = plan(&partner, &billing, event, rules, now);
         let stale = plan.invoice.is_none() && plan.change.is_none();

@@ -1,0 +1,182 @@
+//! End to end with localstripe: the webhook receiver is registered with localstripe, customers and
+//! subscriptions are created there, and localstripe's own signed deliveries change the partner and
+//! its invoices: a paid subscription, a failing SEPA payment, a deleted subscription.
+
+use jiff::Timestamp;
+use lambda_http::{Body, Request};
+use shared::config::Secret;
+use shared::domain::dates::BusinessCalendar;
+use shared::domain::invoice::InvoiceStatus;
+use shared::domain::partner::{Partner, PartnerId, PaymentStatus};
+use shared::domain::records::{Actor, HistoryEventType};
+use shared::domain::tier::Tier;
+use shared::store::{PageRequest, Store};
+use shared::stripe::client::{Collection, StripeApi};
+use shared::testing::billing::test_prices;
+use shared::testing::http_server::{serve, RawRequest};
+use shared::testing::localstripe::{LocalStripe, LOCAL_KEY};
+use shared::testing::{fresh_store, outbox_events, seed_term};
+use shared::usecases::billing_start::{record_billing_start, StartBillingCommand, StripeSubscription};
+use std::sync::Arc;
+use std::time::Duration;
+use stripe_webhook::Receiver;
+
+/// A receiver on a fresh table, served over HTTP and registered with localstripe.
+async fn registered_receiver() -> Arc<Receiver> {
+    let (store, _) = fresh_store().await;
+    let secret = format!("whsec_{}", shared::ids::next_id());
+    let receiver = Arc::new(Receiver {
+        store,
+        calendar: BusinessCalendar::utc(),
+        prices: test_prices(),
+        signing_secret: Secret::new(secret.clone()),
+    });
+    let served = Arc::clone(&receiver);
+    let base = serve(move |raw: RawRequest| {
+        let receiver = Arc::clone(&served);
+        async move {
+            let mut builder = lambda_http::http::Request::builder()
+                .method(raw.method.as_str())
+                .uri(raw.path.as_str());
+            for (name, value) in &raw.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            let req: Request = builder.body(Body::Binary(raw.body)).unwrap();
+            let response = receiver.handle(req, Timestamp::now()).await;
+            let body = match response.body() {
+                Body::Text(text) => text.clone(),
+                _ => String::new(),
+            };
+            (response.status().as_u16(), body)
+        }
+    })
+    .await;
+    let localstripe = LocalStripe::from_env();
+    localstripe
+        .register_webhook(
+            &format!("wh_{}", shared::ids::next_id()),
+            &format!("{base}/webhooks/stripe"),
+            &secret,
+        )
+        .await;
+    localstripe.plan("price_gold", 360_000).await;
+    localstripe.plan("price_platinum", 600_000).await;
+    receiver
+}
+
+/// A free partner with a Stripe customer at localstripe (made through our client), linked; then
+/// subscribed there to `tier`'s plan, paying with a card or a failing SEPA account, and recorded as
+/// a billing start does.
+async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bool) -> (Partner, String) {
+    let now = Timestamp::now();
+    let partner = seed_term(store, id, Tier::Free, jiff::civil::date(2027, 1, 1), true, now).await;
+    let localstripe = LocalStripe::from_env();
+    let stripe = StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap();
+    let customer = stripe
+        .create_customer(&partner)
+        .await
+        .expect("localstripe creates the customer");
+    store.link_customer(&customer, &partner.id, now).await.unwrap();
+    localstripe.default_payment_method(&customer, failing).await;
+    let plan = if tier == Tier::Gold {
+        "price_gold"
+    } else {
+        "price_platinum"
+    };
+    let subscription = localstripe.subscribe(&customer, plan).await;
+    let command = StartBillingCommand {
+        partner_id: partner.id.clone(),
+        tier,
+        collection: Collection::ChargeAutomatically,
+        actor: Actor::Admin("admin-1".into()),
+    };
+    let stripe_ids = StripeSubscription {
+        customer_id: customer,
+        subscription_id: subscription.clone(),
+        status: "active".into(),
+    };
+    let view = record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
+        .await
+        .unwrap();
+    (view.partner, subscription)
+}
+
+/// Waits (up to 20 s) until `done` holds for the partner; its last state either way.
+async fn wait_for(store: &Store, id: &PartnerId, done: impl Fn(&Partner) -> bool) -> Partner {
+    for _ in 0..100 {
+        let partner = store.get_partner(id).await.unwrap().unwrap();
+        if done(&partner) {
+            return partner;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    store.get_partner(id).await.unwrap().unwrap()
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", shared::ids::next_id().to_string().to_lowercase())
+}
+
+#[tokio::test]
+async fn a_paid_subscription_then_its_deletion() {
+    let receiver = registered_receiver().await;
+    let store = &receiver.store;
+    let id = unique("ls-paid");
+    let (partner, subscription) = subscribed_partner(store, &id, Tier::Gold, false).await;
+    assert_eq!(partner.engagement_tier, Tier::Gold);
+
+    let paid = wait_for(store, &partner.id, |p| p.last_payment_amount.is_some()).await;
+    assert_eq!(paid.payment_status, Some(PaymentStatus::Current));
+    assert_eq!(paid.last_payment_amount.map(|c| c.get()), Some(360_000));
+    let page = PageRequest {
+        limit: 10,
+        cursor: None,
+    };
+    let invoices = store.partner_invoices(&partner.id, &page).await.unwrap().items;
+    assert_eq!(invoices.len(), 1, "{invoices:?}");
+    assert_eq!(invoices[0].status, InvoiceStatus::Paid);
+    assert_eq!(invoices[0].tier, Some(Tier::Gold));
+    assert!(outbox_events(store).await.iter().any(|(t, _)| t == "PaymentSucceeded"));
+
+    LocalStripe::from_env()
+        .delete(&format!("/v1/subscriptions/{subscription}"))
+        .await;
+    let ended = wait_for(store, &partner.id, |p| p.engagement_tier == Tier::Free).await;
+    assert_eq!(
+        ended.engagement_tier,
+        Tier::Free,
+        "customer.subscription.deleted downgrades"
+    );
+    let history = store.partner_history(&partner.id, None, &page).await.unwrap().items;
+    assert_eq!(history[0].event_type, HistoryEventType::Cancellation);
+}
+
+#[tokio::test]
+async fn a_failing_sepa_payment_warns_then_the_ended_subscription_downgrades() {
+    let receiver = registered_receiver().await;
+    let store = &receiver.store;
+    let id = unique("ls-sepa");
+    let (partner, _) = subscribed_partner(store, &id, Tier::Platinum, true).await;
+
+    let ended = wait_for(store, &partner.id, |p| p.engagement_tier == Tier::Free).await;
+    assert_eq!(
+        ended.engagement_tier,
+        Tier::Free,
+        "the subscription localstripe ended downgrades"
+    );
+    let failures: Vec<serde_json::Value> = outbox_events(store)
+        .await
+        .into_iter()
+        .filter(|(t, _)| t == "PaymentFailed")
+        .map(|(_, d)| serde_json::from_str(&d).unwrap())
+        .collect();
+    assert_eq!(failures.len(), 1, "one failed attempt: the friendly reminder");
+    assert_eq!(failures[0]["attempt"], 1);
+    assert_eq!(failures[0]["amount_due_cents"], 600_000);
+    let page = PageRequest {
+        limit: 10,
+        cursor: None,
+    };
+    let invoices = store.partner_invoices(&partner.id, &page).await.unwrap().items;
+    assert_eq!(invoices.first().map(|i| i.status), Some(InvoiceStatus::Failed));
+}

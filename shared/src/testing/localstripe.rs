@@ -1,0 +1,110 @@
+//! Driving localstripe (a fake Stripe on the 2017 API) from tests, with plain form requests: plans,
+//! customers' payment methods, subscriptions with plan items, and its webhook configuration.
+
+use serde_json::Value;
+
+/// The API key the tests use against localstripe (it accepts any `sk_` key).
+pub const LOCAL_KEY: &str = "sk_test_localstripe";
+
+pub struct LocalStripe {
+    pub base: String,
+}
+
+impl LocalStripe {
+    /// The localstripe that `make test` / `make dev` started (`STRIPE_API_BASE`).
+    pub fn from_env() -> LocalStripe {
+        let base = std::env::var("STRIPE_API_BASE")
+            .unwrap_or_else(|_| panic!("STRIPE_API_BASE is not set: run the tests through `make test`"));
+        LocalStripe { base }
+    }
+
+    async fn call(&self, method: &str, path: &str, form: &[(&str, &str)]) -> Value {
+        let body = serde_urlencoded::to_string(form).unwrap_or_default();
+        let auth = format!("Bearer {LOCAL_KEY}");
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let (status, answer) = super::http_server::request(&self.base, method, path, &headers, &body).await;
+        let value: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
+        assert!(
+            (200..300).contains(&status),
+            "localstripe {method} {path}: {status} {answer}"
+        );
+        value
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        self.call("POST", path, form).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Value {
+        self.call("DELETE", path, &[]).await
+    }
+
+    /// Has localstripe deliver its events to `url`, signed with `secret`.
+    pub async fn register_webhook(&self, id: &str, url: &str, secret: &str) {
+        self.post(&format!("/_config/webhooks/{id}"), &[("url", url), ("secret", secret)])
+            .await;
+    }
+
+    /// A monthly plan with the id of a tier's price (localstripe has no prices).
+    pub async fn plan(&self, id: &str, amount_cents: i64) {
+        let amount = amount_cents.to_string();
+        let form = [
+            ("id", id),
+            ("amount", amount.as_str()),
+            ("currency", "usd"),
+            ("interval", "month"),
+            ("product[name]", id),
+        ];
+        let body = serde_urlencoded::to_string(form).unwrap_or_default();
+        let auth = format!("Bearer {LOCAL_KEY}");
+        // A plan that exists already (another test made it) answers 400, which is fine.
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        super::http_server::request(&self.base, "POST", "/v1/plans", &headers, &body).await;
+    }
+
+    /// Gives `customer` a default payment method: a card that pays, or a SEPA account that fails.
+    pub async fn default_payment_method(&self, customer: &str, failing: bool) -> String {
+        let pm = if failing {
+            self.post(
+                "/v1/payment_methods",
+                &[("type", "sepa_debit"), ("sepa_debit[iban]", "DE62370400440532013001")],
+            )
+            .await
+        } else {
+            self.post(
+                "/v1/payment_methods",
+                &[
+                    ("type", "card"),
+                    ("card[number]", "4242424242424242"),
+                    ("card[exp_month]", "12"),
+                    ("card[exp_year]", "2030"),
+                    ("card[cvc]", "123"),
+                ],
+            )
+            .await
+        };
+        let id = pm["id"].as_str().unwrap_or_default().to_owned();
+        self.post(&format!("/v1/payment_methods/{id}/attach"), &[("customer", customer)])
+            .await;
+        self.post(
+            &format!("/v1/customers/{customer}"),
+            &[("invoice_settings[default_payment_method]", id.as_str())],
+        )
+        .await;
+        id
+    }
+
+    /// A subscription of `customer` to `plan`; its id.
+    pub async fn subscribe(&self, customer: &str, plan: &str) -> String {
+        let sub = self
+            .post("/v1/subscriptions", &[("customer", customer), ("items[0][plan]", plan)])
+            .await;
+        sub["id"].as_str().unwrap_or_default().to_owned()
+    }
+}
