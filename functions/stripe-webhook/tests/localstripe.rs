@@ -8,15 +8,13 @@ use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::invoice::InvoiceStatus;
 use shared::domain::partner::{Partner, PartnerId, PaymentStatus};
-use shared::domain::records::{Actor, HistoryEventType};
+use shared::domain::records::HistoryEventType;
 use shared::domain::tier::Tier;
 use shared::store::{PageRequest, Store};
-use shared::stripe::client::{Collection, StripeApi};
 use shared::testing::billing::test_prices;
 use shared::testing::http_server::{serve, RawRequest};
-use shared::testing::localstripe::{LocalStripe, LOCAL_KEY};
-use shared::testing::{fresh_store, outbox_events, seed_term};
-use shared::usecases::billing_start::{record_billing_start, StartBillingCommand, StripeSubscription};
+use shared::testing::localstripe::{subscribed_partner, LocalStripe};
+use shared::testing::{fresh_store, outbox_events};
 use std::sync::Arc;
 use std::time::Duration;
 use stripe_webhook::Receiver;
@@ -59,46 +57,7 @@ async fn registered_receiver() -> Arc<Receiver> {
             &secret,
         )
         .await;
-    localstripe.plan("price_gold", 360_000).await;
-    localstripe.plan("price_platinum", 600_000).await;
     receiver
-}
-
-/// A free partner with a Stripe customer at localstripe (made through our client), linked; then
-/// subscribed there to `tier`'s plan, paying with a card or a failing SEPA account, and recorded as
-/// a billing start does.
-async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bool) -> (Partner, String) {
-    let now = Timestamp::now();
-    let partner = seed_term(store, id, Tier::Free, jiff::civil::date(2027, 1, 1), true, now).await;
-    let localstripe = LocalStripe::from_env();
-    let stripe = StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap();
-    let customer = stripe
-        .create_customer(&partner)
-        .await
-        .expect("localstripe creates the customer");
-    store.link_customer(&customer, &partner.id, now).await.unwrap();
-    localstripe.default_payment_method(&customer, failing).await;
-    let plan = if tier == Tier::Gold {
-        "price_gold"
-    } else {
-        "price_platinum"
-    };
-    let subscription = localstripe.subscribe(&customer, plan).await;
-    let command = StartBillingCommand {
-        partner_id: partner.id.clone(),
-        tier,
-        collection: Collection::ChargeAutomatically,
-        actor: Actor::Admin("admin-1".into()),
-    };
-    let stripe_ids = StripeSubscription {
-        customer_id: customer,
-        subscription_id: subscription.clone(),
-        status: "active".into(),
-    };
-    let view = record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
-        .await
-        .unwrap();
-    (view.partner, subscription)
 }
 
 /// Waits (up to 20 s) until `done` holds for the partner; its last state either way.

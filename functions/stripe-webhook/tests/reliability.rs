@@ -30,7 +30,11 @@ fn partner_id(p: usize) -> String {
 /// The ten events of partner `p`, in the order Stripe created them.
 fn events_of(p: usize) -> Vec<Value> {
     let (cus, sub) = (format!("cus_{p}"), format!("sub_{p}"));
-    let price = if p.is_multiple_of(2) { "price_gold" } else { "price_platinum" };
+    let price = if p.is_multiple_of(2) {
+        "price_gold"
+    } else {
+        "price_platinum"
+    };
     let amount = if p.is_multiple_of(2) { 360_000 } else { 600_000 };
     let start = T0 + p as i64 * 3_600;
     let month = |i: i64| start + i * 30 * DAY;
@@ -140,7 +144,11 @@ fn events_of(p: usize) -> Vec<Value> {
 async fn receiver_with_partners() -> (Receiver, CallLog) {
     let (store, calls) = fresh_store().await;
     for p in 0..PARTNERS {
-        let tier = if p.is_multiple_of(2) { Tier::Gold } else { Tier::Platinum };
+        let tier = if p.is_multiple_of(2) {
+            Tier::Gold
+        } else {
+            Tier::Platinum
+        };
         // Variant 0's term ends inside its paid months (renewal); the others' well after them.
         let end = if p.is_multiple_of(4) {
             jiff::civil::date(2027, 2, 10)

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_billing::subscription::{CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems};
 use stripe_billing::SubscriptionCollectionMethod;
+use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::customer::CreateCustomer;
 
 /// How a subscription is paid.
@@ -136,5 +137,46 @@ impl StripeApi {
             .send(&self.client)
             .await?;
         Ok((subscription.id.to_string(), subscription.status.as_str().to_owned()))
+    }
+
+    /// Every event Stripe created since `since`, oldest first, as raw JSON: read from the few fields
+    /// billing needs, like webhooks, whatever API version rendered them.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn events_since(&self, since: Timestamp) -> Result<Vec<serde_json::Value>, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Query<'a> {
+            #[serde(rename = "created[gte]")]
+            created_gte: i64,
+            limit: u8,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            starting_after: Option<&'a str>,
+        }
+        let mut events = Vec::new();
+        let mut after: Option<String> = None;
+        // Stripe keeps 30 days of events; 100 pages of 100 is far beyond three days of ours.
+        for _ in 0..100 {
+            let query = Query {
+                created_gte: since.as_second(),
+                limit: 100,
+                starting_after: after.as_deref(),
+            };
+            let page: miniserde::json::Value = RequestBuilder::new(StripeMethod::Get, "/events")
+                .query(&query)
+                .customize()
+                .send(&self.client)
+                .await?;
+            let page: serde_json::Value = serde_json::from_str(&miniserde::json::to_string(&page))
+                .map_err(|e| StripeCallError::Unavailable(format!("an events page that is not JSON: {e}")))?;
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            after = data.last().and_then(|e| e["id"].as_str()).map(str::to_owned);
+            let more = page["has_more"].as_bool().unwrap_or(false);
+            events.extend(data);
+            if !more || after.is_none() {
+                break;
+            }
+        }
+        // Stripe lists newest first; apply oldest first.
+        events.sort_by_key(|e| e["created"].as_i64().unwrap_or(0));
+        Ok(events)
     }
 }

@@ -75,16 +75,28 @@ pub fn verify(body: &[u8], signature: Option<&str>, secret: &str, now: Timestamp
         Err(WebhookError::BadHeader(_)) => return Err(Rejection::MalformedSignature),
     };
     let envelope: Envelope = serde_json::from_str(payload).map_err(|e| Rejection::NotAnEvent(e.to_string()))?;
-    let created = Timestamp::from_second(envelope.created)
-        .map_err(|_| Rejection::NotAnEvent(format!("created {} is out of range", envelope.created)))?;
-    Ok(StripeEvent {
-        id: envelope.id,
-        event_type: envelope.event_type,
-        created,
-        api_version: envelope.api_version,
-        object: envelope.data.object,
-        typed,
-    })
+    StripeEvent::from_envelope(envelope, typed)
+}
+
+impl StripeEvent {
+    /// An event read from Stripe's API (`GET /v1/events`), which our key authenticated.
+    pub fn from_api(event: serde_json::Value) -> Result<StripeEvent, Rejection> {
+        let envelope: Envelope = serde_json::from_value(event).map_err(|e| Rejection::NotAnEvent(e.to_string()))?;
+        StripeEvent::from_envelope(envelope, false)
+    }
+
+    fn from_envelope(envelope: Envelope, typed: bool) -> Result<StripeEvent, Rejection> {
+        let created = Timestamp::from_second(envelope.created)
+            .map_err(|_| Rejection::NotAnEvent(format!("created {} is out of range", envelope.created)))?;
+        Ok(StripeEvent {
+            id: envelope.id,
+            event_type: envelope.event_type,
+            created,
+            api_version: envelope.api_version,
+            object: envelope.data.object,
+            typed,
+        })
+    }
 }
 
 /// What billing does with an event, by its type.

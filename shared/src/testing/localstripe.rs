@@ -1,6 +1,15 @@
 //! Driving localstripe (a fake Stripe on the 2017 API) from tests, with plain form requests: plans,
 //! customers' payment methods, subscriptions with plan items, and its webhook configuration.
 
+use crate::config::Secret;
+use crate::domain::dates::BusinessCalendar;
+use crate::domain::partner::Partner;
+use crate::domain::records::Actor;
+use crate::domain::tier::Tier;
+use crate::store::Store;
+use crate::stripe::client::{Collection, StripeApi};
+use crate::usecases::billing_start::{record_billing_start, StartBillingCommand, StripeSubscription};
+use jiff::Timestamp;
 use serde_json::Value;
 
 /// The API key the tests use against localstripe (it accepts any `sk_` key).
@@ -107,4 +116,42 @@ impl LocalStripe {
             .await;
         sub["id"].as_str().unwrap_or_default().to_owned()
     }
+}
+
+/// A free partner with a Stripe customer at localstripe (made through our client), linked; then
+/// subscribed there to `tier`'s plan, paying with a card or a failing SEPA account, and recorded as
+/// a billing start does.
+pub async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bool) -> (Partner, String) {
+    let now = Timestamp::now();
+    let partner = super::seed_term(store, id, Tier::Free, jiff::civil::date(2027, 1, 1), true, now).await;
+    let localstripe = LocalStripe::from_env();
+    let stripe = StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap();
+    let customer = stripe
+        .create_customer(&partner)
+        .await
+        .expect("localstripe creates the customer");
+    store.link_customer(&customer, &partner.id, now).await.unwrap();
+    localstripe.default_payment_method(&customer, failing).await;
+    let plan = if tier == Tier::Gold {
+        "price_gold"
+    } else {
+        "price_platinum"
+    };
+    localstripe.plan(plan, tier.info().monthly_price_cents.get()).await;
+    let subscription = localstripe.subscribe(&customer, plan).await;
+    let command = StartBillingCommand {
+        partner_id: partner.id.clone(),
+        tier,
+        collection: Collection::ChargeAutomatically,
+        actor: Actor::Admin("admin-1".into()),
+    };
+    let stripe_ids = StripeSubscription {
+        customer_id: customer,
+        subscription_id: subscription.clone(),
+        status: "active".into(),
+    };
+    let view = record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
+        .await
+        .unwrap();
+    (view.partner, subscription)
 }

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod emails;
 pub mod notices;
 pub mod partners;
+pub mod reconcile;
 pub mod relay;
 pub mod seed;
 pub mod stripe_events;

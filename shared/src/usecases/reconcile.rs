@@ -1,0 +1,72 @@
+//! Reconciliation: Stripe's own list of recent events, applied through the same path and dedupe as
+//! webhooks, so that an event whose delivery never arrived (or arrived before its customer was ours)
+//! still takes effect. Events handled before are duplicates and change nothing.
+
+use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
+use crate::error::AppError;
+use crate::store::Store;
+use crate::stripe::client::{StripeApi, StripeCallError};
+use crate::stripe::webhook::StripeEvent;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+/// How far back each run looks (Stripe retries a webhook for three days).
+pub const LOOKBACK: SignedDuration = SignedDuration::from_hours(72);
+
+/// What one run did, event by event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReconcileSummary {
+    pub listed: usize,
+    pub applied: usize,
+    pub duplicates: usize,
+    pub stale: usize,
+    pub not_ours: usize,
+    pub ignored: usize,
+    pub unusable: usize,
+    pub errors: usize,
+}
+
+/// Lists Stripe's events of the last [`LOOKBACK`] and applies each one that was never applied.
+#[tracing::instrument(skip_all)]
+pub async fn reconcile_stripe_events(
+    store: &Store,
+    stripe: &StripeApi,
+    rules: &BillingRules<'_>,
+    now: Timestamp,
+) -> Result<ReconcileSummary, AppError> {
+    let since = now.checked_sub(LOOKBACK).unwrap_or(Timestamp::UNIX_EPOCH);
+    let events = stripe.events_since(since).await.map_err(|e| match e {
+        StripeCallError::Unavailable(why) => AppError::Unavailable(why),
+        other => AppError::Internal(other.to_string()),
+    })?;
+    let mut summary = ReconcileSummary {
+        listed: events.len(),
+        ..ReconcileSummary::default()
+    };
+    for raw in events {
+        let event = match StripeEvent::from_api(raw) {
+            Ok(event) => event,
+            Err(err) => {
+                tracing::warn!(error = %err, "listed Stripe event could not be read");
+                summary.unusable += 1;
+                continue;
+            }
+        };
+        match apply_stripe_event(store, rules, &event, now).await {
+            Ok(EventOutcome::Applied { partner_id }) => {
+                tracing::info!(stripe_event_id = %event.id, %partner_id, "reconciled an event that was never applied");
+                summary.applied += 1;
+            }
+            Ok(EventOutcome::Duplicate) => summary.duplicates += 1,
+            Ok(EventOutcome::Stale { .. }) => summary.stale += 1,
+            Ok(EventOutcome::NotOurs) => summary.not_ours += 1,
+            Ok(EventOutcome::Ignored) => summary.ignored += 1,
+            Ok(EventOutcome::Unusable { .. }) => summary.unusable += 1,
+            Err(err) => {
+                tracing::error!(stripe_event_id = %event.id, error = %err, "reconciling an event failed");
+                summary.errors += 1;
+            }
+        }
+    }
+    Ok(summary)
+}
