@@ -43,6 +43,7 @@ async fn registered_receiver() -> Arc<Receiver> {
             let response = receiver.handle(req, Timestamp::now()).await;
             let body = match response.body() {
                 Body::Text(text) => text.clone(),
+                Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
                 _ => String::new(),
             };
             (response.status().as_u16(), body)

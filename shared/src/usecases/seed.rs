@@ -80,3 +80,17 @@ pub async fn load_demo_partners(
     }
     Ok(partners.len())
 }
+
+/// The Stripe customer id the samples in events/ use for a demo partner.
+pub fn demo_customer_id(partner: &DemoPartner) -> String {
+    format!("cus_demo_{}", partner.id)
+}
+
+/// Links each demo partner to its sample Stripe customer (`cus_demo_<id>`), so that the signed
+/// samples in events/ apply to the demo data; running it twice changes nothing.
+pub async fn link_demo_customers(store: &Store, partners: &[DemoPartner], now: Timestamp) -> Result<usize, AppError> {
+    for demo in partners {
+        store.link_customer(&demo_customer_id(demo), &demo.id, now).await?;
+    }
+    Ok(partners.len())
+}

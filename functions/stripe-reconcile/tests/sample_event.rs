@@ -1,0 +1,27 @@
+//! The scheduled sample in events/ is what the schedule hands the function; a run on it against
+//! localstripe and moto completes without errors.
+
+use shared::config::Secret;
+use shared::domain::dates::BusinessCalendar;
+use shared::stripe::client::StripeApi;
+use shared::testing::billing::test_prices;
+use shared::testing::fresh_store;
+use shared::testing::localstripe::{LocalStripe, LOCAL_KEY};
+use stripe_reconcile::Reconciler;
+
+#[tokio::test]
+async fn the_scheduled_sample_runs() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/scheduled-reconcile.json");
+    let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    let (store, _) = fresh_store().await;
+    let reconciler = Reconciler {
+        store,
+        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
+        calendar: BusinessCalendar::utc(),
+        prices: test_prices(),
+    };
+    let summary = reconciler.run(jiff::Timestamp::now()).await.unwrap();
+    assert_eq!(summary.errors, 0);
+    assert_eq!(summary.applied, 0, "no partner of this table is billed");
+}
