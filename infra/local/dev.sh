@@ -21,6 +21,7 @@ cat infra/local/local.env "$state/stack.env" | grep -E '^[A-Z_]+=' > "$state/fun
 cargo build --workspace --quiet
 target/debug/devtool create-table
 target/debug/devtool seed infra/seed/demo-partners.json
+target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json"
 token=$(target/debug/devtool token admin-local 12)
 # SES sender, email dead-letter queue, the email rule's queue; the functions learn the DLQ's url.
 "$py" infra/local/pipeline.py setup >> "$state/functions.env"
@@ -57,11 +58,21 @@ Events and email: every change flows on its own (table stream -> outbox-relay ->
 Or by hand: the relay on a stream event, the sender on any events/email-*.json:
   PATH=.venv/bin:\$PATH cargo lambda invoke outbox-relay --data-file events/dynamodb-stream-outbox.json -A 127.0.0.1 -P $port
   PATH=.venv/bin:\$PATH cargo lambda invoke email-sender --data-file events/email-payment-receipt.json -A 127.0.0.1 -P $port
+Stripe (localstripe delivers its signed webhooks to stripe-webhook; demo partners have customers there):
+  $py infra/local/pipeline.py subscribe summit-roofing gold            # paid: payment recorded, invoice stored
+  $py infra/local/pipeline.py subscribe maple-recruiting platinum --failing   # SEPA failure: reminder, then downgrade
+  curl -s -X POST -H "Authorization: Bearer \$(cat $state/admin-token)" -H 'Content-Type: application/json' \\
+       -d '{"tier":"gold"}' "$base/admin/partners/northstar-marketing/billing"   # today's Stripe API: localstripe has no prices, so 502 with its answer
+  Signed samples (re-sign first: signatures last 300 s): python3 infra/local/sign-stripe-events.py
+  PATH=.venv/bin:\$PATH cargo lambda invoke stripe-webhook --data-file events/stripe-invoice-paid.json -A 127.0.0.1 -P $port
 Subscriptions dashboard:
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/subscriptions?tab=expiring"
 
 Ctrl-C stops the functions and the stack.
 TXT
+
+# localstripe -> stripe-webhook (signed deliveries), and the tiers' plans.
+"$py" infra/local/pipeline.py stripe "$port"
 
 # Stream -> outbox-relay -> bus -> email rule -> email-sender, as in AWS (see pipeline.py).
 "$py" infra/local/pipeline.py run "$port" > "$state/pipeline.log" 2>&1 &

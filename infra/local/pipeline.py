@@ -4,6 +4,13 @@
   pipeline.py setup      verify the SES sender domain, create the email dead-letter queue and a queue
                          fed by the email rule on the local bus; prints EMAIL_DLQ_URL=... for the
                          functions' environment
+  pipeline.py stripe PORT
+                         register the stripe-webhook function (under `cargo lambda watch` on PORT) as
+                         localstripe's webhook endpoint, signed with STRIPE_WEBHOOK_SECRET, and create
+                         the tiers' plans (localstripe has no prices: the plan ids are the price ids)
+  pipeline.py subscribe PARTNER gold|platinum [--failing]
+                         subscribe a demo partner's localstripe customer (.local/dev/stripe-customers.json)
+                         with a card that pays, or a SEPA account that fails
   pipeline.py run PORT   forever: table stream -> outbox-relay, email rule's queue -> email-sender,
                          both invoked through `cargo lambda watch` on 127.0.0.1:PORT
 
@@ -15,6 +22,8 @@ import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from email.utils import parseaddr
 
@@ -52,6 +61,46 @@ def setup():
                     EventPattern=json.dumps({"source": [SOURCE], "detail-type": EMAIL_DETAIL_TYPES}))
     events.put_targets(Rule="partner-email", EventBusName=bus, Targets=[{"Id": "email-queue", "Arn": queue_arn}])
     print(f"EMAIL_DLQ_URL={dlq_url}")
+
+
+def localstripe(method, path, form=None):
+    data = urllib.parse.urlencode(form or {}).encode()
+    request = urllib.request.Request(
+        os.environ["STRIPE_API_BASE"].rstrip("/") + path, data=data if method != "GET" else None, method=method,
+        headers={"Authorization": "Bearer " + os.environ["STRIPE_SECRET_KEY"],
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return {"error": err.read().decode(errors="replace"), "status": err.code}
+
+
+def stripe(port):
+    url = f"http://127.0.0.1:{port}/lambda-url/stripe-webhook/webhooks/stripe"
+    localstripe("POST", "/_config/webhooks/make-dev", {"url": url, "secret": os.environ["STRIPE_WEBHOOK_SECRET"]})
+    for plan, amount in ((os.environ["STRIPE_PRICE_GOLD"], 360000), (os.environ["STRIPE_PRICE_PLATINUM"], 600000)):
+        localstripe("POST", "/v1/plans", {"id": plan, "amount": amount, "currency": "usd", "interval": "month",
+                                          "product[name]": plan})
+    print(f"localstripe delivers its webhooks to {url}")
+
+
+def subscribe(partner, tier, failing):
+    customers = json.loads(open(".local/dev/stripe-customers.json").read())
+    customer = customers[partner]
+    if failing:
+        pm = localstripe("POST", "/v1/payment_methods",
+                         {"type": "sepa_debit", "sepa_debit[iban]": "DE62370400440532013001"})
+    else:
+        pm = localstripe("POST", "/v1/payment_methods",
+                         {"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+                          "card[exp_year]": "2030", "card[cvc]": "123"})
+    localstripe("POST", f"/v1/payment_methods/{pm['id']}/attach", {"customer": customer})
+    localstripe("POST", f"/v1/customers/{customer}", {"invoice_settings[default_payment_method]": pm["id"]})
+    plan = os.environ["STRIPE_PRICE_GOLD" if tier == "gold" else "STRIPE_PRICE_PLATINUM"]
+    sub = localstripe("POST", "/v1/subscriptions", {"customer": customer, "items[0][plan]": plan})
+    print(json.dumps({"partner": partner, "customer": customer, "subscription": sub.get("id"),
+                      "status": sub.get("status")}))
 
 
 def invoke(port, function, payload):
@@ -112,6 +161,10 @@ if __name__ == "__main__":
     match sys.argv[1:]:
         case ["setup"]:
             setup()
+        case ["stripe", port]:
+            stripe(int(port))
+        case ["subscribe", partner, tier, *rest] if tier in ("gold", "platinum"):
+            subscribe(partner, tier, "--failing" in rest)
         case ["run", port]:
             try:
                 run(int(port))

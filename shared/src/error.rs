@@ -49,6 +49,9 @@ pub enum AppError {
     /// 500: a fault of ours or of a dependency; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 502: a service this depends on refused the request (Stripe's answer, shown as is).
+    #[error("{0}")]
+    BadGateway(String),
     /// 503: a dependency is unavailable; the caller should send the same request again later.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -78,6 +81,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Invalid(_) => 422,
             AppError::Internal(_) => 500,
+            AppError::BadGateway(_) => 502,
             AppError::Unavailable(_) => 503,
         }
     }

@@ -53,6 +53,7 @@ fn problem_slug(err: &AppError) -> &'static str {
         AppError::UnsupportedMediaType(_) => "unsupported-media-type",
         AppError::Invalid(_) => "validation-failed",
         AppError::Internal(_) => "internal-error",
+        AppError::BadGateway(_) => "bad-gateway",
         AppError::Unavailable(_) => "unavailable",
     }
 }

@@ -153,3 +153,32 @@ async fn bad_billing_requests_say_what_is_wrong() {
         503
     );
 }
+
+#[tokio::test]
+async fn a_request_stripe_refuses_answers_502_with_stripes_reason() {
+    let stub = StripeStub::start().await;
+    let mut api = TestApi::new().await.with_stripe(&stub.base_url);
+    if let Some(billing) = api.app.billing.as_mut() {
+        billing.prices.gold = "plan_misconfigured".into();
+    }
+    partner(&api, "vertex").await;
+    let answer = api
+        .post("/admin/partners/vertex/billing", json!({"tier": "gold"}))
+        .await;
+    assert_eq!(answer.status, 502, "{}", answer.body);
+    assert_eq!(answer.content_type, "application/problem+json");
+    assert!(
+        answer.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("No such price: 'plan_misconfigured'"),
+        "{}",
+        answer.body
+    );
+    let partner = api.get("/admin/partners/vertex").await;
+    assert_eq!(
+        partner.body["engagement_tier"], "free",
+        "nothing recorded: {}",
+        partner.body
+    );
+}

@@ -49,7 +49,9 @@ async fn every_stripe_sample_event_is_applied() {
         serde_json::from_str(&std::fs::read_to_string(repo_file("infra/seed/demo-partners.json")).unwrap()).unwrap();
     let (store, _) = fresh_store().await;
     let now = Timestamp::now();
-    load_demo_partners(&store, &BusinessCalendar::utc(), &demo, now).await.unwrap();
+    load_demo_partners(&store, &BusinessCalendar::utc(), &demo, now)
+        .await
+        .unwrap();
     link_demo_customers(&store, &demo, now).await.unwrap();
     let receiver = Receiver {
         store,
@@ -68,7 +70,9 @@ async fn every_stripe_sample_event_is_applied() {
             .and_then(|t| t.parse().ok())
             .unwrap_or_else(|| panic!("{file}: no t= in its signature"));
         let request = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let response = receiver.handle(request, Timestamp::from_second(signed_at + 1).unwrap()).await;
+        let response = receiver
+            .handle(request, Timestamp::from_second(signed_at + 1).unwrap())
+            .await;
         let body: Value = match response.body() {
             lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap(),
             lambda_http::Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap(),
@@ -84,5 +88,8 @@ async fn every_stripe_sample_event_is_applied() {
         async move { store.get_partner(&id).await.unwrap().unwrap() }
     };
     assert_eq!(partner("cornerstone-finance").await.engagement_tier, Tier::Free);
-    assert_eq!(partner("buildpro-crm").await.last_payment_amount.map(|c| c.get()), Some(360_000));
+    assert_eq!(
+        partner("buildpro-crm").await.last_payment_amount.map(|c| c.get()),
+        Some(360_000)
+    );
 }

@@ -3,6 +3,8 @@
 //! ```text
 //! devtool create-table          create TABLE_NAME with its indexes, and EVENT_BUS_NAME when set (no-op when they exist)
 //! devtool seed FILE             load demo partners from FILE (infra/seed/demo-partners.json)
+//! devtool stripe-demo FILE OUT  link the demo partners to Stripe customers (cus_demo_<id> for events/, and one
+//!                               each at STRIPE_API_BASE); write partner -> customer to OUT
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
 //! devtool bench-sweep N...      sweep tables of N partners with the same 1,000 due; report times and ratio
 //! ```
@@ -11,7 +13,8 @@
 use shared::auth::mint_token;
 use shared::config;
 use shared::store::{schema, Store};
-use shared::usecases::seed::{load_demo_partners, DemoPartner};
+use shared::stripe::client::StripeApi;
+use shared::usecases::seed::{link_demo_customers, load_demo_partners, DemoPartner};
 use std::process::ExitCode;
 
 mod bench;
@@ -54,6 +57,31 @@ async fn run(args: &[String]) -> Result<(), Error> {
                 load_demo_partners(&store, &config::business_calendar()?, &partners, jiff::Timestamp::now()).await?;
             println!("loaded {count} demo partners");
         }
+        ["stripe-demo", file, out] => {
+            let partners: Vec<DemoPartner> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+            let sdk = config::aws_sdk_config().await;
+            let store = Store::from_sdk_config(&sdk, config::table_name()?);
+            let now = jiff::Timestamp::now();
+            link_demo_customers(&store, &partners, now).await?;
+            // A customer at the local Stripe for each demo partner, made by the production client
+            // and linked, so that subscriptions created there change the demo partner.
+            let api_base = std::env::var("STRIPE_API_BASE").ok();
+            let stripe = StripeApi::new(&config::stripe_secret_key()?, api_base.as_deref())?;
+            let mut customers = serde_json::Map::new();
+            for demo in &partners {
+                let Some(partner) = store.get_partner(&demo.id).await? else {
+                    continue;
+                };
+                let customer = match &partner.stripe_customer_id {
+                    Some(id) => id.clone(),
+                    None => stripe.create_customer(&partner).await?,
+                };
+                store.link_customer(&customer, &partner.id, now).await?;
+                customers.insert(partner.id.to_string(), serde_json::Value::String(customer));
+            }
+            std::fs::write(out, serde_json::to_string_pretty(&customers)?)?;
+            println!("linked {} demo partners to Stripe customers ({out})", customers.len());
+        }
         ["token", rest @ ..] if rest.len() <= 2 => {
             let sub = rest.first().copied().unwrap_or("admin-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
@@ -64,7 +92,12 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
             bench::sweep_scaling(&totals, 1_000).await?;
         }
-        _ => return Err("usage: devtool create-table | seed FILE | token [SUB] [HOURS] | bench-sweep TOTAL...".into()),
+        _ => {
+            return Err(
+                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | bench-sweep TOTAL..."
+                    .into(),
+            )
+        }
     }
     Ok(())
 }

@@ -74,6 +74,17 @@ fn answer(request: &Recorded) -> (u16, Value) {
                 "invoice_settings": {"custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null}
             }),
         ),
+        ("POST", "/v1/subscriptions")
+            if !request
+                .field("items[0][price]")
+                .is_some_and(|p| p.starts_with("price_")) =>
+        {
+            (
+                400,
+                json!({"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "items[0][price]",
+                                 "message": format!("No such price: '{}'", request.field("items[0][price]").unwrap_or_default())}}),
+            )
+        }
         ("POST", "/v1/subscriptions") => (
             200,
             json!({

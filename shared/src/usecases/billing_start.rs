@@ -52,6 +52,7 @@ pub struct StripeSubscription {
 fn stripe_error(err: StripeCallError) -> AppError {
     match err {
         StripeCallError::Unavailable(why) => AppError::Unavailable(why),
+        refused @ StripeCallError::Refused { .. } => AppError::BadGateway(refused.to_string()),
         other => AppError::Internal(other.to_string()),
     }
 }
