@@ -59,8 +59,8 @@ Or by hand: the relay on a stream event, the sender on any events/email-*.json:
   PATH=.venv/bin:\$PATH cargo lambda invoke outbox-relay --data-file events/dynamodb-stream-outbox.json -A 127.0.0.1 -P $port
   PATH=.venv/bin:\$PATH cargo lambda invoke email-sender --data-file events/email-payment-receipt.json -A 127.0.0.1 -P $port
 Stripe (localstripe delivers its signed webhooks to stripe-webhook; demo partners have customers there):
-  $py infra/local/pipeline.py subscribe summit-roofing gold            # paid: payment recorded, invoice stored
-  $py infra/local/pipeline.py subscribe maple-recruiting platinum --failing   # SEPA failure: reminder, then downgrade
+  $py infra/local/pipeline.py subscribe buildpro-crm gold                # paid: payment recorded, invoice stored
+  $py infra/local/pipeline.py subscribe techflow-solutions platinum --failing   # SEPA failure: reminder, then downgrade to free
   curl -s -X POST -H "Authorization: Bearer \$(cat $state/admin-token)" -H 'Content-Type: application/json' \\
        -d '{"tier":"gold"}' "$base/admin/partners/northstar-marketing/billing"   # today's Stripe API: localstripe has no prices, so 502 with its answer
   Signed samples (re-sign first: signatures last 300 s): python3 infra/local/sign-stripe-events.py

@@ -39,6 +39,17 @@ EMAIL_QUEUE = "partner-email-rule-local"
 DLQ = "partner-email-dead-letters-local"
 
 
+def load_dev_environment():
+    """Outside `make dev`'s own processes, read the settings it wrote (the stack's ports and all)."""
+    path = ".local/dev/functions.env"
+    if "STRIPE_API_BASE" in os.environ or not os.path.exists(path):
+        return
+    for line in open(path):
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#"):
+            os.environ.setdefault(name, value.strip().strip('"'))
+
+
 def client(name):
     return boto3.client(name, endpoint_url=os.environ["AWS_ENDPOINT_URL"],
                         region_name=os.environ.get("AWS_REGION", "us-east-1"))
@@ -158,6 +169,7 @@ def run(port):
 
 
 if __name__ == "__main__":
+    load_dev_environment()
     match sys.argv[1:]:
         case ["setup"]:
             setup()

@@ -369,6 +369,11 @@ fn subscription_change(
     let (mut after, change) = subscription_event(partner, facts, deleted, today, now)
         .unwrap_or_else(|| (partner.clone(), SubscriptionChange::StatusSynced));
     after.stripe_subscription_synced_at = Some(event.created);
+    // A subscription made in Stripe's dashboard rather than through a billing start becomes the
+    // partner's subscription with its first event.
+    if after.stripe_subscription_id.is_none() {
+        after.stripe_subscription_id = Some(facts.subscription_id.clone());
+    }
     let cancelled = |immediately: bool| {
         EventBody::SubscriptionCancelled(SubscriptionCancelled {
             cancelled_tier: partner.engagement_tier,
