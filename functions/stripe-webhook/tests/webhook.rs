@@ -104,6 +104,18 @@ impl Fixture {
     }
 }
 
+/// A partner on `tier` until 2027-06-01, billed through `customer` / `subscription`.
+async fn billed(
+    f: &Fixture,
+    id: &str,
+    tier: Tier,
+    customer: &str,
+    subscription: &str,
+) -> shared::domain::partner::Partner {
+    let end = jiff::civil::date(2027, 6, 1);
+    billed_partner(f.store(), id, tier, end, customer, subscription, at(T0)).await
+}
+
 fn outcome(body: &Value) -> &str {
     body["result"]["outcome"].as_str().unwrap_or("")
 }
@@ -124,16 +136,7 @@ fn gold_invoice(id: &str, status: &str, attempt: u32, period_start: i64) -> Valu
 #[tokio::test]
 async fn a_paid_invoice_is_applied_once() {
     let f = fixture().await;
-    billed_partner(
-        f.store(),
-        "buildpro",
-        Tier::Gold,
-        jiff::civil::date(2027, 6, 1),
-        "cus_bp",
-        "sub_bp",
-        at(T0),
-    )
-    .await;
+    billed(&f, "buildpro", Tier::Gold, "cus_bp", "sub_bp").await;
     let event = fixtures::event("evt_paid_1", "invoice.paid", T0, gold_invoice("in_0001", "paid", 1, T0));
 
     f.calls.clear();
@@ -185,16 +188,7 @@ async fn a_paid_invoice_is_applied_once() {
 #[tokio::test]
 async fn failed_payments_walk_the_dunning_ladder() {
     let f = fixture().await;
-    let before = billed_partner(
-        f.store(),
-        "ladder",
-        Tier::Gold,
-        jiff::civil::date(2027, 6, 1),
-        "cus_bp",
-        "sub_bp",
-        at(T0),
-    )
-    .await;
+    let before = billed(&f, "ladder", Tier::Gold, "cus_bp", "sub_bp").await;
     let failed = |n: u32| {
         fixtures::event(
             &format!("evt_fail_{n}"),
@@ -245,16 +239,7 @@ async fn failed_payments_walk_the_dunning_ladder() {
 #[tokio::test]
 async fn subscription_events_cancel_and_end() {
     let f = fixture().await;
-    billed_partner(
-        f.store(),
-        "subs",
-        Tier::Platinum,
-        jiff::civil::date(2027, 6, 1),
-        "cus_s",
-        "sub_s",
-        at(T0),
-    )
-    .await;
+    billed(&f, "subs", Tier::Platinum, "cus_s", "sub_s").await;
     let updated = fixtures::event(
         "evt_upd",
         "customer.subscription.updated",
@@ -294,16 +279,7 @@ async fn subscription_events_cancel_and_end() {
 #[tokio::test]
 async fn an_older_invoice_event_never_undoes_a_newer_one() {
     let f = fixture().await;
-    billed_partner(
-        f.store(),
-        "order",
-        Tier::Gold,
-        jiff::civil::date(2027, 6, 1),
-        "cus_bp",
-        "sub_bp",
-        at(T0),
-    )
-    .await;
+    billed(&f, "order", Tier::Gold, "cus_bp", "sub_bp").await;
     let paid = fixtures::event(
         "evt_paid",
         "invoice.paid",
@@ -350,16 +326,7 @@ async fn events_that_are_not_ours_or_not_billing_are_acknowledged() {
 #[tokio::test]
 async fn every_rejection_answers_400_and_changes_nothing() {
     let f = fixture().await;
-    billed_partner(
-        f.store(),
-        "guarded",
-        Tier::Gold,
-        jiff::civil::date(2027, 6, 1),
-        "cus_bp",
-        "sub_bp",
-        at(T0),
-    )
-    .await;
+    billed(&f, "guarded", Tier::Gold, "cus_bp", "sub_bp").await;
     let event = fixtures::event("evt_sec", "invoice.paid", T0, gold_invoice("in_0004", "paid", 1, T0));
     let body = serde_json::to_string_pretty(&event).unwrap();
     let good = fixtures::sign(&body, TEST_WEBHOOK_SECRET, T0);

@@ -3,8 +3,7 @@
 
 use super::keys::*;
 use super::{
-    dynamo_error, failed_condition, n, put, s, to_item, IndexQuery, Item, Page, PageRequest, PartnerWrite, Store,
-    StoreError,
+    failed_condition, n, put, s, to_item, IndexQuery, Item, Page, PageRequest, PartnerWrite, Store, StoreError,
 };
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
@@ -88,18 +87,9 @@ impl Store {
     /// The partner a Stripe customer belongs to (strongly consistent), if it is one of ours.
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn partner_for_customer(&self, customer_id: &str) -> Result<Option<PartnerId>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(customer_pk(customer_id)))
-            .key(SK, s(CUSTOMER_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo_error)?;
-        let id = output
-            .item
+        let id = self
+            .get_item(customer_pk(customer_id), CUSTOMER_SK)
+            .await?
             .and_then(|item| item.get("partner_id")?.as_s().ok().cloned())
             .map(|id| PartnerId::parse(&id).map_err(|e| StoreError::Corrupt(format!("customer link: {e}"))))
             .transpose()?;
@@ -213,16 +203,7 @@ impl Store {
 
     /// What the table says about a Stripe event, if it was handled: its outcome.
     pub async fn stripe_event_outcome(&self, event_id: &str) -> Result<Option<String>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(stripe_event_pk(event_id)))
-            .key(SK, s(STRIPE_EVENT_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo_error)?;
-        Ok(output.item.and_then(|item| item.get("outcome")?.as_s().ok().cloned()))
+        let item = self.get_item(stripe_event_pk(event_id), STRIPE_EVENT_SK).await?;
+        Ok(item.and_then(|item| item.get("outcome")?.as_s().ok().cloned()))
     }
 }

@@ -215,17 +215,7 @@ impl Store {
         partner_id: &PartnerId,
         event_id: &str,
     ) -> Result<Option<EmailLogState>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(partner_pk(partner_id)))
-            .key(SK, s(email_sk(event_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo_error)?;
-        let Some(item) = output.item else {
+        let Some(item) = self.get_item(partner_pk(partner_id), &email_sk(event_id)).await? else {
             return Ok(None);
         };
         let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();

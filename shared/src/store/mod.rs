@@ -360,17 +360,25 @@ impl Store {
     /// The partner's current profile (strongly consistent), or `None`.
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn get_partner(&self, id: &PartnerId) -> Result<Option<Partner>, StoreError> {
+        self.get_item(partner_pk(id), PROFILE_SK)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// One item by its keys, strongly consistent.
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(partner_pk(id)))
-            .key(SK, s(PROFILE_SK))
+            .key(PK, s(pk))
+            .key(SK, s(sk))
             .consistent_read(true)
             .send()
             .await
             .map_err(dynamo_error)?;
-        output.item.map(from_item).transpose()
+        Ok(output.item)
     }
 
     /// Writes one partner change atomically; [`StoreError::VersionConflict`] if the profile moved on.
