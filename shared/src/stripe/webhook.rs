@@ -126,10 +126,18 @@ impl StripeEvent {
             _ => BillingEvent::Ignored,
         })
     }
+}
 
-    /// The Stripe customer the event is about, when its object names one.
-    pub fn customer_id(&self) -> Option<String> {
-        id_of(self.object.get("customer")?)
+impl BillingEvent {
+    /// The Stripe customer the event is about (`None` for the types billing ignores).
+    pub fn customer_id(&self) -> Option<&str> {
+        match self {
+            BillingEvent::InvoicePaid(f) | BillingEvent::InvoicePaymentFailed(f) | BillingEvent::InvoiceIssued(f) => {
+                Some(&f.customer_id)
+            }
+            BillingEvent::SubscriptionUpdated(f) | BillingEvent::SubscriptionDeleted(f) => Some(&f.customer_id),
+            BillingEvent::Ignored => None,
+        }
     }
 }
 

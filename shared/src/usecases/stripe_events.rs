@@ -93,6 +93,21 @@ async fn record_only(
     Ok(commit == BillingCommit::Committed)
 }
 
+/// Records an event older than what the partner reflects.
+async fn record_stale(
+    store: &Store,
+    event: &StripeEvent,
+    partner_id: PartnerId,
+    now: Timestamp,
+) -> Result<EventOutcome, AppError> {
+    let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
+    Ok(if fresh {
+        EventOutcome::Stale { partner_id }
+    } else {
+        EventOutcome::Duplicate
+    })
+}
+
 /// Applies `event` (already verified) once.
 #[tracing::instrument(skip_all, fields(stripe_event_id = %event.id, event_type = %event.event_type))]
 pub async fn apply_stripe_event(
@@ -114,12 +129,8 @@ pub async fn apply_stripe_event(
             });
         }
     };
-    let customer_id = match &billing {
-        BillingEvent::InvoicePaid(f) | BillingEvent::InvoicePaymentFailed(f) | BillingEvent::InvoiceIssued(f) => {
-            &f.customer_id
-        }
-        BillingEvent::SubscriptionUpdated(f) | BillingEvent::SubscriptionDeleted(f) => &f.customer_id,
-        BillingEvent::Ignored => return Ok(EventOutcome::Ignored),
+    let Some(customer_id) = billing.customer_id() else {
+        return Ok(EventOutcome::Ignored);
     };
     let partner_id = store.partner_for_customer(customer_id).await.map_err(unavailable)?;
     // Not recorded: should the customer become ours later (a billing start racing its first events),
@@ -134,12 +145,7 @@ pub async fn apply_stripe_event(
         let plan = plan(&partner, &billing, event, rules, now);
         let stale = plan.invoice.is_none() && plan.change.is_none();
         if stale {
-            let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
-            return Ok(if fresh {
-                EventOutcome::Stale { partner_id }
-            } else {
-                EventOutcome::Duplicate
-            });
+            return record_stale(store, event, partner_id, now).await;
         }
         let write = BillingWrite {
             stripe_event: Some(record(event, "applied", Some(&partner_id))),
@@ -157,12 +163,7 @@ pub async fn apply_stripe_event(
             BillingCommit::Committed => return Ok(EventOutcome::Applied { partner_id }),
             BillingCommit::DuplicateEvent => return Ok(EventOutcome::Duplicate),
             BillingCommit::StaleInvoice => {
-                let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
-                return Ok(if fresh {
-                    EventOutcome::Stale { partner_id }
-                } else {
-                    EventOutcome::Duplicate
-                });
+                return record_stale(store, event, partner_id, now).await;
             }
             BillingCommit::VersionConflict | BillingCommit::CustomerTaken => conflict_backoff(attempt).await,
         }

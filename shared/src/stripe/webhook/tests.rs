@@ -28,8 +28,9 @@ fn a_signed_event_is_read() {
         (event.id.as_str(), event.event_type.as_str()),
         ("evt_001", "invoice.paid")
     );
-    assert_eq!(event.customer_id().as_deref(), Some("cus_1"));
-    let BillingEvent::InvoicePaid(facts) = event.billing_event().unwrap() else {
+    let billing = event.billing_event().unwrap();
+    assert_eq!(billing.customer_id(), Some("cus_1"));
+    let BillingEvent::InvoicePaid(facts) = billing else {
         panic!("not a paid invoice")
     };
     assert_eq!(facts.amount_paid, Cents(360_000));
