@@ -118,11 +118,15 @@ async fn a_failing_sepa_payment_warns_then_the_ended_subscription_downgrades() {
     let id = unique("ls-sepa");
     let (partner, _) = subscribed_partner(store, &id, Tier::Platinum, true).await;
 
-    let ended = wait_for(store, &partner.id, |p| p.engagement_tier == Tier::Free).await;
+    // localstripe delivers the failure and the deletion concurrently: wait for both, in any order.
+    let ended = wait_for(store, &partner.id, |p| {
+        p.engagement_tier == Tier::Free && p.payment_status == Some(PaymentStatus::PastDue)
+    })
+    .await;
     assert_eq!(
-        ended.engagement_tier,
-        Tier::Free,
-        "the subscription localstripe ended downgrades"
+        (ended.engagement_tier, ended.payment_status),
+        (Tier::Free, Some(PaymentStatus::PastDue)),
+        "the failed payment and the subscription localstripe ended"
     );
     let failures: Vec<serde_json::Value> = outbox_events(store)
         .await
