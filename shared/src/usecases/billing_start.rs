@@ -23,7 +23,7 @@ use crate::domain::dates::BusinessCalendar;
 use crate::domain::partner::{Partner, PartnerId, PaymentStatus};
 use crate::domain::records::{Actor, AuditAction};
 use crate::domain::tier::Tier;
-use crate::domain::tier_change::{plan_tier_change, TierChangeRequest};
+use crate::domain::tier_change::{plan_tier_change, PlannedTierChange, TierChangeRequest};
 use crate::error::AppError;
 use crate::events::{EventBody, TierChanged};
 use crate::ids::next_id;
@@ -124,15 +124,25 @@ pub async fn start_billing(
     record_billing_start(store, calendar, &command, &created, now).await
 }
 
-fn planned_term_end(partner: &Partner, tier: Tier, today: jiff::civil::Date) -> Result<jiff::civil::Date, AppError> {
+/// The tier at its default term (the current term when the partner already has this tier), as a tier
+/// change plans it; `None` when nothing changes.
+fn plan_billed_tier(
+    partner: &Partner,
+    tier: Tier,
+    today: jiff::civil::Date,
+    now: Timestamp,
+) -> Result<Option<PlannedTierChange>, AppError> {
     let request = TierChangeRequest {
         tier,
         start: None,
         end: None,
         reason: None,
     };
-    let plan =
-        plan_tier_change(partner, &request, today, Timestamp::UNIX_EPOCH).map_err(|e| AppError::invalid("tier", e))?;
+    plan_tier_change(partner, &request, today, now).map_err(|e| AppError::invalid("tier", e))
+}
+
+fn planned_term_end(partner: &Partner, tier: Tier, today: jiff::civil::Date) -> Result<jiff::civil::Date, AppError> {
+    let plan = plan_billed_tier(partner, tier, today, Timestamp::UNIX_EPOCH)?;
     let after = plan.map(|p| p.after).unwrap_or_else(|| partner.clone());
     after
         .subscription_end_date
@@ -155,13 +165,7 @@ pub async fn record_billing_start(
             .get_partner(&command.partner_id)
             .await?
             .ok_or_else(|| not_found(&command.partner_id))?;
-        let request = TierChangeRequest {
-            tier: command.tier,
-            start: None,
-            end: None,
-            reason: None,
-        };
-        let plan = plan_tier_change(&current, &request, today, now).map_err(|e| AppError::invalid("tier", e))?;
+        let plan = plan_billed_tier(&current, command.tier, today, now)?;
         let mut after = plan
             .as_ref()
             .map(|p| p.after.clone())
