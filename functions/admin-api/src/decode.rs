@@ -15,7 +15,8 @@ use shared::http::{self as edge, only_known_params, page_request};
 use shared::store::{PageRequest, PartnerFilter};
 use shared::stripe::client::Collection;
 use shared::usecases::billing_start::StartBillingCommand;
-use shared::usecases::subscriptions::{renewal_months, DashboardRequest, SortBy, Tab};
+use shared::usecases::dashboard::{DashboardRequest, SortBy, Tab};
+use shared::usecases::renewals::renewal_months;
 use shared::usecases::tier_changes::ChangeTierCommand;
 
 /// A JSON object's fields, read one by one; every problem is collected, then reported together.

@@ -19,7 +19,10 @@ use shared::http::{self as edge, header_str};
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
 use shared::usecases::views::PartnerView;
-use shared::usecases::{billing_start, notices, partners, subscriptions, tier_changes};
+use shared::usecases::{
+    billing_start, cancellation, csv_export, dashboard, notices, partners, renewals, subscription_settings,
+    tier_changes,
+};
 use std::time::Instant;
 
 /// What every request needs, built once per cold start.
@@ -109,7 +112,7 @@ impl App {
                     let (request, page) = decode::dashboard(req)?;
                     Ok(edge::json(
                         200,
-                        &subscriptions::dashboard(&self.store, &self.calendar, &request, &page, now).await?,
+                        &dashboard::dashboard(&self.store, &self.calendar, &request, &page, now).await?,
                     ))
                 }
                 _ => Err(not_allowed("GET")),
@@ -121,7 +124,7 @@ impl App {
             ["admin", "subscriptions", "renew"] => match *method {
                 Method::POST => {
                     let (ids, months) = decode::renewal(req)?;
-                    let results = subscriptions::bulk_renew(&self.store, &ids, months, &admin.actor(), now).await;
+                    let results = renewals::bulk_renew(&self.store, &ids, months, &admin.actor(), now).await;
                     let renewed = results.iter().filter(|r| r.status == "renewed").count();
                     Ok(edge::json(200, &json!({ "renewed": renewed, "results": results })))
                 }
@@ -160,7 +163,7 @@ impl App {
                 Method::POST => {
                     let id = partner_id(id)?;
                     let (effective, reason) = decode::cancellation(req)?;
-                    let partner = subscriptions::cancel_subscription(
+                    let partner = cancellation::cancel_subscription(
                         &self.store,
                         &self.calendar,
                         &id,
@@ -181,7 +184,7 @@ impl App {
                 Method::PATCH => {
                     let id = partner_id(id)?;
                     let (change, expected_version) = decode::settings(req)?;
-                    let (partner, changed) = subscriptions::change_subscription_settings(
+                    let (partner, changed) = subscription_settings::change_subscription_settings(
                         &self.store,
                         &id,
                         change,
@@ -256,7 +259,7 @@ impl App {
 
     async fn export_csv(&self, req: &Request, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {
         let request = decode::export(req)?;
-        let csv = subscriptions::export_csv(&self.store, &self.calendar, &request, now).await?;
+        let csv = csv_export::export_csv(&self.store, &self.calendar, &request, now).await?;
         let mut name = format!("subscriptions-{}", request.tab.as_str());
         if let Some(tier) = request.tier {
             name.push_str(&format!("-{tier}"));

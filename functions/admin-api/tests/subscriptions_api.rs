@@ -9,7 +9,7 @@ use shared::domain::partner::PartnerId;
 use shared::domain::records::{Actor, AuditAction};
 use shared::domain::tier::Tier;
 use shared::testing::seed_term;
-use shared::usecases::changes::{apply_change, Change};
+use shared::usecases::apply_change::{apply_change, Change};
 use support::TestApi;
 
 fn today() -> CalendarDate {

@@ -1,10 +1,10 @@
 //! Billing in the table: which partner a Stripe customer is, which Stripe events were handled,
 //! the invoices, and the one transaction that applies a Stripe event with all its effects.
 
+use super::items::{conditional_put, number_attr, string_attr, to_item, Item};
 use super::keys::*;
-use super::{
-    failed_condition, n, put, s, to_item, IndexQuery, Item, Page, PageRequest, PartnerWrite, Store, StoreError,
-};
+use super::queries::IndexQuery;
+use super::{failed_condition, Page, PageRequest, PartnerWrite, Store, StoreError};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
 use jiff::Timestamp;
@@ -52,33 +52,36 @@ pub enum BillingCommit {
 
 fn stripe_event_item(record: &StripeEventRecord, now: Timestamp) -> Item {
     let mut item = HashMap::from([
-        (PK.to_owned(), s(stripe_event_pk(&record.event_id))),
-        (SK.to_owned(), s(STRIPE_EVENT_SK)),
-        ("entity".to_owned(), s("stripe_event")),
-        ("event_type".to_owned(), s(&record.event_type)),
-        ("created".to_owned(), s(record.created.to_string())),
-        ("outcome".to_owned(), s(record.outcome)),
-        ("handled_at".to_owned(), s(now.to_string())),
+        (PK.to_owned(), string_attr(stripe_event_pk(&record.event_id))),
+        (SK.to_owned(), string_attr(STRIPE_EVENT_SK)),
+        ("entity".to_owned(), string_attr("stripe_event")),
+        ("event_type".to_owned(), string_attr(&record.event_type)),
+        ("created".to_owned(), string_attr(record.created.to_string())),
+        ("outcome".to_owned(), string_attr(record.outcome)),
+        ("handled_at".to_owned(), string_attr(now.to_string())),
         (
             EXPIRES_AT.to_owned(),
-            n(now.as_second() + STRIPE_EVENT_RETENTION_SECONDS),
+            number_attr(now.as_second() + STRIPE_EVENT_RETENTION_SECONDS),
         ),
     ]);
     if let Some(id) = &record.partner_id {
-        item.insert("partner_id".to_owned(), s(id.as_str()));
+        item.insert("partner_id".to_owned(), string_attr(id.as_str()));
     }
     item
 }
 
 fn invoice_item(invoice: &InvoiceRecord) -> Result<Item, StoreError> {
     let mut item = to_item(invoice)?;
-    item.insert(PK.into(), s(partner_pk(&invoice.partner_id)));
-    item.insert(SK.into(), s(invoice_sk(&invoice.stripe_invoice_id)));
-    item.insert("entity".into(), s("invoice"));
-    item.insert("gsi5pk".into(), s(invoices_by_status_pk(invoice.status.as_str())));
+    item.insert(PK.into(), string_attr(partner_pk(&invoice.partner_id)));
+    item.insert(SK.into(), string_attr(invoice_sk(&invoice.stripe_invoice_id)));
+    item.insert("entity".into(), string_attr("invoice"));
+    item.insert(
+        "gsi5pk".into(),
+        string_attr(invoices_by_status_pk(invoice.status.as_str())),
+    );
     item.insert(
         "gsi5sk".into(),
-        s(format!("{}#{}", invoice.created_at, invoice.stripe_invoice_id)),
+        string_attr(format!("{}#{}", invoice.created_at, invoice.stripe_invoice_id)),
     );
     Ok(item)
 }
@@ -109,12 +112,17 @@ impl Store {
         let (mut event_at, mut invoice_at, mut link_at) = (None, None, None);
         if let Some(record) = &write.stripe_event {
             event_at = Some(items.len());
-            items.push(put(&self.table, stripe_event_item(record, now), &fresh, None)?);
+            items.push(conditional_put(
+                &self.table,
+                stripe_event_item(record, now),
+                &fresh,
+                None,
+            )?);
         }
         if let Some(invoice) = &write.invoice {
             invoice_at = Some(items.len());
-            let values = HashMap::from([(":order".to_owned(), n(invoice.stripe_event_order))]);
-            items.push(put(
+            let values = HashMap::from([(":order".to_owned(), number_attr(invoice.stripe_event_order))]);
+            items.push(conditional_put(
                 &self.table,
                 invoice_item(invoice)?,
                 &format!("{fresh} OR stripe_event_order < :order"),
@@ -124,13 +132,13 @@ impl Store {
         if let Some((customer_id, partner_id)) = &write.customer_link {
             link_at = Some(items.len());
             let item = HashMap::from([
-                (PK.to_owned(), s(customer_pk(customer_id))),
-                (SK.to_owned(), s(CUSTOMER_SK)),
-                ("entity".to_owned(), s("stripe_customer")),
-                ("partner_id".to_owned(), s(partner_id.as_str())),
+                (PK.to_owned(), string_attr(customer_pk(customer_id))),
+                (SK.to_owned(), string_attr(CUSTOMER_SK)),
+                ("entity".to_owned(), string_attr("stripe_customer")),
+                ("partner_id".to_owned(), string_attr(partner_id.as_str())),
             ]);
-            let values = HashMap::from([(":partner_id".to_owned(), s(partner_id.as_str()))]);
-            items.push(put(
+            let values = HashMap::from([(":partner_id".to_owned(), string_attr(partner_id.as_str()))]);
+            items.push(conditional_put(
                 &self.table,
                 item,
                 &format!("{fresh} OR partner_id = :partner_id"),

@@ -5,8 +5,9 @@
 //! message id) or `rejected` (SES refused it for good, with the reason). A claim whose lease ran out
 //! (its sender died or gave up) can be taken again.
 
+use super::items::{number_attr, string_attr};
 use super::keys::{email_sk, partner_pk, EXPIRES_AT, PK, SK};
-use super::{dynamo_error, n, s, Store, StoreError};
+use super::{dynamo_error, Store, StoreError};
 use crate::domain::partner::PartnerId;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -64,8 +65,8 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(partner_pk(partner_id)))
-            .key(SK, s(email_sk(event_id)))
+            .key(PK, string_attr(partner_pk(partner_id)))
+            .key(SK, string_attr(email_sk(event_id)))
     }
 
     /// Claims the right to send the email of `claim.event_id` for `lease`: succeeds when no delivery
@@ -90,20 +91,20 @@ impl Store {
             ))
             .expression_attribute_names("#expires_at", EXPIRES_AT)
             .set_expression_attribute_values(Some(HashMap::from([
-                (":sending".to_owned(), s("sending")),
-                (":lease_until".to_owned(), n(lease_until)),
-                (":entity".to_owned(), s("email")),
-                (":event_id".to_owned(), s(claim.event_id)),
-                (":kind".to_owned(), s(claim.kind)),
-                (":to".to_owned(), s(claim.to)),
-                (":subject".to_owned(), s(claim.subject)),
-                (":now_text".to_owned(), s(now.to_string())),
-                (":now".to_owned(), n(now.as_second())),
+                (":sending".to_owned(), string_attr("sending")),
+                (":lease_until".to_owned(), number_attr(lease_until)),
+                (":entity".to_owned(), string_attr("email")),
+                (":event_id".to_owned(), string_attr(claim.event_id)),
+                (":kind".to_owned(), string_attr(claim.kind)),
+                (":to".to_owned(), string_attr(claim.to)),
+                (":subject".to_owned(), string_attr(claim.subject)),
+                (":now_text".to_owned(), string_attr(now.to_string())),
+                (":now".to_owned(), number_attr(now.as_second())),
                 (
                     ":expires_at".to_owned(),
-                    n(now.as_second() + EMAIL_LOG_RETENTION_SECONDS),
+                    number_attr(now.as_second() + EMAIL_LOG_RETENTION_SECONDS),
                 ),
-                (":one".to_owned(), n(1)),
+                (":one".to_owned(), number_attr(1)),
             ])))
             .send()
             .await;
@@ -168,8 +169,8 @@ impl Store {
             .update_email_log(partner_id, event_id)
             .update_expression("SET lease_until = :zero")
             .condition_expression("email_status = :sending")
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":sending", s("sending"))
+            .expression_attribute_values(":zero", number_attr(0))
+            .expression_attribute_values(":sending", string_attr("sending"))
             .send()
             .await;
         match result {
@@ -192,10 +193,10 @@ impl Store {
             .update_email_log(partner_id, event_id)
             .update_expression(update)
             .condition_expression("email_status = :sending")
-            .expression_attribute_values(":sending", s("sending"))
-            .expression_attribute_values(":to_status", s(to_status))
-            .expression_attribute_values(":detail", s(detail))
-            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":sending", string_attr("sending"))
+            .expression_attribute_values(":to_status", string_attr(to_status))
+            .expression_attribute_values(":detail", string_attr(detail))
+            .expression_attribute_values(":now", string_attr(now.to_string()))
             .send()
             .await;
         match result {

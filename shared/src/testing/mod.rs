@@ -141,7 +141,7 @@ pub async fn seed_term(
     use crate::domain::pcr::{BasePcr, Momentum};
     use crate::domain::records::{Actor, AuditAction};
     use crate::domain::tier_change::TierChangeRequest;
-    use crate::usecases::changes::{apply_change, Change};
+    use crate::usecases::apply_change::{apply_change, Change};
     use crate::usecases::partners::upsert_partner;
     use crate::usecases::tier_changes::{change_tier, ChangeTierCommand};
     let partner_id = PartnerId::parse(id).expect("test partner id");

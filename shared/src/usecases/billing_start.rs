@@ -15,7 +15,7 @@
 //! with `subscription-<partner>-<version>-<tier>` (the partner version the start was planned on), so
 //! a Lambda retried after Stripe answered gets the same objects back instead of new ones.
 
-use super::changes::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
+use super::apply_change::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
 use super::partners::not_found;
 use super::views::PartnerView;
 use crate::domain::billing::PriceCatalog;

@@ -1,18 +1,32 @@
 //! Use-cases: one function per thing a caller can ask for. Handlers decode their trigger, call one
 //! of these, and encode the result.
 
+pub mod apply_change;
 pub mod billing_start;
-pub mod changes;
+pub mod cancellation;
+pub mod csv_export;
+pub mod dashboard;
 pub mod emails;
 pub mod notices;
 pub mod partners;
 pub mod reconcile;
 pub mod relay;
+pub mod renewals;
 pub mod seed;
 pub mod stripe_events;
-pub mod subscriptions;
+pub mod subscription_settings;
 pub mod sweep;
 pub mod tier_changes;
 pub mod views;
 
-pub use changes::{conflict_backoff, MAX_WRITE_ATTEMPTS};
+pub use apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};
+
+use crate::domain::subscription::SubscriptionError;
+use crate::error::AppError;
+
+fn subscription_error(err: SubscriptionError) -> AppError {
+    AppError::Conflict {
+        detail: err.to_string(),
+        current_version: None,
+    }
+}

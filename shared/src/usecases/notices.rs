@@ -1,7 +1,7 @@
 //! Renewal notices: recorded with their audit entry and `RenewalReminderDue` event in one
 //! transaction, the sweep's once per partner, term end and stage.
 
-use super::changes::{conflict_backoff, MAX_WRITE_ATTEMPTS};
+use super::apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};
 use super::partners::not_found;
 use crate::domain::dates::{days_until, CalendarDate};
 use crate::domain::lifecycle::{notice_stage, NoticeStage};

@@ -1,7 +1,7 @@
 //! Demo partners for local development: profiles plus tiers whose terms end relative to today.
 
 use super::partners::upsert_partner;
-use super::subscriptions::change_subscription_settings;
+use super::subscription_settings::change_subscription_settings;
 use super::tier_changes::{change_tier, ChangeTierCommand};
 use crate::domain::dates::{add_months, BusinessCalendar};
 use crate::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields};

@@ -10,7 +10,7 @@
 //!   An older event is recorded as `stale` and otherwise ignored.
 //! - Calls per event: the customer link (GetItem), the partner (GetItem), the transaction: 3.
 
-use super::changes::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
+use super::apply_change::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
 use crate::domain::billing::{
     event_order, is_older_period, payment_failed, payment_succeeded, subscription_event, DunningStep, EventStage,
     InvoiceFacts, PriceCatalog, SubscriptionChange, SubscriptionFacts,

@@ -4,7 +4,7 @@
 //! a crash halfway, sends nothing twice and misses nothing: notices are recorded with a conditional
 //! marker, and every change is re-decided on a consistent read inside its own transaction.
 
-use super::changes::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Change, Outcome};
 use super::notices::record_sweep_notice;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::lifecycle::{sweep_decision, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS, NOTICE_HORIZON_DAYS};

@@ -1,6 +1,6 @@
 //! Admin use-cases on tiers: preview the PCR impact, apply a change.
 
-use super::changes::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Change, Outcome};
 use super::partners::not_found;
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;

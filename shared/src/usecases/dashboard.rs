@@ -1,16 +1,13 @@
-//! The subscription dashboard and what an admin does from it: tabs with counts, bulk renewal,
-//! reminders, cancellation, settings, CSV export.
+//! The subscription dashboard: tabs (active, expiring, expired, cancelled, history) with the count
+//! of every tab, sorted and paged rows, and the history feed month by month.
 
-use super::changes::{apply_change, Change, Outcome};
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
 use crate::domain::lifecycle::{is_urgent, NOTICE_HORIZON_DAYS};
 use crate::domain::money::Cents;
-use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus, SubscriptionStatus};
-use crate::domain::records::{Actor, AuditAction, HistoryEntry, HistoryEventType};
-use crate::domain::subscription::{self, CancelEffective, SettingsChange, SubscriptionError, MAX_RENEWAL_MONTHS};
+use crate::domain::partner::{Partner, PartnerId, PaymentStatus, SubscriptionStatus};
+use crate::domain::records::{HistoryEntry, HistoryEventType};
 use crate::domain::tier::Tier;
 use crate::error::AppError;
-use crate::events::{EventBody, SubscriptionCancelled, SubscriptionRenewed, TierChanged};
 use crate::store::{cursor, DashboardQuery, Page, PageRequest, Store};
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -186,7 +183,7 @@ struct FeedPosition {
 }
 
 /// Every subscription event, newest first, month by month.
-async fn history_feed(
+pub(super) async fn history_feed(
     store: &Store,
     event_type: Option<HistoryEventType>,
     page: &PageRequest,
@@ -276,7 +273,7 @@ async fn tab_counts(
 }
 
 /// Every row of a status tab, sorted as asked (bounded by [`MAX_TAB_ROWS`]).
-async fn all_rows(
+pub(super) async fn all_rows(
     store: &Store,
     request: &DashboardRequest,
     today: CalendarDate,
@@ -355,298 +352,5 @@ pub async fn dashboard(
         history: None,
         counts,
         next_cursor,
-    })
-}
-
-/// A CSV export of a whole tab: header row, ISO dates, dollar amounts. Cells a spreadsheet would run
-/// as formulas are quoted with a leading apostrophe.
-pub async fn export_csv(
-    store: &Store,
-    calendar: &BusinessCalendar,
-    request: &DashboardRequest,
-    now: Timestamp,
-) -> Result<Vec<u8>, AppError> {
-    let today = calendar.today(now);
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let text = |s: &str| {
-        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{s}")
-        } else {
-            s.to_owned()
-        }
-    };
-    let date = |d: Option<CalendarDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    let dollars = |c: Cents| format!("{}.{:02}", c.get() / 100, (c.get() % 100).abs());
-    let csv_error = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
-    if request.tab == Tab::History {
-        out.write_record([
-            "created_at",
-            "partner_id",
-            "event_type",
-            "from_tier",
-            "to_tier",
-            "subscription_start",
-            "subscription_end",
-            "amount_paid_usd",
-            "notes",
-            "created_by",
-        ])
-        .map_err(csv_error)?;
-        let mut page = PageRequest {
-            limit: crate::http::MAX_PAGE_SIZE,
-            cursor: None,
-        };
-        let mut written = 0;
-        loop {
-            let got = match &request.partner_id {
-                Some(id) => store.partner_history(id, request.event_type, &page).await?,
-                None => history_feed(store, request.event_type, &page, today).await?,
-            };
-            for h in got.items {
-                let tier = |t: Option<Tier>| t.map(|t| t.as_str().to_owned()).unwrap_or_default();
-                out.write_record([
-                    h.created_at.to_string(),
-                    h.partner_id.to_string(),
-                    h.event_type.as_str().to_owned(),
-                    tier(h.from_tier),
-                    tier(h.to_tier),
-                    date(h.subscription_start),
-                    date(h.subscription_end),
-                    h.amount_paid.map(dollars).unwrap_or_default(),
-                    text(h.notes.as_ref().map(|n| n.as_str()).unwrap_or("")),
-                    text(&h.created_by.to_string()),
-                ])
-                .map_err(csv_error)?;
-                written += 1;
-            }
-            match got.next_cursor {
-                Some(next) if written < MAX_TAB_ROWS => page.cursor = Some(next),
-                _ => break,
-            }
-        }
-    } else {
-        out.write_record([
-            "partner_id",
-            "company_name",
-            "tier",
-            "tier_label",
-            "monthly_price_usd",
-            "subscription_start_date",
-            "subscription_end_date",
-            "days_left",
-            "urgency",
-            "subscription_status",
-            "auto_renewal",
-            "payment_status",
-        ])
-        .map_err(csv_error)?;
-        for row in all_rows(store, request, today).await? {
-            out.write_record([
-                row.partner_id.to_string(),
-                text(&row.company_name),
-                row.tier.as_str().to_owned(),
-                row.tier_label.to_owned(),
-                dollars(row.monthly_price_cents),
-                date(row.subscription_start_date),
-                date(row.subscription_end_date),
-                row.days_left.map(|d| d.to_string()).unwrap_or_default(),
-                row.urgency.to_owned(),
-                row.subscription_status.as_str().to_owned(),
-                row.auto_renewal.to_string(),
-                row.payment_status
-                    .map(|p| {
-                        serde_json::to_value(p)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default(),
-            ])
-            .map_err(csv_error)?;
-        }
-    }
-    out.into_inner().map_err(|e| AppError::Internal(format!("CSV: {e}")))
-}
-
-/// A renewal's result for one requested id.
-#[derive(Debug, Clone, Serialize)]
-pub struct RenewalResult {
-    pub partner_id: String,
-    /// `renewed`, `not_found`, `not_subscribed`, `invalid_id` or `failed`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subscription_end_date: Option<CalendarDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-fn subscription_error(err: SubscriptionError) -> AppError {
-    AppError::Conflict {
-        detail: err.to_string(),
-        current_version: None,
-    }
-}
-
-/// Renews one partner's term by `months` (history `renewal`, `SubscriptionRenewed`).
-pub async fn renew_subscription(
-    store: &Store,
-    id: &PartnerId,
-    months: u8,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<Partner, AppError> {
-    let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::renew(current, months, now).map_err(subscription_error)?;
-        let (Some(start), Some(end)) = (after.subscription_start_date, after.subscription_end_date) else {
-            return Ok(None);
-        };
-        let tier = after.engagement_tier;
-        Ok(Some(Change {
-            history: Some(HistoryEventType::Renewal),
-            note: Note::parse_optional(Some(&format!("Renewed for {months} months")))
-                .ok()
-                .flatten(),
-            audit_action: AuditAction::SubscriptionRenewed,
-            events: vec![EventBody::SubscriptionRenewed(SubscriptionRenewed {
-                tier,
-                tier_label: tier.label().to_owned(),
-                monthly_price_cents: tier.info().monthly_price_cents,
-                subscription_start_date: start,
-                subscription_end_date: end,
-                renewed_by: actor.clone(),
-            })],
-            after,
-        }))
-    })
-    .await?;
-    match outcome {
-        Outcome::Applied(applied) => Ok(applied.after),
-        Outcome::Unchanged(current) => Ok(current),
-    }
-}
-
-/// Renews each listed partner on its own; unknown ids and free partners are reported, not fatal.
-pub async fn bulk_renew(
-    store: &Store,
-    ids: &[String],
-    months: u8,
-    actor: &Actor,
-    now: Timestamp,
-) -> Vec<RenewalResult> {
-    let mut results = Vec::with_capacity(ids.len());
-    let mut seen = std::collections::HashSet::new();
-    for raw in ids {
-        if !seen.insert(raw.clone()) {
-            continue;
-        }
-        let result = |status, end, message| RenewalResult {
-            partner_id: raw.clone(),
-            status,
-            subscription_end_date: end,
-            message,
-        };
-        let Ok(id) = PartnerId::parse(raw) else {
-            results.push(result("invalid_id", None, Some("not a partner id".to_owned())));
-            continue;
-        };
-        results.push(match renew_subscription(store, &id, months, actor, now).await {
-            Ok(partner) => result("renewed", partner.subscription_end_date, None),
-            Err(AppError::NotFound(message)) => result("not_found", None, Some(message)),
-            Err(AppError::Conflict { detail, .. }) if detail.contains("free tier") => {
-                result("not_subscribed", None, Some(detail))
-            }
-            Err(err) => {
-                tracing::warn!(partner_id = %id, error = %err, "renewal failed");
-                result("failed", None, Some(err.to_string()))
-            }
-        });
-    }
-    results
-}
-
-/// The renewal length: 12 months unless given, 1 to 36.
-pub fn renewal_months(months: Option<i64>) -> Result<u8, String> {
-    match months {
-        None => Ok(12),
-        Some(m) if (1..=i64::from(MAX_RENEWAL_MONTHS)).contains(&m) => Ok(m as u8),
-        Some(_) => Err(format!("must be a whole number from 1 to {MAX_RENEWAL_MONTHS}")),
-    }
-}
-
-/// Cancels a partner's subscription now (downgrade to free) or at term end.
-pub async fn cancel_subscription(
-    store: &Store,
-    calendar: &BusinessCalendar,
-    id: &PartnerId,
-    effective: CancelEffective,
-    reason: Option<Note>,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<Partner, AppError> {
-    let today = calendar.today(now);
-    let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::cancel(current, effective, reason.clone(), today, now).map_err(subscription_error)?;
-        let immediately = effective == CancelEffective::Immediately;
-        let mut events = vec![EventBody::SubscriptionCancelled(SubscriptionCancelled {
-            cancelled_tier: current.engagement_tier,
-            cancelled_tier_label: current.engagement_tier.label().to_owned(),
-            immediately,
-            access_until: if immediately {
-                Some(today)
-            } else {
-                current.subscription_end_date
-            },
-            reason: reason.as_ref().map(ToString::to_string),
-            cancelled_by: actor.clone(),
-        })];
-        if immediately {
-            let body = TierChanged::between(
-                current,
-                &after,
-                HistoryEventType::Cancellation,
-                actor.clone(),
-                reason.as_ref().map(ToString::to_string),
-            );
-            events.push(EventBody::TierChanged(body));
-        }
-        Ok(Some(Change {
-            history: Some(HistoryEventType::Cancellation),
-            note: reason.clone(),
-            audit_action: AuditAction::SubscriptionCancelled,
-            events,
-            after,
-        }))
-    })
-    .await?;
-    match outcome {
-        Outcome::Applied(applied) => Ok(applied.after),
-        Outcome::Unchanged(current) => Ok(current),
-    }
-}
-
-/// Changes `auto_renewal` and `subscription_notes`.
-pub async fn change_subscription_settings(
-    store: &Store,
-    id: &PartnerId,
-    change: SettingsChange,
-    expected_version: Option<u64>,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<(Partner, bool), AppError> {
-    let outcome = apply_change(store, id, actor, expected_version, now, |current| {
-        Ok(
-            subscription::change_settings(current, &change, now).map(|after| Change {
-                after,
-                history: None,
-                note: None,
-                audit_action: AuditAction::SubscriptionSettingsChanged,
-                events: vec![],
-            }),
-        )
-    })
-    .await?;
-    Ok(match outcome {
-        Outcome::Applied(applied) => (applied.after, true),
-        Outcome::Unchanged(current) => (current, false),
     })
 }

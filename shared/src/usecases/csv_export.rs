@@ -1,0 +1,119 @@
+//! The dashboard's CSV export: a whole tab (or the history feed) as a spreadsheet-safe file.
+
+use super::dashboard::{all_rows, history_feed, DashboardRequest, Tab, MAX_TAB_ROWS};
+use crate::domain::dates::{BusinessCalendar, CalendarDate};
+use crate::domain::money::Cents;
+use crate::domain::tier::Tier;
+use crate::error::AppError;
+use crate::store::{PageRequest, Store};
+use jiff::Timestamp;
+
+/// A CSV export of a whole tab: header row, ISO dates, dollar amounts. Cells a spreadsheet would run
+/// as formulas are quoted with a leading apostrophe.
+pub async fn export_csv(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    request: &DashboardRequest,
+    now: Timestamp,
+) -> Result<Vec<u8>, AppError> {
+    let today = calendar.today(now);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let text = |s: &str| {
+        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        }
+    };
+    let date = |d: Option<CalendarDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let dollars = |c: Cents| format!("{}.{:02}", c.get() / 100, (c.get() % 100).abs());
+    let csv_error = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
+    if request.tab == Tab::History {
+        out.write_record([
+            "created_at",
+            "partner_id",
+            "event_type",
+            "from_tier",
+            "to_tier",
+            "subscription_start",
+            "subscription_end",
+            "amount_paid_usd",
+            "notes",
+            "created_by",
+        ])
+        .map_err(csv_error)?;
+        let mut page = PageRequest {
+            limit: crate::http::MAX_PAGE_SIZE,
+            cursor: None,
+        };
+        let mut written = 0;
+        loop {
+            let got = match &request.partner_id {
+                Some(id) => store.partner_history(id, request.event_type, &page).await?,
+                None => history_feed(store, request.event_type, &page, today).await?,
+            };
+            for h in got.items {
+                let tier = |t: Option<Tier>| t.map(|t| t.as_str().to_owned()).unwrap_or_default();
+                out.write_record([
+                    h.created_at.to_string(),
+                    h.partner_id.to_string(),
+                    h.event_type.as_str().to_owned(),
+                    tier(h.from_tier),
+                    tier(h.to_tier),
+                    date(h.subscription_start),
+                    date(h.subscription_end),
+                    h.amount_paid.map(dollars).unwrap_or_default(),
+                    text(h.notes.as_ref().map(|n| n.as_str()).unwrap_or("")),
+                    text(&h.created_by.to_string()),
+                ])
+                .map_err(csv_error)?;
+                written += 1;
+            }
+            match got.next_cursor {
+                Some(next) if written < MAX_TAB_ROWS => page.cursor = Some(next),
+                _ => break,
+            }
+        }
+    } else {
+        out.write_record([
+            "partner_id",
+            "company_name",
+            "tier",
+            "tier_label",
+            "monthly_price_usd",
+            "subscription_start_date",
+            "subscription_end_date",
+            "days_left",
+            "urgency",
+            "subscription_status",
+            "auto_renewal",
+            "payment_status",
+        ])
+        .map_err(csv_error)?;
+        for row in all_rows(store, request, today).await? {
+            out.write_record([
+                row.partner_id.to_string(),
+                text(&row.company_name),
+                row.tier.as_str().to_owned(),
+                row.tier_label.to_owned(),
+                dollars(row.monthly_price_cents),
+                date(row.subscription_start_date),
+                date(row.subscription_end_date),
+                row.days_left.map(|d| d.to_string()).unwrap_or_default(),
+                row.urgency.to_owned(),
+                row.subscription_status.as_str().to_owned(),
+                row.auto_renewal.to_string(),
+                row.payment_status
+                    .map(|p| {
+                        serde_json::to_value(p)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    })
+                    .unwrap_or_default(),
+            ])
+            .map_err(csv_error)?;
+        }
+    }
+    out.into_inner().map_err(|e| AppError::Internal(format!("CSV: {e}")))
+}

@@ -1,0 +1,111 @@
+//! Renewing terms by hand: one partner, or a list of them with a result per id.
+
+use super::apply_change::{apply_change, Change, Outcome};
+use super::subscription_error;
+use crate::domain::dates::CalendarDate;
+use crate::domain::partner::{Note, Partner, PartnerId};
+use crate::domain::records::{Actor, AuditAction, HistoryEventType};
+use crate::domain::subscription::{self, MAX_RENEWAL_MONTHS};
+use crate::error::AppError;
+use crate::events::{EventBody, SubscriptionRenewed};
+use crate::store::Store;
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// A renewal's result for one requested id.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewalResult {
+    pub partner_id: String,
+    /// `renewed`, `not_found`, `not_subscribed`, `invalid_id` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_end_date: Option<CalendarDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Renews one partner's term by `months` (history `renewal`, `SubscriptionRenewed`).
+pub async fn renew_subscription(
+    store: &Store,
+    id: &PartnerId,
+    months: u8,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Partner, AppError> {
+    let outcome = apply_change(store, id, actor, None, now, |current| {
+        let after = subscription::renew(current, months, now).map_err(subscription_error)?;
+        let (Some(start), Some(end)) = (after.subscription_start_date, after.subscription_end_date) else {
+            return Ok(None);
+        };
+        let tier = after.engagement_tier;
+        Ok(Some(Change {
+            history: Some(HistoryEventType::Renewal),
+            note: Note::parse_optional(Some(&format!("Renewed for {months} months")))
+                .ok()
+                .flatten(),
+            audit_action: AuditAction::SubscriptionRenewed,
+            events: vec![EventBody::SubscriptionRenewed(SubscriptionRenewed {
+                tier,
+                tier_label: tier.label().to_owned(),
+                monthly_price_cents: tier.info().monthly_price_cents,
+                subscription_start_date: start,
+                subscription_end_date: end,
+                renewed_by: actor.clone(),
+            })],
+            after,
+        }))
+    })
+    .await?;
+    match outcome {
+        Outcome::Applied(applied) => Ok(applied.after),
+        Outcome::Unchanged(current) => Ok(current),
+    }
+}
+
+/// Renews each listed partner on its own; unknown ids and free partners are reported, not fatal.
+pub async fn bulk_renew(
+    store: &Store,
+    ids: &[String],
+    months: u8,
+    actor: &Actor,
+    now: Timestamp,
+) -> Vec<RenewalResult> {
+    let mut results = Vec::with_capacity(ids.len());
+    let mut seen = std::collections::HashSet::new();
+    for raw in ids {
+        if !seen.insert(raw.clone()) {
+            continue;
+        }
+        let result = |status, end, message| RenewalResult {
+            partner_id: raw.clone(),
+            status,
+            subscription_end_date: end,
+            message,
+        };
+        let Ok(id) = PartnerId::parse(raw) else {
+            results.push(result("invalid_id", None, Some("not a partner id".to_owned())));
+            continue;
+        };
+        results.push(match renew_subscription(store, &id, months, actor, now).await {
+            Ok(partner) => result("renewed", partner.subscription_end_date, None),
+            Err(AppError::NotFound(message)) => result("not_found", None, Some(message)),
+            Err(AppError::Conflict { detail, .. }) if detail.contains("free tier") => {
+                result("not_subscribed", None, Some(detail))
+            }
+            Err(err) => {
+                tracing::warn!(partner_id = %id, error = %err, "renewal failed");
+                result("failed", None, Some(err.to_string()))
+            }
+        });
+    }
+    results
+}
+
+/// The renewal length: 12 months unless given, 1 to 36.
+pub fn renewal_months(months: Option<i64>) -> Result<u8, String> {
+    match months {
+        None => Ok(12),
+        Some(m) if (1..=i64::from(MAX_RENEWAL_MONTHS)).contains(&m) => Ok(m as u8),
+        Some(_) => Err(format!("must be a whole number from 1 to {MAX_RENEWAL_MONTHS}")),
+    }
+}
