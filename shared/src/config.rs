@@ -9,11 +9,20 @@
 //! | `STRIPE_SECRET_KEY` | the API key (`sk_...`); in AWS from Secrets Manager          | —       |
 //! | `STRIPE_PRICE_GOLD`, `STRIPE_PRICE_PLATINUM` | the Stripe price id of each paid tier | — |
 //! | `STRIPE_API_BASE`   | the Stripe API's base URL (local servers in tests and `make dev`) | Stripe's |
+//! | `EVENT_BUS_NAME`    | the app's EventBridge bus (outbox-relay publishes to it)   | —       |
+//! | `EMAIL_FROM`        | the verified SES sender of partner emails                 | —       |
+//! | `EMAIL_DLQ_URL`     | the SQS queue where emails SES refused for good are parked | —       |
+//! | `PARTNER_PORTAL_URL`| the partner portal's address, linked from emails          | —       |
+//! | `SES_CONFIGURATION_SET` | an SES configuration set for sending events (optional) | none    |
+//! | `GRACE_PERIOD_DAYS` | days a renewing term that was not paid stays before it expires (0 to 90) | 7 |
+//! | `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` | the log level or filter directives      | `info`  |
 //!
 //! AWS endpoints and credentials come from the SDK's own variables (`AWS_ENDPOINT_URL` points the
 //! functions at local emulators; nothing else differs).
 
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::lifecycle::DEFAULT_GRACE_DAYS;
+use crate::stripe::client::StripeApi;
 use std::fmt;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,12 +54,19 @@ impl fmt::Debug for Secret {
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// The longest grace period `GRACE_PERIOD_DAYS` may set.
+pub const MAX_GRACE_DAYS: i32 = 90;
 
-pub fn required(name: &'static str) -> Result<String, ConfigError> {
+fn required(name: &'static str) -> Result<String, ConfigError> {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Ok(value),
         _ => Err(ConfigError::Missing(name)),
     }
+}
+
+/// A variable that may be absent or blank.
+fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 pub fn table_name() -> Result<String, ConfigError> {
@@ -69,13 +85,56 @@ pub fn admin_jwt_secret() -> Result<Secret, ConfigError> {
 }
 
 pub fn business_calendar() -> Result<BusinessCalendar, ConfigError> {
-    match std::env::var("BUSINESS_TIME_ZONE") {
-        Ok(name) if !name.trim().is_empty() => BusinessCalendar::named(name.trim()).map_err(|e| ConfigError::Invalid {
+    match optional("BUSINESS_TIME_ZONE") {
+        Some(name) => BusinessCalendar::named(name.trim()).map_err(|e| ConfigError::Invalid {
             name: "BUSINESS_TIME_ZONE",
             why: e.to_string(),
         }),
-        _ => Ok(BusinessCalendar::utc()),
+        None => Ok(BusinessCalendar::utc()),
     }
+}
+
+pub fn event_bus_name() -> Result<String, ConfigError> {
+    required("EVENT_BUS_NAME")
+}
+
+pub fn email_from() -> Result<String, ConfigError> {
+    required("EMAIL_FROM")
+}
+
+pub fn email_dlq_url() -> Result<String, ConfigError> {
+    required("EMAIL_DLQ_URL")
+}
+
+pub fn partner_portal_url() -> Result<String, ConfigError> {
+    required("PARTNER_PORTAL_URL")
+}
+
+pub fn ses_configuration_set() -> Option<String> {
+    optional("SES_CONFIGURATION_SET")
+}
+
+/// The sweep's grace period for renewing terms that were not paid.
+pub fn grace_period_days() -> Result<i32, ConfigError> {
+    match optional("GRACE_PERIOD_DAYS") {
+        None => Ok(DEFAULT_GRACE_DAYS),
+        Some(text) => text
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|days| (0..=MAX_GRACE_DAYS).contains(days))
+            .ok_or(ConfigError::Invalid {
+                name: "GRACE_PERIOD_DAYS",
+                why: format!("must be a whole number of days from 0 to {MAX_GRACE_DAYS}"),
+            }),
+    }
+}
+
+/// The log filter: `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL`, else `info`.
+pub fn log_level() -> String {
+    optional("RUST_LOG")
+        .or_else(|| optional("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()))
+        .unwrap_or_else(|| "info".to_owned())
 }
 
 /// The AWS SDK configuration (region, credentials, endpoint) from the environment.
@@ -87,8 +146,13 @@ pub fn stripe_webhook_secret() -> Result<Secret, ConfigError> {
     Ok(Secret(required("STRIPE_WEBHOOK_SECRET")?))
 }
 
-pub fn stripe_secret_key() -> Result<Secret, ConfigError> {
-    Ok(Secret(required("STRIPE_SECRET_KEY")?))
+/// The Stripe API client: `STRIPE_SECRET_KEY`, and `STRIPE_API_BASE` where it is set.
+pub fn stripe_api() -> Result<StripeApi, ConfigError> {
+    let secret_key = Secret(required("STRIPE_SECRET_KEY")?);
+    StripeApi::new(&secret_key, optional("STRIPE_API_BASE").as_deref()).map_err(|why| ConfigError::Invalid {
+        name: "STRIPE_API_BASE",
+        why,
+    })
 }
 
 /// The Stripe price of each paid tier.

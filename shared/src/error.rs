@@ -1,7 +1,9 @@
-//! The errors a use-case or an HTTP edge can answer with; each maps to one HTTP status.
+//! The HTTP edge's errors: each maps to one status and one `application/problem+json` answer.
+//! Use-cases answer with their own [`UseCaseError`]; [`From`] below decides its status.
 
 use crate::auth::AuthError;
 use crate::store::StoreError;
+use crate::usecases::error::UseCaseError;
 use serde::Serialize;
 
 /// One input field and what is wrong with it.
@@ -57,7 +59,7 @@ pub enum AppError {
     Unavailable(String),
 }
 
-fn summary(errors: &[FieldError]) -> String {
+pub(crate) fn summary(errors: &[FieldError]) -> String {
     errors
         .iter()
         .map(|e| format!("{} {}", e.field, e.message))
@@ -96,6 +98,34 @@ impl From<StoreError> for AppError {
             },
             StoreError::InvalidCursor(e) => AppError::BadRequest(e.to_string()),
             other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<UseCaseError> for AppError {
+    fn from(err: UseCaseError) -> AppError {
+        match err {
+            UseCaseError::PartnerNotFound(_) => AppError::NotFound(err.to_string()),
+            UseCaseError::StaleVersion { current, .. } => AppError::Conflict {
+                detail: err.to_string(),
+                current_version: Some(current),
+            },
+            UseCaseError::Conflict {
+                detail,
+                current_version,
+            } => AppError::Conflict {
+                detail,
+                current_version,
+            },
+            UseCaseError::Refused(refused) => AppError::Conflict {
+                detail: refused.to_string(),
+                current_version: None,
+            },
+            UseCaseError::Invalid(errors) => AppError::Invalid(errors),
+            UseCaseError::BadCursor(e) => AppError::BadRequest(e.to_string()),
+            UseCaseError::StripeRefused(why) => AppError::BadGateway(why),
+            UseCaseError::Unavailable(why) => AppError::Unavailable(why),
+            UseCaseError::Internal(why) => AppError::Internal(why),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod mailer;
+pub mod schedule;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

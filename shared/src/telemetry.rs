@@ -9,9 +9,7 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init_json_logs() {
-    let level = std::env::var("RUST_LOG")
-        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
-        .unwrap_or_else(|_| "info".to_owned());
+    let level = crate::config::log_level();
     let directives = format!("{level},stripe_webhook=off");
     let _ = tracing_subscriber::fmt()
         .json()

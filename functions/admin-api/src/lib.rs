@@ -50,14 +50,7 @@ impl App {
             calendar: config::business_calendar()?,
             auth: AdminAuth::new(&config::admin_jwt_secret()?),
             billing: Some(Billing {
-                stripe: StripeApi::new(
-                    &config::stripe_secret_key()?,
-                    std::env::var("STRIPE_API_BASE").ok().as_deref(),
-                )
-                .map_err(|why| ConfigError::Invalid {
-                    name: "STRIPE_API_BASE",
-                    why,
-                })?,
+                stripe: config::stripe_api()?,
                 prices: config::stripe_prices()?,
             }),
         })
@@ -125,7 +118,10 @@ impl App {
                 Method::POST => {
                     let (ids, months) = decode::renewal(req)?;
                     let results = renewals::bulk_renew(&self.store, &ids, months, &admin.actor(), now).await;
-                    let renewed = results.iter().filter(|r| r.status == "renewed").count();
+                    let renewed = results
+                        .iter()
+                        .filter(|r| r.status == renewals::RenewalStatus::Renewed)
+                        .count();
                     Ok(edge::json(200, &json!({ "renewed": renewed, "results": results })))
                 }
                 _ => Err(not_allowed("POST")),

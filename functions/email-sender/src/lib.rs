@@ -23,16 +23,13 @@ impl Sender {
     /// the optional `SES_CONFIGURATION_SET`.
     pub async fn from_env() -> Result<Sender, ConfigError> {
         let sdk = config::aws_sdk_config().await;
-        let configuration_set = std::env::var("SES_CONFIGURATION_SET")
-            .ok()
-            .filter(|v| !v.trim().is_empty());
         Ok(Sender {
             service: EmailService {
                 store: Store::from_sdk_config(&sdk, config::table_name()?),
-                mailer: Mailer::from_sdk_config(&sdk, config::required("EMAIL_FROM")?, configuration_set),
-                dead_letters: DeadLetters::from_sdk_config(&sdk, config::required("EMAIL_DLQ_URL")?),
+                mailer: Mailer::from_sdk_config(&sdk, config::email_from()?, config::ses_configuration_set()),
+                dead_letters: DeadLetters::from_sdk_config(&sdk, config::email_dlq_url()?),
                 settings: EmailSettings {
-                    portal_url: config::required("PARTNER_PORTAL_URL")?,
+                    portal_url: config::partner_portal_url()?,
                     time_zone: config::business_calendar()?.time_zone().clone(),
                 },
             },

@@ -1,7 +1,7 @@
 //! The daily sweep against moto: what it sends and expires, that it repeats nothing, and that a run
 //! which dies halfway and is run again ends where one clean run ends.
 
-use expiry_sweep::{ScheduledTrigger, Sweep, SweepFailed};
+use expiry_sweep::{RunFailed, ScheduledTrigger, Sweep};
 use jiff::civil::{date, Date};
 use jiff::{Span, Timestamp};
 use shared::domain::dates::BusinessCalendar;
@@ -299,8 +299,8 @@ async fn a_run_that_dies_halfway_then_runs_again_ends_like_one_clean_run() {
         let broken = prepared_table().await;
         let dying = store_failing_after(broken.table(), ok_requests).await;
         match sweep(dying).handle(ScheduledTrigger::default(), at(TODAY)).await {
-            Err(SweepFailed::Partial(summary)) => assert!(summary.errors > 0),
-            Err(SweepFailed::Stopped(_)) => {}
+            Err(RunFailed::Partial(summary)) => assert!(summary.errors > 0),
+            Err(RunFailed::Stopped(_)) => {}
             Ok(summary) => {
                 panic!("a sweep that loses DynamoDB after {ok_requests} requests reported success: {summary:?}")
             }

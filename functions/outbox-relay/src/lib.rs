@@ -75,7 +75,7 @@ impl Relay {
     pub async fn from_env() -> Result<Relay, ConfigError> {
         let sdk = config::aws_sdk_config().await;
         Ok(Relay {
-            bus: EventBus::from_sdk_config(&sdk, config::required("EVENT_BUS_NAME")?),
+            bus: EventBus::from_sdk_config(&sdk, config::event_bus_name()?),
         })
     }
 

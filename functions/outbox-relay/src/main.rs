@@ -1,4 +1,6 @@
 //! Lambda entry point for outbox-relay: configuration and SDK clients are built once per cold start.
+// rustc's default of 128 is too shallow to compute the layout of `main`'s future: the AWS SDK's
+// nested async state machines inside lambda_runtime's service push the query depth past it.
 #![recursion_limit = "256"]
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};

@@ -7,9 +7,10 @@ use jiff::Timestamp;
 use shared::config::{self, ConfigError};
 use shared::domain::billing::PriceCatalog;
 use shared::domain::dates::BusinessCalendar;
-use shared::error::AppError;
+pub use shared::schedule::ScheduledTrigger;
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
+use shared::usecases::error::UseCaseError;
 use shared::usecases::reconcile::{reconcile_stripe_events, ReconcileSummary};
 use shared::usecases::stripe_events::BillingRules;
 
@@ -20,33 +21,29 @@ pub struct Reconciler {
     pub prices: PriceCatalog,
 }
 
+/// A run that must fail its invocation, so that the alarm fires and the schedule's retry runs it again.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error(transparent)]
-    Failed(#[from] AppError),
+pub enum RunFailed {
+    #[error("the reconciliation stopped: {0}")]
+    Stopped(#[from] UseCaseError),
     #[error("{} of {} events could not be applied; the run is retried", .0.errors, .0.listed)]
-    Incomplete(ReconcileSummary),
+    Partial(ReconcileSummary),
 }
 
 impl Reconciler {
     pub async fn from_env() -> Result<Reconciler, ConfigError> {
         let sdk = config::aws_sdk_config().await;
-        let api_base = std::env::var("STRIPE_API_BASE").ok();
         Ok(Reconciler {
             store: Store::from_sdk_config(&sdk, config::table_name()?),
-            stripe: StripeApi::new(&config::stripe_secret_key()?, api_base.as_deref()).map_err(|why| {
-                ConfigError::Invalid {
-                    name: "STRIPE_API_BASE",
-                    why,
-                }
-            })?,
+            stripe: config::stripe_api()?,
             calendar: config::business_calendar()?,
             prices: config::stripe_prices()?,
         })
     }
 
-    /// One run; the trigger (a schedule) carries nothing it needs.
-    pub async fn run(&self, now: Timestamp) -> Result<ReconcileSummary, RunError> {
+    /// One run as of `now` (the schedule's event carries nothing else it needs).
+    pub async fn handle(&self, trigger: ScheduledTrigger, now: Timestamp) -> Result<ReconcileSummary, RunFailed> {
+        trigger.log_start("stripe-reconcile", now);
         let rules = BillingRules {
             calendar: &self.calendar,
             prices: &self.prices,
@@ -64,7 +61,7 @@ impl Reconciler {
             "reconciliation run"
         );
         if summary.errors > 0 {
-            return Err(RunError::Incomplete(summary));
+            return Err(RunFailed::Partial(summary));
         }
         Ok(summary)
     }

@@ -11,7 +11,7 @@ use shared::testing::billing::test_prices;
 use shared::testing::localstripe::{subscribed_partner, LocalStripe, LOCAL_KEY};
 use shared::testing::{fresh_store, table_snapshot};
 use std::time::Duration;
-use stripe_reconcile::Reconciler;
+use stripe_reconcile::{Reconciler, ScheduledTrigger};
 
 #[tokio::test]
 async fn events_that_never_arrived_are_applied_once() {
@@ -28,7 +28,10 @@ async fn events_that_never_arrived_are_applied_once() {
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
     };
-    let first = reconciler.run(Timestamp::now()).await.unwrap();
+    let first = reconciler
+        .handle(ScheduledTrigger::default(), Timestamp::now())
+        .await
+        .unwrap();
     assert!(first.applied >= 2, "the invoice and its payment at least: {first:?}");
     assert_eq!(first.errors, 0);
     let paid = store.get_partner(&partner.id).await.unwrap().unwrap();
@@ -36,7 +39,10 @@ async fn events_that_never_arrived_are_applied_once() {
     assert_eq!(paid.last_payment_amount.map(|c| c.get()), Some(360_000));
 
     let before = table_snapshot(&store).await;
-    let second = reconciler.run(Timestamp::now()).await.unwrap();
+    let second = reconciler
+        .handle(ScheduledTrigger::default(), Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(second.applied, 0, "{second:?}");
     assert!(second.duplicates >= first.applied, "{second:?}");
     assert_eq!(table_snapshot(&store).await, before, "a second run changes nothing");

@@ -7,13 +7,16 @@ use shared::stripe::client::StripeApi;
 use shared::testing::billing::test_prices;
 use shared::testing::fresh_store;
 use shared::testing::localstripe::{LocalStripe, LOCAL_KEY};
-use stripe_reconcile::Reconciler;
+use stripe_reconcile::{Reconciler, ScheduledTrigger};
 
 #[tokio::test]
 async fn the_scheduled_sample_runs() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/scheduled-reconcile.json");
-    let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(event["detail-type"], "Scheduled Event");
+    let trigger: ScheduledTrigger = serde_json::from_str(&text).unwrap();
+    assert!(trigger.time.is_some(), "the sample carries EventBridge's time field");
     let (store, _) = fresh_store().await;
     let reconciler = Reconciler {
         store,
@@ -21,7 +24,7 @@ async fn the_scheduled_sample_runs() {
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
     };
-    let summary = reconciler.run(jiff::Timestamp::now()).await.unwrap();
+    let summary = reconciler.handle(trigger, jiff::Timestamp::now()).await.unwrap();
     assert_eq!(summary.errors, 0);
     assert_eq!(summary.applied, 0, "no partner of this table is billed");
 }

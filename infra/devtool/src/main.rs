@@ -13,7 +13,6 @@
 use shared::auth::mint_token;
 use shared::config;
 use shared::store::{schema, Store};
-use shared::stripe::client::StripeApi;
 use shared::usecases::seed::{link_demo_customers, load_demo_partners, DemoPartner};
 use std::process::ExitCode;
 
@@ -41,7 +40,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let store = Store::from_sdk_config(&sdk, config::table_name()?);
             schema::create_table(store.client(), store.table()).await?;
             println!("table {} is ready", store.table());
-            if let Ok(name) = std::env::var("EVENT_BUS_NAME") {
+            if let Ok(name) = config::event_bus_name() {
                 let bus = shared::bus::EventBus::from_sdk_config(&sdk, name);
                 if bus.client().describe_event_bus().name(bus.name()).send().await.is_err() {
                     bus.client().create_event_bus().name(bus.name()).send().await?;
@@ -65,8 +64,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
             link_demo_customers(&store, &partners, now).await?;
             // A customer at the local Stripe for each demo partner, made by the production client
             // and linked, so that subscriptions created there change the demo partner.
-            let api_base = std::env::var("STRIPE_API_BASE").ok();
-            let stripe = StripeApi::new(&config::stripe_secret_key()?, api_base.as_deref())?;
+            let stripe = config::stripe_api()?;
             let mut customers = serde_json::Map::new();
             for demo in &partners {
                 let Some(partner) = store.get_partner(&demo.id).await? else {

@@ -2,10 +2,10 @@
 //! its history entry, audit entry and events in one transaction, and re-decide on fresh data when
 //! another writer got there first.
 
+use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::partner::{Note, Partner, PartnerId};
 use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry, HistoryEntry, HistoryEventType};
-use crate::error::AppError;
 use crate::events::{DomainEvent, EventBody};
 use crate::ids::next_id;
 use crate::store::{PartnerWrite, Store, StoreError};
@@ -124,19 +124,17 @@ pub async fn apply_change(
     actor: &Actor,
     expected_version: Option<u64>,
     now: Timestamp,
-    decide: impl Fn(&Partner) -> Result<Option<Change>, AppError>,
-) -> Result<Outcome, AppError> {
+    decide: impl Fn(&Partner) -> Result<Option<Change>, UseCaseError>,
+) -> Result<Outcome, UseCaseError> {
     let mut read_version = 0;
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let current = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
         if let Some(expected) = expected_version {
             if expected != current.version {
-                return Err(AppError::Conflict {
-                    detail: format!(
-                        "partner {id} is at version {}, not the expected version {expected}; reload it and try again",
-                        current.version
-                    ),
-                    current_version: Some(current.version),
+                return Err(UseCaseError::StaleVersion {
+                    partner: id.clone(),
+                    current: current.version,
+                    expected,
                 });
             }
         }
@@ -161,7 +159,7 @@ pub async fn apply_change(
             Err(err) => return Err(err.into()),
         }
     }
-    Err(AppError::Conflict {
+    Err(UseCaseError::Conflict {
         detail: format!("partner {id} was changed by another request after version {read_version} was read; reload it and try again"),
         current_version: None,
     })

@@ -16,6 +16,7 @@
 //! a Lambda retried after Stripe answered gets the same objects back instead of new ones.
 
 use super::apply_change::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
+use super::error::UseCaseError;
 use super::partners::not_found;
 use super::views::PartnerView;
 use crate::domain::billing::PriceCatalog;
@@ -24,7 +25,6 @@ use crate::domain::partner::{Partner, PartnerId, PaymentStatus};
 use crate::domain::records::{Actor, AuditAction};
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::{plan_tier_change, PlannedTierChange, TierChangeRequest};
-use crate::error::AppError;
 use crate::events::{EventBody, TierChanged};
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite};
@@ -49,11 +49,11 @@ pub struct StripeSubscription {
     pub status: String,
 }
 
-fn stripe_error(err: StripeCallError) -> AppError {
+fn stripe_error(err: StripeCallError) -> UseCaseError {
     match err {
-        StripeCallError::Unavailable(why) => AppError::Unavailable(why),
-        refused @ StripeCallError::Refused { .. } => AppError::BadGateway(refused.to_string()),
-        other => AppError::Internal(other.to_string()),
+        StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
+        refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
+        other => UseCaseError::Internal(other.to_string()),
     }
 }
 
@@ -66,16 +66,16 @@ pub async fn start_billing(
     calendar: &BusinessCalendar,
     command: StartBillingCommand,
     now: Timestamp,
-) -> Result<PartnerView, AppError> {
+) -> Result<PartnerView, UseCaseError> {
     let price_id = prices
         .price_of(command.tier)
-        .ok_or_else(|| AppError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
+        .ok_or_else(|| UseCaseError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
     let partner = store
         .get_partner(&command.partner_id)
         .await?
         .ok_or_else(|| not_found(&command.partner_id))?;
     if partner.stripe_subscription_id.is_some() && partner.stripe_subscription_status.as_deref() != Some("canceled") {
-        return Err(AppError::Conflict {
+        return Err(UseCaseError::Conflict {
             detail: format!(
                 "partner {} is already billed through Stripe subscription {}; cancel it before starting another",
                 partner.id,
@@ -89,7 +89,7 @@ pub async fn start_billing(
         None => stripe.create_customer(&partner).await.map_err(stripe_error)?,
     };
     if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
-        return Err(AppError::Conflict {
+        return Err(UseCaseError::Conflict {
             detail: format!("Stripe customer {customer_id} belongs to another partner"),
             current_version: Some(partner.version),
         });
@@ -131,22 +131,26 @@ fn plan_billed_tier(
     tier: Tier,
     today: jiff::civil::Date,
     now: Timestamp,
-) -> Result<Option<PlannedTierChange>, AppError> {
+) -> Result<Option<PlannedTierChange>, UseCaseError> {
     let request = TierChangeRequest {
         tier,
         start: None,
         end: None,
         reason: None,
     };
-    plan_tier_change(partner, &request, today, now).map_err(|e| AppError::invalid("tier", e))
+    plan_tier_change(partner, &request, today, now).map_err(|e| UseCaseError::invalid("tier", e))
 }
 
-fn planned_term_end(partner: &Partner, tier: Tier, today: jiff::civil::Date) -> Result<jiff::civil::Date, AppError> {
+fn planned_term_end(
+    partner: &Partner,
+    tier: Tier,
+    today: jiff::civil::Date,
+) -> Result<jiff::civil::Date, UseCaseError> {
     let plan = plan_billed_tier(partner, tier, today, Timestamp::UNIX_EPOCH)?;
     let after = plan.map(|p| p.after).unwrap_or_else(|| partner.clone());
     after
         .subscription_end_date
-        .ok_or_else(|| AppError::Internal("a paid tier without a term end".into()))
+        .ok_or_else(|| UseCaseError::Internal("a paid tier without a term end".into()))
 }
 
 /// Stores a started billing: Stripe ids and the customer link, the tier with its term (unchanged when
@@ -158,7 +162,7 @@ pub async fn record_billing_start(
     command: &StartBillingCommand,
     stripe: &StripeSubscription,
     now: Timestamp,
-) -> Result<PartnerView, AppError> {
+) -> Result<PartnerView, UseCaseError> {
     let today = calendar.today(now);
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let current = store
@@ -203,7 +207,7 @@ pub async fn record_billing_start(
         match store.commit_billing(billing, next_id(), now).await? {
             BillingCommit::Committed => return Ok(PartnerView::new(view_after, today)),
             BillingCommit::CustomerTaken => {
-                return Err(AppError::Conflict {
+                return Err(UseCaseError::Conflict {
                     detail: format!("Stripe customer {} belongs to another partner", stripe.customer_id),
                     current_version: None,
                 })
@@ -211,7 +215,7 @@ pub async fn record_billing_start(
             _ => conflict_backoff(attempt).await,
         }
     }
-    Err(AppError::Conflict {
+    Err(UseCaseError::Conflict {
         detail: format!(
             "partner {} kept changing while billing was recorded; Stripe subscription {} exists, try again",
             command.partner_id, stripe.subscription_id

@@ -1,12 +1,11 @@
 //! Cancelling a subscription from the dashboard: now (back to free) or at the term's end.
 
 use super::apply_change::{apply_change, Change, Outcome};
-use super::subscription_error;
+use super::error::UseCaseError;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::partner::{Note, Partner, PartnerId};
 use crate::domain::records::{Actor, AuditAction, HistoryEventType};
 use crate::domain::subscription::{self, CancelEffective};
-use crate::error::AppError;
 use crate::events::{EventBody, SubscriptionCancelled, TierChanged};
 use crate::store::Store;
 use jiff::Timestamp;
@@ -20,10 +19,10 @@ pub async fn cancel_subscription(
     reason: Option<Note>,
     actor: &Actor,
     now: Timestamp,
-) -> Result<Partner, AppError> {
+) -> Result<Partner, UseCaseError> {
     let today = calendar.today(now);
     let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::cancel(current, effective, reason.clone(), today, now).map_err(subscription_error)?;
+        let after = subscription::cancel(current, effective, reason.clone(), today, now)?;
         let immediately = effective == CancelEffective::Immediately;
         let mut events = vec![EventBody::SubscriptionCancelled(SubscriptionCancelled {
             cancelled_tier: current.engagement_tier,

@@ -1,12 +1,15 @@
 //! The dashboard's CSV export: a whole tab (or the history feed) as a spreadsheet-safe file.
 
 use super::dashboard::{all_rows, history_feed, DashboardRequest, Tab, MAX_TAB_ROWS};
+use super::error::UseCaseError;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::money::Cents;
 use crate::domain::tier::Tier;
-use crate::error::AppError;
 use crate::store::{PageRequest, Store};
 use jiff::Timestamp;
+
+/// History entries read per page while exporting.
+const EXPORT_PAGE_ROWS: u16 = 100;
 
 /// A CSV export of a whole tab: header row, ISO dates, dollar amounts. Cells a spreadsheet would run
 /// as formulas are quoted with a leading apostrophe.
@@ -15,7 +18,7 @@ pub async fn export_csv(
     calendar: &BusinessCalendar,
     request: &DashboardRequest,
     now: Timestamp,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<Vec<u8>, UseCaseError> {
     let today = calendar.today(now);
     let mut out = csv::Writer::from_writer(Vec::new());
     let text = |s: &str| {
@@ -27,7 +30,7 @@ pub async fn export_csv(
     };
     let date = |d: Option<CalendarDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let dollars = |c: Cents| format!("{}.{:02}", c.get() / 100, (c.get() % 100).abs());
-    let csv_error = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
+    let csv_error = |e: csv::Error| UseCaseError::Internal(format!("CSV: {e}"));
     if request.tab == Tab::History {
         out.write_record([
             "created_at",
@@ -43,7 +46,7 @@ pub async fn export_csv(
         ])
         .map_err(csv_error)?;
         let mut page = PageRequest {
-            limit: crate::http::MAX_PAGE_SIZE,
+            limit: EXPORT_PAGE_ROWS,
             cursor: None,
         };
         let mut written = 0;
@@ -115,5 +118,6 @@ pub async fn export_csv(
             .map_err(csv_error)?;
         }
     }
-    out.into_inner().map_err(|e| AppError::Internal(format!("CSV: {e}")))
+    out.into_inner()
+        .map_err(|e| UseCaseError::Internal(format!("CSV: {e}")))
 }

@@ -1,13 +1,13 @@
 //! The subscription dashboard: tabs (active, expiring, expired, cancelled, history) with the count
 //! of every tab, sorted and paged rows, and the history feed month by month.
 
+use super::error::UseCaseError;
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
 use crate::domain::lifecycle::{is_urgent, NOTICE_HORIZON_DAYS};
 use crate::domain::money::Cents;
 use crate::domain::partner::{Partner, PartnerId, PaymentStatus, SubscriptionStatus};
 use crate::domain::records::{HistoryEntry, HistoryEventType};
 use crate::domain::tier::Tier;
-use crate::error::AppError;
 use crate::store::{cursor, DashboardQuery, Page, PageRequest, Store};
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -188,19 +188,19 @@ pub(super) async fn history_feed(
     event_type: Option<HistoryEventType>,
     page: &PageRequest,
     today: CalendarDate,
-) -> Result<Page<HistoryEntry>, AppError> {
+) -> Result<Page<HistoryEntry>, UseCaseError> {
     let position: Option<FeedPosition> = page
         .cursor
         .as_deref()
         .map(cursor::decode_json)
         .transpose()
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        .map_err(UseCaseError::BadCursor)?;
     let months: Vec<String> = months_back_from(today).collect();
     let start_index = match &position {
         Some(p) => months
             .iter()
             .position(|m| *m == p.month)
-            .ok_or_else(|| AppError::BadRequest(cursor::InvalidCursor.to_string()))?,
+            .ok_or(UseCaseError::BadCursor(cursor::InvalidCursor))?,
         None => 0,
     };
     let mut inner = position.and_then(|p| p.inner);
@@ -248,7 +248,7 @@ async fn tab_counts(
     tier: Option<Tier>,
     event_type: Option<HistoryEventType>,
     today: CalendarDate,
-) -> Result<TabCounts, AppError> {
+) -> Result<TabCounts, UseCaseError> {
     use futures::future::try_join_all;
     // All counts at once: one query per status tab and one per month of history.
     let status_counts = try_join_all([Tab::Active, Tab::Expiring, Tab::Expired, Tab::Cancelled].map(
@@ -277,9 +277,9 @@ pub(super) async fn all_rows(
     store: &Store,
     request: &DashboardRequest,
     today: CalendarDate,
-) -> Result<Vec<SubscriptionRow>, AppError> {
+) -> Result<Vec<SubscriptionRow>, UseCaseError> {
     let view = status_view(request.tab, request.tier, request.descending, today)
-        .ok_or_else(|| AppError::invalid("tab", "has no subscription rows"))?;
+        .ok_or_else(|| UseCaseError::invalid("tab", "has no subscription rows"))?;
     let mut rows: Vec<SubscriptionRow> = store
         .dashboard_all(&view, MAX_TAB_ROWS)
         .await?
@@ -303,7 +303,7 @@ pub async fn dashboard(
     request: &DashboardRequest,
     page: &PageRequest,
     now: Timestamp,
-) -> Result<Dashboard, AppError> {
+) -> Result<Dashboard, UseCaseError> {
     let today = calendar.today(now);
     let counts = tab_counts(store, request.tier, request.event_type, today).await?;
     if request.tab == Tab::History {
@@ -322,7 +322,7 @@ pub async fn dashboard(
     let (rows, next_cursor) = match request.sort {
         SortBy::EndDate => {
             let view = status_view(request.tab, request.tier, request.descending, today)
-                .ok_or_else(|| AppError::Internal("no view".into()))?;
+                .ok_or_else(|| UseCaseError::Internal("no view".into()))?;
             let page = store.dashboard_page(&view, page).await?;
             (
                 page.items.into_iter().map(|p| SubscriptionRow::new(p, today)).collect(),
@@ -335,7 +335,7 @@ pub async fn dashboard(
                 .as_deref()
                 .map(cursor::decode_json)
                 .transpose()
-                .map_err(|e| AppError::BadRequest(e.to_string()))?
+                .map_err(UseCaseError::BadCursor)?
                 .unwrap_or(0);
             let all = all_rows(store, request, today).await?;
             let end = (offset + usize::from(page.limit)).min(all.len());

@@ -7,6 +7,7 @@ pub mod cancellation;
 pub mod csv_export;
 pub mod dashboard;
 pub mod emails;
+pub mod error;
 pub mod notices;
 pub mod partners;
 pub mod reconcile;
@@ -20,13 +21,3 @@ pub mod tier_changes;
 pub mod views;
 
 pub use apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};
-
-use crate::domain::subscription::SubscriptionError;
-use crate::error::AppError;
-
-fn subscription_error(err: SubscriptionError) -> AppError {
-    AppError::Conflict {
-        detail: err.to_string(),
-        current_version: None,
-    }
-}

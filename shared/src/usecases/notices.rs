@@ -2,12 +2,12 @@
 //! transaction, the sweep's once per partner, term end and stage.
 
 use super::apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};
+use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::dates::{days_until, CalendarDate};
 use crate::domain::lifecycle::{notice_stage, NoticeStage};
 use crate::domain::partner::{Partner, PartnerId, SubscriptionStatus};
 use crate::domain::records::{Actor, AuditAction, AuditEntry};
-use crate::error::AppError;
 use crate::events::{DomainEvent, EventBody, RenewalReminderDue};
 use crate::ids::next_id;
 use crate::store::{NoticeOutcome, NoticeWrite, Store, StoreError};
@@ -99,7 +99,7 @@ pub async fn send_manual_notice(
     actor: &Actor,
     today: CalendarDate,
     now: Timestamp,
-) -> Result<ManualNotice, AppError> {
+) -> Result<ManualNotice, UseCaseError> {
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
         let end = match (
@@ -109,7 +109,7 @@ pub async fn send_manual_notice(
         ) {
             (true, SubscriptionStatus::Active, Some(end)) => end,
             _ => {
-                return Err(AppError::Conflict {
+                return Err(UseCaseError::Conflict {
                     detail: format!("partner {id} has no active paid subscription to send a renewal reminder for"),
                     current_version: Some(partner.version),
                 })

@@ -1,11 +1,11 @@
 //! Admin use-cases on partner profiles: sync from the TPE backend, read, list.
 
+use super::error::UseCaseError;
 use super::views::PartnerView;
 use super::{conflict_backoff, MAX_WRITE_ATTEMPTS};
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::partner::{Partner, PartnerId, ProfileFields};
 use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry};
-use crate::error::AppError;
 use crate::events::{DomainEvent, EventBody, PartnerProfileSynced};
 use crate::ids::next_id;
 use crate::store::{Page, PageRequest, PartnerFilter, PartnerWrite, Store, StoreError};
@@ -18,8 +18,8 @@ pub struct UpsertOutcome {
     pub changed: bool,
 }
 
-pub fn not_found(id: &PartnerId) -> AppError {
-    AppError::NotFound(format!("partner {id} does not exist"))
+pub fn not_found(id: &PartnerId) -> UseCaseError {
+    UseCaseError::PartnerNotFound(id.clone())
 }
 
 /// Creates or updates the synced profile fields. Sending the same fields again changes nothing.
@@ -30,7 +30,7 @@ pub async fn upsert_partner(
     fields: ProfileFields,
     actor: Actor,
     now: Timestamp,
-) -> Result<UpsertOutcome, AppError> {
+) -> Result<UpsertOutcome, UseCaseError> {
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let current = store.get_partner(id).await?;
         let (next, action) = match &current {
@@ -105,7 +105,7 @@ pub async fn get_partner(
     calendar: &BusinessCalendar,
     id: &PartnerId,
     now: Timestamp,
-) -> Result<PartnerView, AppError> {
+) -> Result<PartnerView, UseCaseError> {
     let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
     Ok(PartnerView::new(partner, calendar.today(now)))
 }
@@ -117,7 +117,7 @@ pub async fn list_partners(
     filter: &PartnerFilter,
     page: &PageRequest,
     now: Timestamp,
-) -> Result<Page<PartnerView>, AppError> {
+) -> Result<Page<PartnerView>, UseCaseError> {
     let today = calendar.today(now);
     let page = store.list_partners(filter, page).await?;
     Ok(Page {
@@ -131,14 +131,18 @@ pub async fn partner_history(
     store: &Store,
     id: &PartnerId,
     page: &PageRequest,
-) -> Result<Page<crate::domain::records::HistoryEntry>, AppError> {
+) -> Result<Page<crate::domain::records::HistoryEntry>, UseCaseError> {
     let result = store.partner_history(id, None, page).await?;
     ensure_exists_if_empty(store, id, page, result.items.is_empty()).await?;
     Ok(result)
 }
 
 /// A partner's audit trail, newest first; 404 for an unknown partner.
-pub async fn partner_audit(store: &Store, id: &PartnerId, page: &PageRequest) -> Result<Page<AuditEntry>, AppError> {
+pub async fn partner_audit(
+    store: &Store,
+    id: &PartnerId,
+    page: &PageRequest,
+) -> Result<Page<AuditEntry>, UseCaseError> {
     let result = store.partner_audit(id, page).await?;
     ensure_exists_if_empty(store, id, page, result.items.is_empty()).await?;
     Ok(result)
@@ -150,7 +154,7 @@ async fn ensure_exists_if_empty(
     id: &PartnerId,
     page: &PageRequest,
     empty: bool,
-) -> Result<(), AppError> {
+) -> Result<(), UseCaseError> {
     if empty && page.cursor.is_none() && store.get_partner(id).await?.is_none() {
         return Err(not_found(id));
     }

@@ -2,8 +2,8 @@
 //! webhooks, so that an event whose delivery never arrived (or arrived before its customer was ours)
 //! still takes effect. Events handled before are duplicates and change nothing.
 
+use super::error::UseCaseError;
 use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
-use crate::error::AppError;
 use crate::store::Store;
 use crate::stripe::client::{StripeApi, StripeCallError};
 use crate::stripe::webhook::StripeEvent;
@@ -33,11 +33,11 @@ pub async fn reconcile_stripe_events(
     stripe: &StripeApi,
     rules: &BillingRules<'_>,
     now: Timestamp,
-) -> Result<ReconcileSummary, AppError> {
+) -> Result<ReconcileSummary, UseCaseError> {
     let since = now.checked_sub(LOOKBACK).unwrap_or(Timestamp::UNIX_EPOCH);
     let events = stripe.events_since(since).await.map_err(|e| match e {
-        StripeCallError::Unavailable(why) => AppError::Unavailable(why),
-        other => AppError::Internal(other.to_string()),
+        StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
+        other => UseCaseError::Internal(other.to_string()),
     })?;
     let mut summary = ReconcileSummary {
         listed: events.len(),

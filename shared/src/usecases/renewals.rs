@@ -1,23 +1,33 @@
 //! Renewing terms by hand: one partner, or a list of them with a result per id.
 
 use super::apply_change::{apply_change, Change, Outcome};
-use super::subscription_error;
+use super::error::UseCaseError;
 use crate::domain::dates::CalendarDate;
 use crate::domain::partner::{Note, Partner, PartnerId};
 use crate::domain::records::{Actor, AuditAction, HistoryEventType};
-use crate::domain::subscription::{self, MAX_RENEWAL_MONTHS};
-use crate::error::AppError;
+use crate::domain::subscription::{self, SubscriptionError, MAX_RENEWAL_MONTHS};
 use crate::events::{EventBody, SubscriptionRenewed};
 use crate::store::Store;
 use jiff::Timestamp;
 use serde::Serialize;
 
+/// What became of one id of a bulk renewal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalStatus {
+    Renewed,
+    NotFound,
+    /// A free partner: there is no paid term to renew.
+    NotSubscribed,
+    InvalidId,
+    Failed,
+}
+
 /// A renewal's result for one requested id.
 #[derive(Debug, Clone, Serialize)]
 pub struct RenewalResult {
     pub partner_id: String,
-    /// `renewed`, `not_found`, `not_subscribed`, `invalid_id` or `failed`.
-    pub status: &'static str,
+    pub status: RenewalStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_end_date: Option<CalendarDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,9 +41,9 @@ pub async fn renew_subscription(
     months: u8,
     actor: &Actor,
     now: Timestamp,
-) -> Result<Partner, AppError> {
+) -> Result<Partner, UseCaseError> {
     let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::renew(current, months, now).map_err(subscription_error)?;
+        let after = subscription::renew(current, months, now)?;
         let (Some(start), Some(end)) = (after.subscription_start_date, after.subscription_end_date) else {
             return Ok(None);
         };
@@ -83,18 +93,22 @@ pub async fn bulk_renew(
             message,
         };
         let Ok(id) = PartnerId::parse(raw) else {
-            results.push(result("invalid_id", None, Some("not a partner id".to_owned())));
+            results.push(result(
+                RenewalStatus::InvalidId,
+                None,
+                Some("not a partner id".to_owned()),
+            ));
             continue;
         };
         results.push(match renew_subscription(store, &id, months, actor, now).await {
-            Ok(partner) => result("renewed", partner.subscription_end_date, None),
-            Err(AppError::NotFound(message)) => result("not_found", None, Some(message)),
-            Err(AppError::Conflict { detail, .. }) if detail.contains("free tier") => {
-                result("not_subscribed", None, Some(detail))
+            Ok(partner) => result(RenewalStatus::Renewed, partner.subscription_end_date, None),
+            Err(err @ UseCaseError::PartnerNotFound(_)) => result(RenewalStatus::NotFound, None, Some(err.to_string())),
+            Err(UseCaseError::Refused(refused @ SubscriptionError::NotSubscribed(..))) => {
+                result(RenewalStatus::NotSubscribed, None, Some(refused.to_string()))
             }
             Err(err) => {
                 tracing::warn!(partner_id = %id, error = %err, "renewal failed");
-                result("failed", None, Some(err.to_string()))
+                result(RenewalStatus::Failed, None, Some(err.to_string()))
             }
         });
     }

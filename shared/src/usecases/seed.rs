@@ -1,5 +1,6 @@
 //! Demo partners for local development: profiles plus tiers whose terms end relative to today.
 
+use super::error::UseCaseError;
 use super::partners::upsert_partner;
 use super::subscription_settings::change_subscription_settings;
 use super::tier_changes::{change_tier, ChangeTierCommand};
@@ -10,7 +11,6 @@ use crate::domain::records::Actor;
 use crate::domain::subscription::SettingsChange;
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::TierChangeRequest;
-use crate::error::AppError;
 use crate::store::Store;
 use jiff::{Span, Timestamp};
 use serde::Deserialize;
@@ -41,7 +41,7 @@ pub async fn load_demo_partners(
     calendar: &BusinessCalendar,
     partners: &[DemoPartner],
     now: Timestamp,
-) -> Result<usize, AppError> {
+) -> Result<usize, UseCaseError> {
     let today = calendar.today(now);
     for demo in partners {
         let fields = ProfileFields {
@@ -54,8 +54,8 @@ pub async fn load_demo_partners(
         if demo.engagement_tier.is_paid() {
             let end = today
                 .checked_add(Span::new().days(i64::from(demo.end_in_days)))
-                .map_err(|e| AppError::invalid("end_in_days", e))?;
-            let start = add_months(end, -12).ok_or_else(|| AppError::invalid("end_in_days", "out of range"))?;
+                .map_err(|e| UseCaseError::invalid("end_in_days", e))?;
+            let start = add_months(end, -12).ok_or_else(|| UseCaseError::invalid("end_in_days", "out of range"))?;
             let request = TierChangeRequest {
                 tier: demo.engagement_tier,
                 start: Some(start),
@@ -88,7 +88,11 @@ pub fn demo_customer_id(partner: &DemoPartner) -> String {
 
 /// Links each demo partner to its sample Stripe customer (`cus_demo_<id>`), so that the signed
 /// samples in events/ apply to the demo data; running it twice changes nothing.
-pub async fn link_demo_customers(store: &Store, partners: &[DemoPartner], now: Timestamp) -> Result<usize, AppError> {
+pub async fn link_demo_customers(
+    store: &Store,
+    partners: &[DemoPartner],
+    now: Timestamp,
+) -> Result<usize, UseCaseError> {
     for demo in partners {
         store.link_customer(&demo_customer_id(demo), &demo.id, now).await?;
     }

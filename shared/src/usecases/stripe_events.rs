@@ -11,6 +11,7 @@
 //! - Calls per event: the customer link (GetItem), the partner (GetItem), the transaction: 3.
 
 use super::apply_change::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
+use super::error::UseCaseError;
 use crate::domain::billing::{
     event_order, is_older_period, payment_failed, payment_succeeded, subscription_event, DunningStep, EventStage,
     InvoiceFacts, PriceCatalog, SubscriptionChange, SubscriptionFacts,
@@ -19,7 +20,6 @@ use crate::domain::dates::BusinessCalendar;
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::{Note, Partner, PartnerId};
 use crate::domain::records::{Actor, AuditAction, HistoryEventType};
-use crate::error::AppError;
 use crate::events::{
     EventBody, PaymentFailed, PaymentFailureDowngrade, PaymentSucceeded, SubscriptionCancelled, SubscriptionRenewed,
     TierChanged,
@@ -60,9 +60,9 @@ pub struct BillingRules<'a> {
     pub prices: &'a PriceCatalog,
 }
 
-fn unavailable(err: StoreError) -> AppError {
+fn unavailable(err: StoreError) -> UseCaseError {
     match err {
-        StoreError::Dynamo(why) => AppError::Unavailable(why),
+        StoreError::Dynamo(why) => UseCaseError::Unavailable(why),
         other => other.into(),
     }
 }
@@ -84,7 +84,7 @@ async fn record_only(
     outcome: &'static str,
     partner_id: Option<&PartnerId>,
     now: Timestamp,
-) -> Result<bool, AppError> {
+) -> Result<bool, UseCaseError> {
     let write = BillingWrite {
         stripe_event: Some(record(event, outcome, partner_id)),
         ..BillingWrite::default()
@@ -99,7 +99,7 @@ async fn record_stale(
     event: &StripeEvent,
     partner_id: PartnerId,
     now: Timestamp,
-) -> Result<EventOutcome, AppError> {
+) -> Result<EventOutcome, UseCaseError> {
     let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
     Ok(if fresh {
         EventOutcome::Stale { partner_id }
@@ -115,7 +115,7 @@ pub async fn apply_stripe_event(
     rules: &BillingRules<'_>,
     event: &StripeEvent,
     now: Timestamp,
-) -> Result<EventOutcome, AppError> {
+) -> Result<EventOutcome, UseCaseError> {
     let billing = match event.billing_event() {
         Ok(BillingEvent::Ignored) => return Ok(EventOutcome::Ignored),
         Ok(billing) => billing,
@@ -168,7 +168,7 @@ pub async fn apply_stripe_event(
             BillingCommit::VersionConflict | BillingCommit::CustomerTaken => conflict_backoff(attempt).await,
         }
     }
-    Err(AppError::Conflict {
+    Err(UseCaseError::Conflict {
         detail: format!(
             "partner {partner_id} kept changing while Stripe event {} was applied; send it again",
             event.id

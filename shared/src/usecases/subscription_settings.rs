@@ -1,11 +1,11 @@
 //! A subscription's settings: `auto_renewal` and `subscription_notes`.
 
 use super::apply_change::{apply_change, Change, Outcome};
+use super::error::UseCaseError;
 use crate::domain::partner::Partner;
 use crate::domain::partner::PartnerId;
 use crate::domain::records::{Actor, AuditAction};
 use crate::domain::subscription::{self, SettingsChange};
-use crate::error::AppError;
 use crate::store::Store;
 use jiff::Timestamp;
 
@@ -17,7 +17,7 @@ pub async fn change_subscription_settings(
     expected_version: Option<u64>,
     actor: &Actor,
     now: Timestamp,
-) -> Result<(Partner, bool), AppError> {
+) -> Result<(Partner, bool), UseCaseError> {
     let outcome = apply_change(store, id, actor, expected_version, now, |current| {
         Ok(
             subscription::change_settings(current, &change, now).map(|after| Change {

@@ -5,13 +5,13 @@
 //! marker, and every change is re-decided on a consistent read inside its own transaction.
 
 use super::apply_change::{apply_change, Change, Outcome};
+use super::error::UseCaseError;
 use super::notices::record_sweep_notice;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::lifecycle::{sweep_decision, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS, NOTICE_HORIZON_DAYS};
 use crate::domain::partner::{Partner, SubscriptionStatus};
 use crate::domain::records::{Actor, AuditAction, HistoryEventType};
 use crate::domain::subscription::{enter_grace, expire};
-use crate::error::AppError;
 use crate::events::{EventBody, SubscriptionExpired, SubscriptionPastDue, TierChanged};
 use crate::store::{NoticeOutcome, Store, StoreError};
 use futures::stream::{self, StreamExt};
@@ -67,7 +67,7 @@ pub async fn run_expiry_sweep(
     calendar: &BusinessCalendar,
     settings: &SweepSettings,
     now: Timestamp,
-) -> Result<SweepSummary, AppError> {
+) -> Result<SweepSummary, UseCaseError> {
     let started = Instant::now();
     let today = calendar.today(now);
     let mut summary = SweepSummary {
@@ -76,8 +76,8 @@ pub async fn run_expiry_sweep(
     };
     let horizon = today
         .checked_add(Span::new().days(i64::from(NOTICE_HORIZON_DAYS)))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let yesterday = today.yesterday().map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| UseCaseError::Internal(e.to_string()))?;
+    let yesterday = today.yesterday().map_err(|e| UseCaseError::Internal(e.to_string()))?;
     // Active terms ending within the notice horizon (or already ended); cancelled terms that ended.
     for (status, until) in [
         (SubscriptionStatus::Active, horizon),
@@ -87,7 +87,7 @@ pub async fn run_expiry_sweep(
         loop {
             let (partners, next) = store.due_terms(status, until, start, settings.page_size).await?;
             summary.examined += partners.len() as u64;
-            let effects: Vec<Result<Effect, AppError>> = stream::iter(partners)
+            let effects: Vec<Result<Effect, UseCaseError>> = stream::iter(partners)
                 .map(|partner| sweep_partner(store, partner, today, settings.grace_days, now))
                 .buffer_unordered(settings.concurrency.max(1))
                 .collect()
@@ -119,7 +119,7 @@ async fn sweep_partner(
     today: CalendarDate,
     grace_days: i32,
     now: Timestamp,
-) -> Result<Effect, AppError> {
+) -> Result<Effect, UseCaseError> {
     let result = handle_partner(store, &partner, today, grace_days, now).await;
     if let Err(err) = &result {
         tracing::error!(partner_id = %partner.id, error = %err, "sweep could not handle partner");
@@ -133,7 +133,7 @@ async fn handle_partner(
     today: CalendarDate,
     grace_days: i32,
     now: Timestamp,
-) -> Result<Effect, AppError> {
+) -> Result<Effect, UseCaseError> {
     match sweep_decision(partner, today, grace_days) {
         SweepDecision::Nothing => Ok(Effect::Nothing),
         SweepDecision::Notice { stage, days_left } => {
@@ -167,7 +167,7 @@ async fn handle_partner(
                 };
                 let expires_after = end
                     .checked_add(Span::new().days(i64::from(grace_days)))
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                    .map_err(|e| UseCaseError::Internal(e.to_string()))?;
                 Ok(enter_grace(current, now).map(|after| Change {
                     history: Some(HistoryEventType::GracePeriod),
                     note: crate::domain::partner::Note::parse_optional(Some(&format!(

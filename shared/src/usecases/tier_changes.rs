@@ -1,6 +1,7 @@
 //! Admin use-cases on tiers: preview the PCR impact, apply a change.
 
 use super::apply_change::{apply_change, Change, Outcome};
+use super::error::UseCaseError;
 use super::partners::not_found;
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
@@ -9,7 +10,6 @@ use crate::domain::pcr::{PcrDelta, PcrScore};
 use crate::domain::records::{Actor, AuditAction, HistoryEntry};
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::{plan_tier_change, preview_tier_change, TierChangeRequest, TierPreview};
-use crate::error::AppError;
 use crate::events::{EventBody, TierChanged};
 use crate::store::Store;
 use jiff::Timestamp;
@@ -43,7 +43,7 @@ pub struct TierChangeOutcome {
 }
 
 /// The PCR impact of moving a partner to `tier`; changes nothing.
-pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<TierPreview, AppError> {
+pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<TierPreview, UseCaseError> {
     let partner = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
     Ok(preview_tier_change(&partner, tier))
 }
@@ -56,7 +56,7 @@ pub async fn change_tier(
     calendar: &BusinessCalendar,
     command: ChangeTierCommand,
     now: Timestamp,
-) -> Result<TierChangeOutcome, AppError> {
+) -> Result<TierChangeOutcome, UseCaseError> {
     let today = calendar.today(now);
     let ChangeTierCommand {
         partner_id,
@@ -66,7 +66,7 @@ pub async fn change_tier(
     } = command;
     let outcome = apply_change(store, &partner_id, &actor, expected_version, now, |current| {
         let plan = plan_tier_change(current, &request, today, now)
-            .map_err(|e| AppError::invalid("subscription_end_date", e))?;
+            .map_err(|e| UseCaseError::invalid("subscription_end_date", e))?;
         Ok(plan.map(|plan| {
             let reason = request.reason.as_ref().map(ToString::to_string);
             let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);

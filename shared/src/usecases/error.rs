@@ -1,0 +1,65 @@
+//! Why a use-case could not do what it was asked, in the use-case's own terms. Use-cases never decide
+//! an HTTP status: the edge (`crate::error::AppError`) maps each of these to one.
+
+use crate::domain::partner::PartnerId;
+use crate::domain::subscription::SubscriptionError;
+use crate::error::FieldError;
+use crate::store::cursor::InvalidCursor;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error("partner {0} does not exist")]
+    PartnerNotFound(PartnerId),
+    /// The caller planned on another version of the partner.
+    #[error("partner {partner} is at version {current}, not the expected version {expected}; reload it and try again")]
+    StaleVersion {
+        partner: PartnerId,
+        current: u64,
+        expected: u64,
+    },
+    /// The partner's state does not allow the action (another writer won a race, a live
+    /// subscription exists, ...); `current_version` when it is known.
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        current_version: Option<u64>,
+    },
+    /// The subscription rules refuse the action in the partner's state.
+    #[error(transparent)]
+    Refused(#[from] SubscriptionError),
+    /// Values that are well-formed but not acceptable, field by field.
+    #[error("{}", crate::error::summary(.0))]
+    Invalid(Vec<FieldError>),
+    /// A cursor that this listing did not hand out.
+    #[error(transparent)]
+    BadCursor(#[from] InvalidCursor),
+    /// Stripe answered and refused (its reason, as it gave it).
+    #[error("{0}")]
+    StripeRefused(String),
+    /// A dependency did not answer; the same request may succeed later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault of ours or of a dependency that retrying will not fix.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl UseCaseError {
+    pub fn invalid(field: impl Into<String>, message: impl ToString) -> UseCaseError {
+        UseCaseError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<StoreError> for UseCaseError {
+    fn from(err: StoreError) -> UseCaseError {
+        match err {
+            StoreError::VersionConflict => UseCaseError::Conflict {
+                detail: "the partner was changed by another request; reload it and try again".into(),
+                current_version: None,
+            },
+            StoreError::InvalidCursor(e) => UseCaseError::BadCursor(e),
+            other => UseCaseError::Internal(other.to_string()),
+        }
+    }
+}
