@@ -138,6 +138,36 @@ pub fn is_urgent(days_left: i32) -> bool {
     days_left <= 7
 }
 
+/// How the dashboard marks a subscription row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Normal,
+    /// 7 days or fewer left.
+    Urgent,
+    /// The end date has passed.
+    Ended,
+}
+
+impl Urgency {
+    /// The mark of a term with `days_left` (none without a term).
+    pub fn of(days_left: Option<i32>) -> Urgency {
+        match days_left {
+            Some(days) if days < 0 => Urgency::Ended,
+            Some(days) if is_urgent(days) => Urgency::Urgent,
+            _ => Urgency::Normal,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Normal => "normal",
+            Urgency::Urgent => "urgent",
+            Urgency::Ended => "ended",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +177,16 @@ mod tests {
     use proptest::prelude::*;
 
     const TODAY: CalendarDate = date(2026, 11, 24);
+
+    #[test]
+    fn urgency_marks_the_last_week_and_ended_terms() {
+        assert_eq!(Urgency::of(None), Urgency::Normal);
+        assert_eq!(Urgency::of(Some(8)), Urgency::Normal);
+        assert_eq!(Urgency::of(Some(7)), Urgency::Urgent);
+        assert_eq!(Urgency::of(Some(0)), Urgency::Urgent);
+        assert_eq!(Urgency::of(Some(-1)), Urgency::Ended);
+        assert_eq!(serde_json::to_value(Urgency::Ended).unwrap(), "ended");
+    }
 
     fn partner(tier: Tier, status: SubscriptionStatus, days_left: i64, auto_renewal: bool) -> Partner {
         let now = "2026-11-24T12:00:00Z".parse().unwrap();

@@ -8,6 +8,7 @@ pub mod money;
 pub mod partner;
 pub mod pcr;
 pub mod records;
+pub mod spreadsheet;
 pub mod subscription;
 pub mod tier;
 pub mod tier_change;

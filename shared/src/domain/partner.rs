@@ -182,6 +182,16 @@ pub enum PaymentStatus {
     Failed,
 }
 
+impl PaymentStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Current => "current",
+            PaymentStatus::PastDue => "past_due",
+            PaymentStatus::Failed => "failed",
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Multiplier {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = f64::deserialize(d)?;

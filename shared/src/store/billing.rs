@@ -14,14 +14,43 @@ use ulid::Ulid;
 /// How long a handled Stripe event's id is remembered (Stripe retries for three days).
 const STRIPE_EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
+/// What was done with a recorded Stripe event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordedOutcome {
+    Applied,
+    /// Older than what the partner reflects.
+    Stale,
+    /// Of a type billing acts on, without a field it needs.
+    Unusable,
+}
+
+impl RecordedOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RecordedOutcome::Applied => "applied",
+            RecordedOutcome::Stale => "stale",
+            RecordedOutcome::Unusable => "unusable",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RecordedOutcome> {
+        [
+            RecordedOutcome::Applied,
+            RecordedOutcome::Stale,
+            RecordedOutcome::Unusable,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.as_str() == text)
+    }
+}
+
 /// What became of a Stripe event, kept under its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StripeEventRecord {
     pub event_id: String,
     pub event_type: String,
     pub created: Timestamp,
-    /// `applied`, `stale` (older than what the partner reflects), `unusable`.
-    pub outcome: &'static str,
+    pub outcome: RecordedOutcome,
     pub partner_id: Option<PartnerId>,
 }
 
@@ -57,7 +86,7 @@ fn stripe_event_item(record: &StripeEventRecord, now: Timestamp) -> Item {
         ("entity".to_owned(), string_attr("stripe_event")),
         ("event_type".to_owned(), string_attr(&record.event_type)),
         ("created".to_owned(), string_attr(record.created.to_string())),
-        ("outcome".to_owned(), string_attr(record.outcome)),
+        ("outcome".to_owned(), string_attr(record.outcome.as_str())),
         ("handled_at".to_owned(), string_attr(now.to_string())),
         (
             EXPIRES_AT.to_owned(),
@@ -210,8 +239,13 @@ impl Store {
     }
 
     /// What the table says about a Stripe event, if it was handled: its outcome.
-    pub async fn stripe_event_outcome(&self, event_id: &str) -> Result<Option<String>, StoreError> {
+    pub async fn stripe_event_outcome(&self, event_id: &str) -> Result<Option<RecordedOutcome>, StoreError> {
         let item = self.get_item(stripe_event_pk(event_id), STRIPE_EVENT_SK).await?;
-        Ok(item.and_then(|item| item.get("outcome")?.as_s().ok().cloned()))
+        let Some(text) = item.as_ref().and_then(|item| item.get("outcome")?.as_s().ok()) else {
+            return Ok(None);
+        };
+        RecordedOutcome::parse(text)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt(format!("Stripe event {event_id}: unknown outcome {text:?}")))
     }
 }

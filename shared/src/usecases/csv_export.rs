@@ -3,7 +3,7 @@
 use super::dashboard::{all_rows, history_feed, DashboardRequest, Tab, MAX_TAB_ROWS};
 use super::error::UseCaseError;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
-use crate::domain::money::Cents;
+use crate::domain::spreadsheet::{amount_cell, text_cell};
 use crate::domain::tier::Tier;
 use crate::store::{PageRequest, Store};
 use jiff::Timestamp;
@@ -11,8 +11,7 @@ use jiff::Timestamp;
 /// History entries read per page while exporting.
 const EXPORT_PAGE_ROWS: u16 = 100;
 
-/// A CSV export of a whole tab: header row, ISO dates, dollar amounts. Cells a spreadsheet would run
-/// as formulas are quoted with a leading apostrophe.
+/// A CSV export of a whole tab: header row, ISO dates, dollar amounts, spreadsheet-safe text cells.
 pub async fn export_csv(
     store: &Store,
     calendar: &BusinessCalendar,
@@ -21,15 +20,7 @@ pub async fn export_csv(
 ) -> Result<Vec<u8>, UseCaseError> {
     let today = calendar.today(now);
     let mut out = csv::Writer::from_writer(Vec::new());
-    let text = |s: &str| {
-        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{s}")
-        } else {
-            s.to_owned()
-        }
-    };
     let date = |d: Option<CalendarDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    let dollars = |c: Cents| format!("{}.{:02}", c.get() / 100, (c.get() % 100).abs());
     let csv_error = |e: csv::Error| UseCaseError::Internal(format!("CSV: {e}"));
     if request.tab == Tab::History {
         out.write_record([
@@ -65,9 +56,9 @@ pub async fn export_csv(
                     tier(h.to_tier),
                     date(h.subscription_start),
                     date(h.subscription_end),
-                    h.amount_paid.map(dollars).unwrap_or_default(),
-                    text(h.notes.as_ref().map(|n| n.as_str()).unwrap_or("")),
-                    text(&h.created_by.to_string()),
+                    h.amount_paid.map(amount_cell).unwrap_or_default(),
+                    text_cell(h.notes.as_ref().map(|n| n.as_str()).unwrap_or("")).into_owned(),
+                    text_cell(&h.created_by.to_string()).into_owned(),
                 ])
                 .map_err(csv_error)?;
                 written += 1;
@@ -96,24 +87,17 @@ pub async fn export_csv(
         for row in all_rows(store, request, today).await? {
             out.write_record([
                 row.partner_id.to_string(),
-                text(&row.company_name),
+                text_cell(&row.company_name).into_owned(),
                 row.tier.as_str().to_owned(),
                 row.tier_label.to_owned(),
-                dollars(row.monthly_price_cents),
+                amount_cell(row.monthly_price_cents),
                 date(row.subscription_start_date),
                 date(row.subscription_end_date),
                 row.days_left.map(|d| d.to_string()).unwrap_or_default(),
-                row.urgency.to_owned(),
+                row.urgency.as_str().to_owned(),
                 row.subscription_status.as_str().to_owned(),
                 row.auto_renewal.to_string(),
-                row.payment_status
-                    .map(|p| {
-                        serde_json::to_value(p)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default(),
+                row.payment_status.map(|p| p.as_str().to_owned()).unwrap_or_default(),
             ])
             .map_err(csv_error)?;
         }

@@ -3,7 +3,7 @@
 
 use super::error::UseCaseError;
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
-use crate::domain::lifecycle::{is_urgent, NOTICE_HORIZON_DAYS};
+use crate::domain::lifecycle::{Urgency, NOTICE_HORIZON_DAYS};
 use crate::domain::money::Cents;
 use crate::domain::partner::{Partner, PartnerId, PaymentStatus, SubscriptionStatus};
 use crate::domain::records::{HistoryEntry, HistoryEventType};
@@ -86,8 +86,7 @@ pub struct SubscriptionRow {
     pub subscription_end_date: Option<CalendarDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_left: Option<i32>,
-    /// `urgent` with 7 days or fewer left, `ended` once past, else `normal`.
-    pub urgency: &'static str,
+    pub urgency: Urgency,
     pub subscription_status: SubscriptionStatus,
     pub auto_renewal: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,11 +100,6 @@ impl SubscriptionRow {
     pub fn new(partner: Partner, today: CalendarDate) -> SubscriptionRow {
         let tier = partner.last_paid_tier.unwrap_or(partner.engagement_tier);
         let days_left = partner.subscription_end_date.map(|end| days_until(today, end));
-        let urgency = match days_left {
-            Some(d) if d < 0 => "ended",
-            Some(d) if is_urgent(d) => "urgent",
-            _ => "normal",
-        };
         SubscriptionRow {
             partner_id: partner.id,
             company_name: partner.company_name.to_string(),
@@ -116,7 +110,7 @@ impl SubscriptionRow {
             subscription_start_date: partner.subscription_start_date,
             subscription_end_date: partner.subscription_end_date,
             days_left,
-            urgency,
+            urgency: Urgency::of(days_left),
             subscription_status: partner.subscription_status,
             auto_renewal: partner.auto_renewal,
             payment_status: partner.payment_status,

@@ -25,7 +25,7 @@ use crate::events::{
     TierChanged,
 };
 use crate::ids::next_id;
-use crate::store::billing::{BillingCommit, BillingWrite, StripeEventRecord};
+use crate::store::billing::{BillingCommit, BillingWrite, RecordedOutcome, StripeEventRecord};
 use crate::store::{Store, StoreError};
 use crate::stripe::webhook::{BillingEvent, StripeEvent};
 use jiff::Timestamp;
@@ -67,7 +67,7 @@ fn unavailable(err: StoreError) -> UseCaseError {
     }
 }
 
-fn record(event: &StripeEvent, outcome: &'static str, partner_id: Option<&PartnerId>) -> StripeEventRecord {
+fn record(event: &StripeEvent, outcome: RecordedOutcome, partner_id: Option<&PartnerId>) -> StripeEventRecord {
     StripeEventRecord {
         event_id: event.id.clone(),
         event_type: event.event_type.clone(),
@@ -81,7 +81,7 @@ fn record(event: &StripeEvent, outcome: &'static str, partner_id: Option<&Partne
 async fn record_only(
     store: &Store,
     event: &StripeEvent,
-    outcome: &'static str,
+    outcome: RecordedOutcome,
     partner_id: Option<&PartnerId>,
     now: Timestamp,
 ) -> Result<bool, UseCaseError> {
@@ -100,7 +100,7 @@ async fn record_stale(
     partner_id: PartnerId,
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
-    let fresh = record_only(store, event, "stale", Some(&partner_id), now).await?;
+    let fresh = record_only(store, event, RecordedOutcome::Stale, Some(&partner_id), now).await?;
     Ok(if fresh {
         EventOutcome::Stale { partner_id }
     } else {
@@ -121,7 +121,7 @@ pub async fn apply_stripe_event(
         Ok(billing) => billing,
         Err(reason) => {
             tracing::warn!(reason, "Stripe event without a field billing needs");
-            let fresh = record_only(store, event, "unusable", None, now).await?;
+            let fresh = record_only(store, event, RecordedOutcome::Unusable, None, now).await?;
             return Ok(if fresh {
                 EventOutcome::Unusable { reason }
             } else {
@@ -148,7 +148,7 @@ pub async fn apply_stripe_event(
             return record_stale(store, event, partner_id, now).await;
         }
         let write = BillingWrite {
-            stripe_event: Some(record(event, "applied", Some(&partner_id))),
+            stripe_event: Some(record(event, RecordedOutcome::Applied, Some(&partner_id))),
             invoice: plan.invoice,
             customer_link: None,
             partner: plan.change.map(|change| {
