@@ -1,7 +1,7 @@
 //! Admin authentication: `Authorization: Bearer <JWT>`, HS256, claims `sub`, `role` = `admin`, `exp`.
 
 use crate::config::Secret;
-use crate::domain::records::Actor;
+use crate::domain::history_and_audit::Actor;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};

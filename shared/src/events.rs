@@ -7,11 +7,11 @@
 //! the body's own fields.
 
 use crate::domain::dates::CalendarDate;
+use crate::domain::history_and_audit::{Actor, HistoryEventType};
 use crate::domain::lifecycle::{ExpiryReason, NoticeStage};
 use crate::domain::money::Cents;
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::pcr::{PcrDelta, PcrScore};
-use crate::domain::records::{Actor, HistoryEventType};
 use crate::domain::tier::{Multiplier, Tier};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,25 @@ pub enum EventBody {
     InvoiceResendRequested(InvoiceResendRequested),
 }
 
+impl EventBody {
+    /// The EventBridge detail-type.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            EventBody::TierChanged(_) => "TierChanged",
+            EventBody::PartnerProfileSynced(_) => "PartnerProfileSynced",
+            EventBody::RenewalReminderDue(_) => "RenewalReminderDue",
+            EventBody::SubscriptionExpired(_) => "SubscriptionExpired",
+            EventBody::SubscriptionRenewed(_) => "SubscriptionRenewed",
+            EventBody::SubscriptionCancelled(_) => "SubscriptionCancelled",
+            EventBody::SubscriptionPastDue(_) => "SubscriptionPastDue",
+            EventBody::PaymentSucceeded(_) => "PaymentSucceeded",
+            EventBody::PaymentFailed(_) => "PaymentFailed",
+            EventBody::PaymentFailureDowngrade(_) => "PaymentFailureDowngrade",
+            EventBody::InvoiceResendRequested(_) => "InvoiceResendRequested",
+        }
+    }
+}
+
 impl DomainEvent {
     /// An event about `partner` (its state after the change).
     pub fn about(event_id: impl ToString, partner: &Partner, occurred_at: Timestamp, body: EventBody) -> DomainEvent {
@@ -63,19 +82,7 @@ impl DomainEvent {
 
     /// The EventBridge detail-type.
     pub fn detail_type(&self) -> &'static str {
-        match &self.body {
-            EventBody::TierChanged(_) => "TierChanged",
-            EventBody::PartnerProfileSynced(_) => "PartnerProfileSynced",
-            EventBody::RenewalReminderDue(_) => "RenewalReminderDue",
-            EventBody::SubscriptionExpired(_) => "SubscriptionExpired",
-            EventBody::SubscriptionRenewed(_) => "SubscriptionRenewed",
-            EventBody::SubscriptionCancelled(_) => "SubscriptionCancelled",
-            EventBody::SubscriptionPastDue(_) => "SubscriptionPastDue",
-            EventBody::PaymentSucceeded(_) => "PaymentSucceeded",
-            EventBody::PaymentFailed(_) => "PaymentFailed",
-            EventBody::PaymentFailureDowngrade(_) => "PaymentFailureDowngrade",
-            EventBody::InvoiceResendRequested(_) => "InvoiceResendRequested",
-        }
+        self.body.detail_type()
     }
 
     /// The EventBridge detail, as JSON.

@@ -5,11 +5,12 @@ mod support;
 use jiff::{Span, Timestamp};
 use serde_json::{json, Value};
 use shared::domain::dates::CalendarDate;
+use shared::domain::history_and_audit::{Actor, AuditAction};
 use shared::domain::partner::PartnerId;
-use shared::domain::records::{Actor, AuditAction};
+use shared::domain::partner_change::PartnerChange;
 use shared::domain::tier::Tier;
 use shared::testing::seed_term;
-use shared::usecases::apply_change::{apply_change, Change};
+use shared::usecases::apply_change::apply_change;
 use support::TestApi;
 
 fn today() -> CalendarDate {
@@ -48,7 +49,7 @@ async fn dashboard_fixture() -> TestApi {
         |p| {
             let after =
                 shared::domain::subscription::expire(p, shared::domain::lifecycle::ExpiryReason::NotRenewing, now);
-            Ok(Some(Change {
+            Ok(Some(PartnerChange {
                 after,
                 history: None,
                 note: None,

@@ -4,8 +4,8 @@ mod support;
 
 use jiff::civil::date;
 use serde_json::{json, Value};
+use shared::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use shared::domain::partner::PartnerId;
-use shared::domain::records::{Actor, AuditAction, AuditEntry};
 use shared::ids::next_id;
 use shared::store::PartnerWrite;
 use shared::testing::due_index_ids;
@@ -191,10 +191,10 @@ async fn a_failed_transaction_writes_nothing() {
         at: next.updated_at,
     };
     let history_id = next_id();
-    let history = shared::domain::records::HistoryEntry {
+    let history = shared::domain::history_and_audit::HistoryEntry {
         id: history_id.to_string(),
         partner_id: id.clone(),
-        event_type: shared::domain::records::HistoryEventType::Upgrade,
+        event_type: shared::domain::history_and_audit::HistoryEventType::Upgrade,
         from_tier: None,
         to_tier: None,
         subscription_start: None,

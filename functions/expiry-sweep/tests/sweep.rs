@@ -59,12 +59,13 @@ async fn prepared_table_with_log() -> (Store, shared::testing::CallLog) {
 }
 
 async fn cancel_at_term_end(store: &Store, id: &str, now: Timestamp) {
-    use shared::domain::records::{Actor, AuditAction};
+    use shared::domain::history_and_audit::{Actor, AuditAction};
+    use shared::domain::partner_change::PartnerChange;
     use shared::domain::subscription::{cancel, CancelEffective};
-    use shared::usecases::apply_change::{apply_change, Change};
+    use shared::usecases::apply_change::apply_change;
     apply_change(store, &PartnerId::parse(id).unwrap(), &Actor::System, None, now, |p| {
         let after = cancel(p, CancelEffective::TermEnd, None, TODAY, now).unwrap();
-        Ok(Some(Change {
+        Ok(Some(PartnerChange {
             after,
             history: None,
             note: None,

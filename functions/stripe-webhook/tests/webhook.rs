@@ -6,9 +6,9 @@ use lambda_http::{Body, Request};
 use serde_json::{json, Value};
 use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
+use shared::domain::history_and_audit::HistoryEventType;
 use shared::domain::invoice::InvoiceStatus;
 use shared::domain::partner::{PartnerId, PaymentStatus, SubscriptionStatus};
-use shared::domain::records::HistoryEventType;
 use shared::domain::tier::Tier;
 use shared::store::{PageRequest, Store};
 use shared::stripe::fixtures::{self, TEST_WEBHOOK_SECRET};
@@ -79,7 +79,7 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn history(&self, id: &str) -> Vec<shared::domain::records::HistoryEntry> {
+    async fn history(&self, id: &str) -> Vec<shared::domain::history_and_audit::HistoryEntry> {
         let page = PageRequest {
             limit: 100,
             cursor: None,

@@ -283,18 +283,44 @@ pub fn subscription_event(
     Some((next, change))
 }
 
+/// What billing does with an event, by its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BillingEvent {
+    InvoicePaid(InvoiceFacts),
+    InvoicePaymentFailed(InvoiceFacts),
+    /// Created or finalized: recorded as a pending invoice.
+    InvoiceIssued(InvoiceFacts),
+    SubscriptionUpdated(SubscriptionFacts),
+    SubscriptionDeleted(SubscriptionFacts),
+    /// A type billing does not act on.
+    Ignored,
+}
+
+impl BillingEvent {
+    /// The Stripe customer the event is about (`None` for the types billing ignores).
+    pub fn customer_id(&self) -> Option<&str> {
+        match self {
+            BillingEvent::InvoicePaid(f) | BillingEvent::InvoicePaymentFailed(f) | BillingEvent::InvoiceIssued(f) => {
+                Some(&f.customer_id)
+            }
+            BillingEvent::SubscriptionUpdated(f) | BillingEvent::SubscriptionDeleted(f) => Some(&f.customer_id),
+            BillingEvent::Ignored => None,
+        }
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::partner::sample_partner;
     use jiff::civil::date;
     use proptest::prelude::*;
 
-    fn now() -> Timestamp {
+    pub(crate) fn now() -> Timestamp {
         "2026-11-24T12:00:00Z".parse().unwrap()
     }
 
-    fn gold(end: CalendarDate, auto_renewal: bool) -> Partner {
+    pub(crate) fn gold(end: CalendarDate, auto_renewal: bool) -> Partner {
         let mut p = sample_partner(8_000, now());
         p.apply_tier(Tier::Gold, now());
         p.subscription_start_date = Some(crate::domain::dates::add_months(end, -12).unwrap());
@@ -304,11 +330,11 @@ mod tests {
         p
     }
 
-    fn ts(text: &str) -> Timestamp {
+    pub(crate) fn ts(text: &str) -> Timestamp {
         text.parse().unwrap()
     }
 
-    fn invoice(period_start: &str, period_end: &str, attempt_count: u32) -> InvoiceFacts {
+    pub(crate) fn invoice(period_start: &str, period_end: &str, attempt_count: u32) -> InvoiceFacts {
         InvoiceFacts {
             invoice_id: "in_1".into(),
             number: Some("P100-0001".into()),
@@ -413,7 +439,7 @@ mod tests {
         ));
     }
 
-    fn subscription(status: &str, cancel_at_period_end: bool) -> SubscriptionFacts {
+    pub(crate) fn subscription(status: &str, cancel_at_period_end: bool) -> SubscriptionFacts {
         SubscriptionFacts {
             subscription_id: "sub_1".into(),
             customer_id: "cus_1".into(),

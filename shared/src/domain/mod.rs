@@ -1,13 +1,15 @@
 //! Business rules over plain data: no I/O, no AWS, testable on their own.
 
 pub mod billing;
+pub mod billing_plan;
 pub mod dates;
+pub mod history_and_audit;
 pub mod invoice;
 pub mod lifecycle;
 pub mod money;
 pub mod partner;
+pub mod partner_change;
 pub mod pcr;
-pub mod records;
 pub mod spreadsheet;
 pub mod subscription;
 pub mod tier;

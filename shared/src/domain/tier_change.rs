@@ -2,9 +2,9 @@
 //! history event it is.
 
 use super::dates::{add_months, CalendarDate};
+use super::history_and_audit::HistoryEventType;
 use super::partner::{Note, Partner, SubscriptionStatus};
 use super::pcr::{PcrDelta, PcrScore};
-use super::records::HistoryEventType;
 use super::tier::{Multiplier, Tier};
 use jiff::Timestamp;
 use serde::Serialize;

@@ -7,8 +7,8 @@
 mod letters;
 
 use crate::domain::dates::CalendarDate;
+use crate::domain::history_and_audit::HistoryEventType;
 use crate::domain::lifecycle::NoticeStage;
-use crate::domain::records::HistoryEventType;
 use crate::events::{DomainEvent, EventBody};
 use jiff::tz::TimeZone;
 use letters::*;

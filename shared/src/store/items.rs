@@ -3,8 +3,8 @@
 
 use super::keys::*;
 use super::StoreError;
+use crate::domain::history_and_audit::{AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, SubscriptionStatus};
-use crate::domain::records::{AuditEntry, HistoryEntry};
 use crate::events::{DomainEvent, SOURCE};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::de::DeserializeOwned;

@@ -7,8 +7,8 @@ use super::keys::*;
 use super::queries::IndexQuery;
 use super::{dynamo_error, Page, PageRequest, Store, StoreError};
 use crate::domain::dates::CalendarDate;
+use crate::domain::history_and_audit::{AuditEntry, HistoryEntry, HistoryEventType};
 use crate::domain::partner::{Partner, PartnerId, SubscriptionStatus};
-use crate::domain::records::{AuditEntry, HistoryEntry, HistoryEventType};
 use crate::domain::tier::Tier;
 use serde::de::DeserializeOwned;
 

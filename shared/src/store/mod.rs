@@ -23,8 +23,8 @@ pub use listings::{DashboardQuery, PartnerFilter};
 pub use notices::{NoticeOutcome, NoticeWrite};
 pub use queries::{Page, PageRequest};
 
+use crate::domain::history_and_audit::{AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PartnerId};
-use crate::domain::records::{AuditEntry, HistoryEntry};
 use crate::events::DomainEvent;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;

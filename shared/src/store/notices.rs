@@ -5,9 +5,9 @@ use super::items::{audit_item, conditional_put, number_attr, outbox_item, string
 use super::keys::*;
 use super::{dynamo_error, failed_condition, Store, StoreError};
 use crate::domain::dates::CalendarDate;
+use crate::domain::history_and_audit::AuditEntry;
 use crate::domain::lifecycle::NoticeStage;
 use crate::domain::partner::PartnerId;
-use crate::domain::records::AuditEntry;
 use crate::events::DomainEvent;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use std::collections::HashMap;

@@ -7,7 +7,7 @@
 //! handled, so every event takes the same path through the raw fields below, whatever version
 //! rendered it; the typed parse only tells us (and the logs) when the shapes drift apart.
 
-use crate::domain::billing::{InvoiceFacts, SubscriptionFacts};
+use crate::domain::billing::{BillingEvent, InvoiceFacts, SubscriptionFacts};
 use crate::domain::money::Cents;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -99,19 +99,6 @@ impl StripeEvent {
     }
 }
 
-/// What billing does with an event, by its type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BillingEvent {
-    InvoicePaid(InvoiceFacts),
-    InvoicePaymentFailed(InvoiceFacts),
-    /// Created or finalized: recorded as a pending invoice.
-    InvoiceIssued(InvoiceFacts),
-    SubscriptionUpdated(SubscriptionFacts),
-    SubscriptionDeleted(SubscriptionFacts),
-    /// A type billing does not act on.
-    Ignored,
-}
-
 impl StripeEvent {
     /// What billing does with this event; `Err` when a type it acts on lacks a field it needs.
     pub fn billing_event(&self) -> Result<BillingEvent, String> {
@@ -125,19 +112,6 @@ impl StripeEvent {
             "customer.subscription.deleted" => BillingEvent::SubscriptionDeleted(subscription_facts(&self.object)?),
             _ => BillingEvent::Ignored,
         })
-    }
-}
-
-impl BillingEvent {
-    /// The Stripe customer the event is about (`None` for the types billing ignores).
-    pub fn customer_id(&self) -> Option<&str> {
-        match self {
-            BillingEvent::InvoicePaid(f) | BillingEvent::InvoicePaymentFailed(f) | BillingEvent::InvoiceIssued(f) => {
-                Some(&f.customer_id)
-            }
-            BillingEvent::SubscriptionUpdated(f) | BillingEvent::SubscriptionDeleted(f) => Some(&f.customer_id),
-            BillingEvent::Ignored => None,
-        }
     }
 }
 

@@ -2,8 +2,8 @@
 
 use crate::domain::billing::PriceCatalog;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
+use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::{Partner, PartnerId};
-use crate::domain::records::Actor;
 use crate::domain::tier::Tier;
 use crate::store::Store;
 use crate::stripe::client::Collection;

@@ -3,8 +3,8 @@
 
 use crate::config::Secret;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::Partner;
-use crate::domain::records::Actor;
 use crate::domain::tier::Tier;
 use crate::store::Store;
 use crate::stripe::client::{Collection, StripeApi};

@@ -137,11 +137,12 @@ pub async fn seed_term(
     auto_renewal: bool,
     now: jiff::Timestamp,
 ) -> crate::domain::partner::Partner {
+    use crate::domain::history_and_audit::{Actor, AuditAction};
     use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::partner_change::PartnerChange;
     use crate::domain::pcr::{BasePcr, Momentum};
-    use crate::domain::records::{Actor, AuditAction};
     use crate::domain::tier_change::TierChangeRequest;
-    use crate::usecases::apply_change::{apply_change, Change};
+    use crate::usecases::apply_change::apply_change;
     use crate::usecases::partners::upsert_partner;
     use crate::usecases::tier_changes::{change_tier, ChangeTierCommand};
     let partner_id = PartnerId::parse(id).expect("test partner id");
@@ -175,7 +176,7 @@ pub async fn seed_term(
         apply_change(store, &partner_id, &Actor::System, None, now, |p| {
             let mut after = p.clone();
             after.auto_renewal = false;
-            Ok(Some(Change {
+            Ok(Some(PartnerChange {
                 after,
                 history: None,
                 note: None,

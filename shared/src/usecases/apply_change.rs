@@ -4,9 +4,10 @@
 
 use super::error::UseCaseError;
 use super::partners::not_found;
-use crate::domain::partner::{Note, Partner, PartnerId};
-use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry, HistoryEntry, HistoryEventType};
-use crate::events::{DomainEvent, EventBody};
+use crate::domain::history_and_audit::{changed_fields, Actor, AuditEntry, HistoryEntry};
+use crate::domain::partner::{Partner, PartnerId};
+use crate::domain::partner_change::PartnerChange;
+use crate::events::DomainEvent;
 use crate::ids::next_id;
 use crate::store::{PartnerWrite, Store, StoreError};
 use jiff::Timestamp;
@@ -21,18 +22,6 @@ pub async fn conflict_backoff(attempt: u32) {
     let base = 10u64 << attempt.min(6);
     let jitter = (next_id().random() as u64) % (base + 1);
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-}
-
-/// What a rule decided: the next state and how to record it.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub after: Partner,
-    /// The history event, if this is a subscription event.
-    pub history: Option<HistoryEventType>,
-    /// Written in the history entry's notes and the audit entry's reason.
-    pub note: Option<Note>,
-    pub audit_action: AuditAction,
-    pub events: Vec<EventBody>,
 }
 
 /// A change as it was committed.
@@ -53,11 +42,11 @@ pub enum Outcome {
 
 pub(crate) fn partner_write(
     before: &Partner,
-    change: Change,
+    change: PartnerChange,
     actor: &Actor,
     now: Timestamp,
 ) -> (PartnerWrite, Option<HistoryEntry>) {
-    let Change {
+    let PartnerChange {
         mut after,
         history,
         note,
@@ -124,7 +113,7 @@ pub async fn apply_change(
     actor: &Actor,
     expected_version: Option<u64>,
     now: Timestamp,
-    decide: impl Fn(&Partner) -> Result<Option<Change>, UseCaseError>,
+    decide: impl Fn(&Partner) -> Result<Option<PartnerChange>, UseCaseError>,
 ) -> Result<Outcome, UseCaseError> {
     let mut read_version = 0;
     for attempt in 0..MAX_WRITE_ATTEMPTS {

@@ -15,14 +15,15 @@
 //! with `subscription-<partner>-<version>-<tier>` (the partner version the start was planned on), so
 //! a Lambda retried after Stripe answered gets the same objects back instead of new ones.
 
-use super::apply_change::{conflict_backoff, partner_write, Change, MAX_WRITE_ATTEMPTS};
+use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use super::views::PartnerView;
 use crate::domain::billing::PriceCatalog;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::{Actor, AuditAction};
 use crate::domain::partner::{Partner, PartnerId, PaymentStatus};
-use crate::domain::records::{Actor, AuditAction};
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::{plan_tier_change, PlannedTierChange, TierChangeRequest};
 use crate::events::{EventBody, TierChanged};
@@ -190,7 +191,7 @@ pub async fn record_billing_start(
                 reason,
             )));
         }
-        let change = Change {
+        let change = PartnerChange {
             after,
             history: plan.as_ref().map(|p| p.event_type),
             note: crate::domain::partner::Note::parse("Stripe billing started").ok(),

@@ -1,10 +1,11 @@
 //! Cancelling a subscription from the dashboard: now (back to free) or at the term's end.
 
-use super::apply_change::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner, PartnerId};
-use crate::domain::records::{Actor, AuditAction, HistoryEventType};
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{self, CancelEffective};
 use crate::events::{EventBody, SubscriptionCancelled, TierChanged};
 use crate::store::Store;
@@ -46,7 +47,7 @@ pub async fn cancel_subscription(
             );
             events.push(EventBody::TierChanged(body));
         }
-        Ok(Some(Change {
+        Ok(Some(PartnerChange {
             history: Some(HistoryEventType::Cancellation),
             note: reason.clone(),
             audit_action: AuditAction::SubscriptionCancelled,

@@ -3,10 +3,10 @@
 
 use super::error::UseCaseError;
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
+use crate::domain::history_and_audit::{HistoryEntry, HistoryEventType};
 use crate::domain::lifecycle::{Urgency, NOTICE_HORIZON_DAYS};
 use crate::domain::money::Cents;
 use crate::domain::partner::{Partner, PartnerId, PaymentStatus, SubscriptionStatus};
-use crate::domain::records::{HistoryEntry, HistoryEventType};
 use crate::domain::tier::Tier;
 use crate::store::{cursor, DashboardQuery, Page, PageRequest, Store};
 use jiff::{Span, Timestamp};

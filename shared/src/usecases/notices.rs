@@ -5,9 +5,9 @@ use super::apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::dates::{days_until, CalendarDate};
+use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::lifecycle::{notice_stage, NoticeStage};
 use crate::domain::partner::{Partner, PartnerId, SubscriptionStatus};
-use crate::domain::records::{Actor, AuditAction, AuditEntry};
 use crate::events::{DomainEvent, EventBody, RenewalReminderDue};
 use crate::ids::next_id;
 use crate::store::{NoticeOutcome, NoticeWrite, Store, StoreError};
@@ -41,7 +41,7 @@ fn notice_write(
         action: AuditAction::RenewalNoticeSent,
         actor: actor.clone(),
         reason: None,
-        changes: vec![crate::domain::records::FieldChange {
+        changes: vec![crate::domain::history_and_audit::FieldChange {
             field: "renewal_notice".into(),
             from: serde_json::Value::Null,
             to: serde_json::json!({"stage": stage, "days_left": days_left, "term_end": end, "manual": manual}),

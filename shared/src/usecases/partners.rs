@@ -4,8 +4,8 @@ use super::error::UseCaseError;
 use super::views::PartnerView;
 use super::{conflict_backoff, MAX_WRITE_ATTEMPTS};
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::{changed_fields, Actor, AuditAction, AuditEntry};
 use crate::domain::partner::{Partner, PartnerId, ProfileFields};
-use crate::domain::records::{changed_fields, Actor, AuditAction, AuditEntry};
 use crate::events::{DomainEvent, EventBody, PartnerProfileSynced};
 use crate::ids::next_id;
 use crate::store::{Page, PageRequest, PartnerFilter, PartnerWrite, Store, StoreError};
@@ -131,7 +131,7 @@ pub async fn partner_history(
     store: &Store,
     id: &PartnerId,
     page: &PageRequest,
-) -> Result<Page<crate::domain::records::HistoryEntry>, UseCaseError> {
+) -> Result<Page<crate::domain::history_and_audit::HistoryEntry>, UseCaseError> {
     let result = store.partner_history(id, None, page).await?;
     ensure_exists_if_empty(store, id, page, result.items.is_empty()).await?;
     Ok(result)

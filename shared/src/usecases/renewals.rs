@@ -1,10 +1,11 @@
 //! Renewing terms by hand: one partner, or a list of them with a result per id.
 
-use super::apply_change::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::CalendarDate;
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner, PartnerId};
-use crate::domain::records::{Actor, AuditAction, HistoryEventType};
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{self, SubscriptionError, MAX_RENEWAL_MONTHS};
 use crate::events::{EventBody, SubscriptionRenewed};
 use crate::store::Store;
@@ -48,7 +49,7 @@ pub async fn renew_subscription(
             return Ok(None);
         };
         let tier = after.engagement_tier;
-        Ok(Some(Change {
+        Ok(Some(PartnerChange {
             history: Some(HistoryEventType::Renewal),
             note: Note::parse_optional(Some(&format!("Renewed for {months} months")))
                 .ok()

@@ -1,10 +1,11 @@
 //! A subscription's settings: `auto_renewal` and `subscription_notes`.
 
-use super::apply_change::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
+use crate::domain::history_and_audit::{Actor, AuditAction};
 use crate::domain::partner::Partner;
 use crate::domain::partner::PartnerId;
-use crate::domain::records::{Actor, AuditAction};
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{self, SettingsChange};
 use crate::store::Store;
 use jiff::Timestamp;
@@ -20,7 +21,7 @@ pub async fn change_subscription_settings(
 ) -> Result<(Partner, bool), UseCaseError> {
     let outcome = apply_change(store, id, actor, expected_version, now, |current| {
         Ok(
-            subscription::change_settings(current, &change, now).map(|after| Change {
+            subscription::change_settings(current, &change, now).map(|after| PartnerChange {
                 after,
                 history: None,
                 note: None,

@@ -4,13 +4,14 @@
 //! a crash halfway, sends nothing twice and misses nothing: notices are recorded with a conditional
 //! marker, and every change is re-decided on a consistent read inside its own transaction.
 
-use super::apply_change::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::notices::record_sweep_notice;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::lifecycle::{sweep_decision, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS, NOTICE_HORIZON_DAYS};
 use crate::domain::partner::{Partner, SubscriptionStatus};
-use crate::domain::records::{Actor, AuditAction, HistoryEventType};
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{enter_grace, expire};
 use crate::events::{EventBody, SubscriptionExpired, SubscriptionPastDue, TierChanged};
 use crate::store::{NoticeOutcome, Store, StoreError};
@@ -168,7 +169,7 @@ async fn handle_partner(
                 let expires_after = end
                     .checked_add(Span::new().days(i64::from(grace_days)))
                     .map_err(|e| UseCaseError::Internal(e.to_string()))?;
-                Ok(enter_grace(current, now).map(|after| Change {
+                Ok(enter_grace(current, now).map(|after| PartnerChange {
                     history: Some(HistoryEventType::GracePeriod),
                     note: crate::domain::partner::Note::parse_optional(Some(&format!(
                         "Term ended {end} without renewal; expires after {expires_after} unless renewed"
@@ -220,7 +221,7 @@ async fn handle_partner(
                     Actor::System,
                     note.as_ref().map(ToString::to_string),
                 );
-                Ok(Some(Change {
+                Ok(Some(PartnerChange {
                     history: Some(HistoryEventType::Expiration),
                     note,
                     audit_action: AuditAction::SubscriptionExpired,

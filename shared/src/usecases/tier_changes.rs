@@ -1,13 +1,14 @@
 //! Admin use-cases on tiers: preview the PCR impact, apply a change.
 
-use super::apply_change::{apply_change, Change, Outcome};
+use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEntry};
 use crate::domain::partner::PartnerId;
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::pcr::{PcrDelta, PcrScore};
-use crate::domain::records::{Actor, AuditAction, HistoryEntry};
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::{plan_tier_change, preview_tier_change, TierChangeRequest, TierPreview};
 use crate::events::{EventBody, TierChanged};
@@ -70,7 +71,7 @@ pub async fn change_tier(
         Ok(plan.map(|plan| {
             let reason = request.reason.as_ref().map(ToString::to_string);
             let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);
-            Change {
+            PartnerChange {
                 after: plan.after,
                 history: Some(plan.event_type),
                 note: request.reason.clone(),

@@ -1,0 +1,18 @@
+//! What a rule decides about one partner: the next state and how to record it (history event, note,
+//! audit action, domain events). Use-cases commit it atomically; deciding it needs no I/O.
+
+use super::history_and_audit::{AuditAction, HistoryEventType};
+use super::partner::{Note, Partner};
+use crate::events::EventBody;
+
+/// What a rule decided: the next state and how to record it.
+#[derive(Debug, Clone)]
+pub struct PartnerChange {
+    pub after: Partner,
+    /// The history event, if this is a subscription event.
+    pub history: Option<HistoryEventType>,
+    /// Written in the history entry's notes and the audit entry's reason.
+    pub note: Option<Note>,
+    pub audit_action: AuditAction,
+    pub events: Vec<EventBody>,
+}
