@@ -345,6 +345,39 @@ impl Partner {
     pub fn pcr_at(&self, tier: Tier) -> PcrScore {
         final_pcr_at(self.base_pcr_score, tier, self.momentum_modifier)
     }
+
+    /// Whether a Stripe subscription still bills (or may yet bill) this partner: one exists and
+    /// Stripe has not ended it.
+    pub fn has_live_stripe_subscription(&self) -> bool {
+        self.stripe_subscription_id.is_some()
+            && !matches!(
+                self.stripe_subscription_status.as_deref(),
+                Some(ENDED_STRIPE_SUBSCRIPTION | EXPIRED_STRIPE_SUBSCRIPTION)
+            )
+    }
+
+    pub fn billing_mode(&self) -> BillingMode {
+        if self.has_live_stripe_subscription() {
+            BillingMode::Stripe
+        } else {
+            BillingMode::Manual
+        }
+    }
+}
+
+/// Stripe's status of a subscription it ended.
+const ENDED_STRIPE_SUBSCRIPTION: &str = "canceled";
+/// Stripe's status of a subscription whose first invoice was never paid.
+const EXPIRED_STRIPE_SUBSCRIPTION: &str = "incomplete_expired";
+
+/// Who drives what a partner pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingMode {
+    /// A live Stripe subscription: changes that affect money go through Stripe.
+    Stripe,
+    /// No Stripe subscription: an admin manages the tier and term by hand.
+    Manual,
 }
 
 impl Default for PcrScore {

@@ -75,7 +75,7 @@ pub async fn start_billing(
         .get_partner(&command.partner_id)
         .await?
         .ok_or_else(|| not_found(&command.partner_id))?;
-    if partner.stripe_subscription_id.is_some() && partner.stripe_subscription_status.as_deref() != Some("canceled") {
+    if partner.has_live_stripe_subscription() {
         return Err(UseCaseError::Conflict {
             detail: format!(
                 "partner {} is already billed through Stripe subscription {}; cancel it before starting another",
