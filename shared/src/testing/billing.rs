@@ -41,6 +41,10 @@ pub async fn billed_partner(
     };
     record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe, now)
         .await
-        .unwrap_or_else(|e| panic!("recording the billing start of {id}: {e}"))
-        .partner
+        .unwrap_or_else(|e| panic!("recording the billing start of {id}: {e}"));
+    store
+        .get_partner(&command.partner_id)
+        .await
+        .expect("reading the billed partner")
+        .expect("the billed partner exists")
 }

@@ -150,8 +150,9 @@ pub async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bo
         subscription_id: subscription.clone(),
         status: "active".into(),
     };
-    let view = record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
+    record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
         .await
         .unwrap();
-    (view.partner, subscription)
+    let partner = store.get_partner(&command.partner_id).await.unwrap().unwrap();
+    (partner, subscription)
 }
