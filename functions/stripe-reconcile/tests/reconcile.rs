@@ -10,7 +10,7 @@ use shared::stripe::client::StripeApi;
 use shared::testing::billing::test_prices;
 use shared::testing::localstripe::{subscribed_partner, LocalStripe, LOCAL_KEY};
 use shared::testing::{fresh_store, table_snapshot};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use stripe_reconcile::{Reconciler, ScheduledTrigger};
 
 #[tokio::test]
@@ -20,14 +20,32 @@ async fn events_that_never_arrived_are_applied_once() {
     // No webhook leads to this table: only the reconciliation can bring the payment in.
     let (partner, _) = subscribed_partner(&store, &id, Tier::Gold, false).await;
     assert_eq!(partner.last_payment_amount, None);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-
     let reconciler = Reconciler {
         store: store.clone(),
         stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
     };
+    // localstripe pays the first invoice a moment after the subscription is made: wait until Stripe's
+    // event list shows the payment, as the reconciliation will read it.
+    let customer = partner.stripe_customer_id.clone().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = reconciler
+            .stripe
+            .events_since(Timestamp::now() - Duration::from_secs(600))
+            .await
+            .unwrap();
+        let paid = events.iter().any(|event| {
+            event["type"] == "invoice.payment_succeeded" && event["data"]["object"]["customer"] == customer.as_str()
+        });
+        if paid {
+            break;
+        }
+        assert!(Instant::now() < deadline, "localstripe never paid the first invoice");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     let first = reconciler
         .handle(ScheduledTrigger::default(), Timestamp::now())
         .await

@@ -125,8 +125,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn date_parser_never_panics(s in ".{0,16}") {
-            let _ = parse_date(&s);
+        fn a_parsed_date_prints_back_to_its_text(s in ".{0,16}|2[0-9]{3}-[01][0-9]-[0-3][0-9]") {
+            if let Ok(date) = parse_date(&s) {
+                prop_assert_eq!(date.to_string(), s);
+                prop_assert!((MIN_YEAR..=MAX_YEAR).contains(&date.year()));
+            }
         }
 
         #[test]

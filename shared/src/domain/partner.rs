@@ -452,11 +452,23 @@ mod tests {
 
     proptest! {
         #[test]
-        fn identity_parsers_never_panic(s in "\\PC{0,80}") {
-            let _ = PartnerId::parse(&s);
-            let _ = Email::parse(&s);
-            let _ = CompanyName::parse(&s);
-            let _ = Note::parse(&s);
+        fn parsed_identities_print_back_to_themselves(s in "\\PC{0,80}|[a-z0-9._-]{1,12}@[a-z0-9-]{1,8}\\.[a-z]{2,4}") {
+            if let Ok(id) = PartnerId::parse(&s) {
+                prop_assert_eq!(id.as_str(), s.as_str());
+                prop_assert_eq!(PartnerId::parse(id.as_str()).unwrap(), id);
+            }
+            if let Ok(email) = Email::parse(&s) {
+                prop_assert_eq!(Email::parse(email.as_str()).unwrap(), email.clone());
+                prop_assert!(s.contains(email.as_str()) && email.as_str().contains('@'));
+            }
+            if let Ok(name) = CompanyName::parse(&s) {
+                prop_assert_eq!(name.as_str(), s.trim());
+                prop_assert_eq!(CompanyName::parse(name.as_str()).unwrap(), name);
+            }
+            if let Ok(note) = Note::parse(&s) {
+                prop_assert_eq!(note.as_str(), s.trim());
+                prop_assert_eq!(Note::parse(note.as_str()).unwrap(), note);
+            }
         }
 
         #[test]

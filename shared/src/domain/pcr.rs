@@ -348,8 +348,12 @@ mod tests {
         }
 
         #[test]
-        fn base_parser_never_panics(s in ".{0,30}") {
-            let _ = BasePcr::parse_str(&s);
+        fn a_parsed_base_prints_back_to_itself(s in "[0-9.-]{0,8}|.{0,30}") {
+            if let Ok(base) = BasePcr::parse_str(&s) {
+                let printed = format!("{}.{:02}", base.hundredths() / 100, base.hundredths() % 100);
+                prop_assert_eq!(BasePcr::parse_str(&printed).unwrap(), base);
+                prop_assert!((base.as_f64() - s.trim().parse::<f64>().unwrap()).abs() < 1e-6);
+            }
         }
 
         #[test]

@@ -84,8 +84,19 @@ mod tests {
 
     proptest! {
         #[test]
-        fn decoding_never_panics(s in "\\PC{0,200}") {
-            let _ = decode(&s, &["pk", "sk"], &[("pk", "x")]);
+        fn an_accepted_cursor_decodes_to_what_was_encoded(s in "\\PC{0,200}") {
+            if let Ok(decoded) = decode(&s, &["pk", "sk"], &[("pk", "x")]) {
+                let again = encode(&decoded).unwrap();
+                prop_assert_eq!(decode(&again, &["pk", "sk"], &[("pk", "x")]), Ok(decoded));
+            }
+        }
+
+        #[test]
+        fn every_key_round_trips_through_its_cursor(pk in "\\PC{1,60}", sk in "\\PC{1,60}") {
+            let k = key(&[("pk", &pk), ("sk", &sk)]);
+            let cursor = encode(&k).unwrap();
+            prop_assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            prop_assert_eq!(decode(&cursor, &["pk", "sk"], &[("pk", &pk)]), Ok(k));
         }
     }
 }

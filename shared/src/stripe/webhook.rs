@@ -161,7 +161,11 @@ fn invoice_facts(invoice: &Value) -> Result<InvoiceFacts, String> {
     let period_end = line_period("end")
         .or_else(|| seconds(invoice, "/period_end"))
         .unwrap_or(created);
-    let cents = |field: &str| invoice.get(field).and_then(Value::as_i64).map(Cents);
+    // Stripe's amounts due and paid are never negative; a negative one is not an invoice we can record.
+    let cents = |field: &'static str| match invoice.get(field).and_then(Value::as_i64) {
+        Some(amount) if amount < 0 => Err(format!("{field} is negative")),
+        amount => Ok(Cents(amount.unwrap_or(0))),
+    };
     Ok(InvoiceFacts {
         invoice_id: required(text(invoice, "/id"), "id")?,
         number: text(invoice, "/number"),
@@ -171,8 +175,8 @@ fn invoice_facts(invoice: &Value) -> Result<InvoiceFacts, String> {
             .and_then(id_of)
             .or_else(|| text(invoice, "/parent/subscription_details/subscription")),
         status: text(invoice, "/status").unwrap_or_default(),
-        amount_due: cents("amount_due").unwrap_or_default(),
-        amount_paid: cents("amount_paid").unwrap_or_default(),
+        amount_due: cents("amount_due")?,
+        amount_paid: cents("amount_paid")?,
         attempt_count: invoice
             .get("attempt_count")
             .and_then(Value::as_u64)

@@ -150,6 +150,30 @@ proptest! {
         let object = Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
         let (body, header) = signed(&fixtures::event("evt_p", event_type, NOW, object));
         let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
-        let _ = event.billing_event();
+        let field = |name: &str| event.object.get(name).and_then(Value::as_str).map(str::to_owned);
+        match event.billing_event() {
+            Ok(BillingEvent::Ignored) => prop_assert_eq!(event_type, "something.else"),
+            Ok(billing) => {
+                prop_assert_ne!(event_type, "something.else");
+                // What was read is what the object says.
+                prop_assert_eq!(billing.customer_id().map(str::to_owned), field("customer"));
+                match billing {
+                    BillingEvent::InvoicePaid(f) | BillingEvent::InvoicePaymentFailed(f) | BillingEvent::InvoiceIssued(f) => {
+                        prop_assert!(event_type.starts_with("invoice."));
+                        prop_assert_eq!(Some(f.invoice_id), field("id"));
+                        prop_assert!(f.amount_due.get() >= 0 && f.amount_paid.get() >= 0);
+                    }
+                    BillingEvent::SubscriptionUpdated(f) | BillingEvent::SubscriptionDeleted(f) => {
+                        prop_assert!(event_type.starts_with("customer.subscription."));
+                        prop_assert_eq!(Some(f.subscription_id), field("id"));
+                    }
+                    BillingEvent::Ignored => unreachable!("matched above"),
+                }
+            }
+            Err(reason) => {
+                prop_assert_ne!(event_type, "something.else");
+                prop_assert!(!reason.is_empty());
+            }
+        }
     }
 }
