@@ -91,14 +91,7 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> AppError {
-        match err {
-            StoreError::VersionConflict => AppError::Conflict {
-                detail: "the partner was changed by another request; reload it and try again".into(),
-                current_version: None,
-            },
-            StoreError::InvalidCursor(e) => AppError::BadRequest(e.to_string()),
-            other => AppError::Internal(other.to_string()),
-        }
+        UseCaseError::from(err).into()
     }
 }
 

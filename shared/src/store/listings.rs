@@ -85,20 +85,7 @@ impl Store {
     ) -> Result<(Vec<Partner>, Option<Key>), StoreError> {
         let query = IndexQuery::new(SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk", subscriptions_pk(status))
             .sort_key_below(end_date_upper_bound(until));
-        let output = query
-            .request(self)
-            .limit(i32::from(page_size))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(dynamo_error)?;
-        let partners = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        Ok((partners, output.last_evaluated_key))
+        self.fetch_page(&query, start, Some(i32::from(page_size))).await
     }
 
     /// Dashboard rows: subscriptions with `status`, optionally ending within `end_range`, of `tier`.

@@ -1,7 +1,7 @@
 //! Reading pages of an index: the query builder (partition, sort-key bounds, filters) and the paging
 //! that follows DynamoDB's pages and turns its keys into opaque cursors.
 
-use super::cursor::{self, InvalidCursor};
+use super::cursor::{self, InvalidCursor, Key};
 use super::items::{from_item, string_attr, Item};
 use super::keys::{PK, SK};
 use super::{dynamo_error, Store, StoreError};
@@ -154,17 +154,11 @@ impl Store {
         let mut items = Vec::new();
         for _ in 0..MAX_ROUND_TRIPS {
             let remaining = usize::from(page.limit) - items.len();
-            let output = query
-                .request(self)
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(dynamo_error)?;
-            for item in output.items.unwrap_or_default() {
-                items.push(from_item(item)?);
-            }
-            start = output.last_evaluated_key;
+            let (rows, next) = self
+                .fetch_page(query, start.take(), Some(i32::try_from(remaining).unwrap_or(i32::MAX)))
+                .await?;
+            items.extend(rows);
+            start = next;
             if start.is_none() || items.len() >= usize::from(page.limit) {
                 break;
             }
@@ -173,6 +167,30 @@ impl Store {
             items,
             next_cursor: start.as_ref().and_then(cursor::encode),
         })
+    }
+
+    /// One DynamoDB page of an index query from `start` (at most `limit` items read): its rows and
+    /// the key the next page starts at.
+    pub(super) async fn fetch_page<T: DeserializeOwned>(
+        &self,
+        query: &IndexQuery,
+        start: Option<Key>,
+        limit: Option<i32>,
+    ) -> Result<(Vec<T>, Option<Key>), StoreError> {
+        let output = query
+            .request(self)
+            .set_limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(dynamo_error)?;
+        let rows = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok((rows, output.last_evaluated_key))
     }
 
     /// Every row of an index query (for sorting in memory and exports), up to `max` rows.
@@ -184,16 +202,9 @@ impl Store {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let output = query
-                .request(self)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(dynamo_error)?;
-            for item in output.items.unwrap_or_default() {
-                items.push(from_item(item)?);
-            }
-            start = output.last_evaluated_key;
+            let (rows, next) = self.fetch_page(query, start.take(), None).await?;
+            items.extend(rows);
+            start = next;
             if start.is_none() || items.len() >= max {
                 items.truncate(max);
                 return Ok(items);
