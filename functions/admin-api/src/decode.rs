@@ -15,8 +15,10 @@ use shared::http::{self as edge, only_known_params, page_request};
 use shared::store::{PageRequest, PartnerFilter};
 use shared::stripe::client::Collection;
 use shared::usecases::billing_start::StartBillingCommand;
+use shared::usecases::cancellation::CancelCommand;
 use shared::usecases::dashboard::{DashboardRequest, SortBy, Tab};
 use shared::usecases::renewals::renewal_months;
+use shared::usecases::subscription_settings::SettingsCommand;
 use shared::usecases::tier_changes::ChangeTierCommand;
 
 /// A JSON object's fields, read one by one; every problem is collected, then reported together.
@@ -306,7 +308,7 @@ pub fn renewal(req: &Request) -> Result<(Vec<String>, u8), AppError> {
 }
 
 /// `{effective: "immediately"|"term_end", reason?}`
-pub fn cancellation(req: &Request) -> Result<(CancelEffective, Option<Note>), AppError> {
+pub fn cancellation(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<CancelCommand, AppError> {
     let mut f = Fields::of(req)?;
     let effective = f.parsed("effective", true, |text| match text {
         "immediately" => Ok(CancelEffective::Immediately),
@@ -314,11 +316,23 @@ pub fn cancellation(req: &Request) -> Result<(CancelEffective, Option<Note>), Ap
         other => Err(format!("must be immediately or term_end, got {other:?}")),
     });
     let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
-    f.finish(|| Some((effective?, reason)))
+    let refund_unused: Option<bool> = f.value("refund_unused", false);
+    if refund_unused == Some(true) && effective == Some(CancelEffective::TermEnd) {
+        f.fail("refund_unused", "applies only to effective immediately");
+    }
+    f.finish(|| {
+        Some(CancelCommand {
+            partner_id,
+            effective: effective?,
+            reason,
+            refund_unused: refund_unused.unwrap_or(false),
+            actor: admin.actor(),
+        })
+    })
 }
 
 /// `{auto_renewal?, subscription_notes?, expected_version?}`
-pub fn settings(req: &Request) -> Result<(SettingsChange, Option<u64>), AppError> {
+pub fn settings(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<SettingsCommand, AppError> {
     let mut f = Fields::of(req)?;
     let auto_renewal: Option<bool> = f.value("auto_renewal", false);
     let notes = match f.nullable_string("subscription_notes") {
@@ -334,13 +348,15 @@ pub fn settings(req: &Request) -> Result<(SettingsChange, Option<u64>), AppError
         f.fail("body", "give auto_renewal or subscription_notes");
     }
     f.finish(|| {
-        Some((
-            SettingsChange {
+        Some(SettingsCommand {
+            partner_id,
+            change: SettingsChange {
                 auto_renewal,
                 subscription_notes: notes?,
             },
             expected_version,
-        ))
+            actor: admin.actor(),
+        })
     })
 }
 

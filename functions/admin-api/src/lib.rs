@@ -157,20 +157,12 @@ impl App {
             },
             ["admin", "partners", id, "cancel"] => match *method {
                 Method::POST => {
-                    let id = partner_id(id)?;
-                    let (effective, reason) = decode::cancellation(req)?;
-                    let partner = cancellation::cancel_subscription(
-                        &self.store,
-                        &self.calendar,
-                        &id,
-                        effective,
-                        reason,
-                        &admin.actor(),
-                        now,
-                    )
-                    .await?;
+                    let command = decode::cancellation(req, partner_id(id)?, &admin)?;
+                    let partner =
+                        cancellation::cancel_subscription(&self.store, self.stripe(), &self.calendar, command, now)
+                            .await?;
                     Ok(edge::json(
-                        200,
+                        stripe_pending_status(&partner),
                         &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
                     ))
                 }
@@ -178,19 +170,17 @@ impl App {
             },
             ["admin", "partners", id, "subscription"] => match *method {
                 Method::PATCH => {
-                    let id = partner_id(id)?;
-                    let (change, expected_version) = decode::settings(req)?;
+                    let command = decode::settings(req, partner_id(id)?, &admin)?;
                     let (partner, changed) = subscription_settings::change_subscription_settings(
                         &self.store,
-                        &id,
-                        change,
-                        expected_version,
-                        &admin.actor(),
+                        self.stripe(),
+                        &self.calendar,
+                        command,
                         now,
                     )
                     .await?;
                     Ok(edge::json(
-                        200,
+                        stripe_pending_status(&partner),
                         &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)), "changed": changed }),
                     ))
                 }
@@ -244,13 +234,24 @@ impl App {
                 Method::PATCH | Method::POST => {
                     let id = partner_id(id)?;
                     let command = decode::change_tier(req, id, &admin)?;
-                    let outcome = tier_changes::change_tier(&self.store, &self.calendar, command, now).await?;
-                    Ok(edge::json(200, &outcome))
+                    let outcome =
+                        tier_changes::change_tier(&self.store, self.stripe(), &self.calendar, command, now).await?;
+                    let status = if outcome.partner.stripe_sync.is_some() {
+                        202
+                    } else {
+                        200
+                    };
+                    Ok(edge::json(status, &outcome))
                 }
                 _ => Err(not_allowed("PATCH, POST")),
             },
             _ => Err(AppError::NotFound(format!("no route for {method} /{path}"))),
         }
+    }
+
+    /// The Stripe client, where billing is configured.
+    fn stripe(&self) -> Option<&StripeApi> {
+        self.billing.as_ref().map(|billing| &billing.stripe)
     }
 
     async fn export_csv(&self, req: &Request, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {
@@ -289,6 +290,15 @@ impl App {
             status,
             &json!({ "partner": view, "created": outcome.created, "changed": outcome.changed }),
         ))
+    }
+}
+
+/// 202 while a change the request made still waits for Stripe's confirmation (it is retried), else 200.
+fn stripe_pending_status(partner: &shared::domain::partner::Partner) -> u16 {
+    if partner.stripe_sync.is_some() {
+        202
+    } else {
+        200
     }
 }
 

@@ -50,6 +50,7 @@ async fn dashboard_fixture() -> TestApi {
             let after =
                 shared::domain::subscription::expire(p, shared::domain::lifecycle::ExpiryReason::NotRenewing, now);
             Ok(Some(PartnerChange {
+                stripe_action: None,
                 after,
                 history: None,
                 note: None,

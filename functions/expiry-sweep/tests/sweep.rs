@@ -66,6 +66,7 @@ async fn cancel_at_term_end(store: &Store, id: &str, now: Timestamp) {
     apply_change(store, &PartnerId::parse(id).unwrap(), &Actor::System, None, now, |p| {
         let after = cancel(p, CancelEffective::TermEnd, None, TODAY, now).unwrap();
         Ok(Some(PartnerChange {
+            stripe_action: None,
             after,
             history: None,
             note: None,

@@ -1,7 +1,9 @@
-//! stripe-reconcile: on a schedule, lists Stripe's events of the last three days and applies those
-//! that were never applied (a lost delivery, an endpoint outage), through the same code path and
-//! dedupe as the webhook. A run with errors fails its invocation so that the alarm fires and the
-//! schedule's retry runs it again (handled events are duplicates then).
+//! stripe-reconcile: on a schedule, Stripe and the table are brought back to one truth both ways.
+//! Outbound: every local change Stripe has not confirmed yet (the pending index) is pushed again with
+//! its idempotency key. Inbound: Stripe's events of the last three days that were never applied (a
+//! lost delivery, an endpoint outage) are applied through the webhook's code path and dedupe. A run
+//! that leaves anything unconfirmed or unapplied fails its invocation, so that the alarm fires and the
+//! schedule's retry runs it again (what succeeded is a no-op then).
 
 use jiff::Timestamp;
 use shared::config::{self, ConfigError};
@@ -13,6 +15,7 @@ use shared::stripe::client::StripeApi;
 use shared::usecases::error::UseCaseError;
 use shared::usecases::reconcile::{reconcile_stripe_events, ReconcileSummary};
 use shared::usecases::stripe_events::BillingRules;
+use shared::usecases::stripe_sync::{push_pending_stripe_syncs, PushSummary};
 
 pub struct Reconciler {
     pub store: Store,
@@ -26,8 +29,18 @@ pub struct Reconciler {
 pub enum RunFailed {
     #[error("the reconciliation stopped: {0}")]
     Stopped(#[from] UseCaseError),
-    #[error("{} of {} events could not be applied; the run is retried", .0.errors, .0.listed)]
-    Partial(ReconcileSummary),
+    #[error("{} Stripe change(s) still unconfirmed and {} of {} events not applied; the run is retried",
+        .0.stripe_changes.still_pending + .0.stripe_changes.errors, .0.events.errors, .0.events.listed)]
+    Partial(RunSummary),
+}
+
+/// What one run did, both ways.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunSummary {
+    /// Local changes pushed to Stripe again.
+    pub stripe_changes: PushSummary,
+    /// Stripe's events applied here.
+    pub events: ReconcileSummary,
 }
 
 impl Reconciler {
@@ -42,8 +55,16 @@ impl Reconciler {
     }
 
     /// One run as of `now` (the schedule's event carries nothing else it needs).
-    pub async fn handle(&self, trigger: ScheduledTrigger, now: Timestamp) -> Result<ReconcileSummary, RunFailed> {
+    pub async fn handle(&self, trigger: ScheduledTrigger, now: Timestamp) -> Result<RunSummary, RunFailed> {
         trigger.log_start("stripe-reconcile", now);
+        let pushed = push_pending_stripe_syncs(&self.store, &self.stripe, &self.calendar, now).await?;
+        tracing::info!(
+            pending = pushed.pending,
+            confirmed = pushed.confirmed,
+            still_pending = pushed.still_pending,
+            errors = pushed.errors,
+            "pending Stripe changes pushed"
+        );
         let rules = BillingRules {
             calendar: &self.calendar,
             prices: &self.prices,
@@ -60,9 +81,13 @@ impl Reconciler {
             errors = summary.errors,
             "reconciliation run"
         );
-        if summary.errors > 0 {
-            return Err(RunFailed::Partial(summary));
+        let run = RunSummary {
+            stripe_changes: pushed,
+            events: summary,
+        };
+        if run.events.errors > 0 || run.stripe_changes.still_pending > 0 || run.stripe_changes.errors > 0 {
+            return Err(RunFailed::Partial(run));
         }
-        Ok(summary)
+        Ok(run)
     }
 }

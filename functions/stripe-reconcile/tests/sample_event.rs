@@ -25,6 +25,6 @@ async fn the_scheduled_sample_runs() {
         prices: test_prices(),
     };
     let summary = reconciler.handle(trigger, jiff::Timestamp::now()).await.unwrap();
-    assert_eq!(summary.errors, 0);
-    assert_eq!(summary.applied, 0, "no partner of this table is billed");
+    assert_eq!(summary.events.errors, 0);
+    assert_eq!(summary.events.applied, 0, "no partner of this table is billed");
 }

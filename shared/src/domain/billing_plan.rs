@@ -98,6 +98,7 @@ pub fn plan_billing_event(
             BillingPlan {
                 invoice: Some(invoice),
                 change: Some(PartnerChange {
+                    stripe_action: None,
                     after,
                     history: renewal.map(|_| HistoryEventType::Renewal),
                     note,
@@ -166,6 +167,7 @@ pub fn plan_billing_event(
             BillingPlan {
                 invoice: Some(invoice),
                 change: Some(PartnerChange {
+                    stripe_action: None,
                     after: failure.after,
                     history,
                     note,
@@ -268,6 +270,7 @@ fn subscription_change(
         SubscriptionChange::StatusSynced => (None, None, vec![]),
     };
     Some(PartnerChange {
+        stripe_action: None,
         after,
         history,
         note,

@@ -80,6 +80,11 @@ impl BusinessCalendar {
     pub fn today(&self, now: Timestamp) -> Date {
         now.to_zoned(self.time_zone.clone()).date()
     }
+
+    /// The instant `date` begins in the business time zone (a term's end as Stripe's `cancel_at`).
+    pub fn start_of(&self, date: Date) -> Result<Timestamp, jiff::Error> {
+        Ok(date.to_zoned(self.time_zone.clone())?.timestamp())
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +126,10 @@ mod tests {
         assert_eq!(new_york.today(instant), date(2026, 11, 23));
         assert_eq!(days_until(date(2026, 11, 24), date(2026, 12, 24)), 30);
         assert_eq!(days_until(date(2026, 11, 24), date(2026, 11, 23)), -1);
+        assert_eq!(
+            new_york.start_of(date(2027, 6, 1)).unwrap().to_string(),
+            "2027-06-01T04:00:00Z"
+        );
     }
 
     proptest! {

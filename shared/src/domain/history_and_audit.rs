@@ -155,6 +155,10 @@ pub enum AuditAction {
     PaymentFailed,
     PaymentFailureDowngrade,
     StripeSubscriptionSynced,
+    /// Stripe confirmed the change a local change asked of it.
+    StripeChangeConfirmed,
+    /// Pushing a local change to Stripe failed; it stays pending and is retried.
+    StripeChangeFailed,
 }
 
 /// One field that a change moved from one value to another.

@@ -11,6 +11,7 @@ pub mod partner;
 pub mod partner_change;
 pub mod pcr;
 pub mod spreadsheet;
+pub mod stripe_sync;
 pub mod subscription;
 pub mod tier;
 pub mod tier_change;

@@ -4,6 +4,7 @@
 use super::dates::CalendarDate;
 use super::money::Cents;
 use super::pcr::{final_pcr_at, BasePcr, Momentum, PcrScore};
+use super::stripe_sync::StripeSync;
 use super::tier::{Multiplier, Tier};
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -253,6 +254,9 @@ pub struct Partner {
     /// late event does not move the partner backwards).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_invoice_period_start: Option<Timestamp>,
+    /// A change Stripe must still make for a committed local change (see `domain::stripe_sync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_sync: Option<StripeSync>,
     /// Bumped by every write; the optimistic-locking token (`expected_version` in requests).
     pub version: u64,
     pub created_at: Timestamp,
@@ -298,6 +302,7 @@ impl Partner {
             stripe_subscription_status: None,
             stripe_subscription_synced_at: None,
             stripe_invoice_period_start: None,
+            stripe_sync: None,
             version: 0,
             created_at: now,
             updated_at: now,

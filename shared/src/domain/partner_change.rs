@@ -3,6 +3,7 @@
 
 use super::history_and_audit::{AuditAction, HistoryEventType};
 use super::partner::{Note, Partner};
+use super::stripe_sync::StripeAction;
 use crate::events::EventBody;
 
 /// What a rule decided: the next state and how to record it.
@@ -15,4 +16,7 @@ pub struct PartnerChange {
     pub note: Option<Note>,
     pub audit_action: AuditAction,
     pub events: Vec<EventBody>,
+    /// What Stripe must do for this change, when the rule table's default does not fit (an admin who
+    /// asks for a prorated cancellation); `None` derives it (`domain::stripe_sync::stripe_action_for`).
+    pub stripe_action: Option<StripeAction>,
 }

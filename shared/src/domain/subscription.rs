@@ -19,6 +19,9 @@ pub enum SubscriptionError {
     AlreadyCancelled(String),
     #[error("the renewed term's end date is out of range")]
     OutOfRange,
+    /// Stripe's paid invoices renew a billed term; a renewal by hand would grant months nobody paid.
+    #[error("partner {0} is billed through Stripe: its term renews as Stripe's invoices are paid, not by hand")]
+    BilledByStripe(String),
 }
 
 /// When a cancellation takes effect.
@@ -60,6 +63,14 @@ pub fn enter_grace(partner: &Partner, now: Timestamp) -> Option<Partner> {
     next.payment_status = Some(PaymentStatus::PastDue);
     next.updated_at = now;
     Some(next)
+}
+
+/// A renewal an admin makes: refused for a Stripe-billed partner, whose paid invoices renew it.
+pub fn renew_by_hand(partner: &Partner, months: u8, now: Timestamp) -> Result<Partner, SubscriptionError> {
+    if partner.has_live_stripe_subscription() {
+        return Err(SubscriptionError::BilledByStripe(partner.id.to_string()));
+    }
+    renew(partner, months, now)
 }
 
 /// A new term of `months` that starts where the current one ends; reactivates a cancelled term.
@@ -111,11 +122,17 @@ pub struct SettingsChange {
     pub subscription_notes: Option<Option<Note>>,
 }
 
-/// The partner with the settings applied; `None` when nothing differs.
+/// The partner with the settings applied; `None` when nothing differs. Turning auto-renewal back on
+/// withdraws a cancellation at term end: the paid term is active again.
 pub fn change_settings(partner: &Partner, change: &SettingsChange, now: Timestamp) -> Option<Partner> {
     let mut next = partner.clone();
     if let Some(auto) = change.auto_renewal {
         next.auto_renewal = auto;
+        if auto && partner.engagement_tier.is_paid() && partner.subscription_status == SubscriptionStatus::Cancelled {
+            next.subscription_status = SubscriptionStatus::Active;
+            next.cancellation_date = None;
+            next.cancellation_reason = None;
+        }
     }
     if let Some(notes) = &change.subscription_notes {
         next.subscription_notes = notes.clone();

@@ -24,6 +24,9 @@ pub enum TierChangeError {
     EndNotAfterStart { start: CalendarDate, end: CalendarDate },
     #[error("subscription_end_date cannot be computed from subscription_start_date {0}")]
     EndOutOfRange(CalendarDate),
+    /// A paid tier and its term follow the partner's Stripe subscription.
+    #[error("partner {partner} is billed through Stripe subscription {subscription}: its paid tier and term follow Stripe; switch tiers through billing, or move it to free to cancel the subscription")]
+    BilledByStripe { partner: String, subscription: String },
 }
 
 /// A change that the rules accept, ready to be stored.
@@ -55,6 +58,12 @@ pub fn plan_tier_change(
     today: CalendarDate,
     now: Timestamp,
 ) -> Result<Option<PlannedTierChange>, TierChangeError> {
+    if request.tier.is_paid() && current.has_live_stripe_subscription() {
+        return Err(TierChangeError::BilledByStripe {
+            partner: current.id.to_string(),
+            subscription: current.stripe_subscription_id.clone().unwrap_or_default(),
+        });
+    }
     let mut after = current.clone();
     after.apply_tier(request.tier, now);
     if request.tier.is_paid() {

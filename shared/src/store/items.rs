@@ -75,6 +75,14 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
             item.insert("gsi4sk".into(), string_attr(subscriptions_sk(end, &partner.id)));
         }
     }
+    // The pending-sync index: partners whose last money change Stripe has not confirmed yet.
+    if let Some(sync) = &partner.stripe_sync {
+        item.insert("gsi6pk".into(), string_attr(STRIPE_SYNC_PENDING_PK));
+        item.insert(
+            "gsi6sk".into(),
+            string_attr(format!("{}#{}", sync.requested_at, partner.id)),
+        );
+    }
     item.insert("gsi2pk".into(), string_attr(DIRECTORY_PK));
     item.insert(
         "gsi2sk".into(),

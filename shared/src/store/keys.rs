@@ -3,6 +3,7 @@
 //! | item             | pk                 | sk                        | index keys |
 //! |------------------|--------------------|---------------------------|------------|
 //! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (due index: paid terms with status active or cancelled, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>`; gsi4 (dashboard: every subscription that is not `inactive`): `DASH#<status>` / `<end>#<id>` |
+//! |                  |                    |                           | gsi6 (Stripe changes to confirm, sparse: partners with `stripe_sync`): `STRIPE_SYNC` / `<requested at>#<id>` |
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month): `HIST#<yyyy-mm>` / `<ts>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
@@ -36,14 +37,18 @@ pub const DASHBOARD_INDEX: &str = "gsi4";
 
 /// Invoices by status and date.
 pub const INVOICES_INDEX: &str = "gsi5";
+/// Partners with a Stripe change still to confirm, oldest request first (sparse).
+pub const STRIPE_SYNC_INDEX: &str = "gsi6";
+pub const STRIPE_SYNC_PENDING_PK: &str = "STRIPE_SYNC";
 
 /// (index name, partition key attribute, sort key attribute)
-pub const INDEXES: [(&str, &str, &str); 5] = [
+pub const INDEXES: [(&str, &str, &str); 6] = [
     (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
     (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
     (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
     (DASHBOARD_INDEX, "gsi4pk", "gsi4sk"),
     (INVOICES_INDEX, "gsi5pk", "gsi5sk"),
+    (STRIPE_SYNC_INDEX, "gsi6pk", "gsi6sk"),
 ];
 
 pub const NOTICE_PREFIX: &str = "NOTICE#";

@@ -88,6 +88,14 @@ impl Store {
         self.fetch_page(&query, start, Some(i32::from(page_size))).await
     }
 
+    /// Partners with a Stripe change still to confirm, oldest request first, at most `limit`
+    /// (eventually consistent: the pusher re-reads each one before it acts).
+    pub async fn pending_stripe_syncs(&self, limit: u16) -> Result<Vec<Partner>, StoreError> {
+        let query = IndexQuery::new(STRIPE_SYNC_INDEX, "gsi6pk", "gsi6sk", STRIPE_SYNC_PENDING_PK);
+        let (partners, _) = self.fetch_page(&query, None, Some(i32::from(limit))).await?;
+        Ok(partners)
+    }
+
     /// Dashboard rows: subscriptions with `status`, optionally ending within `end_range`, of `tier`.
     pub async fn dashboard_page(&self, view: &DashboardQuery, page: &PageRequest) -> Result<Page<Partner>, StoreError> {
         self.query_page(&view.index_query(), page).await

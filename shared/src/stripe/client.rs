@@ -69,6 +69,38 @@ pub struct NewSubscription<'a> {
     pub idempotency_key: String,
 }
 
+/// What billing reads of a subscription Stripe answers with (raw fields, whatever the API version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionState {
+    pub id: String,
+    /// Stripe's status: `active`, `incomplete`, `past_due`, `canceled`, ...
+    pub status: String,
+    pub cancel_at: Option<Timestamp>,
+}
+
+impl SubscriptionState {
+    fn read(subscription: &serde_json::Value) -> Result<SubscriptionState, StripeCallError> {
+        let text = |field: &str| subscription[field].as_str().map(str::to_owned);
+        Ok(SubscriptionState {
+            id: text("id").ok_or_else(|| unreadable("a subscription without an id"))?,
+            status: text("status").ok_or_else(|| unreadable("a subscription without a status"))?,
+            cancel_at: subscription["cancel_at"]
+                .as_i64()
+                .and_then(|at| Timestamp::from_second(at).ok()),
+        })
+    }
+}
+
+fn unreadable(what: &str) -> StripeCallError {
+    StripeCallError::Unavailable(format!("Stripe answered {what}"))
+}
+
+/// async-stripe's untyped answer as serde JSON.
+fn as_json(answer: &miniserde::json::Value) -> Result<serde_json::Value, StripeCallError> {
+    serde_json::from_str(&miniserde::json::to_string(answer))
+        .map_err(|e| StripeCallError::Unavailable(format!("an answer that is not JSON: {e}")))
+}
+
 #[derive(Clone)]
 pub struct StripeApi {
     client: stripe::Client,
@@ -139,6 +171,87 @@ impl StripeApi {
         Ok((subscription.id.to_string(), subscription.status.as_str().to_owned()))
     }
 
+    /// Ends `subscription_id` now (`prorate` credits the unused part of the period). A subscription
+    /// Stripe already ended counts as done.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn cancel_subscription(
+        &self,
+        subscription_id: &str,
+        prorate: bool,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionState, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form {
+            prorate: bool,
+            invoice_now: bool,
+        }
+        let request =
+            RequestBuilder::new(StripeMethod::Delete, format!("/subscriptions/{subscription_id}")).form(&Form {
+                prorate,
+                invoice_now: prorate,
+            });
+        match self.send_reading_state(request, idempotency_key).await {
+            Err(StripeCallError::Refused { .. }) => {
+                // Stripe refuses to end what has ended: ask it how the subscription stands.
+                let state = self.subscription(subscription_id).await?;
+                if state.status == "canceled" {
+                    Ok(state)
+                } else {
+                    Err(StripeCallError::Refused {
+                        status: 400,
+                        message: format!("Stripe refused to cancel {subscription_id} (status {})", state.status),
+                    })
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Sets when `subscription_id` stops billing (`None`: it keeps billing).
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn set_cancel_at(
+        &self,
+        subscription_id: &str,
+        cancel_at: Option<Timestamp>,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionState, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form {
+            /// Empty clears it, as Stripe's API defines.
+            cancel_at: String,
+        }
+        let form = Form {
+            cancel_at: cancel_at.map(|at| at.as_second().to_string()).unwrap_or_default(),
+        };
+        let request = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{subscription_id}")).form(&form);
+        self.send_reading_state(request, idempotency_key).await
+    }
+
+    /// How `subscription_id` stands now.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn subscription(&self, subscription_id: &str) -> Result<SubscriptionState, StripeCallError> {
+        let answer: miniserde::json::Value =
+            RequestBuilder::new(StripeMethod::Get, format!("/subscriptions/{subscription_id}"))
+                .customize()
+                .send(&self.client)
+                .await?;
+        SubscriptionState::read(&as_json(&answer)?)
+    }
+
+    /// Sends a change with its idempotency key and reads the subscription Stripe answers with.
+    async fn send_reading_state(
+        &self,
+        request: RequestBuilder,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionState, StripeCallError> {
+        let answer: miniserde::json::Value = request
+            .customize()
+            .request_strategy(idempotent(idempotency_key)?)
+            .send(&self.client)
+            .await?;
+        SubscriptionState::read(&as_json(&answer)?)
+    }
+
     /// Every event Stripe created since `since`, oldest first, as raw JSON: read from the few fields
     /// billing needs, like webhooks, whatever API version rendered them.
     #[tracing::instrument(skip(self), err(Display))]
@@ -165,8 +278,7 @@ impl StripeApi {
                 .customize()
                 .send(&self.client)
                 .await?;
-            let page: serde_json::Value = serde_json::from_str(&miniserde::json::to_string(&page))
-                .map_err(|e| StripeCallError::Unavailable(format!("an events page that is not JSON: {e}")))?;
+            let page = as_json(&page)?;
             let data = page["data"].as_array().cloned().unwrap_or_default();
             after = data.last().and_then(|e| e["id"].as_str()).map(str::to_owned);
             let more = page["has_more"].as_bool().unwrap_or(false);

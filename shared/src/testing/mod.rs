@@ -170,13 +170,14 @@ pub async fn seed_term(
             expected_version: None,
             actor: Actor::System,
         };
-        change_tier(store, &calendar, command, now).await.expect("tier");
+        change_tier(store, None, &calendar, command, now).await.expect("tier");
     }
     if !auto_renewal {
         apply_change(store, &partner_id, &Actor::System, None, now, |p| {
             let mut after = p.clone();
             after.auto_renewal = false;
             Ok(Some(PartnerChange {
+                stripe_action: None,
                 after,
                 history: None,
                 note: None,

@@ -1,10 +1,11 @@
-//! A local stand-in for Stripe's API, for the calls localstripe cannot serve in today's shape
-//! (subscriptions with price items): it records every request (method, path, headers, form body)
-//! and answers with bodies in today's API shape, which async-stripe must parse.
+//! A local stand-in for Stripe's API that pins the exact requests our client makes: it records every
+//! request (method, path, headers, form body) and answers with bodies in today's API shape, which
+//! async-stripe must parse. It can be switched to answer 503 (Stripe down) to test what stays pending.
 
 use super::http_server::RawRequest;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One request the stub received.
@@ -27,6 +28,7 @@ impl Recorded {
 pub struct StripeStub {
     pub base_url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    down: Arc<AtomicBool>,
 }
 
 impl StripeStub {
@@ -34,10 +36,25 @@ impl StripeStub {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
+    /// The requests whose path starts with `prefix`.
+    pub fn requests_to(&self, prefix: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .collect()
+    }
+
+    /// While down, every request is recorded and answered 503, as when Stripe has an outage.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
     /// Starts the stub on a free local port; it serves until the test ends.
     pub async fn start() -> StripeStub {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
+        let down = Arc::new(AtomicBool::new(false));
+        let is_down = Arc::clone(&down);
         let base = super::http_server::serve(move |raw: RawRequest| {
             let request = Recorded {
                 form: serde_urlencoded::from_bytes(&raw.body).unwrap_or_default(),
@@ -45,7 +62,14 @@ impl StripeStub {
                 path: raw.path,
                 headers: raw.headers,
             };
-            let (status, body) = answer(&request);
+            let (status, body) = if is_down.load(Ordering::SeqCst) {
+                (
+                    503,
+                    json!({"error": {"type": "api_error", "message": "Stripe is down (stub)"}}),
+                )
+            } else {
+                answer(&request)
+            };
             if let Ok(mut all) = recorded.lock() {
                 all.push(request);
             }
@@ -55,6 +79,7 @@ impl StripeStub {
         StripeStub {
             base_url: format!("{base}/"),
             requests,
+            down,
         }
     }
 }
@@ -101,9 +126,38 @@ fn answer(request: &Recorded) -> (u16, Value) {
                 "metadata": {"partner_id": request.field("metadata[partner_id]"), "tier": request.field("metadata[tier]")}
             }),
         ),
+        ("DELETE", path) if path.starts_with("/v1/subscriptions/") => (
+            200,
+            subscription(request, &path["/v1/subscriptions/".len()..], "canceled", None),
+        ),
+        ("POST", path) if path.starts_with("/v1/subscriptions/") => {
+            let cancel_at = request.field("cancel_at").and_then(|c| c.parse::<i64>().ok());
+            (
+                200,
+                subscription(request, &path["/v1/subscriptions/".len()..], "active", cancel_at),
+            )
+        }
+        ("GET", path) if path.starts_with("/v1/subscriptions/") => (
+            200,
+            subscription(request, &path["/v1/subscriptions/".len()..], "active", None),
+        ),
         _ => (
             404,
             json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL ({} {})", request.method, request.path)}}),
         ),
     }
+}
+
+/// A subscription `id` in today's shape with `status` and `cancel_at`.
+fn subscription(request: &Recorded, id: &str, status: &str, cancel_at: Option<i64>) -> Value {
+    let now = jiff::Timestamp::now().as_second();
+    json!({
+        "id": id, "object": "subscription", "created": now, "livemode": false, "customer": "cus_Stub0001",
+        "status": status, "cancel_at": cancel_at, "cancel_at_period_end": false,
+        "canceled_at": (status == "canceled").then_some(now), "collection_method": "charge_automatically",
+        "currency": "usd", "metadata": {}, "pause_collection": null,
+        "items": {"object": "list", "data": [{"id": "si_Stub0001", "object": "subscription_item",
+            "price": {"id": request.field("items[0][price]").unwrap_or("price_gold"), "object": "price"}}],
+            "has_more": false, "url": "/v1/subscription_items"}
+    })
 }

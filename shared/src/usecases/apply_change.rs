@@ -7,6 +7,7 @@ use super::partners::not_found;
 use crate::domain::history_and_audit::{changed_fields, Actor, AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::partner_change::PartnerChange;
+use crate::domain::stripe_sync::{stripe_action_for, StripeSync};
 use crate::events::DomainEvent;
 use crate::ids::next_id;
 use crate::store::{PartnerWrite, Store, StoreError};
@@ -52,9 +53,25 @@ pub(crate) fn partner_write(
         note,
         audit_action,
         events,
+        stripe_action,
     } = change;
     after.version = before.version + 1;
     after.updated_at = now;
+    // A local change that affects what a billed partner pays carries its request to Stripe, committed
+    // with it; what Stripe itself did (its webhooks) is not sent back.
+    if *actor != Actor::Stripe {
+        let action = stripe_action_for(before, &after).map(|derived| stripe_action.unwrap_or(derived));
+        if let (Some(action), Some(subscription_id)) = (action, &before.stripe_subscription_id) {
+            after.stripe_sync = Some(StripeSync {
+                subscription_id: subscription_id.clone(),
+                action,
+                requested_version: after.version,
+                requested_at: now,
+                attempts: 0,
+                last_error: None,
+            });
+        }
+    }
     let history = history.map(|event_type| {
         let id = next_id();
         let entry = HistoryEntry {

@@ -98,12 +98,7 @@ pub async fn start_billing(
     let today = calendar.today(now);
     let term_end = planned_term_end(&partner, command.tier, today)?;
     let cancel_at = (!partner.auto_renewal)
-        .then(|| {
-            term_end
-                .to_zoned(calendar.time_zone().clone())
-                .ok()
-                .map(|z| z.timestamp())
-        })
+        .then(|| calendar.start_of(term_end).ok())
         .flatten();
     let new = NewSubscription {
         customer_id: &customer_id,
@@ -192,6 +187,7 @@ pub async fn record_billing_start(
             )));
         }
         let change = PartnerChange {
+            stripe_action: None,
             after,
             history: plan.as_ref().map(|p| p.event_type),
             note: crate::domain::partner::Note::parse("Stripe billing started").ok(),

@@ -15,6 +15,7 @@ pub mod relay;
 pub mod renewals;
 pub mod seed;
 pub mod stripe_events;
+pub mod stripe_sync;
 pub mod subscription_settings;
 pub mod sweep;
 pub mod tier_changes;

@@ -20,6 +20,8 @@ pub enum RenewalStatus {
     NotFound,
     /// A free partner: there is no paid term to renew.
     NotSubscribed,
+    /// Billed through Stripe: its paid invoices renew the term.
+    BilledByStripe,
     InvalidId,
     Failed,
 }
@@ -44,12 +46,13 @@ pub async fn renew_subscription(
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::renew(current, months, now)?;
+        let after = subscription::renew_by_hand(current, months, now)?;
         let (Some(start), Some(end)) = (after.subscription_start_date, after.subscription_end_date) else {
             return Ok(None);
         };
         let tier = after.engagement_tier;
         Ok(Some(PartnerChange {
+            stripe_action: None,
             history: Some(HistoryEventType::Renewal),
             note: Note::parse_optional(Some(&format!("Renewed for {months} months")))
                 .ok()
@@ -106,6 +109,9 @@ pub async fn bulk_renew(
             Err(err @ UseCaseError::PartnerNotFound(_)) => result(RenewalStatus::NotFound, None, Some(err.to_string())),
             Err(UseCaseError::Refused(refused @ SubscriptionError::NotSubscribed(..))) => {
                 result(RenewalStatus::NotSubscribed, None, Some(refused.to_string()))
+            }
+            Err(UseCaseError::Refused(refused @ SubscriptionError::BilledByStripe(_))) => {
+                result(RenewalStatus::BilledByStripe, None, Some(refused.to_string()))
             }
             Err(err) => {
                 tracing::warn!(partner_id = %id, error = %err, "renewal failed");

@@ -2,7 +2,7 @@
 
 use super::error::UseCaseError;
 use super::partners::upsert_partner;
-use super::subscription_settings::change_subscription_settings;
+use super::subscription_settings::{change_subscription_settings, SettingsCommand};
 use super::tier_changes::{change_tier, ChangeTierCommand};
 use crate::domain::dates::{add_months, BusinessCalendar};
 use crate::domain::history_and_audit::Actor;
@@ -68,14 +68,20 @@ pub async fn load_demo_partners(
                 expected_version: None,
                 actor: Actor::System,
             };
-            change_tier(store, calendar, command, now).await?;
+            change_tier(store, None, calendar, command, now).await?;
         }
         if !demo.auto_renewal {
             let change = SettingsChange {
                 auto_renewal: Some(false),
                 subscription_notes: None,
             };
-            change_subscription_settings(store, &demo.id, change, None, &Actor::System, now).await?;
+            let command = SettingsCommand {
+                partner_id: demo.id.clone(),
+                change,
+                expected_version: None,
+                actor: Actor::System,
+            };
+            change_subscription_settings(store, None, calendar, command, now).await?;
         }
     }
     Ok(partners.len())

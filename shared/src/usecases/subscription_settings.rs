@@ -2,37 +2,63 @@
 
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
-use crate::domain::history_and_audit::{Actor, AuditAction};
-use crate::domain::partner::Partner;
+use super::stripe_sync::push_after_change;
+use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::PartnerId;
+use crate::domain::partner::{Note, Partner, SubscriptionStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{self, SettingsChange};
 use crate::store::Store;
+use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
 
-/// Changes `auto_renewal` and `subscription_notes`.
+/// What an admin asked for.
+#[derive(Debug, Clone)]
+pub struct SettingsCommand {
+    pub partner_id: PartnerId,
+    pub change: SettingsChange,
+    /// When given, the change applies only to this version.
+    pub expected_version: Option<u64>,
+    pub actor: Actor,
+}
+
+/// Changes `auto_renewal` and `subscription_notes`; for a Stripe-billed partner, turning
+/// auto-renewal off or on sets or clears the subscription's `cancel_at` in Stripe too.
+#[tracing::instrument(skip_all, fields(partner_id = %command.partner_id), err(Display))]
 pub async fn change_subscription_settings(
     store: &Store,
-    id: &PartnerId,
-    change: SettingsChange,
-    expected_version: Option<u64>,
-    actor: &Actor,
+    stripe: Option<&StripeApi>,
+    calendar: &BusinessCalendar,
+    command: SettingsCommand,
     now: Timestamp,
 ) -> Result<(Partner, bool), UseCaseError> {
-    let outcome = apply_change(store, id, actor, expected_version, now, |current| {
-        Ok(
-            subscription::change_settings(current, &change, now).map(|after| PartnerChange {
-                after,
-                history: None,
-                note: None,
+    let SettingsCommand {
+        partner_id,
+        change,
+        expected_version,
+        actor,
+    } = command;
+    let outcome = apply_change(store, &partner_id, &actor, expected_version, now, |current| {
+        Ok(subscription::change_settings(current, &change, now).map(|after| {
+            let reactivated = current.subscription_status == SubscriptionStatus::Cancelled
+                && after.subscription_status == SubscriptionStatus::Active;
+            PartnerChange {
+                stripe_action: None,
+                history: reactivated.then_some(HistoryEventType::Reactivation),
+                note: reactivated
+                    .then(|| Note::parse("Cancellation withdrawn: auto-renewal turned back on").ok())
+                    .flatten(),
                 audit_action: AuditAction::SubscriptionSettingsChanged,
                 events: vec![],
-            }),
-        )
+                after,
+            }
+        }))
     })
     .await?;
-    Ok(match outcome {
+    let (partner, changed) = match outcome {
         Outcome::Applied(applied) => (applied.after, true),
         Outcome::Unchanged(current) => (current, false),
-    })
+    };
+    Ok((push_after_change(store, stripe, calendar, partner, now).await?, changed))
 }

@@ -170,6 +170,7 @@ async fn handle_partner(
                     .checked_add(Span::new().days(i64::from(grace_days)))
                     .map_err(|e| UseCaseError::Internal(e.to_string()))?;
                 Ok(enter_grace(current, now).map(|after| PartnerChange {
+                    stripe_action: None,
                     history: Some(HistoryEventType::GracePeriod),
                     note: crate::domain::partner::Note::parse_optional(Some(&format!(
                         "Term ended {end} without renewal; expires after {expires_after} unless renewed"
@@ -222,6 +223,7 @@ async fn handle_partner(
                     note.as_ref().map(ToString::to_string),
                 );
                 Ok(Some(PartnerChange {
+                    stripe_action: None,
                     history: Some(HistoryEventType::Expiration),
                     note,
                     audit_action: AuditAction::SubscriptionExpired,

@@ -3,6 +3,7 @@
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::partners::not_found;
+use super::stripe_sync::push_after_change;
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEntry};
@@ -10,9 +11,12 @@ use crate::domain::partner::PartnerId;
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::pcr::{PcrDelta, PcrScore};
 use crate::domain::tier::Tier;
-use crate::domain::tier_change::{plan_tier_change, preview_tier_change, TierChangeRequest, TierPreview};
+use crate::domain::tier_change::{
+    plan_tier_change, preview_tier_change, TierChangeError, TierChangeRequest, TierPreview,
+};
 use crate::events::{EventBody, TierChanged};
 use crate::store::Store;
+use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -51,9 +55,12 @@ pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<T
 
 /// Applies a tier change atomically (profile, history, audit, `TierChanged`). Without
 /// `expected_version`, a concurrent change is retried on fresh data a few times before answering 409.
-#[tracing::instrument(skip(store, calendar, command), fields(partner_id = %command.partner_id, tier = %command.request.tier), err(Display))]
+/// Moving a Stripe-billed partner to free cancels its subscription in Stripe (pushed at once when
+/// `stripe` answers, else pending and retried); its paid tier and term follow Stripe.
+#[tracing::instrument(skip(store, stripe, calendar, command), fields(partner_id = %command.partner_id, tier = %command.request.tier), err(Display))]
 pub async fn change_tier(
     store: &Store,
+    stripe: Option<&StripeApi>,
     calendar: &BusinessCalendar,
     command: ChangeTierCommand,
     now: Timestamp,
@@ -66,12 +73,18 @@ pub async fn change_tier(
         actor,
     } = command;
     let outcome = apply_change(store, &partner_id, &actor, expected_version, now, |current| {
-        let plan = plan_tier_change(current, &request, today, now)
-            .map_err(|e| UseCaseError::invalid("subscription_end_date", e))?;
+        let plan = plan_tier_change(current, &request, today, now).map_err(|e| match e {
+            TierChangeError::BilledByStripe { .. } => UseCaseError::Conflict {
+                detail: e.to_string(),
+                current_version: Some(current.version),
+            },
+            other => UseCaseError::invalid("subscription_end_date", other),
+        })?;
         Ok(plan.map(|plan| {
             let reason = request.reason.as_ref().map(ToString::to_string);
             let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);
             PartnerChange {
+                stripe_action: None,
                 after: plan.after,
                 history: Some(plan.event_type),
                 note: request.reason.clone(),
@@ -85,8 +98,9 @@ pub async fn change_tier(
         Outcome::Applied(applied) => {
             tracing::info!(version = applied.after.version, "tier changed");
             let (before, after) = (applied.before.final_pcr_score, applied.after.final_pcr_score);
+            let partner = push_after_change(store, stripe, calendar, applied.after, now).await?;
             TierChangeOutcome {
-                partner: PartnerView::new(applied.after, today),
+                partner: PartnerView::new(partner, today),
                 changed: true,
                 pcr_change: PcrChange {
                     before,

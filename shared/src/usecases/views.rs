@@ -9,6 +9,7 @@ use crate::domain::partner::{
     BillingMode, CompanyName, Email, Note, Partner, PartnerId, PaymentStatus, SubscriptionStatus,
 };
 use crate::domain::pcr::{BasePcr, Momentum, PcrScore};
+use crate::domain::stripe_sync::StripeSync;
 use crate::domain::tier::{BadgeColor, Multiplier, Tier};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -66,6 +67,9 @@ pub struct PartnerView {
     /// The last day the partner's paid invoices cover.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_through: Option<CalendarDate>,
+    /// A change Stripe has yet to confirm (retried until it does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stripe_sync: Option<StripeSync>,
     /// The optimistic-locking token (`expected_version` in requests).
     pub version: u64,
     pub created_at: Timestamp,
@@ -107,6 +111,7 @@ impl PartnerView {
             last_payment_date: partner.last_payment_date,
             last_payment_amount: partner.last_payment_amount,
             paid_through: partner.paid_through,
+            stripe_sync: partner.stripe_sync,
             version: partner.version,
             created_at: partner.created_at,
             updated_at: partner.updated_at,
@@ -118,6 +123,7 @@ impl PartnerView {
 mod tests {
     use super::*;
     use crate::domain::partner::sample_partner;
+    use crate::domain::stripe_sync::StripeAction;
 
     #[test]
     fn internal_stripe_bookkeeping_stays_out_of_the_view() {
@@ -168,6 +174,14 @@ mod tests {
         partner.last_payment_date = Some(day);
         partner.last_payment_amount = Some(Cents(360_000));
         partner.paid_through = Some(day);
+        partner.stripe_sync = Some(StripeSync {
+            subscription_id: "sub_1".into(),
+            action: StripeAction::CancelSubscription { prorate: false },
+            requested_version: 2,
+            requested_at: now,
+            attempts: 1,
+            last_error: Some("Stripe is unavailable".into()),
+        });
         let json = serde_json::to_value(PartnerView::new(partner, day)).unwrap();
         let mut shown: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
         let mut documented = documented_partner_fields();

@@ -1,0 +1,239 @@
+//! Billing both ways, outbound: what Stripe must be told when a local change affects what a partner
+//! pays. Pure: [`stripe_action_for`] compares a partner before and after a change.
+//!
+//! The rule table (a *billed* partner has a live Stripe subscription; others have a manually managed
+//! tier and nothing is sent):
+//!
+//! | local action (billed partner)                              | Stripe                                              | order |
+//! |------------------------------------------------------------|-----------------------------------------------------|-------|
+//! | admin cancel `immediately`, PATCH to free, sweep expiry     | cancel the subscription now (`prorate` only when the admin asks) | local first, then Stripe |
+//! | admin cancel `term_end`, `auto_renewal` turned off          | `cancel_at` = the term's end                        | local first, then Stripe |
+//! | cancellation withdrawn, `auto_renewal` turned back on      | `cancel_at` cleared                                 | local first, then Stripe |
+//! | gold <-> platinum, starting billing                        | new price / new subscription (`usecases::billing_start`, `usecases::tier_switch`) | Stripe first: money before the tier |
+//! | bulk renew, term date edits                                | refused per partner: Stripe drives a billed term    | —     |
+//!
+//! Why two orders. A change that stops or lowers charging must take effect here at once, whatever
+//! Stripe's state: it is committed with a [`StripeSync`] in the same transaction (the durable intent),
+//! pushed to Stripe right away with an idempotency key derived from partner, version and action, and,
+//! when Stripe cannot be reached or a crash cuts in, left visibly pending on the partner, found by the
+//! pending index and retried by `stripe-reconcile` until Stripe confirms (its run fails, and its alarm
+//! fires, while any stays unconfirmed). A change that raises charging (a paid tier, a dearer tier) goes
+//! to Stripe first and is recorded only once Stripe accepted it, and the tier only once it is paid.
+
+use super::dates::CalendarDate;
+use super::partner::Partner;
+use super::tier::Tier;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One change Stripe must make to a partner's subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum StripeAction {
+    /// End the subscription now; `prorate` credits the unused part of the period.
+    CancelSubscription { prorate: bool },
+    /// Stop billing at the start of `on` (the term's end); `None` keeps billing (clears a stop).
+    SetCancelAt { on: Option<CalendarDate> },
+}
+
+impl StripeAction {
+    /// The action's part of an idempotency key.
+    pub const fn key_name(self) -> &'static str {
+        match self {
+            StripeAction::CancelSubscription { .. } => "cancel",
+            StripeAction::SetCancelAt { on: Some(_) } => "cancel-at",
+            StripeAction::SetCancelAt { on: None } => "keep-billing",
+        }
+    }
+}
+
+/// A Stripe change that a committed local change asked for and Stripe has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StripeSync {
+    pub subscription_id: String,
+    #[serde(flatten)]
+    pub action: StripeAction,
+    /// The partner version whose change asked for it (part of the idempotency key).
+    pub requested_version: u64,
+    pub requested_at: Timestamp,
+    /// Pushes tried so far that did not get Stripe's confirmation.
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+impl StripeSync {
+    /// The same for every retry of this request, different for any other request.
+    pub fn idempotency_key(&self, partner: &Partner) -> String {
+        format!("{}-{}-v{}", self.action.key_name(), partner.id, self.requested_version)
+    }
+}
+
+/// When a paid partner's Stripe billing must stop: its term's end when it does not renew.
+fn stop_billing_on(partner: &Partner) -> Option<CalendarDate> {
+    let renews = partner.auto_renewal && partner.subscription_status == super::partner::SubscriptionStatus::Active;
+    if renews {
+        None
+    } else {
+        partner.subscription_end_date
+    }
+}
+
+/// What Stripe must do so that it bills `after` as the table now does, given it billed `before`;
+/// `None` when the partner is not billed through Stripe or nothing that affects money changed.
+pub fn stripe_action_for(before: &Partner, after: &Partner) -> Option<StripeAction> {
+    if !before.has_live_stripe_subscription() {
+        return None;
+    }
+    if after.engagement_tier == Tier::Free {
+        return (before.engagement_tier != Tier::Free).then_some(StripeAction::CancelSubscription { prorate: false });
+    }
+    let (was, now) = (stop_billing_on(before), stop_billing_on(after));
+    (was != now).then_some(StripeAction::SetCancelAt { on: now })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::{sample_partner, SubscriptionStatus};
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn billed(tier: Tier, auto_renewal: bool) -> Partner {
+        let mut p = sample_partner(8_000, now());
+        p.apply_tier(tier, now());
+        p.subscription_start_date = Some(date(2026, 6, 1));
+        p.subscription_end_date = Some(date(2027, 6, 1));
+        p.subscription_status = SubscriptionStatus::Active;
+        p.auto_renewal = auto_renewal;
+        p.stripe_subscription_id = Some("sub_1".into());
+        p.stripe_subscription_status = Some("active".into());
+        p
+    }
+
+    #[test]
+    fn the_rule_table() {
+        let gold = billed(Tier::Gold, true);
+        let mut free = gold.clone();
+        free.apply_tier(Tier::Free, now());
+        assert_eq!(
+            stripe_action_for(&gold, &free),
+            Some(StripeAction::CancelSubscription { prorate: false })
+        );
+
+        let mut at_term_end = gold.clone();
+        at_term_end.subscription_status = SubscriptionStatus::Cancelled;
+        at_term_end.auto_renewal = false;
+        let stop = Some(StripeAction::SetCancelAt {
+            on: Some(date(2027, 6, 1)),
+        });
+        assert_eq!(stripe_action_for(&gold, &at_term_end), stop);
+
+        let mut no_renewal = gold.clone();
+        no_renewal.auto_renewal = false;
+        assert_eq!(stripe_action_for(&gold, &no_renewal), stop);
+        assert_eq!(
+            stripe_action_for(&no_renewal, &gold),
+            Some(StripeAction::SetCancelAt { on: None })
+        );
+        assert_eq!(
+            stripe_action_for(&at_term_end, &gold),
+            Some(StripeAction::SetCancelAt { on: None })
+        );
+
+        let mut notes = gold.clone();
+        notes.subscription_notes = crate::domain::partner::Note::parse("call in May").ok();
+        assert_eq!(stripe_action_for(&gold, &notes), None, "nothing that affects money");
+    }
+
+    #[test]
+    fn manually_managed_partners_send_nothing() {
+        let mut manual = billed(Tier::Gold, true);
+        manual.stripe_subscription_id = None;
+        let mut free = manual.clone();
+        free.apply_tier(Tier::Free, now());
+        assert_eq!(stripe_action_for(&manual, &free), None);
+
+        let mut ended = billed(Tier::Gold, true);
+        ended.stripe_subscription_status = Some("canceled".into());
+        let mut free = ended.clone();
+        free.apply_tier(Tier::Free, now());
+        assert_eq!(stripe_action_for(&ended, &free), None, "Stripe already ended it");
+    }
+
+    #[test]
+    fn keys_differ_by_action_and_version_only() {
+        let partner = billed(Tier::Gold, true);
+        let sync = |action, requested_version| StripeSync {
+            subscription_id: "sub_1".into(),
+            action,
+            requested_version,
+            requested_at: now(),
+            attempts: 0,
+            last_error: None,
+        };
+        let cancel = StripeAction::CancelSubscription { prorate: false };
+        assert_eq!(sync(cancel, 4).idempotency_key(&partner), "cancel-p1-v4");
+        let mut retried = sync(cancel, 4);
+        retried.attempts = 3;
+        retried.requested_at = "2026-11-25T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            retried.idempotency_key(&partner),
+            "cancel-p1-v4",
+            "a retry sends the same key"
+        );
+        assert_ne!(sync(cancel, 5).idempotency_key(&partner), "cancel-p1-v4");
+    }
+
+    fn any_tier() -> impl Strategy<Value = Tier> {
+        prop::sample::select(Tier::ALL.to_vec())
+    }
+
+    fn any_status() -> impl Strategy<Value = SubscriptionStatus> {
+        prop::sample::select(vec![
+            SubscriptionStatus::Active,
+            SubscriptionStatus::Cancelled,
+            SubscriptionStatus::Expired,
+            SubscriptionStatus::Inactive,
+        ])
+    }
+
+    proptest! {
+        /// Whatever the change, a billed partner that ends on the free tier has its subscription
+        /// cancelled, and a paid partner that stops renewing gets its term's end as Stripe's stop.
+        #[test]
+        fn stripe_never_keeps_billing_what_the_table_stopped(
+            from in any_tier(), to in any_tier(),
+            renew_before in any::<bool>(), renew_after in any::<bool>(),
+            status_before in any_status(), status_after in any_status(),
+            live in any::<bool>(),
+        ) {
+            let mut before = billed(from, renew_before);
+            before.subscription_status = status_before;
+            if !live {
+                before.stripe_subscription_status = Some("canceled".into());
+            }
+            let mut after = before.clone();
+            after.apply_tier(to, now());
+            after.auto_renewal = renew_after;
+            after.subscription_status = status_after;
+            let action = stripe_action_for(&before, &after);
+            if !live {
+                prop_assert_eq!(action, None);
+            } else if to == Tier::Free && from != Tier::Free {
+                prop_assert_eq!(action, Some(StripeAction::CancelSubscription { prorate: false }));
+            } else if to != Tier::Free {
+                let stops = !(renew_after && status_after == SubscriptionStatus::Active);
+                let stopped = !(renew_before && status_before == SubscriptionStatus::Active);
+                let expected = (stops != stopped)
+                    .then_some(StripeAction::SetCancelAt { on: stops.then_some(date(2027, 6, 1)) });
+                prop_assert_eq!(action, expected);
+            }
+        }
+    }
+}
