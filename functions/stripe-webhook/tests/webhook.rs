@@ -185,6 +185,42 @@ async fn a_paid_invoice_is_applied_once() {
     assert_eq!(table_snapshot(f.store()).await, before);
 }
 
+/// Stripe sends both `invoice.paid` and `invoice.payment_succeeded` for one payment, with their own
+/// ids and `created` seconds, in any order: one payment, one receipt.
+#[tokio::test]
+async fn both_paid_events_of_one_invoice_record_one_payment_in_either_order() {
+    for (first, second) in [
+        ("invoice.paid", "invoice.payment_succeeded"),
+        ("invoice.payment_succeeded", "invoice.paid"),
+    ] {
+        let f = fixture().await;
+        billed(&f, "buildpro", Tier::Gold, "cus_bp", "sub_bp").await;
+        let invoice = gold_invoice("in_0001", "paid", 1, T0);
+        let one = fixtures::event("evt_one", first, T0, invoice.clone());
+        let other = fixtures::event("evt_other", second, T0 + 1, invoice);
+        let (status, body) = f.deliver(&one, T0 + 5).await;
+        assert_eq!((status, outcome(&body)), (200, "applied"), "{first}: {body}");
+        let version = f.partner("buildpro").await.version;
+        let (status, body) = f.deliver(&other, T0 + 6).await;
+        assert_eq!(
+            (status, outcome(&body)),
+            (200, "stale"),
+            "{second} after {first}: {body}"
+        );
+
+        let partner = f.partner("buildpro").await;
+        assert_eq!(partner.version, version, "{second} changed nothing");
+        assert_eq!(partner.last_payment_amount.map(|c| c.get()), Some(360_000));
+        let receipts = outbox_events(f.store())
+            .await
+            .into_iter()
+            .filter(|(t, _)| t == "PaymentSucceeded")
+            .count();
+        assert_eq!(receipts, 1, "{first} then {second}");
+        assert_eq!(f.invoices("buildpro").await.len(), 1);
+    }
+}
+
 #[tokio::test]
 async fn failed_payments_walk_the_dunning_ladder() {
     let f = fixture().await;

@@ -1,7 +1,7 @@
 //! Billing in the table: which partner a Stripe customer is, which Stripe events were handled,
 //! the invoices, and the one transaction that applies a Stripe event with all its effects.
 
-use super::items::{conditional_put, number_attr, string_attr, to_item, Item};
+use super::items::{conditional_put, conditional_put_named, number_attr, string_attr, to_item, Item};
 use super::keys::*;
 use super::queries::IndexQuery;
 use super::{failed_condition, Page, PageRequest, PartnerWrite, Store, StoreError};
@@ -150,12 +150,21 @@ impl Store {
         }
         if let Some(invoice) = &write.invoice {
             invoice_at = Some(items.len());
-            let values = HashMap::from([(":order".to_owned(), number_attr(invoice.stripe_event_order))]);
-            items.push(conditional_put(
+            // Newer than what the invoice reflects; and a payment is recorded once, whichever of
+            // Stripe's events for it (`invoice.paid`, `invoice.payment_succeeded`) comes first.
+            let mut values = HashMap::from([(":order".to_owned(), number_attr(invoice.stripe_event_order))]);
+            let condition = if invoice.status == InvoiceStatus::Paid {
+                values.insert(":paid".to_owned(), string_attr(InvoiceStatus::Paid.as_str()));
+                format!("{fresh} OR (stripe_event_order < :order AND #status <> :paid)")
+            } else {
+                format!("{fresh} OR stripe_event_order < :order")
+            };
+            items.push(conditional_put_named(
                 &self.table,
                 invoice_item(invoice)?,
-                &format!("{fresh} OR stripe_event_order < :order"),
+                &condition,
                 Some(values),
+                (invoice.status == InvoiceStatus::Paid).then_some(("#status", "status")),
             )?);
         }
         if let Some((customer_id, partner_id)) = &write.customer_link {

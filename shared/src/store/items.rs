@@ -40,11 +40,25 @@ pub(super) fn conditional_put(
     condition: &str,
     values: Option<Item>,
 ) -> Result<TransactWriteItem, StoreError> {
+    conditional_put_named(table, item, condition, values, None)
+}
+
+/// A conditional put whose condition names one attribute by a placeholder (`#status`: a reserved word).
+pub(super) fn conditional_put_named(
+    table: &str,
+    item: Item,
+    condition: &str,
+    values: Option<Item>,
+    name: Option<(&str, &str)>,
+) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression(condition)
         .set_expression_attribute_values(values)
+        .set_expression_attribute_names(
+            name.map(|(placeholder, attribute)| HashMap::from([(placeholder.to_owned(), attribute.to_owned())])),
+        )
         .build()
         .map_err(|e| StoreError::Dynamo(e.to_string()))?;
     Ok(TransactWriteItem::builder().put(put).build())
