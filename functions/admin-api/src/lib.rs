@@ -18,6 +18,7 @@ use shared::error::AppError;
 use shared::http::{self as edge, header_str};
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
+use shared::usecases::billing_start::BillingStartOutcome;
 use shared::usecases::views::PartnerView;
 use shared::usecases::{
     billing_start, cancellation, csv_export, dashboard, notices, partners, renewals, subscription_settings,
@@ -142,7 +143,7 @@ impl App {
                         .as_ref()
                         .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
                     let command = decode::billing_start(req, partner_id(id)?, &admin)?;
-                    let partner = billing_start::start_billing(
+                    let outcome = billing_start::start_billing(
                         &self.store,
                         &billing.stripe,
                         &billing.prices,
@@ -151,7 +152,19 @@ impl App {
                         now,
                     )
                     .await?;
-                    Ok(edge::json(201, &json!({ "partner": partner })))
+                    let today = self.calendar.today(now);
+                    Ok(match outcome {
+                        BillingStartOutcome::AwaitingFirstPayment(partner) => edge::json(
+                            202,
+                            &json!({
+                                "partner": PartnerView::new(partner, today),
+                                "pending": "the paid tier is granted when the first invoice is paid",
+                            }),
+                        ),
+                        BillingStartOutcome::Granted(partner) => {
+                            edge::json(201, &json!({ "partner": PartnerView::new(partner, today) }))
+                        }
+                    })
                 }
                 _ => Err(not_allowed("POST")),
             },

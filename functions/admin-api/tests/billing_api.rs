@@ -4,8 +4,14 @@
 mod support;
 
 use serde_json::json;
+use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
+use shared::stripe::fixtures;
+use shared::stripe::webhook::StripeEvent;
+use shared::testing::billing::test_prices;
+use shared::testing::outbox_events;
 use shared::testing::stripe_stub::StripeStub;
+use shared::usecases::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
 use support::TestApi;
 
 async fn partner(api: &TestApi, id: &str) {
@@ -30,12 +36,20 @@ async fn starting_billing_creates_the_customer_and_subscription_once_and_records
             json!({"tier": "gold", "collection": "send_invoice"}),
         )
         .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.status, 201, "invoiced: granted at once: {}", answer.body);
     let p = &answer.body["partner"];
     assert_eq!(p["engagement_tier"], "gold");
     assert_eq!(p["stripe_customer_id"], "cus_Stub0001");
     assert_eq!(p["stripe_subscription_id"], "sub_Stub0001");
-    assert_eq!(p["payment_status"], "current");
+    assert_eq!(p["payment_status"], "awaiting_payment");
+    let due = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(30))
+        .unwrap();
+    assert_eq!(p["payment_due_date"], due.to_string());
+    assert_eq!(p["billing"], "stripe");
+    assert!(p.get("pending_billing").is_none(), "{p}");
     assert_eq!(p["final_pcr_score"], 74.0);
 
     let requests = stub.requests();
@@ -63,8 +77,8 @@ async fn starting_billing_creates_the_customer_and_subscription_once_and_records
     );
     assert_eq!(
         subscription.headers.get("idempotency-key").map(String::as_str),
-        Some("subscription-buildpro-1-gold"),
-        "derived from the partner version the start was planned on"
+        Some("subscription-buildpro-v2"),
+        "derived from the partner version its claim wrote"
     );
     assert_eq!(subscription.field("customer"), Some("cus_Stub0001"));
     assert_eq!(subscription.field("items[0][price]"), Some("price_gold"));
@@ -72,6 +86,11 @@ async fn starting_billing_creates_the_customer_and_subscription_once_and_records
     assert_eq!(subscription.field("days_until_due"), Some("30"));
     assert_eq!(subscription.field("metadata[partner_id]"), Some("buildpro"));
     assert_eq!(subscription.field("cancel_at"), None, "auto-renewal keeps billing");
+    assert_eq!(
+        subscription.field("payment_behavior"),
+        None,
+        "only for charge_automatically"
+    );
 
     // The customer now leads webhooks to the partner.
     let linked = api.app.store.partner_for_customer("cus_Stub0001").await.unwrap();
@@ -101,7 +120,7 @@ async fn without_auto_renewal_billing_stops_at_the_term_end() {
     let answer = api
         .post("/admin/partners/ironclad/billing", json!({"tier": "platinum"}))
         .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.status, 202, "{}", answer.body);
     let end = answer.body["partner"]["subscription_end_date"]
         .as_str()
         .unwrap()
@@ -110,6 +129,7 @@ async fn without_auto_renewal_billing_stops_at_the_term_end() {
     let subscription = requests.iter().find(|r| r.path == "/v1/subscriptions").unwrap();
     assert_eq!(subscription.field("items[0][price]"), Some("price_platinum"));
     assert_eq!(subscription.field("collection_method"), Some("charge_automatically"));
+    assert_eq!(subscription.field("payment_behavior"), Some("allow_incomplete"));
     let cancel_at: i64 = subscription.field("cancel_at").unwrap().parse().unwrap();
     let expected = jiff::civil::Date::strptime("%Y-%m-%d", &end)
         .unwrap()
@@ -180,5 +200,172 @@ async fn a_request_stripe_refuses_answers_502_with_stripes_reason() {
         partner.body["engagement_tier"], "free",
         "nothing recorded: {}",
         partner.body
+    );
+    assert!(
+        partner.body.get("pending_billing").is_none(),
+        "the claim is released: {}",
+        partner.body
+    );
+    if let Some(billing) = api.app.billing.as_mut() {
+        billing.prices.gold = "price_gold".into();
+    }
+    let corrected = api
+        .post("/admin/partners/vertex/billing", json!({"tier": "gold"}))
+        .await;
+    assert_eq!(
+        corrected.status, 202,
+        "a corrected start may follow: {}",
+        corrected.body
+    );
+}
+
+fn rules() -> (BusinessCalendar, shared::domain::billing::PriceCatalog) {
+    (BusinessCalendar::utc(), test_prices())
+}
+
+/// Applies a Stripe event through the webhook's use-case.
+async fn apply(api: &TestApi, event: serde_json::Value) -> EventOutcome {
+    let (calendar, prices) = rules();
+    let event = StripeEvent::from_api(event).unwrap();
+    let rules = BillingRules {
+        calendar: &calendar,
+        prices: &prices,
+    };
+    apply_stripe_event(&api.app.store, &rules, &event, jiff::Timestamp::now())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_card_subscription_grants_the_tier_only_when_its_first_invoice_is_paid() {
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    partner(&api, "cardpay").await;
+    let answer = api
+        .post("/admin/partners/cardpay/billing", json!({"tier": "gold"}))
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let p = &answer.body["partner"];
+    assert_eq!(p["engagement_tier"], "free", "nothing granted before money: {p}");
+    assert_eq!(p["payment_status"], "pending");
+    assert_eq!(p["pending_billing"]["tier"], "gold");
+    assert_eq!(p["pending_billing"]["subscription_id"], "sub_Stub0001");
+    assert_eq!(p["billing"], "manual", "no live subscription yet");
+
+    let now = jiff::Timestamp::now().as_second();
+    let invoice = fixtures::invoice(
+        "in_first",
+        "cus_Stub0001",
+        "sub_Stub0001",
+        "price_gold",
+        360_000,
+        "paid",
+        1,
+        now,
+    );
+    let outcome = apply(&api, fixtures::event("evt_first_paid", "invoice.paid", now, invoice)).await;
+    assert!(matches!(outcome, EventOutcome::Applied { .. }), "{outcome:?}");
+
+    let p = api.get("/admin/partners/cardpay").await.body;
+    assert_eq!(p["engagement_tier"], "gold", "{p}");
+    assert_eq!(p["subscription_status"], "active");
+    assert_eq!(p["payment_status"], "current");
+    assert_eq!(p["stripe_subscription_id"], "sub_Stub0001");
+    assert_eq!(p["billing"], "stripe");
+    assert!(p.get("pending_billing").is_none(), "{p}");
+    let history = api.all("cardpay", "history").await;
+    assert_eq!(history[0]["event_type"], "upgrade");
+    assert_eq!(history[0]["created_by"], "stripe");
+    assert!(
+        history[0]["notes"].as_str().unwrap().starts_with("First invoice"),
+        "{}",
+        history[0]
+    );
+    let events: Vec<String> = outbox_events(&api.app.store)
+        .await
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert!(events.contains(&"TierChanged".to_owned()) && events.contains(&"PaymentSucceeded".to_owned()));
+}
+
+#[tokio::test]
+async fn a_first_invoice_never_paid_grants_nothing_and_says_so() {
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    partner(&api, "neverpaid").await;
+    assert_eq!(
+        api.post("/admin/partners/neverpaid/billing", json!({"tier": "platinum"}))
+            .await
+            .status,
+        202
+    );
+    let now = jiff::Timestamp::now().as_second();
+    let expired = fixtures::subscription(
+        "sub_Stub0001",
+        "cus_Stub0001",
+        "price_platinum",
+        "incomplete_expired",
+        false,
+    );
+    let outcome = apply(
+        &api,
+        fixtures::event("evt_expired", "customer.subscription.updated", now, expired),
+    )
+    .await;
+    assert!(matches!(outcome, EventOutcome::Applied { .. }), "{outcome:?}");
+    let p = api.get("/admin/partners/neverpaid").await.body;
+    assert_eq!(p["engagement_tier"], "free");
+    assert!(
+        p.get("pending_billing").is_none() && p.get("payment_status").is_none(),
+        "{p}"
+    );
+    let history = api.all("neverpaid", "history").await;
+    assert_eq!(history[0]["event_type"], "cancellation");
+    assert!(
+        history[0]["notes"]
+            .as_str()
+            .unwrap()
+            .contains("First invoice never paid"),
+        "{}",
+        history[0]
+    );
+    // Another start may follow.
+    assert_eq!(
+        api.post("/admin/partners/neverpaid/billing", json!({"tier": "gold"}))
+            .await
+            .status,
+        202
+    );
+}
+
+#[tokio::test]
+async fn ten_concurrent_starts_of_different_tiers_create_one_subscription() {
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    partner(&api, "racer").await;
+    let starts = (0..10).map(|i| {
+        let tier = if i % 2 == 0 { "gold" } else { "platinum" };
+        api.post("/admin/partners/racer/billing", json!({"tier": tier}))
+    });
+    let answers = futures::future::join_all(starts).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [202, 409, 409, 409, 409, 409, 409, 409, 409, 409],
+        "{statuses:?}"
+    );
+    let conflict = answers.iter().find(|a| a.status == 409).unwrap();
+    assert!(
+        conflict.body["detail"].as_str().unwrap().contains("under way"),
+        "{}",
+        conflict.body
+    );
+    let created = stub.requests_to("/v1/subscriptions");
+    assert_eq!(
+        created.len(),
+        1,
+        "exactly one subscription asked of Stripe: {created:?}"
     );
 }

@@ -221,6 +221,35 @@ async fn both_paid_events_of_one_invoice_record_one_payment_in_either_order() {
     }
 }
 
+/// A price changed in Stripe's dashboard moves the partner's tier to match, recorded as Stripe's.
+#[tokio::test]
+async fn a_price_changed_in_stripe_moves_the_tier() {
+    let f = fixture().await;
+    let before = billed(&f, "buildpro", Tier::Gold, "cus_bp", "sub_bp").await;
+    let repriced = fixtures::subscription("sub_bp", "cus_bp", "price_platinum", "active", false);
+    let event = fixtures::event("evt_repriced", "customer.subscription.updated", T0 + 10, repriced);
+    let (status, body) = f.deliver(&event, T0 + 11).await;
+    assert_eq!((status, outcome(&body)), (200, "applied"), "{body}");
+    let partner = f.partner("buildpro").await;
+    assert_eq!(partner.engagement_tier, Tier::Platinum);
+    assert_eq!(
+        partner.subscription_end_date, before.subscription_end_date,
+        "the term stays"
+    );
+    let history = f.history("buildpro").await;
+    let last = history.first().unwrap();
+    assert_eq!(
+        (last.event_type, last.created_by.to_string().as_str()),
+        (HistoryEventType::Upgrade, "stripe")
+    );
+    let tier_changes = outbox_events(f.store())
+        .await
+        .into_iter()
+        .filter(|(t, _)| t == "TierChanged")
+        .count();
+    assert_eq!(tier_changes, 2, "the billing start's and Stripe's");
+}
+
 #[tokio::test]
 async fn failed_payments_walk_the_dunning_ladder() {
     let f = fixture().await;

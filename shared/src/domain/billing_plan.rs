@@ -6,11 +6,12 @@ use super::billing::{
     event_order, is_older_period, payment_failed, payment_succeeded, subscription_event, BillingEvent, DunningStep,
     EventStage, InvoiceFacts, PriceCatalog, SubscriptionChange, SubscriptionFacts,
 };
-use super::dates::BusinessCalendar;
+use super::billing_start::{grant_billed_tier, BilledSubscription};
+use super::dates::{BusinessCalendar, CalendarDate};
 use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use super::invoice::{InvoiceRecord, InvoiceStatus};
 use super::money::Cents;
-use super::partner::{Note, Partner};
+use super::partner::{Note, Partner, PaymentStatus};
 use super::partner_change::PartnerChange;
 use crate::events::{
     EventBody, PaymentFailed, PaymentFailureDowngrade, PaymentSucceeded, SubscriptionCancelled, SubscriptionRenewed,
@@ -61,9 +62,31 @@ pub fn plan_billing_event(
         },
         BillingEvent::InvoicePaid(facts) => {
             let invoice = invoice_record(facts, InvoiceStatus::Paid, EventStage::Paid);
-            let (after, renewal) = payment_succeeded(partner, facts, rules.calendar, now);
+            // The first payment of a billing start is what grants its tier.
+            let granted = first_payment_grant(partner, facts, rules.calendar.today(now), now);
+            let (after, renewal) = payment_succeeded(granted.as_ref().unwrap_or(partner), facts, rules.calendar, now);
             let tier = invoice.tier.unwrap_or(after.engagement_tier);
-            let mut events = vec![EventBody::PaymentSucceeded(PaymentSucceeded {
+            let grant_note = granted.as_ref().map(|_| {
+                format!(
+                    "First invoice {} paid: {} granted through Stripe",
+                    invoice.invoice_number.as_deref().unwrap_or(&invoice.stripe_invoice_id),
+                    after.engagement_tier.label()
+                )
+            });
+            let grant_event = granted.as_ref().map(|_| tier_event(partner, &after));
+            let mut events: Vec<EventBody> = grant_event
+                .map(|event_type| {
+                    EventBody::TierChanged(TierChanged::between(
+                        partner,
+                        &after,
+                        event_type,
+                        Actor::Stripe,
+                        grant_note.clone(),
+                    ))
+                })
+                .into_iter()
+                .collect();
+            events.push(EventBody::PaymentSucceeded(PaymentSucceeded {
                 invoice_id: facts.invoice_id.clone(),
                 invoice_number: facts.number.clone(),
                 amount_paid_cents: facts.amount_paid,
@@ -75,7 +98,7 @@ pub fn plan_billing_event(
                 paid_through: after.paid_through.unwrap_or(invoice.period_end),
                 hosted_invoice_url: facts.hosted_invoice_url.clone(),
                 invoice_pdf_url: facts.invoice_pdf.clone(),
-            })];
+            }));
             if let Some(term) = renewal {
                 events.push(EventBody::SubscriptionRenewed(SubscriptionRenewed {
                     tier: after.engagement_tier,
@@ -86,21 +109,21 @@ pub fn plan_billing_event(
                     renewed_by: Actor::Stripe,
                 }));
             }
-            let note = renewal.and_then(|term| {
-                Note::parse(&format!(
+            let renewal_note = renewal.map(|term| {
+                format!(
                     "Renewed by payment of invoice {}: term {} to {}",
                     invoice.invoice_number.as_deref().unwrap_or(&invoice.stripe_invoice_id),
                     term.start,
                     term.end
-                ))
-                .ok()
+                )
             });
+            let note = grant_note.or(renewal_note).and_then(|text| Note::parse(&text).ok());
             BillingPlan {
                 invoice: Some(invoice),
                 change: Some(PartnerChange {
                     stripe_action: None,
                     after,
-                    history: renewal.map(|_| HistoryEventType::Renewal),
+                    history: grant_event.or(renewal.map(|_| HistoryEventType::Renewal)),
                     note,
                     audit_action: AuditAction::PaymentSucceeded,
                     events,
@@ -195,6 +218,81 @@ pub fn plan_billing_event(
     }
 }
 
+/// How a tier granted or moved by Stripe is recorded in the history.
+fn tier_event(before: &Partner, after: &Partner) -> HistoryEventType {
+    if after.engagement_tier < before.engagement_tier {
+        HistoryEventType::Downgrade
+    } else {
+        HistoryEventType::Upgrade
+    }
+}
+
+/// The partner once the first invoice of its billing start is paid: the claimed tier, granted. `None`
+/// when no billing start waits for this invoice's subscription.
+fn first_payment_grant(
+    partner: &Partner,
+    facts: &InvoiceFacts,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Option<Partner> {
+    let pending = partner.pending_billing.as_ref()?;
+    let subscription_id = facts.subscription_id.clone()?;
+    if pending
+        .subscription_id
+        .as_ref()
+        .is_some_and(|id| *id != subscription_id)
+    {
+        return None;
+    }
+    let subscription = BilledSubscription {
+        customer_id: facts.customer_id.clone(),
+        subscription_id,
+        status: "active".to_owned(),
+    };
+    grant_billed_tier(partner, pending.tier, &subscription, PaymentStatus::Current, today, now)
+}
+
+/// A billing start's subscription whose first invoice was never paid (Stripe expired or deleted
+/// it): the claim is dropped, nothing is granted, and the history says so.
+fn unpaid_start_ended(
+    partner: &Partner,
+    facts: &SubscriptionFacts,
+    deleted: bool,
+    created: Timestamp,
+) -> Option<PartnerChange> {
+    let pending = partner.pending_billing.as_ref()?;
+    if pending.subscription_id.as_deref() != Some(facts.subscription_id.as_str()) {
+        return None;
+    }
+    if !(deleted || facts.status == INCOMPLETE_EXPIRED) {
+        return None; // it waits for its first invoice's payment
+    }
+    let mut after = partner.clone();
+    after.pending_billing = None;
+    after.payment_status = None;
+    after.stripe_subscription_synced_at = Some(created);
+    Some(PartnerChange {
+        after,
+        history: Some(HistoryEventType::Cancellation),
+        note: Note::parse(&format!(
+            "First invoice never paid: Stripe subscription {} ended ({}); {} was not granted",
+            facts.subscription_id,
+            facts.status,
+            pending.tier.label()
+        ))
+        .ok(),
+        audit_action: AuditAction::StripeSubscriptionSynced,
+        events: vec![],
+        stripe_action: None,
+    })
+}
+
+/// Stripe's status of a subscription whose first invoice was not paid in time.
+const INCOMPLETE_EXPIRED: &str = "incomplete_expired";
+
+/// The statuses of a subscription that bills: one made in Stripe's dashboard becomes the partner's.
+const BILLING_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
+
 /// A subscription event's change; `None` when it is older than what the partner reflects or about a
 /// subscription the partner no longer has.
 fn subscription_change(
@@ -205,6 +303,14 @@ fn subscription_change(
     rules: &BillingRules<'_>,
     now: Timestamp,
 ) -> Option<PartnerChange> {
+    if partner
+        .pending_billing
+        .as_ref()
+        .and_then(|p| p.subscription_id.as_deref())
+        == Some(facts.subscription_id.as_str())
+    {
+        return unpaid_start_ended(partner, facts, deleted, created);
+    }
     if partner
         .stripe_subscription_id
         .as_deref()
@@ -224,9 +330,35 @@ fn subscription_change(
         .unwrap_or_else(|| (partner.clone(), SubscriptionChange::StatusSynced));
     after.stripe_subscription_synced_at = Some(created);
     // A subscription made in Stripe's dashboard rather than through a billing start becomes the
-    // partner's subscription with its first event.
-    if after.stripe_subscription_id.is_none() {
+    // partner's subscription with its first event that shows it billing.
+    if after.stripe_subscription_id.is_none() && BILLING_STATUSES.contains(&facts.status.as_str()) {
         after.stripe_subscription_id = Some(facts.subscription_id.clone());
+    }
+    // A price changed in Stripe's dashboard moves the paid tier to match (the term stays).
+    let repriced = (!deleted && after.engagement_tier.is_paid())
+        .then(|| facts.price_id.as_deref().and_then(|price| rules.prices.tier_of(price)))
+        .flatten()
+        .filter(|tier| *tier != after.engagement_tier);
+    if let Some(tier) = repriced {
+        after.apply_tier(tier, now);
+        after.last_paid_tier = Some(tier);
+        let event_type = tier_event(partner, &after);
+        let note = Note::parse(&format!("Price changed in Stripe to {}", tier.label())).ok();
+        let events = vec![EventBody::TierChanged(TierChanged::between(
+            partner,
+            &after,
+            event_type,
+            Actor::Stripe,
+            note.as_ref().map(ToString::to_string),
+        ))];
+        return Some(PartnerChange {
+            after,
+            history: Some(event_type),
+            note,
+            audit_action: AuditAction::StripeSubscriptionSynced,
+            events,
+            stripe_action: None,
+        });
     }
     let cancelled = |immediately: bool| {
         EventBody::SubscriptionCancelled(SubscriptionCancelled {

@@ -150,6 +150,10 @@ pub enum AuditAction {
     SubscriptionExpired,
     GracePeriodStarted,
     SubscriptionSettingsChanged,
+    /// A billing start was claimed (one at a time per partner).
+    BillingStartRequested,
+    /// Stripe refused a billing start; its claim was released.
+    BillingStartFailed,
     BillingStarted,
     PaymentSucceeded,
     PaymentFailed,

@@ -1,6 +1,7 @@
 //! A strategic partner's profile: identity, tier, subscription and PCR, with the field names of the
 //! `strategic_partners` columns that the admin frontend already knows.
 
+use super::billing_start::PendingBilling;
 use super::dates::CalendarDate;
 use super::money::Cents;
 use super::pcr::{final_pcr_at, BasePcr, Momentum, PcrScore};
@@ -181,6 +182,10 @@ pub enum PaymentStatus {
     Current,
     PastDue,
     Failed,
+    /// Billing started; the first invoice is not paid yet (the paid tier waits for it).
+    Pending,
+    /// Invoiced (`send_invoice`): the tier is granted, the invoice is open until its due date.
+    AwaitingPayment,
 }
 
 impl PaymentStatus {
@@ -189,6 +194,8 @@ impl PaymentStatus {
             PaymentStatus::Current => "current",
             PaymentStatus::PastDue => "past_due",
             PaymentStatus::Failed => "failed",
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::AwaitingPayment => "awaiting_payment",
         }
     }
 }
@@ -254,6 +261,12 @@ pub struct Partner {
     /// late event does not move the partner backwards).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_invoice_period_start: Option<Timestamp>,
+    /// A billing start under way, until its first payment grants the tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_billing: Option<PendingBilling>,
+    /// When the invoice of an invoiced (`send_invoice`) subscription is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_due_date: Option<CalendarDate>,
     /// A change Stripe must still make for a committed local change (see `domain::stripe_sync`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_sync: Option<StripeSync>,
@@ -302,6 +315,8 @@ impl Partner {
             stripe_subscription_status: None,
             stripe_subscription_synced_at: None,
             stripe_invoice_period_start: None,
+            pending_billing: None,
+            payment_due_date: None,
             stripe_sync: None,
             version: 0,
             created_at: now,

@@ -6,31 +6,14 @@ use crate::domain::partner::Partner;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_billing::subscription::{CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems};
+use stripe_billing::subscription::{
+    CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems, CreateSubscriptionPaymentBehavior,
+};
 use stripe_billing::SubscriptionCollectionMethod;
 use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::customer::CreateCustomer;
 
-/// How a subscription is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Collection {
-    /// The saved payment method is charged.
-    ChargeAutomatically,
-    /// Stripe emails an invoice, due in [`INVOICE_DAYS_UNTIL_DUE`] days.
-    SendInvoice,
-}
-
-impl Collection {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Collection::ChargeAutomatically => "charge_automatically",
-            Collection::SendInvoice => "send_invoice",
-        }
-    }
-}
-
-pub const INVOICE_DAYS_UNTIL_DUE: u32 = 30;
+pub use crate::domain::billing_start::{Collection, INVOICE_DAYS_UNTIL_DUE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StripeCallError {
@@ -142,9 +125,10 @@ impl StripeApi {
         Ok(customer.id.to_string())
     }
 
-    /// Creates a subscription of one item at `price_id`; its id and Stripe's status.
+    /// Creates a subscription of one item at `price_id`. Charged automatically, it stays `incomplete`
+    /// when the first payment does not go through (`allow_incomplete`) instead of being refused.
     #[tracing::instrument(skip_all, fields(customer_id = new.customer_id), err(Display))]
-    pub async fn create_subscription(&self, new: &NewSubscription<'_>) -> Result<(String, String), StripeCallError> {
+    pub async fn create_subscription(&self, new: &NewSubscription<'_>) -> Result<SubscriptionState, StripeCallError> {
         let mut request = CreateSubscription::new()
             .customer(new.customer_id)
             .items(vec![CreateSubscriptionItems {
@@ -153,9 +137,9 @@ impl StripeApi {
             }])
             .metadata(new.metadata.clone());
         request = match new.collection {
-            Collection::ChargeAutomatically => {
-                request.collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
-            }
+            Collection::ChargeAutomatically => request
+                .collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
+                .payment_behavior(CreateSubscriptionPaymentBehavior::AllowIncomplete),
             Collection::SendInvoice => request
                 .collection_method(SubscriptionCollectionMethod::SendInvoice)
                 .days_until_due(INVOICE_DAYS_UNTIL_DUE),
@@ -163,12 +147,7 @@ impl StripeApi {
         if let Some(at) = new.cancel_at {
             request = request.cancel_at(CreateSubscriptionCancelAt::Timestamp(at.as_second()));
         }
-        let subscription = request
-            .customize()
-            .request_strategy(idempotent(&new.idempotency_key)?)
-            .send(&self.client)
-            .await?;
-        Ok((subscription.id.to_string(), subscription.status.as_str().to_owned()))
+        self.send_reading_state(request.build(), &new.idempotency_key).await
     }
 
     /// Ends `subscription_id` now (`prorate` credits the unused part of the period). A subscription

@@ -1,13 +1,14 @@
 //! Test helpers for billing: partners billed through Stripe, and the price catalog of the tests.
 
 use crate::domain::billing::PriceCatalog;
+use crate::domain::billing_start::BilledSubscription;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::tier::Tier;
 use crate::store::Store;
 use crate::stripe::client::Collection;
-use crate::usecases::billing_start::{record_billing_start, StartBillingCommand, StripeSubscription};
+use crate::usecases::billing_start::{record_paid_billing, StartBillingCommand};
 
 pub fn test_prices() -> PriceCatalog {
     PriceCatalog {
@@ -34,12 +35,12 @@ pub async fn billed_partner(
         collection: Collection::ChargeAutomatically,
         actor: Actor::Admin("admin-1".into()),
     };
-    let stripe = StripeSubscription {
+    let stripe = BilledSubscription {
         customer_id: customer_id.to_owned(),
         subscription_id: subscription_id.to_owned(),
         status: "active".into(),
     };
-    record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe, now)
+    record_paid_billing(store, &BusinessCalendar::utc(), &command, &stripe, now)
         .await
         .unwrap_or_else(|e| panic!("recording the billing start of {id}: {e}"));
     store

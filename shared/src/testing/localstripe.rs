@@ -2,13 +2,14 @@
 //! customers' payment methods, subscriptions with plan items, and its webhook configuration.
 
 use crate::config::Secret;
+use crate::domain::billing_start::BilledSubscription;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::Partner;
 use crate::domain::tier::Tier;
 use crate::store::Store;
 use crate::stripe::client::{Collection, StripeApi};
-use crate::usecases::billing_start::{record_billing_start, StartBillingCommand, StripeSubscription};
+use crate::usecases::billing_start::{record_paid_billing, StartBillingCommand};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -145,12 +146,12 @@ pub async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bo
         collection: Collection::ChargeAutomatically,
         actor: Actor::Admin("admin-1".into()),
     };
-    let stripe_ids = StripeSubscription {
+    let stripe_ids = BilledSubscription {
         customer_id: customer,
         subscription_id: subscription.clone(),
         status: "active".into(),
     };
-    record_billing_start(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
+    record_paid_billing(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
         .await
         .unwrap();
     let partner = store.get_partner(&command.partner_id).await.unwrap().unwrap();

@@ -1,36 +1,46 @@
-//! Starting Stripe billing for a partner: create (or reuse) the Stripe customer, create the
-//! subscription at the tier's price, then store the Stripe ids, the customer link, the tier and its
-//! term, history, audit and `TierChanged` in one transaction.
+//! Starting Stripe billing for a partner: claim the start, create (or reuse) the Stripe customer and
+//! link it, create the subscription at the tier's price, then record what Stripe created.
+//!
+//! # A paid tier is granted for money
+//! - `charge_automatically`: the subscription is created with `payment_behavior=allow_incomplete`;
+//!   the partner keeps its tier with `payment_status = pending` (the route answers 202) until the first
+//!   invoice's `invoice.paid` grants it (`domain::billing_plan`); `incomplete_expired` grants nothing.
+//! - `send_invoice` (B2B invoicing): the tier is granted at once with `payment_status =
+//!   awaiting_payment` and the invoice's due date (201).
+//!
+//! # One start, one subscription
+//! The start is first claimed on the partner (`pending_billing`, guarded by its version): of two
+//! concurrent starts, whatever their tiers, one claims it and the other answers 409 before Stripe is
+//! called. The subscription's idempotency key is `subscription-<partner>-v<claim version>`, so a
+//! Lambda retried after Stripe answered, or a start resumed after its request died (the claim's lease,
+//! `domain::billing_start::CLAIM_LEASE`), gets the same subscription back instead of a second one.
+//! Stripe refusing the subscription releases the claim; Stripe unreachable keeps it (resumable).
 //!
 //! # How the 12-month commitment maps to Stripe
-//!
 //! Stripe bills monthly (the tier's price is a monthly price); the 12-month commitment is our term,
 //! `subscription_start_date`..`subscription_end_date`, as everywhere else in this system.
 //! - `auto_renewal = true`: the subscription keeps billing month after month; each paid invoice whose
 //!   period runs past the term rolls the term forward by 12 months (see `domain::billing`).
 //! - `auto_renewal = false`: the subscription is created with `cancel_at` = the term's end, so Stripe
 //!   stops billing when the commitment ends and the sweep expires the term that day.
-//!
-//! Retries are safe: the customer is created with the key `customer-<partner>`, the subscription
-//! with `subscription-<partner>-<version>-<tier>` (the partner version the start was planned on), so
-//! a Lambda retried after Stripe answered gets the same objects back instead of new ones.
 
-use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
+use super::apply_change::{apply_change, conflict_backoff, partner_write, Outcome, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
 use super::partners::not_found;
-use super::views::PartnerView;
 use crate::domain::billing::PriceCatalog;
+use crate::domain::billing_start::{
+    claim_billing_start, grant_billed_tier, BilledSubscription, Claim, Collection, PendingBilling,
+};
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::history_and_audit::{Actor, AuditAction};
-use crate::domain::partner::{Partner, PartnerId, PaymentStatus};
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::tier::Tier;
-use crate::domain::tier_change::{plan_tier_change, PlannedTierChange, TierChangeRequest};
 use crate::events::{EventBody, TierChanged};
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite};
 use crate::store::Store;
-use crate::stripe::client::{Collection, NewSubscription, StripeApi, StripeCallError};
+use crate::stripe::client::{NewSubscription, StripeApi, StripeCallError};
 use jiff::Timestamp;
 use std::collections::HashMap;
 
@@ -42,12 +52,13 @@ pub struct StartBillingCommand {
     pub actor: Actor,
 }
 
-/// The Stripe objects a billing start created.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StripeSubscription {
-    pub customer_id: String,
-    pub subscription_id: String,
-    pub status: String,
+/// What a billing start did.
+#[derive(Debug, Clone)]
+pub enum BillingStartOutcome {
+    /// Charged automatically: the subscription exists; the tier waits for its first payment.
+    AwaitingFirstPayment(Partner),
+    /// Invoiced, or paid already: the tier is granted.
+    Granted(Partner),
 }
 
 fn stripe_error(err: StripeCallError) -> UseCaseError {
@@ -56,6 +67,64 @@ fn stripe_error(err: StripeCallError) -> UseCaseError {
         refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
         other => UseCaseError::Internal(other.to_string()),
     }
+}
+
+fn change(after: Partner, audit_action: AuditAction) -> PartnerChange {
+    PartnerChange {
+        after,
+        history: None,
+        note: None,
+        audit_action,
+        events: vec![],
+        stripe_action: None,
+    }
+}
+
+/// Claims the start (or takes over one whose request died); the claim it goes ahead with.
+async fn claim(store: &Store, command: &StartBillingCommand, now: Timestamp) -> Result<PendingBilling, UseCaseError> {
+    let outcome =
+        apply_change(
+            store,
+            &command.partner_id,
+            &command.actor,
+            None,
+            now,
+            |current| match claim_billing_start(current, command.tier, command.collection, now) {
+                Ok(Claim::New(after)) => Ok(Some(change(after, AuditAction::BillingStartRequested))),
+                Ok(Claim::Resume(_)) => Ok(None),
+                Err(refusal) => Err(UseCaseError::Conflict {
+                    detail: refusal.to_string(),
+                    current_version: Some(current.version),
+                }),
+            },
+        )
+        .await?;
+    let partner = match outcome {
+        Outcome::Applied(applied) => applied.after,
+        Outcome::Unchanged(current) => current,
+    };
+    partner
+        .pending_billing
+        .ok_or_else(|| UseCaseError::Internal("a claimed billing start without its claim".into()))
+}
+
+/// Lets go of a claim Stripe refused (nothing was created there), so that a corrected start may follow.
+async fn release_claim(
+    store: &Store,
+    command: &StartBillingCommand,
+    claim: &PendingBilling,
+    now: Timestamp,
+) -> Result<(), UseCaseError> {
+    apply_change(store, &command.partner_id, &command.actor, None, now, |current| {
+        let ours = current.pending_billing.as_ref().map(|p| p.requested_version) == Some(claim.requested_version);
+        Ok(ours.then(|| {
+            let mut after = current.clone();
+            after.pending_billing = None;
+            change(after, AuditAction::BillingStartFailed)
+        }))
+    })
+    .await?;
+    Ok(())
 }
 
 /// Starts billing `command.partner_id` at `command.tier` through Stripe.
@@ -67,39 +136,49 @@ pub async fn start_billing(
     calendar: &BusinessCalendar,
     command: StartBillingCommand,
     now: Timestamp,
-) -> Result<PartnerView, UseCaseError> {
+) -> Result<BillingStartOutcome, UseCaseError> {
     let price_id = prices
         .price_of(command.tier)
         .ok_or_else(|| UseCaseError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
+    let claim = claim(store, &command, now).await?;
     let partner = store
         .get_partner(&command.partner_id)
         .await?
         .ok_or_else(|| not_found(&command.partner_id))?;
-    if partner.has_live_stripe_subscription() {
-        return Err(UseCaseError::Conflict {
-            detail: format!(
-                "partner {} is already billed through Stripe subscription {}; cancel it before starting another",
-                partner.id,
-                partner.stripe_subscription_id.as_deref().unwrap_or_default()
-            ),
-            current_version: Some(partner.version),
-        });
-    }
     let customer_id = match &partner.stripe_customer_id {
         Some(id) => id.clone(),
-        None => stripe.create_customer(&partner).await.map_err(stripe_error)?,
+        None => match stripe.create_customer(&partner).await {
+            Ok(id) => id,
+            Err(err) => {
+                if matches!(err, StripeCallError::Refused { .. }) {
+                    release_claim(store, &command, &claim, now).await?;
+                }
+                return Err(stripe_error(err));
+            }
+        },
     };
     if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
+        release_claim(store, &command, &claim, now).await?;
         return Err(UseCaseError::Conflict {
             detail: format!("Stripe customer {customer_id} belongs to another partner"),
             current_version: Some(partner.version),
         });
     }
     let today = calendar.today(now);
-    let term_end = planned_term_end(&partner, command.tier, today)?;
-    let cancel_at = (!partner.auto_renewal)
-        .then(|| calendar.start_of(term_end).ok())
-        .flatten();
+    let cancel_at = if partner.auto_renewal {
+        None
+    } else {
+        let granted = grant_billed_tier(
+            &partner,
+            command.tier,
+            &BilledSubscription::default(),
+            PaymentStatus::Pending,
+            today,
+            now,
+        );
+        let term_end = granted.and_then(|p| p.subscription_end_date);
+        term_end.and_then(|end| calendar.start_of(end).ok())
+    };
     let new = NewSubscription {
         customer_id: &customer_id,
         price_id,
@@ -109,103 +188,155 @@ pub async fn start_billing(
             ("partner_id".to_owned(), partner.id.to_string()),
             ("tier".to_owned(), command.tier.to_string()),
         ]),
-        idempotency_key: format!("subscription-{}-{}-{}", partner.id, partner.version, command.tier),
+        idempotency_key: claim.subscription_key(&partner),
     };
-    let (subscription_id, status) = stripe.create_subscription(&new).await.map_err(stripe_error)?;
-    let created = StripeSubscription {
+    let state = match stripe.create_subscription(&new).await {
+        Ok(state) => state,
+        Err(err) => {
+            if matches!(err, StripeCallError::Refused { .. }) {
+                release_claim(store, &command, &claim, now).await?;
+            }
+            return Err(stripe_error(err));
+        }
+    };
+    let subscription = BilledSubscription {
         customer_id,
-        subscription_id,
-        status,
+        subscription_id: state.id,
+        status: state.status,
     };
-    record_billing_start(store, calendar, &command, &created, now).await
+    record_started(store, calendar, &command, &claim, &subscription, now).await
 }
 
-/// The tier at its default term (the current term when the partner already has this tier), as a tier
-/// change plans it; `None` when nothing changes.
-fn plan_billed_tier(
-    partner: &Partner,
-    tier: Tier,
-    today: jiff::civil::Date,
-    now: Timestamp,
-) -> Result<Option<PlannedTierChange>, UseCaseError> {
-    let request = TierChangeRequest {
-        tier,
-        start: None,
-        end: None,
-        reason: None,
+/// The history event and `TierChanged` of a tier granted for money.
+fn granted_change(before: &Partner, after: Partner, actor: &Actor, note: &str) -> PartnerChange {
+    let event_type = match after.engagement_tier.cmp(&before.engagement_tier) {
+        std::cmp::Ordering::Greater => Some(HistoryEventType::Upgrade),
+        std::cmp::Ordering::Less => Some(HistoryEventType::Downgrade),
+        std::cmp::Ordering::Equal => {
+            (after.subscription_end_date != before.subscription_end_date).then_some(HistoryEventType::DatesChanged)
+        }
     };
-    plan_tier_change(partner, &request, today, now).map_err(|e| UseCaseError::invalid("tier", e))
+    let events = event_type
+        .map(|t| {
+            EventBody::TierChanged(TierChanged::between(
+                before,
+                &after,
+                t,
+                actor.clone(),
+                Some(note.to_owned()),
+            ))
+        })
+        .into_iter()
+        .collect();
+    PartnerChange {
+        after,
+        history: event_type,
+        note: Note::parse(note).ok(),
+        audit_action: AuditAction::BillingStarted,
+        events,
+        stripe_action: None,
+    }
 }
 
-fn planned_term_end(
-    partner: &Partner,
-    tier: Tier,
-    today: jiff::civil::Date,
-) -> Result<jiff::civil::Date, UseCaseError> {
-    let plan = plan_billed_tier(partner, tier, today, Timestamp::UNIX_EPOCH)?;
-    let after = plan.map(|p| p.after).unwrap_or_else(|| partner.clone());
-    after
-        .subscription_end_date
-        .ok_or_else(|| UseCaseError::Internal("a paid tier without a term end".into()))
-}
-
-/// Stores a started billing: Stripe ids and the customer link, the tier with its term (unchanged when
-/// the partner already has that tier and a term), `payment_status = current`, history when the
-/// tier or term changed, audit, and `TierChanged`. Used by [`start_billing`] once Stripe answered.
-pub async fn record_billing_start(
+/// Records what Stripe created for the claim: the subscription waiting for its first payment, or,
+/// invoiced, the tier granted. A first payment that already granted it (its webhook was faster)
+/// leaves nothing to do.
+async fn record_started(
     store: &Store,
     calendar: &BusinessCalendar,
     command: &StartBillingCommand,
-    stripe: &StripeSubscription,
+    claim: &PendingBilling,
+    subscription: &BilledSubscription,
     now: Timestamp,
-) -> Result<PartnerView, UseCaseError> {
+) -> Result<BillingStartOutcome, UseCaseError> {
+    let today = calendar.today(now);
+    let outcome = apply_change(store, &command.partner_id, &command.actor, None, now, |current| {
+        let ours = current
+            .pending_billing
+            .as_ref()
+            .filter(|p| p.requested_version == claim.requested_version);
+        match (ours, command.collection) {
+            (Some(pending), Collection::ChargeAutomatically) => {
+                let mut after = current.clone();
+                after.pending_billing = Some(PendingBilling {
+                    subscription_id: Some(subscription.subscription_id.clone()),
+                    ..pending.clone()
+                });
+                after.stripe_customer_id = Some(subscription.customer_id.clone());
+                after.payment_status = Some(PaymentStatus::Pending);
+                Ok(Some(change(after, AuditAction::BillingStarted)))
+            }
+            (Some(_), Collection::SendInvoice) => {
+                let after = grant_billed_tier(
+                    current,
+                    command.tier,
+                    subscription,
+                    PaymentStatus::AwaitingPayment,
+                    today,
+                    now,
+                )
+                .ok_or_else(|| UseCaseError::Internal("the billed tier's term could not be planned".into()))?;
+                let note = "Stripe billing started (send_invoice): granted while the invoice is open";
+                Ok(Some(granted_change(current, after, &command.actor, note)))
+            }
+            (None, _) if current.stripe_subscription_id.as_deref() == Some(subscription.subscription_id.as_str()) => {
+                Ok(None)
+            }
+            (None, _) => Err(UseCaseError::Conflict {
+                detail: format!(
+                    "the billing start of partner {} was withdrawn while Stripe created subscription {}",
+                    current.id, subscription.subscription_id
+                ),
+                current_version: Some(current.version),
+            }),
+        }
+    })
+    .await?;
+    let partner = match outcome {
+        Outcome::Applied(applied) => applied.after,
+        Outcome::Unchanged(current) => current,
+    };
+    Ok(if partner.pending_billing.is_some() {
+        BillingStartOutcome::AwaitingFirstPayment(partner)
+    } else {
+        BillingStartOutcome::Granted(partner)
+    })
+}
+
+/// Records a subscription that is already paid for: the customer link, the tier with its term, the
+/// Stripe ids, `payment_status = current`, history, audit and `TierChanged`, in one transaction
+/// (what a first paid invoice grants; also how tests and imports set up billed partners).
+pub async fn record_paid_billing(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    command: &StartBillingCommand,
+    subscription: &BilledSubscription,
+    now: Timestamp,
+) -> Result<Partner, UseCaseError> {
     let today = calendar.today(now);
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let current = store
             .get_partner(&command.partner_id)
             .await?
             .ok_or_else(|| not_found(&command.partner_id))?;
-        let plan = plan_billed_tier(&current, command.tier, today, now)?;
-        let mut after = plan
-            .as_ref()
-            .map(|p| p.after.clone())
-            .unwrap_or_else(|| current.clone());
-        after.stripe_customer_id = Some(stripe.customer_id.clone());
-        after.stripe_subscription_id = Some(stripe.subscription_id.clone());
-        after.stripe_subscription_status = Some(stripe.status.clone());
-        after.stripe_subscription_synced_at = None;
-        after.payment_status = Some(PaymentStatus::Current);
-        let mut events = Vec::new();
-        if let Some(plan) = &plan {
-            let reason = Some(format!("Stripe billing started ({})", command.collection.as_str()));
-            events.push(EventBody::TierChanged(TierChanged::between(
-                &current,
-                &plan.after,
-                plan.event_type,
-                command.actor.clone(),
-                reason,
-            )));
-        }
-        let change = PartnerChange {
-            stripe_action: None,
-            after,
-            history: plan.as_ref().map(|p| p.event_type),
-            note: crate::domain::partner::Note::parse("Stripe billing started").ok(),
-            audit_action: AuditAction::BillingStarted,
-            events,
-        };
+        let after = grant_billed_tier(&current, command.tier, subscription, PaymentStatus::Current, today, now)
+            .ok_or_else(|| UseCaseError::Internal("the billed tier's term could not be planned".into()))?;
+        let change = granted_change(&current, after, &command.actor, "Stripe billing started");
         let (write, _) = partner_write(&current, change, &command.actor, now);
-        let view_after = write.partner.clone();
+        let after = write.partner.clone();
         let billing = BillingWrite {
-            customer_link: Some((stripe.customer_id.clone(), current.id.clone())),
+            customer_link: Some((subscription.customer_id.clone(), current.id.clone())),
             partner: Some(write),
             ..BillingWrite::default()
         };
         match store.commit_billing(billing, next_id(), now).await? {
-            BillingCommit::Committed => return Ok(PartnerView::new(view_after, today)),
+            BillingCommit::Committed => return Ok(after),
             BillingCommit::CustomerTaken => {
                 return Err(UseCaseError::Conflict {
-                    detail: format!("Stripe customer {} belongs to another partner", stripe.customer_id),
+                    detail: format!(
+                        "Stripe customer {} belongs to another partner",
+                        subscription.customer_id
+                    ),
                     current_version: None,
                 })
             }
@@ -215,7 +346,7 @@ pub async fn record_billing_start(
     Err(UseCaseError::Conflict {
         detail: format!(
             "partner {} kept changing while billing was recorded; Stripe subscription {} exists, try again",
-            command.partner_id, stripe.subscription_id
+            command.partner_id, subscription.subscription_id
         ),
         current_version: None,
     })

@@ -3,6 +3,7 @@
 //! Internal bookkeeping of the stored [`Partner`] (which Stripe event or invoice period it last
 //! reflected) stays out: a field appears here only on purpose, and `infra/api` lists each one.
 
+use crate::domain::billing_start::PendingBilling;
 use crate::domain::dates::{days_until, CalendarDate};
 use crate::domain::money::Cents;
 use crate::domain::partner::{
@@ -67,6 +68,12 @@ pub struct PartnerView {
     /// The last day the partner's paid invoices cover.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_through: Option<CalendarDate>,
+    /// When the open invoice of an invoiced subscription is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_due_date: Option<CalendarDate>,
+    /// A billing start waiting for its first payment (the paid tier is granted then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_billing: Option<PendingBilling>,
     /// A change Stripe has yet to confirm (retried until it does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stripe_sync: Option<StripeSync>,
@@ -111,6 +118,8 @@ impl PartnerView {
             last_payment_date: partner.last_payment_date,
             last_payment_amount: partner.last_payment_amount,
             paid_through: partner.paid_through,
+            payment_due_date: partner.payment_due_date,
+            pending_billing: partner.pending_billing,
             stripe_sync: partner.stripe_sync,
             version: partner.version,
             created_at: partner.created_at,
@@ -174,6 +183,14 @@ mod tests {
         partner.last_payment_date = Some(day);
         partner.last_payment_amount = Some(Cents(360_000));
         partner.paid_through = Some(day);
+        partner.payment_due_date = Some(day);
+        partner.pending_billing = Some(crate::domain::billing_start::PendingBilling {
+            tier: Tier::Platinum,
+            collection: crate::domain::billing_start::Collection::ChargeAutomatically,
+            requested_version: 3,
+            requested_at: now,
+            subscription_id: Some("sub_2".into()),
+        });
         partner.stripe_sync = Some(StripeSync {
             subscription_id: "sub_1".into(),
             action: StripeAction::CancelSubscription { prorate: false },

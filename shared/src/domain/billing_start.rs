@@ -1,0 +1,261 @@
+//! Starting Stripe billing, as decisions over plain data: who may start it (one start at a time), and
+//! what a partner looks like once money granted the paid tier.
+//!
+//! A paid tier is granted for money. `charge_automatically`: the partner keeps its tier with
+//! `payment_status = pending` until the first invoice's `invoice.paid` (`domain::billing_plan`);
+//! a subscription whose first invoice is never paid (`incomplete_expired`) grants nothing.
+//! `send_invoice` (B2B invoicing): the tier is granted at once, `payment_status = awaiting_payment`
+//! with the invoice's due date.
+
+use super::dates::CalendarDate;
+use super::partner::{Partner, PaymentStatus};
+use super::tier::Tier;
+use super::tier_change::{plan_tier_change, TierChangeRequest};
+use jiff::{SignedDuration, Span, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// How long a claimed billing start belongs to the request that claimed it; after that (its Lambda
+/// timed out or died) the same start may be resumed, with the same idempotency key.
+pub const CLAIM_LEASE: SignedDuration = SignedDuration::from_secs(60);
+
+/// Days Stripe gives an emailed invoice before it is due.
+pub const INVOICE_DAYS_UNTIL_DUE: u32 = 30;
+
+/// How a subscription is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    /// The saved payment method is charged.
+    ChargeAutomatically,
+    /// Stripe emails an invoice, due in [`INVOICE_DAYS_UNTIL_DUE`] days.
+    SendInvoice,
+}
+
+impl Collection {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Collection::ChargeAutomatically => "charge_automatically",
+            Collection::SendInvoice => "send_invoice",
+        }
+    }
+}
+
+/// A billing start under way: claimed, possibly with its Stripe subscription, not paid yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingBilling {
+    pub tier: Tier,
+    pub collection: Collection,
+    /// The partner version the claim wrote: the subscription's idempotency key holds it.
+    pub requested_version: u64,
+    pub requested_at: Timestamp,
+    /// The subscription Stripe created for it, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+}
+
+impl PendingBilling {
+    /// The key of the subscription this start creates: one per claim, whatever the tier asked.
+    pub fn subscription_key(&self, partner: &Partner) -> String {
+        format!("subscription-{}-v{}", partner.id, self.requested_version)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartRefusal {
+    #[error("partner {partner} is already billed through Stripe subscription {subscription}; cancel it before starting another")]
+    AlreadyBilled { partner: String, subscription: String },
+    #[error("partner {partner} already has a billing start for {tier} under way since {since}; wait for it, or for its first payment")]
+    InProgress {
+        partner: String,
+        tier: Tier,
+        since: Timestamp,
+    },
+}
+
+/// What a billing start request may do.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one value per request, matched at once: boxing would buy nothing
+pub enum Claim {
+    /// A new start: the partner with its claim (to commit, guarded by the version read).
+    New(Partner),
+    /// The same start, left unfinished by a request that died: carry on with its key.
+    Resume(PendingBilling),
+}
+
+/// Decides whether a billing start of `tier` may go ahead for `partner` at `now`.
+pub fn claim_billing_start(
+    partner: &Partner,
+    tier: Tier,
+    collection: Collection,
+    now: Timestamp,
+) -> Result<Claim, StartRefusal> {
+    if partner.has_live_stripe_subscription() {
+        return Err(StartRefusal::AlreadyBilled {
+            partner: partner.id.to_string(),
+            subscription: partner.stripe_subscription_id.clone().unwrap_or_default(),
+        });
+    }
+    if let Some(pending) = &partner.pending_billing {
+        let same = pending.tier == tier && pending.collection == collection;
+        let abandoned = now.duration_since(pending.requested_at) > CLAIM_LEASE;
+        if same && abandoned && pending.subscription_id.is_none() {
+            return Ok(Claim::Resume(pending.clone()));
+        }
+        return Err(StartRefusal::InProgress {
+            partner: partner.id.to_string(),
+            tier: pending.tier,
+            since: pending.requested_at,
+        });
+    }
+    let mut after = partner.clone();
+    after.pending_billing = Some(PendingBilling {
+        tier,
+        collection,
+        requested_version: partner.version + 1,
+        requested_at: now,
+        subscription_id: None,
+    });
+    after.updated_at = now;
+    Ok(Claim::New(after))
+}
+
+/// Where a billing start's subscription stands in Stripe.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BilledSubscription {
+    pub customer_id: String,
+    pub subscription_id: String,
+    /// Stripe's status.
+    pub status: String,
+}
+
+/// `partner` once money granted `tier` through `subscription`: the tier at its default term (the
+/// current term when it already has that tier), the Stripe ids, `payment`, the claim cleared.
+/// `None` when the tier's term cannot be planned (a term that cannot be computed).
+pub fn grant_billed_tier(
+    partner: &Partner,
+    tier: Tier,
+    subscription: &BilledSubscription,
+    payment: PaymentStatus,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Option<Partner> {
+    let request = TierChangeRequest {
+        tier,
+        start: None,
+        end: None,
+        reason: None,
+    };
+    let mut after = match plan_tier_change(partner, &request, today, now).ok()? {
+        Some(plan) => plan.after,
+        None => partner.clone(),
+    };
+    after.stripe_customer_id = Some(subscription.customer_id.clone());
+    after.stripe_subscription_id = Some(subscription.subscription_id.clone());
+    after.stripe_subscription_status = Some(subscription.status.clone());
+    after.stripe_subscription_synced_at = None;
+    after.pending_billing = None;
+    after.payment_status = Some(payment);
+    after.payment_due_date = (payment == PaymentStatus::AwaitingPayment)
+        .then(|| {
+            today
+                .checked_add(Span::new().days(i64::from(INVOICE_DAYS_UNTIL_DUE)))
+                .ok()
+        })
+        .flatten();
+    after.updated_at = now;
+    Some(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::{sample_partner, SubscriptionStatus};
+    use jiff::civil::date;
+    use jiff::ToSpan;
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn subscription() -> BilledSubscription {
+        BilledSubscription {
+            customer_id: "cus_1".into(),
+            subscription_id: "sub_1".into(),
+            status: "active".into(),
+        }
+    }
+
+    #[test]
+    fn one_start_at_a_time_whatever_the_tier() {
+        let free = sample_partner(8_000, now());
+        let Ok(Claim::New(claimed)) = claim_billing_start(&free, Tier::Gold, Collection::ChargeAutomatically, now())
+        else {
+            panic!("a free partner may start billing");
+        };
+        let pending = claimed.pending_billing.clone().unwrap();
+        assert_eq!(pending.requested_version, free.version + 1);
+        assert_eq!(
+            pending.subscription_key(&claimed),
+            format!("subscription-p1-v{}", free.version + 1)
+        );
+
+        let soon = now() + 5.seconds();
+        for tier in [Tier::Gold, Tier::Platinum] {
+            assert!(matches!(
+                claim_billing_start(&claimed, tier, Collection::ChargeAutomatically, soon),
+                Err(StartRefusal::InProgress { .. })
+            ));
+        }
+        // A claim left by a request that died may be resumed, with its own key, by the same start only.
+        let later = now() + 61.seconds();
+        assert_eq!(
+            claim_billing_start(&claimed, Tier::Gold, Collection::ChargeAutomatically, later),
+            Ok(Claim::Resume(pending))
+        );
+        assert!(claim_billing_start(&claimed, Tier::Platinum, Collection::ChargeAutomatically, later).is_err());
+
+        let billed = grant_billed_tier(
+            &free,
+            Tier::Gold,
+            &subscription(),
+            PaymentStatus::Current,
+            date(2026, 11, 24),
+            now(),
+        )
+        .unwrap();
+        assert!(matches!(
+            claim_billing_start(&billed, Tier::Platinum, Collection::SendInvoice, later),
+            Err(StartRefusal::AlreadyBilled { .. })
+        ));
+    }
+
+    #[test]
+    fn money_grants_the_tier_with_its_term() {
+        let mut free = sample_partner(8_000, now());
+        free.pending_billing = Some(PendingBilling {
+            tier: Tier::Gold,
+            collection: Collection::SendInvoice,
+            requested_version: 2,
+            requested_at: now(),
+            subscription_id: None,
+        });
+        let today = date(2026, 11, 24);
+        let granted = grant_billed_tier(
+            &free,
+            Tier::Gold,
+            &subscription(),
+            PaymentStatus::AwaitingPayment,
+            today,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(granted.engagement_tier, Tier::Gold);
+        assert_eq!(granted.subscription_status, SubscriptionStatus::Active);
+        assert_eq!(granted.subscription_start_date, Some(today));
+        assert_eq!(granted.subscription_end_date, Some(date(2027, 11, 24)));
+        assert_eq!(granted.payment_due_date, Some(date(2026, 12, 24)));
+        assert_eq!(granted.pending_billing, None);
+        assert_eq!(granted.stripe_subscription_id.as_deref(), Some("sub_1"));
+        assert!(granted.has_live_stripe_subscription());
+    }
+}
