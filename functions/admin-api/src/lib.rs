@@ -10,7 +10,6 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::auth::{Admin, AdminAuth};
 use shared::config::{self, ConfigError};
-use shared::domain::billing::PriceCatalog;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
 use shared::domain::tier;
@@ -37,10 +36,7 @@ pub struct App {
 }
 
 /// The Stripe client and the tiers' prices.
-pub struct Billing {
-    pub stripe: StripeApi,
-    pub prices: PriceCatalog,
-}
+pub use shared::stripe::client::StripeBilling as Billing;
 
 impl App {
     /// Reads configuration and builds the SDK clients.
@@ -248,7 +244,8 @@ impl App {
                     let id = partner_id(id)?;
                     let command = decode::change_tier(req, id, &admin)?;
                     let outcome =
-                        tier_changes::change_tier(&self.store, self.stripe(), &self.calendar, command, now).await?;
+                        tier_changes::change_tier(&self.store, self.billing.as_ref(), &self.calendar, command, now)
+                            .await?;
                     let status = if outcome.partner.stripe_sync.is_some() {
                         202
                     } else {

@@ -309,3 +309,121 @@ async fn stripe_drives_a_billed_term_so_renewals_and_date_edits_by_hand_are_refu
         Some("2027-06-01")
     );
 }
+
+/// Applies a Stripe event through the webhook's use-case.
+async fn apply(api: &TestApi, event: Value) {
+    let calendar = BusinessCalendar::utc();
+    let prices = shared::testing::billing::test_prices();
+    let rules = shared::usecases::stripe_events::BillingRules {
+        calendar: &calendar,
+        prices: &prices,
+    };
+    let event = shared::stripe::webhook::StripeEvent::from_api(event).unwrap();
+    shared::usecases::stripe_events::apply_stripe_event(&api.app.store, &rules, &event, Timestamp::now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_upgrade_moves_the_price_at_once_prorated_and_invoiced_now() {
+    let (stub, api, version) = setup("upgrade").await;
+    let answer = api.tier("upgrade", json!({"engagement_tier": "platinum"})).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("GET", "/v1/subscriptions/sub_A")
+    );
+    let update = &requests[1];
+    assert_eq!(
+        (update.method.as_str(), update.path.as_str()),
+        ("POST", "/v1/subscriptions/sub_A")
+    );
+    assert_eq!(key(update), format!("switch-upgrade-v{version}"));
+    assert_eq!(
+        form(update),
+        [
+            ("items[0][id]", "si_Stub0001"),
+            ("items[0][price]", "price_platinum"),
+            ("payment_behavior", "pending_if_incomplete"),
+            ("proration_behavior", "always_invoice"),
+        ]
+    );
+    let p = &answer.body["partner"];
+    assert_eq!(p["engagement_tier"], "platinum");
+    assert_eq!(p["subscription_end_date"], "2027-06-01", "the term stays");
+    assert_eq!(answer.body["pcr_change"]["delta"], 10.0, "{}", answer.body);
+    let history = api.all("upgrade", "history").await;
+    assert_eq!(history[0]["event_type"], "upgrade");
+
+    // The same request again changes nothing and asks nothing of Stripe but its state.
+    let again = api.tier("upgrade", json!({"engagement_tier": "platinum"})).await;
+    assert_eq!((again.status, &again.body["changed"]), (200, &json!(false)));
+    assert_eq!(stub.requests_to("/v1/subscriptions").len(), 2);
+}
+
+#[tokio::test]
+async fn a_downgrade_waits_for_the_end_of_the_paid_period() {
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    let end = jiff::civil::date(TERM_END.0, TERM_END.1, TERM_END.2);
+    let billed = billed_partner(
+        &api.app.store,
+        "downgrade",
+        Tier::Platinum,
+        end,
+        "cus_D",
+        "sub_D",
+        Timestamp::now(),
+    )
+    .await;
+    let answer = api.tier("downgrade", json!({"engagement_tier": "gold"})).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let update = stub.requests().pop().unwrap();
+    assert_eq!(key(&update), format!("switch-downgrade-v{}", billed.version));
+    assert_eq!(
+        form(&update),
+        [
+            ("items[0][id]", "si_Stub0001"),
+            ("items[0][price]", "price_gold"),
+            ("proration_behavior", "none"),
+        ]
+    );
+    let p = &answer.body["partner"];
+    assert_eq!(p["engagement_tier"], "platinum", "keeps what was paid for: {p}");
+    let effective = (Timestamp::now() + jiff::SignedDuration::from_hours(30 * 24))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    assert_eq!(
+        p["scheduled_tier_change"],
+        json!({"tier": "gold", "effective": effective})
+    );
+
+    // Stripe's echo of the new price does not move the tier early; the first gold invoice paid does.
+    let now = Timestamp::now().as_second();
+    let echo = shared::stripe::fixtures::subscription("sub_D", "cus_D", "price_gold", "active", false);
+    apply(
+        &api,
+        shared::stripe::fixtures::event("evt_echo", "customer.subscription.updated", now, echo),
+    )
+    .await;
+    assert_eq!(partner(&api, "downgrade").await["engagement_tier"], "platinum");
+    let next = now + 30 * 86_400;
+    let invoice =
+        shared::stripe::fixtures::invoice("in_next", "cus_D", "sub_D", "price_gold", 360_000, "paid", 1, next);
+    apply(
+        &api,
+        shared::stripe::fixtures::event("evt_next_paid", "invoice.paid", next, invoice),
+    )
+    .await;
+    let p = partner(&api, "downgrade").await;
+    assert_eq!(p["engagement_tier"], "gold", "{p}");
+    assert!(p.get("scheduled_tier_change").is_none(), "{p}");
+    let history = api.all("downgrade", "history").await;
+    assert_eq!(
+        (history[0]["event_type"].as_str(), history[0]["created_by"].as_str()),
+        (Some("downgrade"), Some("stripe"))
+    );
+}

@@ -13,6 +13,7 @@ use super::invoice::{InvoiceRecord, InvoiceStatus};
 use super::money::Cents;
 use super::partner::{Note, Partner, PaymentStatus};
 use super::partner_change::PartnerChange;
+use super::tier_switch::apply_scheduled_change;
 use crate::events::{
     EventBody, PaymentFailed, PaymentFailureDowngrade, PaymentSucceeded, SubscriptionCancelled, SubscriptionRenewed,
     TierChanged,
@@ -63,12 +64,19 @@ pub fn plan_billing_event(
         BillingEvent::InvoicePaid(facts) => {
             let invoice = invoice_record(facts, InvoiceStatus::Paid, EventStage::Paid);
             // The first payment of a billing start is what grants its tier.
-            let granted = first_payment_grant(partner, facts, rules.calendar.today(now), now);
+            let invoice_tier = facts.price_id.as_deref().and_then(|p| rules.prices.tier_of(p));
+            let granted = first_payment_grant(partner, facts, rules.calendar.today(now), now)
+                .or_else(|| apply_scheduled_change(partner, invoice_tier, now));
             let (after, renewal) = payment_succeeded(granted.as_ref().unwrap_or(partner), facts, rules.calendar, now);
             let tier = invoice.tier.unwrap_or(after.engagement_tier);
             let grant_note = granted.as_ref().map(|_| {
+                let what = if partner.pending_billing.is_some() {
+                    "First invoice"
+                } else {
+                    "Invoice"
+                };
                 format!(
-                    "First invoice {} paid: {} granted through Stripe",
+                    "{what} {} paid: {} from this period",
                     invoice.invoice_number.as_deref().unwrap_or(&invoice.stripe_invoice_id),
                     after.engagement_tier.label()
                 )
@@ -335,10 +343,12 @@ fn subscription_change(
         after.stripe_subscription_id = Some(facts.subscription_id.clone());
     }
     // A price changed in Stripe's dashboard moves the paid tier to match (the term stays).
+    // (A change we scheduled ourselves is Stripe's echo of it: it applies when its period is paid.)
     let repriced = (!deleted && after.engagement_tier.is_paid())
         .then(|| facts.price_id.as_deref().and_then(|price| rules.prices.tier_of(price)))
         .flatten()
-        .filter(|tier| *tier != after.engagement_tier);
+        .filter(|tier| *tier != after.engagement_tier)
+        .filter(|tier| after.scheduled_tier_change.map(|s| s.tier) != Some(*tier));
     if let Some(tier) = repriced {
         after.apply_tier(tier, now);
         after.last_paid_tier = Some(tier);

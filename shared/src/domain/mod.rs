@@ -16,3 +16,4 @@ pub mod stripe_sync;
 pub mod subscription;
 pub mod tier;
 pub mod tier_change;
+pub mod tier_switch;

@@ -7,6 +7,7 @@ use super::money::Cents;
 use super::pcr::{final_pcr_at, BasePcr, Momentum, PcrScore};
 use super::stripe_sync::StripeSync;
 use super::tier::{Multiplier, Tier};
+use super::tier_switch::ScheduledTierChange;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -264,6 +265,9 @@ pub struct Partner {
     /// A billing start under way, until its first payment grants the tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_billing: Option<PendingBilling>,
+    /// A cheaper tier Stripe bills from the next period; the partner keeps its tier until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_tier_change: Option<ScheduledTierChange>,
     /// When the invoice of an invoiced (`send_invoice`) subscription is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_due_date: Option<CalendarDate>,
@@ -316,6 +320,7 @@ impl Partner {
             stripe_subscription_synced_at: None,
             stripe_invoice_period_start: None,
             pending_billing: None,
+            scheduled_tier_change: None,
             payment_due_date: None,
             stripe_sync: None,
             version: 0,

@@ -59,19 +59,49 @@ pub struct SubscriptionState {
     /// Stripe's status: `active`, `incomplete`, `past_due`, `canceled`, ...
     pub status: String,
     pub cancel_at: Option<Timestamp>,
+    /// Its (first and only) item, and that item's price.
+    pub item_id: Option<String>,
+    pub price_id: Option<String>,
+    /// When the period being billed ends (the item's, in today's API; the subscription's before).
+    pub current_period_end: Option<Timestamp>,
+    /// A change Stripe holds back until its invoice is paid (`payment_behavior=pending_if_incomplete`).
+    pub has_pending_update: bool,
 }
 
 impl SubscriptionState {
     fn read(subscription: &serde_json::Value) -> Result<SubscriptionState, StripeCallError> {
-        let text = |field: &str| subscription[field].as_str().map(str::to_owned);
+        let text = |pointer: &str| {
+            subscription
+                .pointer(pointer)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let instant = |pointer: &str| {
+            subscription
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_i64)
+                .and_then(|at| Timestamp::from_second(at).ok())
+        };
         Ok(SubscriptionState {
-            id: text("id").ok_or_else(|| unreadable("a subscription without an id"))?,
-            status: text("status").ok_or_else(|| unreadable("a subscription without a status"))?,
-            cancel_at: subscription["cancel_at"]
-                .as_i64()
-                .and_then(|at| Timestamp::from_second(at).ok()),
+            id: text("/id").ok_or_else(|| unreadable("a subscription without an id"))?,
+            status: text("/status").ok_or_else(|| unreadable("a subscription without a status"))?,
+            cancel_at: instant("/cancel_at"),
+            item_id: text("/items/data/0/id"),
+            price_id: text("/items/data/0/price/id").or_else(|| text("/items/data/0/plan/id")),
+            current_period_end: instant("/items/data/0/current_period_end").or_else(|| instant("/current_period_end")),
+            has_pending_update: subscription.get("pending_update").is_some_and(|u| !u.is_null()),
         })
     }
+}
+
+/// How a price change is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceChange {
+    /// At once: the prorated difference is invoiced and collected now, and the change holds only
+    /// once that invoice is paid.
+    ProratedNow,
+    /// From the next period: nothing is invoiced now, the next invoice bills the new price.
+    NextPeriod,
 }
 
 fn unreadable(what: &str) -> StripeCallError {
@@ -82,6 +112,13 @@ fn unreadable(what: &str) -> StripeCallError {
 fn as_json(answer: &miniserde::json::Value) -> Result<serde_json::Value, StripeCallError> {
     serde_json::from_str(&miniserde::json::to_string(answer))
         .map_err(|e| StripeCallError::Unavailable(format!("an answer that is not JSON: {e}")))
+}
+
+/// Stripe as billing uses it: the API client and the tiers' prices.
+#[derive(Debug, Clone)]
+pub struct StripeBilling {
+    pub stripe: StripeApi,
+    pub prices: crate::domain::billing::PriceCatalog,
 }
 
 #[derive(Clone)]
@@ -201,6 +238,43 @@ impl StripeApi {
         }
         let form = Form {
             cancel_at: cancel_at.map(|at| at.as_second().to_string()).unwrap_or_default(),
+        };
+        let request = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{subscription_id}")).form(&form);
+        self.send_reading_state(request, idempotency_key).await
+    }
+
+    /// Moves item `item_id` of `subscription_id` to `price_id`, billed as `change` says.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn change_price(
+        &self,
+        subscription_id: &str,
+        item_id: &str,
+        price_id: &str,
+        change: PriceChange,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionState, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Item<'a> {
+            id: &'a str,
+            price: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            items: [Item<'a>; 1],
+            proration_behavior: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            payment_behavior: Option<&'static str>,
+        }
+        let form = Form {
+            items: [Item {
+                id: item_id,
+                price: price_id,
+            }],
+            proration_behavior: match change {
+                PriceChange::ProratedNow => "always_invoice",
+                PriceChange::NextPeriod => "none",
+            },
+            payment_behavior: (change == PriceChange::ProratedNow).then_some("pending_if_incomplete"),
         };
         let request = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{subscription_id}")).form(&form);
         self.send_reading_state(request, idempotency_key).await

@@ -155,8 +155,9 @@ fn subscription(request: &Recorded, id: &str, status: &str, cancel_at: Option<i6
         "id": id, "object": "subscription", "created": now, "livemode": false, "customer": "cus_Stub0001",
         "status": status, "cancel_at": cancel_at, "cancel_at_period_end": false,
         "canceled_at": (status == "canceled").then_some(now), "collection_method": "charge_automatically",
-        "currency": "usd", "metadata": {}, "pause_collection": null,
+        "currency": "usd", "metadata": {}, "pause_collection": null, "pending_update": null,
         "items": {"object": "list", "data": [{"id": "si_Stub0001", "object": "subscription_item",
+            "current_period_start": now, "current_period_end": now + 30 * 86_400,
             "price": {"id": request.field("items[0][price]").unwrap_or("price_gold"), "object": "price"}}],
             "has_more": false, "url": "/v1/subscription_items"}
     })

@@ -132,9 +132,26 @@ pub async fn apply_change(
     now: Timestamp,
     decide: impl Fn(&Partner) -> Result<Option<PartnerChange>, UseCaseError>,
 ) -> Result<Outcome, UseCaseError> {
+    apply_change_after_read(store, id, None, actor, expected_version, now, decide).await
+}
+
+/// [`apply_change`] on a partner the caller has just read (`read`), saving the first read; a
+/// conflict re-decides on fresh data as usual.
+pub async fn apply_change_after_read(
+    store: &Store,
+    id: &PartnerId,
+    mut read: Option<Partner>,
+    actor: &Actor,
+    expected_version: Option<u64>,
+    now: Timestamp,
+    decide: impl Fn(&Partner) -> Result<Option<PartnerChange>, UseCaseError>,
+) -> Result<Outcome, UseCaseError> {
     let mut read_version = 0;
     for attempt in 0..MAX_WRITE_ATTEMPTS {
-        let current = store.get_partner(id).await?.ok_or_else(|| not_found(id))?;
+        let current = match read.take() {
+            Some(partner) => partner,
+            None => store.get_partner(id).await?.ok_or_else(|| not_found(id))?,
+        };
         if let Some(expected) = expected_version {
             if expected != current.version {
                 return Err(UseCaseError::StaleVersion {

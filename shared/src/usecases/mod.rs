@@ -19,6 +19,7 @@ pub mod stripe_sync;
 pub mod subscription_settings;
 pub mod sweep;
 pub mod tier_changes;
+pub mod tier_switch;
 pub mod views;
 
 pub use apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};

@@ -1,9 +1,10 @@
 //! Admin use-cases on tiers: preview the PCR impact, apply a change.
 
-use super::apply_change::{apply_change, Outcome};
+use super::apply_change::{apply_change_after_read, Outcome};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use super::stripe_sync::push_after_change;
+use super::tier_switch::switch_billed_tier;
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEntry};
@@ -16,7 +17,7 @@ use crate::domain::tier_change::{
 };
 use crate::events::{EventBody, TierChanged};
 use crate::store::Store;
-use crate::stripe::client::StripeApi;
+use crate::stripe::client::StripeBilling;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -57,42 +58,92 @@ pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<T
 /// `expected_version`, a concurrent change is retried on fresh data a few times before answering 409.
 /// Moving a Stripe-billed partner to free cancels its subscription in Stripe (pushed at once when
 /// `stripe` answers, else pending and retried); its paid tier and term follow Stripe.
-#[tracing::instrument(skip(store, stripe, calendar, command), fields(partner_id = %command.partner_id, tier = %command.request.tier), err(Display))]
+#[tracing::instrument(skip(store, billing, calendar, command), fields(partner_id = %command.partner_id, tier = %command.request.tier), err(Display))]
 pub async fn change_tier(
     store: &Store,
-    stripe: Option<&StripeApi>,
+    billing: Option<&StripeBilling>,
     calendar: &BusinessCalendar,
     command: ChangeTierCommand,
     now: Timestamp,
 ) -> Result<TierChangeOutcome, UseCaseError> {
     let today = calendar.today(now);
+    let stripe = billing.map(|b| &b.stripe);
+    // A billed partner switches paid tiers through Stripe (dates stay Stripe's: refused below).
+    let current = store
+        .get_partner(&command.partner_id)
+        .await?
+        .ok_or_else(|| not_found(&command.partner_id))?;
+    let switch = command.request.tier.is_paid() && command.request.start.is_none() && command.request.end.is_none();
+    if switch && current.has_live_stripe_subscription() {
+        if let Some(expected) = command.expected_version.filter(|v| *v != current.version) {
+            return Err(UseCaseError::StaleVersion {
+                partner: current.id,
+                current: current.version,
+                expected,
+            });
+        }
+        let billing = billing.ok_or_else(|| UseCaseError::Unavailable("Stripe billing is not configured".into()))?;
+        let switched = switch_billed_tier(
+            store,
+            billing,
+            calendar,
+            &current,
+            command.request.tier,
+            &command.actor,
+            now,
+        )
+        .await?;
+        let (before, after, changed) = match switched {
+            Some((before, after)) => (before, after, true),
+            None => (current.clone(), current, false),
+        };
+        let (from, to) = (before.final_pcr_score, after.final_pcr_score);
+        return Ok(TierChangeOutcome {
+            partner: PartnerView::new(after, today),
+            changed,
+            pcr_change: PcrChange {
+                before: from,
+                after: to,
+                delta: from.delta_to(to),
+            },
+            history_entry: None,
+        });
+    }
     let ChangeTierCommand {
         partner_id,
         request,
         expected_version,
         actor,
     } = command;
-    let outcome = apply_change(store, &partner_id, &actor, expected_version, now, |current| {
-        let plan = plan_tier_change(current, &request, today, now).map_err(|e| match e {
-            TierChangeError::BilledByStripe { .. } => UseCaseError::Conflict {
-                detail: e.to_string(),
-                current_version: Some(current.version),
-            },
-            other => UseCaseError::invalid("subscription_end_date", other),
-        })?;
-        Ok(plan.map(|plan| {
-            let reason = request.reason.as_ref().map(ToString::to_string);
-            let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);
-            PartnerChange {
-                stripe_action: None,
-                after: plan.after,
-                history: Some(plan.event_type),
-                note: request.reason.clone(),
-                audit_action: AuditAction::TierChanged,
-                events: vec![EventBody::TierChanged(body)],
-            }
-        }))
-    })
+    let outcome = apply_change_after_read(
+        store,
+        &partner_id,
+        Some(current),
+        &actor,
+        expected_version,
+        now,
+        |current| {
+            let plan = plan_tier_change(current, &request, today, now).map_err(|e| match e {
+                TierChangeError::BilledByStripe { .. } => UseCaseError::Conflict {
+                    detail: e.to_string(),
+                    current_version: Some(current.version),
+                },
+                other => UseCaseError::invalid("subscription_end_date", other),
+            })?;
+            Ok(plan.map(|plan| {
+                let reason = request.reason.as_ref().map(ToString::to_string);
+                let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);
+                PartnerChange {
+                    stripe_action: None,
+                    after: plan.after,
+                    history: Some(plan.event_type),
+                    note: request.reason.clone(),
+                    audit_action: AuditAction::TierChanged,
+                    events: vec![EventBody::TierChanged(body)],
+                }
+            }))
+        },
+    )
     .await?;
     Ok(match outcome {
         Outcome::Applied(applied) => {

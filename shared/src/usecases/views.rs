@@ -12,6 +12,7 @@ use crate::domain::partner::{
 use crate::domain::pcr::{BasePcr, Momentum, PcrScore};
 use crate::domain::stripe_sync::StripeSync;
 use crate::domain::tier::{BadgeColor, Multiplier, Tier};
+use crate::domain::tier_switch::ScheduledTierChange;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -68,6 +69,9 @@ pub struct PartnerView {
     /// The last day the partner's paid invoices cover.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_through: Option<CalendarDate>,
+    /// A cheaper tier Stripe bills from the next period; the partner keeps its tier until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_tier_change: Option<ScheduledTierChange>,
     /// When the open invoice of an invoiced subscription is due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_due_date: Option<CalendarDate>,
@@ -118,6 +122,7 @@ impl PartnerView {
             last_payment_date: partner.last_payment_date,
             last_payment_amount: partner.last_payment_amount,
             paid_through: partner.paid_through,
+            scheduled_tier_change: partner.scheduled_tier_change,
             payment_due_date: partner.payment_due_date,
             pending_billing: partner.pending_billing,
             stripe_sync: partner.stripe_sync,
@@ -184,6 +189,10 @@ mod tests {
         partner.last_payment_amount = Some(Cents(360_000));
         partner.paid_through = Some(day);
         partner.payment_due_date = Some(day);
+        partner.scheduled_tier_change = Some(ScheduledTierChange {
+            tier: Tier::Platinum,
+            effective: day,
+        });
         partner.pending_billing = Some(crate::domain::billing_start::PendingBilling {
             tier: Tier::Platinum,
             collection: crate::domain::billing_start::Collection::ChargeAutomatically,

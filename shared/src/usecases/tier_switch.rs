@@ -1,0 +1,133 @@
+//! Switching a Stripe-billed partner between paid tiers (`domain::tier_switch`): Stripe first, with
+//! the key `switch-<partner>-v<version>` (one per partner version, whatever tier two racing requests
+//! ask), then the tier as Stripe applied it: an upgrade at once once its prorated invoice is paid, a
+//! downgrade scheduled for the end of the period being billed.
+
+use super::apply_change::{apply_change, Outcome};
+use super::error::UseCaseError;
+use crate::domain::dates::BusinessCalendar;
+use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use crate::domain::partner::{Note, Partner};
+use crate::domain::partner_change::PartnerChange;
+use crate::domain::tier::Tier;
+use crate::domain::tier_switch::{plan_tier_switch, scheduled, upgraded, ScheduledTierChange, TierSwitch};
+use crate::events::{EventBody, TierChanged};
+use crate::stripe::client::{PriceChange, StripeBilling, StripeCallError};
+use jiff::Timestamp;
+
+fn stripe_error(err: StripeCallError) -> UseCaseError {
+    match err {
+        StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
+        refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
+        other => UseCaseError::Internal(other.to_string()),
+    }
+}
+
+/// Moves billed `partner` to paid `tier` in Stripe, then here; the partner as it then stands and
+/// whether anything changed.
+#[tracing::instrument(skip_all, fields(partner_id = %partner.id, tier = %tier), err(Display))]
+pub async fn switch_billed_tier(
+    store: &crate::store::Store,
+    billing: &StripeBilling,
+    calendar: &BusinessCalendar,
+    partner: &Partner,
+    tier: Tier,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Option<(Partner, Partner)>, UseCaseError> {
+    let Some(switch) = plan_tier_switch(partner, tier) else {
+        return Ok(None);
+    };
+    let subscription_id = partner
+        .stripe_subscription_id
+        .as_deref()
+        .ok_or_else(|| UseCaseError::Internal("a billed partner without its subscription".into()))?;
+    let price_id = billing
+        .prices
+        .price_of(tier)
+        .ok_or_else(|| UseCaseError::invalid("engagement_tier", "a billed partner switches between paid tiers"))?;
+    let current = billing
+        .stripe
+        .subscription(subscription_id)
+        .await
+        .map_err(stripe_error)?;
+    let item_id = current
+        .item_id
+        .ok_or_else(|| UseCaseError::StripeRefused(format!("Stripe subscription {subscription_id} has no item")))?;
+    let how = match switch {
+        TierSwitch::Upgrade(_) => PriceChange::ProratedNow,
+        TierSwitch::Downgrade(_) | TierSwitch::KeepCurrent(_) => PriceChange::NextPeriod,
+    };
+    let key = format!("switch-{}-v{}", partner.id, partner.version);
+    let state = billing
+        .stripe
+        .change_price(subscription_id, &item_id, price_id, how, &key)
+        .await
+        .map_err(stripe_error)?;
+    if state.has_pending_update {
+        return Err(UseCaseError::Conflict {
+            detail: format!(
+                "Stripe could not collect the prorated amount for {}: the tier is unchanged, and Stripe applies the switch only once that invoice is paid",
+                tier.label()
+            ),
+            current_version: Some(partner.version),
+        });
+    }
+    let effective = state.current_period_end.map(|end| calendar.today(end));
+    let outcome = apply_change(store, &partner.id, actor, None, now, |current| {
+        let (after, history, note) = match switch {
+            TierSwitch::Upgrade(tier) if current.engagement_tier != tier => (
+                upgraded(current, tier, now),
+                Some(HistoryEventType::Upgrade),
+                format!(
+                    "Switched to {} in Stripe: prorated difference invoiced and paid",
+                    tier.label()
+                ),
+            ),
+            TierSwitch::Downgrade(tier) => {
+                let effective = effective.unwrap_or_else(|| calendar.today(now));
+                let change = ScheduledTierChange { tier, effective };
+                (
+                    scheduled(current, Some(change), now),
+                    None,
+                    format!(
+                        "{} from {effective}, when the period paid at {} ends",
+                        tier.label(),
+                        current.engagement_tier.label()
+                    ),
+                )
+            }
+            TierSwitch::KeepCurrent(tier) if current.scheduled_tier_change.is_some() => (
+                scheduled(current, None, now),
+                None,
+                format!("Scheduled change withdrawn: {} stays", tier.label()),
+            ),
+            _ => return Ok(None),
+        };
+        let events = history
+            .map(|event_type| {
+                EventBody::TierChanged(TierChanged::between(
+                    current,
+                    &after,
+                    event_type,
+                    actor.clone(),
+                    Some(note.clone()),
+                ))
+            })
+            .into_iter()
+            .collect();
+        Ok(Some(PartnerChange {
+            after,
+            history,
+            note: Note::parse(&note).ok(),
+            audit_action: AuditAction::TierChanged,
+            events,
+            stripe_action: None,
+        }))
+    })
+    .await?;
+    Ok(match outcome {
+        Outcome::Applied(applied) => Some((applied.before, applied.after)),
+        Outcome::Unchanged(_) => None,
+    })
+}
