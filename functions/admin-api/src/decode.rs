@@ -7,6 +7,7 @@ use shared::domain::dates::{parse_date, CalendarDate};
 use shared::domain::history_and_audit::HistoryEventType;
 use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
 use shared::domain::pcr::{BasePcr, Momentum};
+use shared::domain::subscription::MAX_PAUSE_MONTHS;
 use shared::domain::subscription::{CancelEffective, SettingsChange};
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
@@ -17,6 +18,7 @@ use shared::stripe::client::Collection;
 use shared::usecases::billing_start::StartBillingCommand;
 use shared::usecases::cancellation::CancelCommand;
 use shared::usecases::dashboard::{DashboardRequest, SortBy, Tab};
+use shared::usecases::pause::PauseCommand;
 use shared::usecases::renewals::renewal_months;
 use shared::usecases::subscription_settings::SettingsCommand;
 use shared::usecases::tier_changes::ChangeTierCommand;
@@ -326,6 +328,33 @@ pub fn cancellation(req: &Request, partner_id: PartnerId, admin: &Admin) -> Resu
             effective: effective?,
             reason,
             refund_unused: refund_unused.unwrap_or(false),
+            actor: admin.actor(),
+        })
+    })
+}
+
+/// `{months: 1..=6, reason?}` for a pause; `{reason?}` for a resume (`pause` false).
+pub fn pause(req: &Request, partner_id: PartnerId, admin: &Admin, pause: bool) -> Result<PauseCommand, AppError> {
+    let mut f = Fields::of(req)?;
+    let months = if pause {
+        let months: Option<i64> = f.value("months", true);
+        match months.map(|m| u8::try_from(m).ok().filter(|m| (1..=MAX_PAUSE_MONTHS).contains(m))) {
+            Some(Some(m)) => Some(m),
+            Some(None) => {
+                f.fail("months", format!("must be a whole number from 1 to {MAX_PAUSE_MONTHS}"));
+                None
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
+    f.finish(|| {
+        Some(PauseCommand {
+            partner_id,
+            months: if pause { Some(months?) } else { None },
+            reason,
             actor: admin.actor(),
         })
     })

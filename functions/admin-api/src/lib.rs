@@ -20,7 +20,7 @@ use shared::stripe::client::StripeApi;
 use shared::usecases::billing_start::BillingStartOutcome;
 use shared::usecases::views::PartnerView;
 use shared::usecases::{
-    billing_start, cancellation, csv_export, dashboard, notices, partners, renewals, subscription_settings,
+    billing_start, cancellation, csv_export, dashboard, notices, partners, pause, renewals, subscription_settings,
     tier_changes,
 };
 use std::time::Instant;
@@ -170,6 +170,18 @@ impl App {
                     let partner =
                         cancellation::cancel_subscription(&self.store, self.stripe(), &self.calendar, command, now)
                             .await?;
+                    Ok(edge::json(
+                        stripe_pending_status(&partner),
+                        &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
+                    ))
+                }
+                _ => Err(not_allowed("POST")),
+            },
+            ["admin", "partners", id, action @ ("pause" | "resume")] => match *method {
+                Method::POST => {
+                    let command = decode::pause(req, partner_id(id)?, &admin, *action == "pause")?;
+                    let partner =
+                        pause::pause_or_resume(&self.store, self.stripe(), &self.calendar, command, now).await?;
                     Ok(edge::json(
                         stripe_pending_status(&partner),
                         &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),

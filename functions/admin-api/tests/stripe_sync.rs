@@ -427,3 +427,61 @@ async fn a_downgrade_waits_for_the_end_of_the_paid_period() {
         (Some("downgrade"), Some("stripe"))
     );
 }
+
+#[tokio::test]
+async fn a_pause_moves_the_term_and_pauses_collection_until_the_resume_date() {
+    let (stub, api, version) = setup("pausing").await;
+    let answer = api.post("/admin/partners/pausing/pause", json!({"months": 2})).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let p = &answer.body["partner"];
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let until = today.checked_add(Span::new().months(2)).unwrap();
+    assert_eq!(p["paused_until"], until.to_string());
+    assert_eq!(p["engagement_tier"], "gold", "the tier stays");
+    let end = jiff::civil::date(TERM_END.0, TERM_END.1, TERM_END.2);
+    assert_eq!(
+        p["subscription_end_date"],
+        end.checked_add(until - today).unwrap().to_string()
+    );
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(key(&requests[0]), format!("pause-pausing-v{}", version + 1));
+    let resumes_at = until
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+        .as_second()
+        .to_string();
+    assert_eq!(
+        form(&requests[0]),
+        [
+            ("pause_collection[behavior]", "void"),
+            ("pause_collection[resumes_at]", resumes_at.as_str())
+        ]
+    );
+    assert_eq!(
+        api.post("/admin/partners/pausing/pause", json!({"months": 1}))
+            .await
+            .status,
+        409
+    );
+    let bad = api.post("/admin/partners/pausing/pause", json!({"months": 7})).await;
+    assert_eq!(
+        (bad.status, bad.body["errors"][0]["field"].as_str()),
+        (422, Some("months"))
+    );
+
+    // Resuming today gives the whole unused span back and clears Stripe's pause.
+    let resumed = api.post("/admin/partners/pausing/resume", json!({})).await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert_eq!(resumed.body["partner"]["subscription_end_date"], end.to_string());
+    assert!(resumed.body["partner"].get("paused_until").is_none());
+    let last = stub.requests().pop().unwrap();
+    assert_eq!(form(&last), [("pause_collection", "")]);
+    let history = api.all("pausing", "history").await;
+    assert_eq!(
+        (history[0]["event_type"].as_str(), history[1]["event_type"].as_str()),
+        (Some("resume"), Some("pause"))
+    );
+    assert_eq!(api.post("/admin/partners/pausing/resume", json!({})).await.status, 409);
+}

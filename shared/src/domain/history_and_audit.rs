@@ -73,10 +73,14 @@ pub enum HistoryEventType {
     /// An auto-renewing term passed its end unpaid and entered its grace period.
     GracePeriod,
     PaymentFailureDowngrade,
+    /// Collection paused for a span; the term's end moved by it.
+    Pause,
+    /// Collection resumed (early, by an admin, or when the pause ended).
+    Resume,
 }
 
 impl HistoryEventType {
-    pub const ALL: [HistoryEventType; 9] = [
+    pub const ALL: [HistoryEventType; 11] = [
         HistoryEventType::Upgrade,
         HistoryEventType::Downgrade,
         HistoryEventType::DatesChanged,
@@ -86,6 +90,8 @@ impl HistoryEventType {
         HistoryEventType::Expiration,
         HistoryEventType::GracePeriod,
         HistoryEventType::PaymentFailureDowngrade,
+        HistoryEventType::Pause,
+        HistoryEventType::Resume,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -99,6 +105,8 @@ impl HistoryEventType {
             HistoryEventType::Expiration => "expiration",
             HistoryEventType::GracePeriod => "grace_period",
             HistoryEventType::PaymentFailureDowngrade => "payment_failure_downgrade",
+            HistoryEventType::Pause => "pause",
+            HistoryEventType::Resume => "resume",
         }
     }
 
@@ -150,6 +158,8 @@ pub enum AuditAction {
     SubscriptionExpired,
     GracePeriodStarted,
     SubscriptionSettingsChanged,
+    SubscriptionPaused,
+    SubscriptionResumed,
     /// A billing start was claimed (one at a time per partner).
     BillingStartRequested,
     /// Stripe refused a billing start; its claim was released.

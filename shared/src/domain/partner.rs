@@ -268,6 +268,9 @@ pub struct Partner {
     /// A cheaper tier Stripe bills from the next period; the partner keeps its tier until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_tier_change: Option<ScheduledTierChange>,
+    /// Collection is paused until this day (the tier stays; the term's end moved by the span).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_until: Option<CalendarDate>,
     /// When the invoice of an invoiced (`send_invoice`) subscription is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_due_date: Option<CalendarDate>,
@@ -321,6 +324,7 @@ impl Partner {
             stripe_invoice_period_start: None,
             pending_billing: None,
             scheduled_tier_change: None,
+            paused_until: None,
             payment_due_date: None,
             stripe_sync: None,
             version: 0,

@@ -9,6 +9,7 @@
 //! | admin cancel `immediately`, PATCH to free, sweep expiry     | cancel the subscription now (`prorate` only when the admin asks) | local first, then Stripe |
 //! | admin cancel `term_end`, `auto_renewal` turned off          | `cancel_at` = the term's end                        | local first, then Stripe |
 //! | cancellation withdrawn, `auto_renewal` turned back on      | `cancel_at` cleared                                 | local first, then Stripe |
+//! | admin pause for N months / resume                          | `pause_collection` (void) until the resume date / cleared | local first, then Stripe |
 //! | gold <-> platinum, starting billing                        | new price / new subscription (`usecases::billing_start`, `usecases::tier_switch`) | Stripe first: money before the tier |
 //! | bulk renew, term date edits                                | refused per partner: Stripe drives a billed term    | —     |
 //!
@@ -34,6 +35,8 @@ pub enum StripeAction {
     CancelSubscription { prorate: bool },
     /// Stop billing at the start of `on` (the term's end); `None` keeps billing (clears a stop).
     SetCancelAt { on: Option<CalendarDate> },
+    /// Collect nothing until the start of `until`; `None` collects again (resumes).
+    PauseCollection { until: Option<CalendarDate> },
 }
 
 impl StripeAction {
@@ -43,6 +46,8 @@ impl StripeAction {
             StripeAction::CancelSubscription { .. } => "cancel",
             StripeAction::SetCancelAt { on: Some(_) } => "cancel-at",
             StripeAction::SetCancelAt { on: None } => "keep-billing",
+            StripeAction::PauseCollection { until: Some(_) } => "pause",
+            StripeAction::PauseCollection { until: None } => "resume",
         }
     }
 }
@@ -88,6 +93,11 @@ pub fn stripe_action_for(before: &Partner, after: &Partner) -> Option<StripeActi
     }
     if after.engagement_tier == Tier::Free {
         return (before.engagement_tier != Tier::Free).then_some(StripeAction::CancelSubscription { prorate: false });
+    }
+    if before.paused_until != after.paused_until {
+        return Some(StripeAction::PauseCollection {
+            until: after.paused_until,
+        });
     }
     let (was, now) = (stop_billing_on(before), stop_billing_on(after));
     (was != now).then_some(StripeAction::SetCancelAt { on: now })
@@ -144,6 +154,19 @@ mod tests {
         assert_eq!(
             stripe_action_for(&at_term_end, &gold),
             Some(StripeAction::SetCancelAt { on: None })
+        );
+
+        let paused = crate::domain::subscription::pause(&gold, 2, date(2026, 11, 24), now()).unwrap();
+        assert_eq!(
+            stripe_action_for(&gold, &paused),
+            Some(StripeAction::PauseCollection {
+                until: Some(date(2027, 1, 24))
+            })
+        );
+        let resumed = crate::domain::subscription::resume(&paused, date(2026, 12, 1), now()).unwrap();
+        assert_eq!(
+            stripe_action_for(&paused, &resumed),
+            Some(StripeAction::PauseCollection { until: None })
         );
 
         let mut notes = gold.clone();

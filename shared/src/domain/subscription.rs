@@ -19,6 +19,12 @@ pub enum SubscriptionError {
     AlreadyCancelled(String),
     #[error("the renewed term's end date is out of range")]
     OutOfRange,
+    #[error("partner {0} is already paused")]
+    AlreadyPaused(String),
+    #[error("partner {0} is not paused")]
+    NotPaused(String),
+    #[error("a pause lasts 1 to {MAX_PAUSE_MONTHS} months")]
+    PauseLength,
     /// Stripe's paid invoices renew a billed term; a renewal by hand would grant months nobody paid.
     #[error("partner {0} is billed through Stripe: its term renews as Stripe's invoices are paid, not by hand")]
     BilledByStripe(String),
@@ -63,6 +69,47 @@ pub fn enter_grace(partner: &Partner, now: Timestamp) -> Option<Partner> {
     next.payment_status = Some(PaymentStatus::PastDue);
     next.updated_at = now;
     Some(next)
+}
+
+/// The longest pause an admin may give.
+pub const MAX_PAUSE_MONTHS: u8 = 6;
+
+/// Pauses collection for `months` from `today`: the tier stays, the term's end moves by the span.
+pub fn pause(partner: &Partner, months: u8, today: CalendarDate, now: Timestamp) -> Result<Partner, SubscriptionError> {
+    let (_, end) = paid_term(partner, "pause")?;
+    if partner.paused_until.is_some() {
+        return Err(SubscriptionError::AlreadyPaused(partner.id.to_string()));
+    }
+    if !(1..=MAX_PAUSE_MONTHS).contains(&months) {
+        return Err(SubscriptionError::PauseLength);
+    }
+    let until = add_months(today, i32::from(months)).ok_or(SubscriptionError::OutOfRange)?;
+    let span = until - today;
+    let mut next = partner.clone();
+    next.paused_until = Some(until);
+    next.subscription_end_date = Some(end.checked_add(span).map_err(|_| SubscriptionError::OutOfRange)?);
+    next.updated_at = now;
+    Ok(next)
+}
+
+/// Resumes collection on `today`: a pause ended early gives back the span not used, so the term's
+/// end moves back by it.
+pub fn resume(partner: &Partner, today: CalendarDate, now: Timestamp) -> Result<Partner, SubscriptionError> {
+    let until = partner
+        .paused_until
+        .ok_or_else(|| SubscriptionError::NotPaused(partner.id.to_string()))?;
+    let mut next = partner.clone();
+    next.paused_until = None;
+    if until > today {
+        let unused = until - today;
+        next.subscription_end_date = partner
+            .subscription_end_date
+            .map(|end| end.checked_sub(unused))
+            .transpose()
+            .map_err(|_| SubscriptionError::OutOfRange)?;
+    }
+    next.updated_at = now;
+    Ok(next)
 }
 
 /// A renewal an admin makes: refused for a Stripe-billed partner, whose paid invoices renew it.

@@ -280,6 +280,44 @@ impl StripeApi {
         self.send_reading_state(request, idempotency_key).await
     }
 
+    /// Pauses collection on `subscription_id` until `resumes_at` (invoices of the span are voided);
+    /// `None` collects again.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn pause_collection(
+        &self,
+        subscription_id: &str,
+        resumes_at: Option<Timestamp>,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionState, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Pause {
+            behavior: &'static str,
+            resumes_at: i64,
+        }
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum PauseCollection {
+            Until(Pause),
+            /// Empty clears it, as Stripe's API defines.
+            Cleared(&'static str),
+        }
+        #[derive(serde::Serialize)]
+        struct Form {
+            pause_collection: PauseCollection,
+        }
+        let form = Form {
+            pause_collection: match resumes_at {
+                Some(at) => PauseCollection::Until(Pause {
+                    behavior: "void",
+                    resumes_at: at.as_second(),
+                }),
+                None => PauseCollection::Cleared(""),
+            },
+        };
+        let request = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{subscription_id}")).form(&form);
+        self.send_reading_state(request, idempotency_key).await
+    }
+
     /// How `subscription_id` stands now.
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn subscription(&self, subscription_id: &str) -> Result<SubscriptionState, StripeCallError> {

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod error;
 pub mod notices;
 pub mod partners;
+pub mod pause;
 pub mod reconcile;
 pub mod relay;
 pub mod renewals;

@@ -6,7 +6,7 @@
 
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
-use crate::domain::dates::BusinessCalendar;
+use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction};
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::partner_change::PartnerChange;
@@ -30,6 +30,16 @@ pub enum PushOutcome {
     StillPending { error: String },
 }
 
+/// The instant `date` begins, as Stripe's timestamps want it.
+fn start_of(calendar: &BusinessCalendar, date: Option<CalendarDate>) -> Result<Option<Timestamp>, StripeCallError> {
+    date.map(|date| calendar.start_of(date))
+        .transpose()
+        .map_err(|e| StripeCallError::Refused {
+            status: 400,
+            message: format!("the date cannot be placed in time: {e}"),
+        })
+}
+
 /// Sends one Stripe change and reads the subscription Stripe answers with.
 async fn send(
     stripe: &StripeApi,
@@ -43,14 +53,12 @@ async fn send(
             stripe.cancel_subscription(&sync.subscription_id, prorate, &key).await
         }
         StripeAction::SetCancelAt { on } => {
-            let at = on
-                .map(|date| calendar.start_of(date))
-                .transpose()
-                .map_err(|e| StripeCallError::Refused {
-                    status: 400,
-                    message: format!("the term's end cannot be placed in time: {e}"),
-                })?;
+            let at = start_of(calendar, on)?;
             stripe.set_cancel_at(&sync.subscription_id, at, &key).await
+        }
+        StripeAction::PauseCollection { until } => {
+            let resumes_at = start_of(calendar, until)?;
+            stripe.pause_collection(&sync.subscription_id, resumes_at, &key).await
         }
     }
 }

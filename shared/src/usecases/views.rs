@@ -72,6 +72,9 @@ pub struct PartnerView {
     /// A cheaper tier Stripe bills from the next period; the partner keeps its tier until then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_tier_change: Option<ScheduledTierChange>,
+    /// Collection is paused until this day (the tier stays; the term's end moved by the span).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_until: Option<CalendarDate>,
     /// When the open invoice of an invoiced subscription is due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_due_date: Option<CalendarDate>,
@@ -123,6 +126,7 @@ impl PartnerView {
             last_payment_amount: partner.last_payment_amount,
             paid_through: partner.paid_through,
             scheduled_tier_change: partner.scheduled_tier_change,
+            paused_until: partner.paused_until,
             payment_due_date: partner.payment_due_date,
             pending_billing: partner.pending_billing,
             stripe_sync: partner.stripe_sync,
@@ -189,6 +193,7 @@ mod tests {
         partner.last_payment_amount = Some(Cents(360_000));
         partner.paid_through = Some(day);
         partner.payment_due_date = Some(day);
+        partner.paused_until = Some(day);
         partner.scheduled_tier_change = Some(ScheduledTierChange {
             tier: Tier::Platinum,
             effective: day,
