@@ -369,3 +369,65 @@ async fn ten_concurrent_starts_of_different_tiers_create_one_subscription() {
         "exactly one subscription asked of Stripe: {created:?}"
     );
 }
+
+/// An emailed invoice left unpaid walks the dunning ladder a week at a time after its due date, each
+/// step once, and ends in the downgrade (whose Stripe cancellation is then pending).
+#[tokio::test]
+async fn an_unpaid_emailed_invoice_walks_the_dunning_ladder_from_the_sweep() {
+    use shared::usecases::sweep::{run_expiry_sweep, SweepSettings};
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    partner(&api, "invoiced").await;
+    let started = api
+        .post(
+            "/admin/partners/invoiced/billing",
+            json!({"tier": "gold", "collection": "send_invoice"}),
+        )
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let calendar = BusinessCalendar::utc();
+    let sweep_on = |days: i64| {
+        let store = api.app.store.clone();
+        let calendar = calendar.clone();
+        async move {
+            let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * days);
+            run_expiry_sweep(&store, &calendar, &SweepSettings::default(), at)
+                .await
+                .unwrap()
+        }
+    };
+    let failed_events = |api: &TestApi| {
+        let store = api.app.store.clone();
+        async move {
+            outbox_events(&store)
+                .await
+                .into_iter()
+                .filter(|(t, _)| t == "PaymentFailed")
+                .count()
+        }
+    };
+    assert_eq!(sweep_on(30).await.invoice_reminders, 0, "due today, not overdue");
+    assert_eq!(sweep_on(31).await.invoice_reminders, 1, "a reminder the day after");
+    assert_eq!(sweep_on(31).await.invoice_reminders, 0, "once");
+    assert_eq!(sweep_on(37).await.invoice_reminders, 0, "the next step waits a week");
+    assert_eq!(sweep_on(38).await.invoice_reminders, 1, "the urgent notice");
+    assert_eq!(failed_events(&api).await, 2);
+    let p = api.get("/admin/partners/invoiced").await.body;
+    assert_eq!(
+        (p["payment_status"].as_str(), p["engagement_tier"].as_str()),
+        (Some("past_due"), Some("gold"))
+    );
+
+    let last = sweep_on(45).await;
+    assert_eq!(last.invoice_downgrades, 1, "{last:?}");
+    let p = api.get("/admin/partners/invoiced").await.body;
+    assert_eq!(p["engagement_tier"], "free");
+    assert_eq!(p["payment_status"], "failed");
+    assert_eq!(
+        p["stripe_sync"]["action"], "cancel_subscription",
+        "Stripe stops billing too: {p}"
+    );
+    let history = api.all("invoiced", "history").await;
+    assert_eq!(history[0]["event_type"], "payment_failure_downgrade");
+    assert_eq!(sweep_on(60).await.examined, 0, "out of the unpaid index");
+}

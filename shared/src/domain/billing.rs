@@ -147,6 +147,8 @@ pub fn payment_succeeded(
     next.paid_through = Some(next.paid_through.map_or(period_end, |d| d.max(period_end)));
     if !is_older_period(partner, invoice) {
         next.payment_status = Some(PaymentStatus::Current);
+        next.payment_due_date = None;
+        next.overdue_notices = None;
         next.stripe_invoice_period_start = Some(invoice.period_start);
     }
     let mut renewal = None;
@@ -189,9 +191,30 @@ pub struct PaymentFailure {
 /// A failed attempt to collect `invoice` (callers skip invoices older than the partner's newest, see
 /// [`is_older_period`]).
 pub fn payment_failed(partner: &Partner, invoice: &InvoiceFacts, now: Timestamp) -> PaymentFailure {
-    let step = dunning_step(invoice.attempt_count);
     let mut next = partner.clone();
     next.stripe_invoice_period_start = Some(invoice.period_start);
+    dunning(next, dunning_step(invoice.attempt_count), now)
+}
+
+/// Days between the ladder's steps for an emailed (`send_invoice`) invoice left unpaid.
+pub const OVERDUE_STEP_DAYS: i32 = 7;
+
+/// The ladder's attempt an emailed invoice due on `due` has reached on `today`: the first the day
+/// after its due date, the next every [`OVERDUE_STEP_DAYS`] days; `None` until it is overdue.
+pub fn overdue_attempt(due: CalendarDate, today: CalendarDate) -> Option<u32> {
+    let days_overdue = crate::domain::dates::days_until(due, today);
+    (days_overdue >= 1).then(|| 1 + u32::try_from((days_overdue - 1) / OVERDUE_STEP_DAYS).unwrap_or(u32::MAX))
+}
+
+/// An emailed invoice still unpaid at ladder `attempt`: the same steps as failed card payments.
+pub fn invoice_overdue(partner: &Partner, attempt: u32, now: Timestamp) -> PaymentFailure {
+    let mut failure = dunning(partner.clone(), dunning_step(attempt), now);
+    failure.after.overdue_notices = Some(attempt);
+    failure
+}
+
+/// One step of the dunning ladder.
+fn dunning(mut next: Partner, step: DunningStep, now: Timestamp) -> PaymentFailure {
     let mut downgraded = false;
     match step {
         DunningStep::FriendlyReminder | DunningStep::UrgentNotice => {
@@ -353,6 +376,30 @@ pub(crate) mod tests {
             invoice_pdf: None,
             created: ts(period_start),
         }
+    }
+
+    #[test]
+    fn an_unpaid_emailed_invoice_walks_the_ladder_a_week_at_a_time() {
+        let due = date(2026, 12, 24);
+        let day = |d: i64| due.checked_add(jiff::Span::new().days(d)).unwrap();
+        assert_eq!(overdue_attempt(due, day(0)), None, "due, not overdue");
+        assert_eq!(overdue_attempt(due, day(1)), Some(1));
+        assert_eq!(overdue_attempt(due, day(7)), Some(1));
+        assert_eq!(overdue_attempt(due, day(8)), Some(2));
+        assert_eq!(overdue_attempt(due, day(15)), Some(3));
+        let p = gold(date(2027, 12, 1), true);
+        let reminded = invoice_overdue(&p, 1, now());
+        assert_eq!(
+            (
+                reminded.step,
+                reminded.after.payment_status,
+                reminded.after.overdue_notices
+            ),
+            (DunningStep::FriendlyReminder, Some(PaymentStatus::PastDue), Some(1))
+        );
+        let downgraded = invoice_overdue(&p, 3, now());
+        assert!(downgraded.downgraded);
+        assert_eq!(downgraded.after.engagement_tier, Tier::Free);
     }
 
     #[test]

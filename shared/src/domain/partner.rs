@@ -271,6 +271,12 @@ pub struct Partner {
     /// Collection is paused until this day (the tier stays; the term's end moved by the span).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_until: Option<CalendarDate>,
+    /// The open invoice of an invoiced subscription, while it is unpaid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_invoice_id: Option<String>,
+    /// The ladder's attempt an overdue emailed invoice has reached (each step is taken once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_notices: Option<u32>,
     /// When the invoice of an invoiced (`send_invoice`) subscription is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_due_date: Option<CalendarDate>,
@@ -325,6 +331,8 @@ impl Partner {
             pending_billing: None,
             scheduled_tier_change: None,
             paused_until: None,
+            open_invoice_id: None,
+            overdue_notices: None,
             payment_due_date: None,
             stripe_sync: None,
             version: 0,

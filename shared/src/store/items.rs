@@ -4,7 +4,7 @@
 use super::keys::*;
 use super::StoreError;
 use crate::domain::history_and_audit::{AuditEntry, HistoryEntry};
-use crate::domain::partner::{Partner, SubscriptionStatus};
+use crate::domain::partner::{Partner, PaymentStatus, SubscriptionStatus};
 use crate::events::{DomainEvent, SOURCE};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::de::DeserializeOwned;
@@ -96,6 +96,15 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
             "gsi6sk".into(),
             string_attr(format!("{}#{}", sync.requested_at, partner.id)),
         );
+    }
+    // The unpaid-invoice index: emailed invoices the sweep chases once they are overdue.
+    let unpaid = matches!(
+        partner.payment_status,
+        Some(PaymentStatus::AwaitingPayment | PaymentStatus::PastDue)
+    );
+    if let (Some(due), true) = (partner.payment_due_date, unpaid && partner.engagement_tier.is_paid()) {
+        item.insert("gsi7pk".into(), string_attr(INVOICES_DUE_PK));
+        item.insert("gsi7sk".into(), string_attr(format!("{due}#{}", partner.id)));
     }
     item.insert("gsi2pk".into(), string_attr(DIRECTORY_PK));
     item.insert(

@@ -4,6 +4,7 @@
 //! |------------------|--------------------|---------------------------|------------|
 //! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (due index: paid terms with status active or cancelled, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>`; gsi4 (dashboard: every subscription that is not `inactive`): `DASH#<status>` / `<end>#<id>` |
 //! |                  |                    |                           | gsi6 (Stripe changes to confirm, sparse: partners with `stripe_sync`): `STRIPE_SYNC` / `<requested at>#<id>` |
+//! |                  |                    |                           | gsi7 (emailed invoices unpaid, sparse: `payment_due_date` while awaiting payment or past due): `INVOICE_DUE` / `<due date>#<id>` |
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month): `HIST#<yyyy-mm>` / `<ts>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
@@ -40,15 +41,20 @@ pub const INVOICES_INDEX: &str = "gsi5";
 /// Partners with a Stripe change still to confirm, oldest request first (sparse).
 pub const STRIPE_SYNC_INDEX: &str = "gsi6";
 pub const STRIPE_SYNC_PENDING_PK: &str = "STRIPE_SYNC";
+/// Emailed invoices not paid yet, by due date (sparse): the sweep walks the overdue ones down the
+/// dunning ladder.
+pub const INVOICES_DUE_INDEX: &str = "gsi7";
+pub const INVOICES_DUE_PK: &str = "INVOICE_DUE";
 
 /// (index name, partition key attribute, sort key attribute)
-pub const INDEXES: [(&str, &str, &str); 6] = [
+pub const INDEXES: [(&str, &str, &str); 7] = [
     (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
     (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
     (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
     (DASHBOARD_INDEX, "gsi4pk", "gsi4sk"),
     (INVOICES_INDEX, "gsi5pk", "gsi5sk"),
     (STRIPE_SYNC_INDEX, "gsi6pk", "gsi6sk"),
+    (INVOICES_DUE_INDEX, "gsi7pk", "gsi7sk"),
 ];
 
 pub const NOTICE_PREFIX: &str = "NOTICE#";

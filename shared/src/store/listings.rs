@@ -96,6 +96,18 @@ impl Store {
         Ok(partners)
     }
 
+    /// Partners whose emailed invoice was due on or before `until`, soonest first, one page.
+    pub async fn unpaid_invoices_due(
+        &self,
+        until: CalendarDate,
+        start: Option<Key>,
+        page_size: u16,
+    ) -> Result<(Vec<Partner>, Option<Key>), StoreError> {
+        let query = IndexQuery::new(INVOICES_DUE_INDEX, "gsi7pk", "gsi7sk", INVOICES_DUE_PK)
+            .sort_key_below(end_date_upper_bound(until));
+        self.fetch_page(&query, start, Some(i32::from(page_size))).await
+    }
+
     /// Dashboard rows: subscriptions with `status`, optionally ending within `end_range`, of `tier`.
     pub async fn dashboard_page(&self, view: &DashboardQuery, page: &PageRequest) -> Result<Page<Partner>, StoreError> {
         self.query_page(&view.index_query(), page).await

@@ -66,6 +66,8 @@ pub struct SubscriptionState {
     pub current_period_end: Option<Timestamp>,
     /// A change Stripe holds back until its invoice is paid (`payment_behavior=pending_if_incomplete`).
     pub has_pending_update: bool,
+    /// Its newest invoice (an id, or the object when expanded).
+    pub latest_invoice_id: Option<String>,
 }
 
 impl SubscriptionState {
@@ -90,6 +92,7 @@ impl SubscriptionState {
             price_id: text("/items/data/0/price/id").or_else(|| text("/items/data/0/plan/id")),
             current_period_end: instant("/items/data/0/current_period_end").or_else(|| instant("/current_period_end")),
             has_pending_update: subscription.get("pending_update").is_some_and(|u| !u.is_null()),
+            latest_invoice_id: text("/latest_invoice").or_else(|| text("/latest_invoice/id")),
         })
     }
 }

@@ -204,7 +204,16 @@ pub async fn start_billing(
         subscription_id: state.id,
         status: state.status,
     };
-    record_started(store, calendar, &command, &claim, &subscription, now).await
+    record_started(
+        store,
+        calendar,
+        &command,
+        &claim,
+        &subscription,
+        state.latest_invoice_id,
+        now,
+    )
+    .await
 }
 
 /// The history event and `TierChanged` of a tier granted for money.
@@ -247,6 +256,7 @@ async fn record_started(
     command: &StartBillingCommand,
     claim: &PendingBilling,
     subscription: &BilledSubscription,
+    first_invoice_id: Option<String>,
     now: Timestamp,
 ) -> Result<BillingStartOutcome, UseCaseError> {
     let today = calendar.today(now);
@@ -267,7 +277,7 @@ async fn record_started(
                 Ok(Some(change(after, AuditAction::BillingStarted)))
             }
             (Some(_), Collection::SendInvoice) => {
-                let after = grant_billed_tier(
+                let mut after = grant_billed_tier(
                     current,
                     command.tier,
                     subscription,
@@ -276,6 +286,7 @@ async fn record_started(
                     now,
                 )
                 .ok_or_else(|| UseCaseError::Internal("the billed tier's term could not be planned".into()))?;
+                after.open_invoice_id = first_invoice_id.clone();
                 let note = "Stripe billing started (send_invoice): granted while the invoice is open";
                 Ok(Some(granted_change(current, after, &command.actor, note)))
             }

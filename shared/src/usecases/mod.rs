@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod emails;
 pub mod error;
 pub mod notices;
+pub mod overdue_invoices;
 pub mod partners;
 pub mod pause;
 pub mod reconcile;

@@ -2,11 +2,13 @@
 //! expiry to free. It reads only the terms that are due, through the due index, page by page, so its
 //! cost follows the number due rather than the number of partners. Running it twice, or again after
 //! a crash halfway, sends nothing twice and misses nothing: notices are recorded with a conditional
-//! marker, and every change is re-decided on a consistent read inside its own transaction.
+//! marker, and every change is re-decided on a consistent read inside its own transaction. It also
+//! walks emailed invoices left unpaid down the dunning ladder (`overdue_invoices`).
 
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::notices::record_sweep_notice;
+use super::overdue_invoices::chase_overdue_invoices;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::lifecycle::{sweep_decision, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS, NOTICE_HORIZON_DAYS};
@@ -49,6 +51,9 @@ pub struct SweepSummary {
     pub expired: u64,
     /// Terms in their grace period (newly marked past due or already so).
     pub grace: u64,
+    /// Emailed invoices past due: reminders and urgent notices sent, partners downgraded.
+    pub invoice_reminders: u64,
+    pub invoice_downgrades: u64,
     /// Partners whose handling failed (logged one by one); a re-run picks them up.
     pub errors: u64,
     pub duration_ms: u64,
@@ -109,6 +114,11 @@ pub async fn run_expiry_sweep(
             }
         }
     }
+    let overdue = chase_overdue_invoices(store, today, settings.page_size, now).await?;
+    summary.examined += overdue.examined;
+    summary.invoice_reminders = overdue.reminders;
+    summary.invoice_downgrades = overdue.downgrades;
+    summary.errors += overdue.errors;
     summary.duration_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
 }
