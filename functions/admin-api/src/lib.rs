@@ -26,6 +26,10 @@ use shared::usecases::{
 use std::time::Instant;
 
 /// What every request needs, built once per cold start.
+///
+/// The routes that call Stripe or fan out run their use-case boxed (`Box::pin`): one allocation per
+/// request keeps the router's future small, where inlining every branch made it big enough to
+/// overflow a 2 MiB thread stack in debug builds.
 pub struct App {
     pub store: Store,
     pub calendar: BusinessCalendar,
@@ -102,7 +106,7 @@ impl App {
                     let (request, page) = decode::dashboard(req)?;
                     Ok(edge::json(
                         200,
-                        &dashboard::dashboard(&self.store, &self.calendar, &request, &page, now).await?,
+                        &Box::pin(dashboard::dashboard(&self.store, &self.calendar, &request, &page, now)).await?,
                     ))
                 }
                 _ => Err(not_allowed("GET")),
@@ -139,14 +143,14 @@ impl App {
                         .as_ref()
                         .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
                     let command = decode::billing_start(req, partner_id(id)?, &admin)?;
-                    let outcome = billing_start::start_billing(
+                    let outcome = Box::pin(billing_start::start_billing(
                         &self.store,
                         &billing.stripe,
                         &billing.prices,
                         &self.calendar,
                         command,
                         now,
-                    )
+                    ))
                     .await?;
                     let today = self.calendar.today(now);
                     Ok(match outcome {
@@ -167,9 +171,14 @@ impl App {
             ["admin", "partners", id, "cancel"] => match *method {
                 Method::POST => {
                     let command = decode::cancellation(req, partner_id(id)?, &admin)?;
-                    let partner =
-                        cancellation::cancel_subscription(&self.store, self.stripe(), &self.calendar, command, now)
-                            .await?;
+                    let partner = Box::pin(cancellation::cancel_subscription(
+                        &self.store,
+                        self.stripe(),
+                        &self.calendar,
+                        command,
+                        now,
+                    ))
+                    .await?;
                     Ok(edge::json(
                         stripe_pending_status(&partner),
                         &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
@@ -180,8 +189,14 @@ impl App {
             ["admin", "partners", id, action @ ("pause" | "resume")] => match *method {
                 Method::POST => {
                     let command = decode::pause(req, partner_id(id)?, &admin, *action == "pause")?;
-                    let partner =
-                        pause::pause_or_resume(&self.store, self.stripe(), &self.calendar, command, now).await?;
+                    let partner = Box::pin(pause::pause_or_resume(
+                        &self.store,
+                        self.stripe(),
+                        &self.calendar,
+                        command,
+                        now,
+                    ))
+                    .await?;
                     Ok(edge::json(
                         stripe_pending_status(&partner),
                         &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
@@ -192,13 +207,13 @@ impl App {
             ["admin", "partners", id, "subscription"] => match *method {
                 Method::PATCH => {
                     let command = decode::settings(req, partner_id(id)?, &admin)?;
-                    let (partner, changed) = subscription_settings::change_subscription_settings(
+                    let (partner, changed) = Box::pin(subscription_settings::change_subscription_settings(
                         &self.store,
                         self.stripe(),
                         &self.calendar,
                         command,
                         now,
-                    )
+                    ))
                     .await?;
                     Ok(edge::json(
                         stripe_pending_status(&partner),
@@ -255,9 +270,14 @@ impl App {
                 Method::PATCH | Method::POST => {
                     let id = partner_id(id)?;
                     let command = decode::change_tier(req, id, &admin)?;
-                    let outcome =
-                        tier_changes::change_tier(&self.store, self.billing.as_ref(), &self.calendar, command, now)
-                            .await?;
+                    let outcome = Box::pin(tier_changes::change_tier(
+                        &self.store,
+                        self.billing.as_ref(),
+                        &self.calendar,
+                        command,
+                        now,
+                    ))
+                    .await?;
                     let status = if outcome.partner.stripe_sync.is_some() {
                         202
                     } else {

@@ -1,0 +1,682 @@
+"""Makes localstripe (1.15.10, Stripe's 2017 API) answer the calls our production Stripe client makes,
+in today's API shape. `localstripe_loopback.py` loads it: `localstripe_compat.install(app)`.
+
+localstripe keeps plans, subscriptions and invoices as Python objects; this module patches a few of
+their methods, rewrites request parameters, and adds one aiohttp middleware for idempotency and one
+for the routes localstripe lacks. Everything else is localstripe's own: charging goes through its
+PaymentIntent/Charge code, and every event through its `Event` + `schedule_webhook` (so it is listed by
+`GET /v1/events` and delivered signed, about 1 s later, to each `POST /_config/webhooks/<id>`).
+Nothing here prints or logs request bodies, keys or webhook secrets.
+
+Calls made to work, and how
+---------------------------
+Prices (localstripe has plans only)
+- `items[N][price]=<id>` anywhere an item is given (subscription create/update, invoices/upcoming,
+  subscription_items, ...): `server.unflatten_data` is wrapped so that any `price` parameter holding a
+  string (outside `metadata`) is renamed `plan`. A price *is* the plan with the same id.
+- `POST /v1/prices` with `id` (a local-only extension; default `price_<random>`), `unit_amount`,
+  `currency`, `recurring[interval]`, optional `recurring[interval_count]`, `product_data[name]` or
+  `product`, `nickname`, `metadata[...]`: creates the plan of that id, or answers the existing one.
+  Only recurring prices are supported (400 otherwise).
+- `GET /v1/prices/<id>`: the plan rendered as a price (404 `resource_missing` otherwise).
+- Every subscription item (and invoice line with a plan) also carries `price`: `{id, object: "price",
+  unit_amount, currency, recurring: {interval, interval_count, ...}, active, type: "recurring",
+  product, ...}`, next to localstripe's own `plan`.
+
+`POST /v1/subscriptions` (patched `Subscription.__init__` and `_create_invoice`)
+- `customer`, `items[0][price]`, `metadata[...]`, `expand[]=latest_invoice` / `expand[0]=...`, as before.
+- `collection_method=charge_automatically` (default): localstripe charges the customer's default
+  payment method at once; paid -> `active`, failed -> `incomplete` (invoice left open).
+- `collection_method=send_invoice` + `days_until_due` (required): the first invoice is finalized and
+  left open, not charged, with `due_date = now + days_until_due*86400`; the subscription is `active`.
+- `payment_behavior=allow_incomplete` (default) as above; `error_if_incomplete`: a failed first payment
+  answers 402 `card_error` and the subscription is not kept; `default_incomplete`: the first invoice is
+  left open with an unconfirmed PaymentIntent (confirm it, or `POST /v1/invoices/<id>/pay`), the
+  subscription stays `incomplete` until it is paid. `pending_if_incomplete` is refused (update only).
+- `cancel_at` (unix seconds), `proration_behavior` (accepted).
+
+Subscription shape (patched `_export` of Subscription, SubscriptionItem, Invoice, Event), for
+`GET /v1/subscriptions/<id>`, every answer and every event: localstripe's fields plus
+`collection_method`, `days_until_due`, `pause_collection` (null or `{behavior, resumes_at}`),
+`pending_update` (null or `{expires_at, subscription_items, ...}`), `billing_cycle_anchor`; each item
+has `price`, `current_period_start`, `current_period_end`, `subscription`; `latest_invoice` (id, or
+the invoice when expanded) also has `due_date`, `hosted_invoice_url` (a fake `.invalid` URL),
+`amount_remaining`, `paid`, `paid_out_of_band`. Events also have `pending_webhooks` and `request`.
+
+`POST /v1/subscriptions/<id>` (patched `Subscription._api_update`); answers the subscription
+- `cancel_at=<unix>` sets it, `cancel_at=` clears it. When `cancel_at` passes, a 0.5 s ticker cancels
+  the subscription (`ended_at = cancel_at`, `canceled_at` = when it was scheduled) and
+  `customer.subscription.deleted` is emitted.
+- `pause_collection[behavior]=void|keep_as_draft|mark_uncollectible`, `pause_collection[resumes_at]`;
+  `pause_collection=` clears it. The ticker clears it at `resumes_at`. (Stored and rendered only:
+  localstripe has no renewals to pause.)
+- `items[0][id]=si_...` + `items[0][price]` (and/or `items[0][quantity]`): the same item moves to the
+  new price. `proration_behavior`:
+  - `none`: the price changes, nothing is invoiced (the next period would bill the new price).
+  - `create_prorations`: a pending proration invoice item (possibly negative) is left for the next
+    invoice, the price changes.
+  - `always_invoice`: an invoice of max(0, round((new - old amount) * remaining / period length)) is
+    created and charged now through localstripe's charging of the default payment method
+    (`send_invoice` subscriptions: left open with its `due_date`). `payment_behavior`:
+    `allow_incomplete` (default) applies the change even if the payment fails (status `past_due`);
+    `pending_if_incomplete` leaves the item unchanged and sets `pending_update` when it fails - the
+    change is applied when that invoice is later paid (`/pay`, confirmed PaymentIntent, or out of
+    band); `error_if_incomplete` answers 402 and changes nothing (the invoice is voided).
+  Only one item per subscription (a localstripe limit); `items[0][id]` is required.
+- `metadata[k]=v` (`metadata[k]=` removes k), `collection_method`, `days_until_due`, and whatever
+  localstripe already accepted (`cancel_at_period_end`, `trial_end`, ...).
+- After an update that changed something, `customer.subscription.updated` is emitted with
+  `data.object` = the subscription and `data.previous_attributes` = the top-level fields as they were
+  (no-op updates emit nothing, like Stripe). The same event is emitted when an invoice payment moves
+  a subscription out of `incomplete`/`past_due` or applies its pending update.
+
+`DELETE /v1/subscriptions/<id>` (patched `Subscription._api_delete`), optional form `prorate`,
+`invoice_now` (accepted, no effect): status `canceled`, `canceled_at`, `ended_at`; emits
+`customer.subscription.deleted`. An already canceled subscription answers 400 `invalid_request_error`
+(`code: resource_missing`, "No such subscription: '<id>'"; real Stripe answers this with 404).
+
+Idempotency (middleware): for POST and DELETE under `/v1/` with an `Idempotency-Key` header, the key
+remembers (method, path, parameters) and the answer (2xx, or 402). The same key with the same request
+answers that answer again without doing anything (header `Idempotent-Replayed: true`); with another
+method, path or parameters, 400 `idempotency_error`. Requests with one key run one at a time, so two
+racing requests create one object. Other answers (validation errors, 5xx) are not remembered.
+
+`POST /v1/invoices/<id>/pay`: localstripe's own charge of the default payment method, now answering
+402 `card_error` when the charge is declined; `paid_out_of_band=true` marks it paid without charging
+(emits `invoice.paid`, activates an incomplete subscription, applies a pending update).
+`POST /v1/refunds` with `charge` or `payment_intent` and optional `amount` already works in localstripe.
+"""
+
+import asyncio
+import copy
+import inspect
+import logging
+import re
+import time
+import types
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from localstripe import server
+from localstripe.errors import UserError
+from localstripe.resources import (Event, Invoice, InvoiceItem, InvoiceLineItem, PaymentIntent, Plan,
+                                   Subscription, SubscriptionItem, random_id, schedule_webhook, store,
+                                   try_convert_to_bool, try_convert_to_int)
+from localstripe.webhooks import _webhooks
+
+DAY = 86400
+_MISSING = object()
+_log = logging.getLogger("localstripe_compat")
+_orig = {}  # the localstripe functions this module wraps
+
+
+def _error(status, message, type_="invalid_request_error", **fields):
+    err = UserError(status, message, fields)
+    err.body["error"]["type"] = type_
+    return err
+
+
+def _timestamp(value, name):
+    """None for absent/empty, else unix seconds (400 if not)."""
+    if value is None or value == "":
+        return None
+    seconds = try_convert_to_int(value)
+    if type(seconds) is not int or seconds <= 1500000000:
+        raise _error(400, f"Invalid timestamp for {name}", param=name)
+    return seconds
+
+
+# ---- prices ---------------------------------------------------------------------------------------
+
+def _price(plan):
+    """A localstripe plan in today's price shape."""
+    return {
+        "id": plan.id, "object": "price", "active": plan.active, "billing_scheme": plan.billing_scheme,
+        "created": plan.created, "currency": plan.currency, "livemode": False, "lookup_key": None,
+        "metadata": dict(plan.metadata or {}), "nickname": plan.nickname, "product": plan.product,
+        "recurring": {"interval": plan.interval, "interval_count": plan.interval_count,
+                      "usage_type": plan.usage_type, "aggregate_usage": None,
+                      "trial_period_days": plan.trial_period_days},
+        "tax_behavior": "unspecified", "tiers_mode": plan.tiers_mode, "type": "recurring",
+        "unit_amount": plan.amount,
+        "unit_amount_decimal": None if plan.amount is None else str(plan.amount),
+    }
+
+
+def _prices_to_plans(data):
+    """Renames every string `price` parameter `plan` (never inside metadata)."""
+    if isinstance(data, list):
+        for value in data:
+            _prices_to_plans(value)
+    elif isinstance(data, dict):
+        if isinstance(data.get("price"), str) and "plan" not in data:
+            data["plan"] = data.pop("price")
+        for key, value in data.items():
+            if key != "metadata":
+                _prices_to_plans(value)
+    return data
+
+
+def _plan_or_404(price_id):
+    obj = store.get("plan:" + str(price_id))
+    if obj is None:
+        raise _error(404, f"No such price: '{price_id}'", code="resource_missing", param="price")
+    return obj
+
+
+async def _create_price(request):
+    data = await server.get_post_data(request) or {}
+    data.pop("expand", None)
+    price_id = data.pop("id", None) or "price_" + random_id(14)
+    if type(price_id) is not str:
+        raise _error(400, "Invalid id", param="id")
+    existing = store.get("plan:" + price_id)
+    if existing is not None:
+        return server.json_response(_price(existing))
+    recurring = data.pop("recurring", None)
+    if type(recurring) is not dict or not recurring.get("interval"):
+        raise _error(400, "localstripe_compat supports recurring prices only: recurring[interval] is required",
+                     param="recurring")
+    product, product_data = data.pop("product", None), data.pop("product_data", None)
+    if (product is None) == (product_data is None):
+        raise _error(400, "Exactly one of product and product_data is required", param="product")
+    plan = Plan(id=price_id, amount=data.pop("unit_amount", None), currency=data.pop("currency", None),
+                interval=recurring.get("interval"), interval_count=recurring.get("interval_count", 1),
+                product=product if product is not None else product_data,
+                nickname=data.pop("nickname", None), metadata=data.pop("metadata", None),
+                active=data.pop("active", True))
+    if data:
+        raise _error(400, "Received unknown parameters: " + ", ".join(sorted(data)))
+    return server.json_response(_price(plan))
+
+
+async def _get_price(request, id):
+    return server.json_response(_price(_plan_or_404(id)))
+
+
+# ---- invoices -------------------------------------------------------------------------------------
+
+def _invoice_export(self, expand=None):
+    obj = _orig["invoice_export"](self, expand=expand)
+    obj["due_date"] = getattr(self, "_due_date", None)
+    obj["hosted_invoice_url"] = (None if not self.id or obj["status"] == "draft"
+                                 else f"https://invoice.localstripe.invalid/i/{self.id}")
+    obj["amount_remaining"] = obj["amount_due"] - obj["amount_paid"]
+    obj["paid"] = obj["status"] == "paid"
+    obj["paid_out_of_band"] = getattr(self, "_paid_out_of_band", False)
+    return obj
+
+
+def _invoice_status(self):
+    if getattr(self, "_paid_out_of_band", False) and not self._voided:
+        return "paid"
+    return _orig["invoice_status"](self)
+
+
+def _line_export(self, expand=None):
+    obj = _orig["line_export"](self, expand=expand)
+    if self.plan is not None:
+        obj["price"] = _price(self.plan)
+    return obj
+
+
+def _invoice_on_payment_success(self):
+    """localstripe's, then: a pending update waiting for this invoice is applied, and the
+    subscription's change (status, items) is announced."""
+    sub = store.get("subscription:" + self.subscription) if self.subscription else None
+    before = sub._export() if sub is not None and getattr(sub, "_compat_created", False) else None
+    _orig["invoice_on_payment_success"](self)
+    _apply_pending(self)
+    if before is not None:
+        _emit_updated(sub, before)
+
+
+def _new_invoice(sub, items, reason, date):
+    """A finalized invoice of `sub` (items + the customer's pending invoice items), not yet paid."""
+    inv = Invoice(customer=sub.customer, subscription=sub.id, items=items, tax_percent=sub.tax_percent,
+                  default_tax_rates=[tr.id for tr in sub.default_tax_rates] if sub.default_tax_rates else None,
+                  date=date)
+    inv.billing_reason = reason
+    inv._finalize()
+    if getattr(sub, "_collection_method", "charge_automatically") == "send_invoice":
+        inv.collection_method = "send_invoice"
+        inv._due_date = int(time.time()) + sub._days_until_due * DAY
+    return inv
+
+
+def _collect(inv):
+    """Charges `inv` as localstripe does: 'paid', 'processing' (SEPA pending) or 'failed'."""
+    if inv.total <= 0:
+        inv._on_payment_success()
+        return "paid"
+    try:
+        Invoice._api_pay_invoice(inv.id)
+    except UserError:  # e.g. the customer has no payment method
+        return "failed"
+    if inv.status == "paid":
+        return "paid"
+    charge = inv.charge
+    return "processing" if charge is not None and charge.status == "pending" else "failed"
+
+
+async def _pay_invoice(request, id):
+    data = await server.get_post_data(request) or {}
+    expand = data.pop("expand", None)
+    out_of_band = try_convert_to_bool(data.pop("paid_out_of_band", False))
+    data.pop("off_session", None)
+    if data:
+        raise _error(400, "Received unknown parameters: " + ", ".join(sorted(data)))
+    if type(out_of_band) is not bool:
+        raise _error(400, "Invalid boolean", param="paid_out_of_band")
+    inv = Invoice._api_retrieve(id)
+    if not out_of_band:
+        Invoice._api_pay_invoice(id)
+        charge = inv.charge
+        if inv.status != "paid" and charge is not None and charge.status == "failed":
+            raise _error(402, charge.failure_message, "card_error", code=charge.failure_code, charge=charge.id)
+        return server.json_response(inv._export(expand=expand))
+    if inv.status == "paid":
+        raise _error(400, "Invoice is already paid")
+    if inv.status not in ("draft", "open"):
+        raise _error(400, f"You cannot pay an invoice with status {inv.status}")
+    sub = store.get("subscription:" + inv.subscription) if inv.subscription else None
+    before = sub._export() if sub is not None else None
+    if inv._draft:
+        inv._finalize()
+    inv._paid_out_of_band = True
+    inv.status_transitions["paid_at"] = int(time.time())
+    schedule_webhook(Event("invoice.paid", inv))
+    if sub is not None:
+        if sub.status in ("incomplete", "past_due"):
+            sub.status = "active"
+        _apply_pending(inv)
+        _emit_updated(sub, before)
+    return server.json_response(inv._export(expand=expand))
+
+
+# ---- subscriptions --------------------------------------------------------------------------------
+
+def _emit_updated(sub, before):
+    """customer.subscription.updated with previous_attributes, if anything changed since `before`."""
+    after = sub._export()
+    previous = {k: before.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+    if not previous:
+        return
+    event = Event("customer.subscription.updated", sub)
+    event.data["previous_attributes"] = previous
+    schedule_webhook(event)
+
+
+def _cancel(sub, canceled_at, ended_at):
+    sub.canceled_at, sub.ended_at, sub.status = canceled_at, ended_at, "canceled"
+    sub._pending_update = sub._pending_invoice = None
+    schedule_webhook(Event("customer.subscription.deleted", sub))
+
+
+def _subscription_init(self, collection_method="charge_automatically", days_until_due=None, cancel_at=None,
+                       payment_behavior="allow_incomplete", proration_behavior=None, **kwargs):
+    days = try_convert_to_int(days_until_due)
+    cancel_at = _timestamp(cancel_at, "cancel_at")
+    if collection_method not in ("charge_automatically", "send_invoice"):
+        raise _error(400, "Invalid collection_method", param="collection_method")
+    if collection_method == "send_invoice" and (type(days) is not int or days < 0):
+        raise _error(400, "Missing required param: days_until_due.", param="days_until_due")
+    if collection_method != "send_invoice" and days_until_due is not None:
+        raise _error(400, "days_until_due is only for collection_method=send_invoice", param="days_until_due")
+    if payment_behavior not in ("allow_incomplete", "default_incomplete", "error_if_incomplete"):
+        raise _error(400, "Invalid payment_behavior", param="payment_behavior")
+    if proration_behavior not in (None, "always_invoice", "create_prorations", "none"):
+        raise _error(400, "Invalid proration_behavior", param="proration_behavior")
+    self._collection_method = collection_method
+    self._days_until_due = days if collection_method == "send_invoice" else None
+    self._payment_behavior = payment_behavior
+    self._pause_collection = self._pending_update = self._pending_invoice = self._cancel_requested_at = None
+    _orig["subscription_init"](
+        self, **kwargs,
+        payment_behavior="allow_incomplete" if payment_behavior == "default_incomplete" else payment_behavior,
+        proration_behavior=None if proration_behavior == "always_invoice" else proration_behavior)
+    if cancel_at is not None:
+        self.cancel_at, self._cancel_requested_at = cancel_at, int(time.time())
+        for key, event in list(store.items()):  # localstripe rendered it before cancel_at was set
+            if (key.startswith("event:") and event.type == "customer.subscription.created"
+                    and event.data["object"].get("id") == self.id):
+                event.data = {"object": self._export()}
+    self._compat_created = True
+
+
+def _subscription_create_invoice(self):
+    behaviour = getattr(self, "_payment_behavior", "allow_incomplete")
+    if getattr(self, "_collection_method", "charge_automatically") == "send_invoice" \
+            or behaviour == "default_incomplete":
+        inv = _new_invoice(self, list(self.items._list), "subscription_create", self.current_period_start)
+        if inv.total <= 0:
+            inv._on_payment_success()
+        elif self._collection_method == "send_invoice":
+            self.status = "active"
+        else:  # default_incomplete: a PaymentIntent to confirm, as Stripe leaves it
+            method = _customer_payment_method(self.customer)
+            intent = PaymentIntent(amount=inv.total, currency=inv.currency, customer=self.customer,
+                                   payment_method=method.id if method is not None else None)
+            intent.invoice, inv.payment_intent = inv.id, intent.id
+        return
+    _orig["subscription_create_invoice"](self)
+    if self.latest_invoice:
+        Invoice._api_retrieve(self.latest_invoice).billing_reason = "subscription_create"
+    if behaviour == "error_if_incomplete" and self.status == "incomplete":
+        charge = Invoice._api_retrieve(self.latest_invoice).charge
+        del store["subscription:" + self.id]
+        raise _error(402, charge.failure_message if charge else "The payment could not be completed.",
+                     "card_error", code=charge.failure_code if charge else "payment_failed")
+
+
+def _customer_payment_method(customer_id):
+    from localstripe.resources import Customer
+    return Customer._api_retrieve(customer_id)._get_default_payment_method_or_source()
+
+
+def _subscription_export(self, expand=None):
+    obj = _orig["subscription_export"](self, expand=expand)
+    obj["collection_method"] = getattr(self, "_collection_method", "charge_automatically")
+    obj["days_until_due"] = getattr(self, "_days_until_due", None)
+    obj["pause_collection"] = copy.deepcopy(getattr(self, "_pause_collection", None))
+    obj["pending_update"] = copy.deepcopy(getattr(self, "_pending_update", None))
+    obj["billing_cycle_anchor"] = self.billing_cycle_anchor or self.start_date
+    return obj
+
+
+def _item_export(self, expand=None):
+    obj = _orig["item_export"](self, expand=expand)
+    obj["price"] = _price(self.plan)
+    obj["subscription"] = self._subscription
+    try:
+        period = self._current_period()
+    except UserError:  # its subscription is gone
+        period = {"start": None, "end": None}
+    obj["current_period_start"], obj["current_period_end"] = period["start"], period["end"]
+    return obj
+
+
+def _amount(plan, quantity):
+    """What `quantity` of `plan` costs a period (localstripe's own computation)."""
+    shim = types.SimpleNamespace(plan=plan, quantity=quantity)
+    shim._calculate_amount_in_tier = lambda q, i: SubscriptionItem._calculate_amount_in_tier(shim, q, i)
+    return SubscriptionItem._calculate_amount(shim)
+
+
+def _apply_item(sub, plan, quantity):
+    item = sub.items._list[0]
+    item.plan, item.quantity, sub.quantity = plan, quantity, quantity
+    sub._pending_update = sub._pending_invoice = None
+
+
+def _apply_pending(inv):
+    """Applies the pending update that waited for `inv` to be paid, if it is still the pending one."""
+    pending = getattr(inv, "_compat_pending", None)
+    if not pending:
+        return
+    inv._compat_pending = None
+    sub = store.get("subscription:" + pending[0])
+    if sub is not None and getattr(sub, "_pending_invoice", None) == inv.id:
+        _apply_item(sub, Plan._api_retrieve(pending[1]), pending[2])
+
+
+def _change_item(sub, plan, quantity, proration, behaviour, at):
+    item = sub.items._list[0]
+    start, end = sub.current_period_start, sub.current_period_end
+    difference = _amount(plan, quantity) - _amount(item.plan, item.quantity)
+    prorated = int((Decimal(difference) * max(0, end - at) / max(1, end - start))
+                   .quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    description = f"Remaining time on {quantity} x {plan.id} after {time.strftime('%Y-%m-%d', time.gmtime(at))}"
+    if proration == "none":
+        return _apply_item(sub, plan, quantity)
+    if proration == "create_prorations":
+        if prorated:
+            InvoiceItem(amount=prorated, currency=plan.currency, customer=sub.customer, subscription=sub.id,
+                        plan=plan.id, proration=True, description=description, period_start=at, period_end=end)
+        return _apply_item(sub, plan, quantity)
+    InvoiceItem(amount=max(0, prorated), currency=plan.currency, customer=sub.customer, subscription=sub.id,
+                plan=plan.id, proration=True, description=description, period_start=at, period_end=end)
+    inv = _new_invoice(sub, [], "subscription_update", int(time.time()))
+    if sub._collection_method == "send_invoice" or _collect(inv) != "failed":
+        return _apply_item(sub, plan, quantity)
+    if behaviour == "pending_if_incomplete":
+        pending_item = dict(item._export(), plan=plan._export(), price=_price(plan), quantity=quantity)
+        sub._pending_update = {"billing_cycle_anchor": None, "expires_at": int(time.time()) + 23 * 3600,
+                               "subscription_items": [pending_item], "trial_end": None, "trial_from_plan": None}
+        sub._pending_invoice, inv._compat_pending = inv.id, (sub.id, plan.id, quantity)
+    elif behaviour == "error_if_incomplete":
+        charge = inv.charge
+        inv._voided = True
+        inv.status_transitions["voided_at"] = int(time.time())
+        raise _error(402, charge.failure_message if charge else "The payment could not be completed.",
+                     "card_error", code=charge.failure_code if charge else "payment_failed")
+    else:
+        _apply_item(sub, plan, quantity)
+        sub.status = "past_due"
+
+
+_UPDATE_BEHAVIOURS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+_PAUSE_BEHAVIOURS = ("void", "keep_as_draft", "mark_uncollectible")
+
+
+@classmethod
+def _subscription_api_update(cls, id, **data):
+    sub = cls._api_retrieve(id)
+    now = int(time.time())
+    if sub.status in ("canceled", "incomplete_expired") and set(data) - {"metadata", "expand"}:
+        raise _error(400, "A canceled subscription can only update its cancellation_details and metadata.")
+    items = data.pop("items", None)
+    proration = data.pop("proration_behavior", "create_prorations")
+    behaviour = data.pop("payment_behavior", "allow_incomplete")
+    at = _timestamp(data.pop("proration_date", None), "proration_date") or now
+    cancel_at = data.pop("cancel_at", _MISSING)
+    pause = data.pop("pause_collection", _MISSING)
+    metadata = data.pop("metadata", _MISSING)
+    collection_method = data.pop("collection_method", _MISSING)
+    days_until_due = data.pop("days_until_due", _MISSING)
+
+    # Validate everything before changing anything.
+    if proration not in ("always_invoice", "create_prorations", "none"):
+        raise _error(400, "Invalid proration_behavior", param="proration_behavior")
+    if behaviour not in _UPDATE_BEHAVIOURS:
+        raise _error(400, "Invalid payment_behavior", param="payment_behavior")
+    unknown = set(data) - (set(inspect.signature(_orig["subscription_update"]).parameters)
+                           - {"self", "items", "plan", "quantity", "prorate", "enable_incomplete_payments"})
+    if unknown:
+        raise _error(400, "Received unknown parameters: " + ", ".join(sorted(unknown)))
+    if behaviour == "pending_if_incomplete" and (data or any(
+            v is not _MISSING for v in (cancel_at, pause, metadata, collection_method, days_until_due))):
+        raise _error(400, "With payment_behavior=pending_if_incomplete only items, proration_behavior and "
+                          "proration_date can be updated", param="payment_behavior")
+    if cancel_at is not _MISSING:
+        cancel_at = _timestamp(cancel_at, "cancel_at")
+    if pause is not _MISSING and pause != "":
+        if (type(pause) is not dict or pause.get("behavior") not in _PAUSE_BEHAVIOURS
+                or set(pause) - {"behavior", "resumes_at"}):
+            raise _error(400, "Invalid pause_collection", param="pause_collection")
+        pause = {"behavior": pause["behavior"],
+                 "resumes_at": _timestamp(pause.get("resumes_at"), "pause_collection[resumes_at]")}
+    if metadata is not _MISSING and metadata != "" and type(metadata) is not dict:
+        raise _error(400, "Invalid metadata", param="metadata")
+    if collection_method is not _MISSING and collection_method not in ("charge_automatically", "send_invoice"):
+        raise _error(400, "Invalid collection_method", param="collection_method")
+    method = sub._collection_method if collection_method is _MISSING else collection_method
+    days = sub._days_until_due if days_until_due is _MISSING else try_convert_to_int(days_until_due)
+    if method == "send_invoice" and (type(days) is not int or days < 0):
+        raise _error(400, "Missing required param: days_until_due.", param="days_until_due")
+    change = None
+    if items is not None:
+        if type(items) is not list or len(items) != 1 or type(items[0]) is not dict:
+            raise _error(400, "localstripe_compat updates exactly one item: items[0]", param="items")
+        given, item = items[0], sub.items._list[0]
+        if given.get("id") != item.id:
+            raise _error(400, f"items[0][id] must be the subscription's item {item.id}", param="items[0][id]")
+        if set(given) - {"id", "plan", "quantity"}:
+            raise _error(400, "Received unknown parameters: items[0][" + "], items[0][".join(
+                sorted(set(given) - {"id", "plan", "quantity"})) + "]")
+        plan = _plan_or_404(given.get("plan", item.plan.id))
+        quantity = try_convert_to_int(given.get("quantity", item.quantity))
+        if type(quantity) is not int or quantity < 1:
+            raise _error(400, "Invalid quantity", param="items[0][quantity]")
+        if plan.currency != item.plan.currency:
+            raise _error(400, "The price's currency must be the subscription's", param="items[0][price]")
+        if plan.id != item.plan.id or quantity != item.quantity:
+            change = (plan, quantity)
+
+    before = sub._export()
+    if change is not None:
+        _change_item(sub, change[0], change[1], proration, behaviour, at)
+    if cancel_at is not _MISSING:
+        sub.cancel_at, sub._cancel_requested_at = cancel_at, (now if cancel_at is not None else None)
+    if pause is not _MISSING:
+        sub._pause_collection = pause or None
+    if metadata == "":
+        sub.metadata = {}
+    elif metadata is not _MISSING:
+        for key, value in metadata.items():
+            if value == "":
+                sub.metadata.pop(key, None)
+            else:
+                sub.metadata[key] = value
+    sub._collection_method, sub._days_until_due = method, (days if method == "send_invoice" else None)
+    if data:
+        _orig["subscription_update"](sub, **data)
+    _emit_updated(sub, before)
+    return sub
+
+
+@classmethod
+def _subscription_api_delete(cls, id):
+    sub = cls._api_retrieve(id)
+    if sub.status == "canceled":
+        raise _error(400, f"No such subscription: '{id}'", code="resource_missing")
+    now = int(time.time())
+    _cancel(sub, now, now)
+    return sub
+
+
+def _event_init(self, type, data):
+    _orig["event_init"](self, type, data)
+    self.pending_webhooks = sum(1 for hook in _webhooks.values() if hook.events is None or type in hook.events)
+    self.request = {"id": None, "idempotency_key": None}
+
+
+def _tick(now):
+    """What Stripe's clock does that localstripe's does not: scheduled cancellations and resumptions."""
+    for key, sub in list(store.items()):
+        if not key.startswith("subscription:") or sub.status in ("canceled", "incomplete_expired"):
+            continue
+        if sub.cancel_at is not None and sub.cancel_at <= now:
+            _cancel(sub, getattr(sub, "_cancel_requested_at", None) or now, sub.cancel_at)
+            continue
+        pause = getattr(sub, "_pause_collection", None)
+        if pause and pause.get("resumes_at") and pause["resumes_at"] <= now:
+            before = sub._export()
+            sub._pause_collection = None
+            _emit_updated(sub, before)
+
+
+async def _ticker():
+    while True:
+        await asyncio.sleep(0.5)
+        try:
+            _tick(int(time.time()))
+        except Exception:  # keep ticking; the objects involved carry no secrets
+            _log.exception("localstripe_compat: the scheduled cancellation/resumption failed")
+
+
+# ---- middlewares ----------------------------------------------------------------------------------
+
+_answers = {}  # Idempotency-Key -> ((method, path, parameters), status, body, content type, charset)
+_locks = {}
+
+
+@web.middleware
+async def idempotency_middleware(request, handler):
+    key = request.headers.get("Idempotency-Key")
+    if not key or request.method not in ("POST", "DELETE") or not request.path.startswith("/v1/"):
+        return await handler(request)
+    raw = await request.read()
+    if request.content_type == "application/x-www-form-urlencoded":
+        parameters = tuple(sorted(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
+    else:
+        parameters = raw
+    fingerprint = (request.method, request.path, parameters)
+    async with _locks.setdefault(key, asyncio.Lock()):
+        seen = _answers.get(key)
+        if seen is not None:
+            if seen[0] != fingerprint:
+                return server.json_response({"error": {
+                    "type": "idempotency_error",
+                    "message": "Keys for idempotent requests can only be used with the same parameters they "
+                               f"were first used with. Try using a key other than '{key}' if you meant to "
+                               "execute a different request."}}, status=400)
+            return web.Response(body=seen[2], status=seen[1], content_type=seen[3], charset=seen[4],
+                                headers={"Idempotent-Replayed": "true", "Idempotency-Key": key})
+        try:
+            response = await handler(request)
+        except UserError as err:
+            response = err.to_response()
+        if type(response) is web.Response and (response.status < 400 or response.status == 402) \
+                and isinstance(response.body, bytes):
+            _answers[key] = (fingerprint, response.status, response.body, response.content_type, response.charset)
+        return response
+
+
+_ROUTES = [
+    ("POST", re.compile(r"/v1/prices"), _create_price),
+    ("GET", re.compile(r"/v1/prices/(?P<id>[^/]+)"), _get_price),
+    ("POST", re.compile(r"/v1/invoices/(?P<id>[^/]+)/pay"), _pay_invoice),
+]
+
+
+@web.middleware
+async def routes_middleware(request, handler):
+    for method, pattern, route in _ROUTES:
+        match = pattern.fullmatch(request.path)
+        if match and request.method == method:
+            return await route(request, **match.groupdict())
+    return await handler(request)
+
+
+# ---- installation ---------------------------------------------------------------------------------
+
+def _patch(name, owner, attribute, replacement):
+    _orig[name] = getattr(owner, attribute)
+    setattr(owner, attribute, replacement)
+
+
+def install(app):
+    """Patches localstripe's classes and adds the middlewares and the ticker to `app` (before it runs)."""
+    if not _orig:
+        unflatten = server.unflatten_data
+        _patch("unflatten", server, "unflatten_data", lambda multidict: _prices_to_plans(unflatten(multidict)))
+        _patch("subscription_init", Subscription, "__init__", _subscription_init)
+        _patch("subscription_create_invoice", Subscription, "_create_invoice", _subscription_create_invoice)
+        _patch("subscription_export", Subscription, "_export", _subscription_export)
+        _orig["subscription_update"] = Subscription._update
+        Subscription._api_update = _subscription_api_update
+        Subscription._api_delete = _subscription_api_delete
+        _patch("item_export", SubscriptionItem, "_export", _item_export)
+        _patch("invoice_export", Invoice, "_export", _invoice_export)
+        _orig["invoice_status"] = Invoice.status.fget
+        Invoice.status = property(_invoice_status)
+        _patch("invoice_on_payment_success", Invoice, "_on_payment_success", _invoice_on_payment_success)
+        _patch("line_export", InvoiceLineItem, "_export", _line_export)
+        _patch("event_init", Event, "__init__", _event_init)
+
+    position = list(app.middlewares).index(server.auth_middleware) + 1
+    app.middlewares.insert(position, idempotency_middleware)
+    app.middlewares.insert(position + 1, routes_middleware)
+
+    async def start_ticker(app):
+        _orig["ticker"] = asyncio.ensure_future(_ticker())
+
+    async def stop_ticker(app):
+        task = _orig.pop("ticker", None)
+        if task is not None:
+            task.cancel()
+
+    app.on_startup.append(start_ticker)
+    app.on_cleanup.append(stop_ticker)
