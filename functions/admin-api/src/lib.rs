@@ -179,10 +179,7 @@ impl App {
                         now,
                     ))
                     .await?;
-                    Ok(edge::json(
-                        stripe_pending_status(&partner),
-                        &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
-                    ))
+                    Ok(self.partner_answer(partner, now))
                 }
                 _ => Err(not_allowed("POST")),
             },
@@ -197,10 +194,7 @@ impl App {
                         now,
                     ))
                     .await?;
-                    Ok(edge::json(
-                        stripe_pending_status(&partner),
-                        &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
-                    ))
+                    Ok(self.partner_answer(partner, now))
                 }
                 _ => Err(not_allowed("POST")),
             },
@@ -289,6 +283,14 @@ impl App {
             },
             _ => Err(AppError::NotFound(format!("no route for {method} /{path}"))),
         }
+    }
+
+    /// The partner after a change: 202 while Stripe has yet to confirm what it asked, else 200.
+    fn partner_answer(&self, partner: shared::domain::partner::Partner, now: jiff::Timestamp) -> Response<Body> {
+        edge::json(
+            stripe_pending_status(&partner),
+            &json!({ "partner": PartnerView::new(partner, self.calendar.today(now)) }),
+        )
     }
 
     /// The Stripe client, where billing is configured.

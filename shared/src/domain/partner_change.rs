@@ -20,3 +20,17 @@ pub struct PartnerChange {
     /// asks for a prorated cancellation); `None` derives it (`domain::stripe_sync::stripe_action_for`).
     pub stripe_action: Option<StripeAction>,
 }
+
+impl PartnerChange {
+    /// A change recorded in the audit trail only: no history entry, no event.
+    pub fn audited(after: Partner, audit_action: AuditAction) -> PartnerChange {
+        PartnerChange {
+            after,
+            history: None,
+            note: None,
+            audit_action,
+            events: vec![],
+            stripe_action: None,
+        }
+    }
+}

@@ -69,17 +69,6 @@ fn stripe_error(err: StripeCallError) -> UseCaseError {
     }
 }
 
-fn change(after: Partner, audit_action: AuditAction) -> PartnerChange {
-    PartnerChange {
-        after,
-        history: None,
-        note: None,
-        audit_action,
-        events: vec![],
-        stripe_action: None,
-    }
-}
-
 /// Claims the start (or takes over one whose request died); the claim it goes ahead with.
 async fn claim(store: &Store, command: &StartBillingCommand, now: Timestamp) -> Result<PendingBilling, UseCaseError> {
     let outcome =
@@ -90,7 +79,7 @@ async fn claim(store: &Store, command: &StartBillingCommand, now: Timestamp) -> 
             None,
             now,
             |current| match claim_billing_start(current, command.tier, command.collection, now) {
-                Ok(Claim::New(after)) => Ok(Some(change(after, AuditAction::BillingStartRequested))),
+                Ok(Claim::New(after)) => Ok(Some(PartnerChange::audited(after, AuditAction::BillingStartRequested))),
                 Ok(Claim::Resume(_)) => Ok(None),
                 Err(refusal) => Err(UseCaseError::Conflict {
                     detail: refusal.to_string(),
@@ -120,7 +109,7 @@ async fn release_claim(
         Ok(ours.then(|| {
             let mut after = current.clone();
             after.pending_billing = None;
-            change(after, AuditAction::BillingStartFailed)
+            PartnerChange::audited(after, AuditAction::BillingStartFailed)
         }))
     })
     .await?;
@@ -274,7 +263,7 @@ async fn record_started(
                 });
                 after.stripe_customer_id = Some(subscription.customer_id.clone());
                 after.payment_status = Some(PaymentStatus::Pending);
-                Ok(Some(change(after, AuditAction::BillingStarted)))
+                Ok(Some(PartnerChange::audited(after, AuditAction::BillingStarted)))
             }
             (Some(_), Collection::SendInvoice) => {
                 let mut after = grant_billed_tier(

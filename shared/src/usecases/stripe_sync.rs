@@ -90,14 +90,7 @@ async fn record_push(
                 AuditAction::StripeChangeFailed
             }
         };
-        Ok(Some(PartnerChange {
-            after,
-            history: None,
-            note: None,
-            audit_action,
-            events: vec![],
-            stripe_action: None,
-        }))
+        Ok(Some(PartnerChange::audited(after, audit_action)))
     })
     .await?;
     Ok(match outcome {
