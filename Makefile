@@ -23,6 +23,7 @@ test: venv toolchain
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(PY) infra/local/stack.py run -- cargo test --workspace
+	$(PY) infra/local/check_localstripe_compat.py
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/openapi-spec-validator infra/api/admin-api.openapi.yaml
 

@@ -144,3 +144,97 @@ async fn a_failing_sepa_payment_warns_then_the_ended_subscription_downgrades() {
     let invoices = store.partner_invoices(&partner.id, &page).await.unwrap().items;
     assert_eq!(invoices.first().map(|i| i.status), Some(InvoiceStatus::Failed));
 }
+
+/// The billing routes' use-cases against localstripe (through its compatibility layer, which speaks
+/// today's prices and subscription updates): a start waits for its first payment, localstripe's paid
+/// webhook grants the tier; an upgrade moves localstripe's price; a cancellation cancels it there.
+#[tokio::test]
+async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills() {
+    use shared::domain::tier_change::TierChangeRequest;
+    use shared::stripe::client::{StripeApi, StripeBilling};
+    use shared::testing::localstripe::LOCAL_KEY;
+    use shared::usecases::billing_start::{start_billing, BillingStartOutcome, StartBillingCommand};
+    use shared::usecases::cancellation::{cancel_subscription, CancelCommand};
+    use shared::usecases::tier_changes::{change_tier, ChangeTierCommand};
+
+    let receiver = registered_receiver().await;
+    let store = &receiver.store;
+    let calendar = BusinessCalendar::utc();
+    let localstripe = LocalStripe::from_env();
+    localstripe.plan("price_gold", 360_000).await;
+    localstripe.plan("price_platinum", 600_000).await;
+    let billing = StripeBilling {
+        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap(),
+        prices: test_prices(),
+    };
+    let now = Timestamp::now();
+    let id = unique("e2e");
+    let partner = shared::testing::seed_term(store, &id, Tier::Free, jiff::civil::date(2027, 1, 1), true, now).await;
+    let customer = billing.stripe.create_customer(&partner).await.unwrap();
+    store.link_customer(&customer, &partner.id, now).await.unwrap();
+    localstripe.default_payment_method(&customer, false).await;
+    let admin = shared::domain::history_and_audit::Actor::Admin("admin-1".into());
+
+    // Start: pending until localstripe's paid invoice arrives as a signed webhook.
+    let command = StartBillingCommand {
+        partner_id: partner.id.clone(),
+        tier: Tier::Gold,
+        collection: shared::stripe::client::Collection::ChargeAutomatically,
+        actor: admin.clone(),
+    };
+    let started = start_billing(store, &billing.stripe, &billing.prices, &calendar, command, now)
+        .await
+        .unwrap();
+    let BillingStartOutcome::AwaitingFirstPayment(pending) = started else {
+        panic!("a card subscription waits for its first payment: {started:?}");
+    };
+    assert_eq!(pending.engagement_tier, Tier::Free);
+    let subscription = pending
+        .pending_billing
+        .as_ref()
+        .and_then(|p| p.subscription_id.clone())
+        .unwrap();
+    let gold = wait_for(store, &partner.id, |p| p.engagement_tier == Tier::Gold).await;
+    assert_eq!(
+        gold.engagement_tier,
+        Tier::Gold,
+        "the paid webhook grants the tier: {gold:?}"
+    );
+    assert_eq!(gold.stripe_subscription_id.as_deref(), Some(subscription.as_str()));
+    assert_eq!(gold.payment_status, Some(PaymentStatus::Current));
+
+    // Upgrade: localstripe bills the new price.
+    let upgrade = ChangeTierCommand {
+        partner_id: partner.id.clone(),
+        request: TierChangeRequest {
+            tier: Tier::Platinum,
+            start: None,
+            end: None,
+            reason: None,
+        },
+        expected_version: None,
+        actor: admin.clone(),
+    };
+    let switched = change_tier(store, Some(&billing), &calendar, upgrade, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(switched.partner.engagement_tier, Tier::Platinum);
+    let there = localstripe.get(&format!("/v1/subscriptions/{subscription}")).await;
+    assert_eq!(there["items"]["data"][0]["price"]["id"], "price_platinum", "{there}");
+
+    // Cancel now: localstripe shows the subscription canceled; nothing stays pending.
+    let cancel = CancelCommand {
+        partner_id: partner.id.clone(),
+        effective: shared::domain::subscription::CancelEffective::Immediately,
+        reason: None,
+        refund_unused: false,
+        actor: admin,
+    };
+    let cancelled = cancel_subscription(store, Some(&billing.stripe), &calendar, cancel, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(cancelled.engagement_tier, Tier::Free);
+    assert!(cancelled.stripe_sync.is_none(), "{cancelled:?}");
+    let there = localstripe.get(&format!("/v1/subscriptions/{subscription}")).await;
+    assert_eq!(there["status"], "canceled", "{there}");
+}

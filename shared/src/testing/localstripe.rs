@@ -58,6 +58,11 @@ impl LocalStripe {
         self.call("DELETE", path, &[]).await
     }
 
+    /// `GET path`: localstripe's answer.
+    pub async fn get(&self, path: &str) -> Value {
+        self.send("GET", path, &[]).await.1
+    }
+
     /// Has localstripe deliver its events to `url`, signed with `secret`.
     pub async fn register_webhook(&self, id: &str, url: &str, secret: &str) {
         self.post(&format!("/_config/webhooks/{id}"), &[("url", url), ("secret", secret)])
