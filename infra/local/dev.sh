@@ -58,11 +58,23 @@ Events and email: every change flows on its own (table stream -> outbox-relay ->
 Or by hand: the relay on a stream event, the sender on any events/email-*.json:
   PATH=.venv/bin:\$PATH cargo lambda invoke outbox-relay --data-file events/dynamodb-stream-outbox.json -A 127.0.0.1 -P $port
   PATH=.venv/bin:\$PATH cargo lambda invoke email-sender --data-file events/email-payment-receipt.json -A 127.0.0.1 -P $port
-Stripe (localstripe delivers its signed webhooks to stripe-webhook; demo partners have customers there):
+Stripe billing, both ways (localstripe, with its compatibility layer, bills the demo partners' cards
+and delivers its signed webhooks to stripe-webhook):
+  auth="Authorization: Bearer \$(cat $state/admin-token)"; json='Content-Type: application/json'
+  curl -s -X POST -H "\$auth" -H "\$json" -d '{"tier":"gold"}' "$base/admin/partners/northstar-marketing/billing"
+      # 202: payment_status pending; a second later localstripe's paid invoice grants Power Gold:
+  curl -s -H "\$auth" "$base/admin/partners/northstar-marketing"        # engagement_tier gold, billing stripe
+  curl -s -X PATCH -H "\$auth" -H "\$json" -d '{"engagement_tier":"platinum"}' "$base/api/partners/northstar-marketing/engagement-tier"
+      # upgrade: localstripe now bills price_platinum (prorated invoice paid now)
+  curl -s -X POST -H "\$auth" -H "\$json" -d '{"effective":"immediately"}' "$base/admin/partners/northstar-marketing/cancel"
+      # free here, subscription canceled at localstripe; see it there:
+  curl -s -u sk_test_local_development_only: "$STRIPE_API_BASE/v1/subscriptions?customer=\$(python3 -c 'import json;print(json.load(open("$state/stripe-customers.json"))["northstar-marketing"])')"
+  Pause for two months / resume:  POST .../pause {"months":2}, POST .../resume {}
+  A change Stripe has not confirmed (202, "stripe_sync") is pushed again by the reconciliation:
+  PATH=.venv/bin:\$PATH cargo lambda invoke stripe-reconcile --data-file events/scheduled-reconcile.json -A 127.0.0.1 -P $port
+  Subscriptions made at localstripe directly:
   $py infra/local/pipeline.py subscribe buildpro-crm gold                # paid: payment recorded, invoice stored
   $py infra/local/pipeline.py subscribe techflow-solutions platinum --failing   # SEPA failure: reminder, then downgrade to free
-  curl -s -X POST -H "Authorization: Bearer \$(cat $state/admin-token)" -H 'Content-Type: application/json' \\
-       -d '{"tier":"gold"}' "$base/admin/partners/northstar-marketing/billing"   # today's Stripe API: localstripe has no prices, so 502 with its answer
   Signed samples (re-sign first: signatures last 300 s): python3 infra/local/sign-stripe-events.py
   PATH=.venv/bin:\$PATH cargo lambda invoke stripe-webhook --data-file events/stripe-invoice-paid.json -A 127.0.0.1 -P $port
 Subscriptions dashboard:

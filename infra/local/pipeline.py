@@ -7,7 +7,9 @@
   pipeline.py stripe PORT
                          register the stripe-webhook function (under `cargo lambda watch` on PORT) as
                          localstripe's webhook endpoint, signed with STRIPE_WEBHOOK_SECRET, and create
-                         the tiers' plans (localstripe has no prices: the plan ids are the price ids)
+                         the tiers' prices (localstripe_compat.py: a price is a plan of that id), and
+                         give every demo customer a card that pays, so that the billing routes work
+                         for any demo partner
   pipeline.py subscribe PARTNER gold|platinum [--failing]
                          subscribe a demo partner's localstripe customer (.local/dev/stripe-customers.json)
                          with a card that pays, or a SEPA account that fails
@@ -93,12 +95,14 @@ def stripe(port):
     for plan, amount in ((os.environ["STRIPE_PRICE_GOLD"], 360000), (os.environ["STRIPE_PRICE_PLATINUM"], 600000)):
         localstripe("POST", "/v1/plans", {"id": plan, "amount": amount, "currency": "usd", "interval": "month",
                                           "product[name]": plan})
-    print(f"localstripe delivers its webhooks to {url}")
-
-
-def subscribe(partner, tier, failing):
     customers = json.loads(open(".local/dev/stripe-customers.json").read())
-    customer = customers[partner]
+    for customer in customers.values():
+        default_payment_method(customer, failing=False)
+    print(f"localstripe delivers its webhooks to {url}; {len(customers)} demo customers pay by card")
+
+
+def default_payment_method(customer, failing):
+    """Gives `customer` a default payment method: a card that pays, or a SEPA account that fails."""
     if failing:
         pm = localstripe("POST", "/v1/payment_methods",
                          {"type": "sepa_debit", "sepa_debit[iban]": "DE62370400440532013001"})
@@ -108,6 +112,12 @@ def subscribe(partner, tier, failing):
                           "card[exp_year]": "2030", "card[cvc]": "123"})
     localstripe("POST", f"/v1/payment_methods/{pm['id']}/attach", {"customer": customer})
     localstripe("POST", f"/v1/customers/{customer}", {"invoice_settings[default_payment_method]": pm["id"]})
+
+
+def subscribe(partner, tier, failing):
+    customers = json.loads(open(".local/dev/stripe-customers.json").read())
+    customer = customers[partner]
+    default_payment_method(customer, failing)
     plan = os.environ["STRIPE_PRICE_GOLD" if tier == "gold" else "STRIPE_PRICE_PLATINUM"]
     sub = localstripe("POST", "/v1/subscriptions", {"customer": customer, "items[0][plan]": plan})
     print(json.dumps({"partner": partner, "customer": customer, "subscription": sub.get("id"),
