@@ -56,6 +56,7 @@ async fn partner(api: &TestApi, id: &str) -> Value {
 #[tokio::test]
 async fn cancel_immediately_cancels_the_subscription_without_proration() {
     let (stub, api, version) = setup("cancel-now").await;
+    api.calls.clear();
     let answer = api
         .post(
             "/admin/partners/cancel-now/cancel",
@@ -72,6 +73,11 @@ async fn cancel_immediately_cancels_the_subscription_without_proration() {
     );
     assert_eq!(key(&requests[0]), format!("cancel-cancel-now-v{}", version + 1));
     assert_eq!(form(&requests[0]), [("invoice_now", "false"), ("prorate", "false")]);
+    assert_eq!(
+        api.calls.calls(),
+        ["GetItem", "TransactWriteItems", "TransactWriteItems"],
+        "read, commit the change with its Stripe request, record Stripe's confirmation"
+    );
 
     let p = &answer.body["partner"];
     assert_eq!(p["engagement_tier"], "free");

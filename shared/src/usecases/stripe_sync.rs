@@ -4,11 +4,11 @@
 //! Stripe's confirmation clears it, a failure is recorded on it (attempts, last error) and it stays in
 //! the pending index, where [`push_pending_stripe_syncs`] retries it until Stripe confirms.
 
-use super::apply_change::{apply_change, Outcome};
+use super::apply_change::{apply_change_after_read, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction};
-use crate::domain::partner::{Partner, PartnerId};
+use crate::domain::partner::Partner;
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::stripe_sync::{StripeAction, StripeSync};
 use crate::store::Store;
@@ -66,12 +66,13 @@ async fn send(
 /// Records Stripe's answer to the change `sent` (only while that change is still the pending one).
 async fn record_push(
     store: &Store,
-    id: &PartnerId,
+    partner: &Partner,
     sent: &StripeSync,
     answer: &Result<SubscriptionState, StripeCallError>,
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
-    let outcome = apply_change(store, id, &Actor::System, None, now, |current| {
+    let read = Some(partner.clone());
+    let outcome = apply_change_after_read(store, &partner.id, read, &Actor::System, None, now, |current| {
         if current.stripe_sync.as_ref().map(|s| s.requested_version) != Some(sent.requested_version) {
             return Ok(None); // a newer change superseded it, or another push recorded it
         }
@@ -99,24 +100,22 @@ async fn record_push(
     })
 }
 
-/// Pushes partner `id`'s pending Stripe change, if any; returns the partner as it then stands.
-#[tracing::instrument(skip(store, stripe, calendar), err(Display))]
+/// Pushes the pending Stripe change of `partner` (as just read or committed, never an index copy:
+/// a stale copy could send a superseded change), if any; returns the partner as it then stands.
+#[tracing::instrument(skip_all, fields(partner_id = %partner.id), err(Display))]
 pub async fn push_stripe_sync(
     store: &Store,
     stripe: &StripeApi,
     calendar: &BusinessCalendar,
-    id: &PartnerId,
+    partner: Partner,
     now: Timestamp,
 ) -> Result<(Partner, PushOutcome), UseCaseError> {
-    let partner = store
-        .get_partner(id)
-        .await?
-        .ok_or_else(|| UseCaseError::PartnerNotFound(id.clone()))?;
+    let id = partner.id.clone();
     let Some(sync) = partner.stripe_sync.clone() else {
         return Ok((partner, PushOutcome::NothingPending));
     };
     let answer = send(stripe, calendar, &partner, &sync).await;
-    let after = record_push(store, id, &sync, &answer, now).await?;
+    let after = record_push(store, &partner, &sync, &answer, now).await?;
     let outcome = match answer {
         Ok(_) => PushOutcome::Confirmed,
         Err(err) => {
@@ -137,7 +136,7 @@ pub async fn push_after_change(
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     match (stripe, &partner.stripe_sync) {
-        (Some(stripe), Some(_)) => Ok(push_stripe_sync(store, stripe, calendar, &partner.id, now).await?.0),
+        (Some(stripe), Some(_)) => Ok(push_stripe_sync(store, stripe, calendar, partner, now).await?.0),
         _ => Ok(partner),
     }
 }
@@ -164,8 +163,15 @@ pub async fn push_pending_stripe_syncs(
         pending: u32::try_from(pending.len()).unwrap_or(u32::MAX),
         ..PushSummary::default()
     };
-    for partner in pending {
-        match push_stripe_sync(store, stripe, calendar, &partner.id, now).await {
+    for listed in pending {
+        // The index copy may be stale: push what a consistent read says is pending.
+        let pushed = match store.get_partner(&listed.id).await {
+            Ok(Some(partner)) => push_stripe_sync(store, stripe, calendar, partner, now).await,
+            Ok(None) => Ok((listed.clone(), PushOutcome::NothingPending)),
+            Err(err) => Err(err.into()),
+        };
+        let partner = listed;
+        match pushed {
             Ok((_, PushOutcome::Confirmed)) => summary.confirmed += 1,
             Ok((_, PushOutcome::StillPending { .. })) => summary.still_pending += 1,
             Ok((_, PushOutcome::NothingPending)) => {}
