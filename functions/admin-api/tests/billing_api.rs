@@ -241,10 +241,24 @@ async fn a_card_subscription_grants_the_tier_only_when_its_first_invoice_is_paid
     let stub = StripeStub::start().await;
     let api = TestApi::new().await.with_stripe(&stub.base_url);
     partner(&api, "cardpay").await;
+    api.calls.clear();
     let answer = api
         .post("/admin/partners/cardpay/billing", json!({"tier": "gold"}))
         .await;
     assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(
+        api.calls.calls(),
+        [
+            "GetItem",
+            "TransactWriteItems",
+            "GetItem",
+            "TransactWriteItems",
+            "GetItem",
+            "TransactWriteItems"
+        ],
+        "claim (read, write), read, customer link, record (read, write)"
+    );
+    assert_eq!(stub.requests().len(), 2, "the customer and the subscription");
     let p = &answer.body["partner"];
     assert_eq!(p["engagement_tier"], "free", "nothing granted before money: {p}");
     assert_eq!(p["payment_status"], "pending");

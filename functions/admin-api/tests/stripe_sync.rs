@@ -333,7 +333,13 @@ async fn apply(api: &TestApi, event: Value) {
 #[tokio::test]
 async fn an_upgrade_moves_the_price_at_once_prorated_and_invoiced_now() {
     let (stub, api, version) = setup("upgrade").await;
+    api.calls.clear();
     let answer = api.tier("upgrade", json!({"engagement_tier": "platinum"})).await;
+    assert_eq!(
+        api.calls.calls(),
+        ["GetItem", "TransactWriteItems"],
+        "one read, one commit"
+    );
     assert_eq!(answer.status, 200, "{}", answer.body);
     let requests = stub.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
@@ -437,7 +443,12 @@ async fn a_downgrade_waits_for_the_end_of_the_paid_period() {
 #[tokio::test]
 async fn a_pause_moves_the_term_and_pauses_collection_until_the_resume_date() {
     let (stub, api, version) = setup("pausing").await;
+    api.calls.clear();
     let answer = api.post("/admin/partners/pausing/pause", json!({"months": 2})).await;
+    assert_eq!(
+        api.calls.calls(),
+        ["GetItem", "TransactWriteItems", "TransactWriteItems"]
+    );
     assert_eq!(answer.status, 200, "{}", answer.body);
     let p = &answer.body["partner"];
     let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();

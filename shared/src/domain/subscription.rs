@@ -77,7 +77,7 @@ pub const MAX_PAUSE_MONTHS: u8 = 6;
 /// Pauses collection for `months` from `today`: the tier stays, the term's end moves by the span.
 pub fn pause(partner: &Partner, months: u8, today: CalendarDate, now: Timestamp) -> Result<Partner, SubscriptionError> {
     let (_, end) = paid_term(partner, "pause")?;
-    if partner.paused_until.is_some() {
+    if partner.paused_until.is_some_and(|until| until > today) {
         return Err(SubscriptionError::AlreadyPaused(partner.id.to_string()));
     }
     if !(1..=MAX_PAUSE_MONTHS).contains(&months) {

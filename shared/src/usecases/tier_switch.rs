@@ -3,7 +3,7 @@
 //! ask), then the tier as Stripe applied it: an upgrade at once once its prorated invoice is paid, a
 //! downgrade scheduled for the end of the period being billed.
 
-use super::apply_change::{apply_change, Outcome};
+use super::apply_change::{apply_change_after_read, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
@@ -74,7 +74,8 @@ pub async fn switch_billed_tier(
         });
     }
     let effective = state.current_period_end.map(|end| calendar.today(end));
-    let outcome = apply_change(store, &partner.id, actor, None, now, |current| {
+    let read = Some(partner.clone());
+    let outcome = apply_change_after_read(store, &partner.id, read, actor, None, now, |current| {
         let (after, history, note) = match switch {
             TierSwitch::Upgrade(tier) if current.engagement_tier != tier => (
                 upgraded(current, tier, now),
