@@ -251,12 +251,11 @@ async fn a_card_subscription_grants_the_tier_only_when_its_first_invoice_is_paid
         [
             "GetItem",
             "TransactWriteItems",
-            "GetItem",
             "TransactWriteItems",
             "GetItem",
             "TransactWriteItems"
         ],
-        "claim (read, write), read, customer link, record (read, write)"
+        "claim (read, write), customer link, record (read, write)"
     );
     assert_eq!(stub.requests().len(), 2, "the customer and the subscription");
     let p = &answer.body["partner"];

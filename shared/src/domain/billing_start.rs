@@ -120,12 +120,32 @@ pub fn claim_billing_start(
 }
 
 /// Where a billing start's subscription stands in Stripe.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BilledSubscription {
     pub customer_id: String,
     pub subscription_id: String,
     /// Stripe's status.
     pub status: String,
+}
+
+/// The tier's term a billing start plans: its default term from `today` (the current term when the
+/// partner already has that tier); `None` when it cannot be planned.
+fn billed_term(partner: &Partner, tier: Tier, today: CalendarDate, now: Timestamp) -> Option<Partner> {
+    let request = TierChangeRequest {
+        tier,
+        start: None,
+        end: None,
+        reason: None,
+    };
+    match plan_tier_change(partner, &request, today, now).ok()? {
+        Some(plan) => Some(plan.after),
+        None => Some(partner.clone()),
+    }
+}
+
+/// The day the term a billing start of `tier` plans ends (Stripe's `cancel_at` without auto-renewal).
+pub fn billed_term_end(partner: &Partner, tier: Tier, today: CalendarDate) -> Option<CalendarDate> {
+    billed_term(partner, tier, today, Timestamp::UNIX_EPOCH)?.subscription_end_date
 }
 
 /// `partner` once money granted `tier` through `subscription`: the tier at its default term (the
@@ -139,16 +159,7 @@ pub fn grant_billed_tier(
     today: CalendarDate,
     now: Timestamp,
 ) -> Option<Partner> {
-    let request = TierChangeRequest {
-        tier,
-        start: None,
-        end: None,
-        reason: None,
-    };
-    let mut after = match plan_tier_change(partner, &request, today, now).ok()? {
-        Some(plan) => plan.after,
-        None => partner.clone(),
-    };
+    let mut after = billed_term(partner, tier, today, now)?;
     after.stripe_customer_id = Some(subscription.customer_id.clone());
     after.stripe_subscription_id = Some(subscription.subscription_id.clone());
     after.stripe_subscription_status = Some(subscription.status.clone());

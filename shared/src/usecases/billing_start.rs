@@ -29,7 +29,7 @@ use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::billing::PriceCatalog;
 use crate::domain::billing_start::{
-    claim_billing_start, grant_billed_tier, BilledSubscription, Claim, Collection, PendingBilling,
+    billed_term_end, claim_billing_start, grant_billed_tier, BilledSubscription, Claim, Collection, PendingBilling,
 };
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
@@ -61,16 +61,13 @@ pub enum BillingStartOutcome {
     Granted(Partner),
 }
 
-fn stripe_error(err: StripeCallError) -> UseCaseError {
-    match err {
-        StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
-        refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
-        other => UseCaseError::Internal(other.to_string()),
-    }
-}
-
-/// Claims the start (or takes over one whose request died); the claim it goes ahead with.
-async fn claim(store: &Store, command: &StartBillingCommand, now: Timestamp) -> Result<PendingBilling, UseCaseError> {
+/// Claims the start (or takes over one whose request died); the partner as claimed and the claim it
+/// goes ahead with.
+async fn claim(
+    store: &Store,
+    command: &StartBillingCommand,
+    now: Timestamp,
+) -> Result<(Partner, PendingBilling), UseCaseError> {
     let outcome =
         apply_change(
             store,
@@ -92,9 +89,11 @@ async fn claim(store: &Store, command: &StartBillingCommand, now: Timestamp) -> 
         Outcome::Applied(applied) => applied.after,
         Outcome::Unchanged(current) => current,
     };
-    partner
+    let claim = partner
         .pending_billing
-        .ok_or_else(|| UseCaseError::Internal("a claimed billing start without its claim".into()))
+        .clone()
+        .ok_or_else(|| UseCaseError::Internal("a claimed billing start without its claim".into()))?;
+    Ok((partner, claim))
 }
 
 /// Lets go of a claim Stripe refused (nothing was created there), so that a corrected start may follow.
@@ -129,11 +128,7 @@ pub async fn start_billing(
     let price_id = prices
         .price_of(command.tier)
         .ok_or_else(|| UseCaseError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
-    let claim = claim(store, &command, now).await?;
-    let partner = store
-        .get_partner(&command.partner_id)
-        .await?
-        .ok_or_else(|| not_found(&command.partner_id))?;
+    let (partner, claim) = claim(store, &command, now).await?;
     let customer_id = match &partner.stripe_customer_id {
         Some(id) => id.clone(),
         None => match stripe.create_customer(&partner).await {
@@ -142,7 +137,7 @@ pub async fn start_billing(
                 if matches!(err, StripeCallError::Refused { .. }) {
                     release_claim(store, &command, &claim, now).await?;
                 }
-                return Err(stripe_error(err));
+                return Err(err.into());
             }
         },
     };
@@ -153,20 +148,10 @@ pub async fn start_billing(
             current_version: Some(partner.version),
         });
     }
-    let today = calendar.today(now);
     let cancel_at = if partner.auto_renewal {
         None
     } else {
-        let granted = grant_billed_tier(
-            &partner,
-            command.tier,
-            &BilledSubscription::default(),
-            PaymentStatus::Pending,
-            today,
-            now,
-        );
-        let term_end = granted.and_then(|p| p.subscription_end_date);
-        term_end.and_then(|end| calendar.start_of(end).ok())
+        billed_term_end(&partner, command.tier, calendar.today(now)).and_then(|end| calendar.start_of(end).ok())
     };
     let new = NewSubscription {
         customer_id: &customer_id,
@@ -185,7 +170,7 @@ pub async fn start_billing(
             if matches!(err, StripeCallError::Refused { .. }) {
                 release_claim(store, &command, &claim, now).await?;
             }
-            return Err(stripe_error(err));
+            return Err(err.into());
         }
     };
     let subscription = BilledSubscription {

@@ -6,6 +6,7 @@ use crate::domain::subscription::SubscriptionError;
 use crate::error::FieldError;
 use crate::store::cursor::InvalidCursor;
 use crate::store::StoreError;
+use crate::stripe::client::StripeCallError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UseCaseError {
@@ -48,6 +49,16 @@ pub enum UseCaseError {
 impl UseCaseError {
     pub fn invalid(field: impl Into<String>, message: impl ToString) -> UseCaseError {
         UseCaseError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<StripeCallError> for UseCaseError {
+    fn from(err: StripeCallError) -> UseCaseError {
+        match err {
+            StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
+            refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
+            other => UseCaseError::Internal(other.to_string()),
+        }
     }
 }
 

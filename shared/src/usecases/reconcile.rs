@@ -5,7 +5,7 @@
 use super::error::UseCaseError;
 use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
 use crate::store::Store;
-use crate::stripe::client::{StripeApi, StripeCallError};
+use crate::stripe::client::StripeApi;
 use crate::stripe::webhook::StripeEvent;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -35,10 +35,7 @@ pub async fn reconcile_stripe_events(
     now: Timestamp,
 ) -> Result<ReconcileSummary, UseCaseError> {
     let since = now.checked_sub(LOOKBACK).unwrap_or(Timestamp::UNIX_EPOCH);
-    let events = stripe.events_since(since).await.map_err(|e| match e {
-        StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
-        other => UseCaseError::Internal(other.to_string()),
-    })?;
+    let events = stripe.events_since(since).await?;
     let mut summary = ReconcileSummary {
         listed: events.len(),
         ..ReconcileSummary::default()

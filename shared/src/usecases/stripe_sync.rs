@@ -166,17 +166,18 @@ pub async fn push_pending_stripe_syncs(
     for listed in pending {
         // The index copy may be stale: push what a consistent read says is pending.
         let pushed = match store.get_partner(&listed.id).await {
-            Ok(Some(partner)) => push_stripe_sync(store, stripe, calendar, partner, now).await,
-            Ok(None) => Ok((listed.clone(), PushOutcome::NothingPending)),
+            Ok(Some(partner)) => push_stripe_sync(store, stripe, calendar, partner, now)
+                .await
+                .map(|(_, outcome)| outcome),
+            Ok(None) => Ok(PushOutcome::NothingPending),
             Err(err) => Err(err.into()),
         };
-        let partner = listed;
         match pushed {
-            Ok((_, PushOutcome::Confirmed)) => summary.confirmed += 1,
-            Ok((_, PushOutcome::StillPending { .. })) => summary.still_pending += 1,
-            Ok((_, PushOutcome::NothingPending)) => {}
+            Ok(PushOutcome::Confirmed) => summary.confirmed += 1,
+            Ok(PushOutcome::StillPending { .. }) => summary.still_pending += 1,
+            Ok(PushOutcome::NothingPending) => {}
             Err(err) => {
-                tracing::warn!(partner_id = %partner.id, error = %err, "pushing a Stripe change failed");
+                tracing::warn!(partner_id = %listed.id, error = %err, "pushing a Stripe change failed");
                 summary.errors += 1;
             }
         }

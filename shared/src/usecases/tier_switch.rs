@@ -12,16 +12,8 @@ use crate::domain::partner_change::PartnerChange;
 use crate::domain::tier::Tier;
 use crate::domain::tier_switch::{plan_tier_switch, scheduled, upgraded, ScheduledTierChange, TierSwitch};
 use crate::events::{EventBody, TierChanged};
-use crate::stripe::client::{PriceChange, StripeBilling, StripeCallError};
+use crate::stripe::client::{PriceChange, StripeBilling};
 use jiff::Timestamp;
-
-fn stripe_error(err: StripeCallError) -> UseCaseError {
-    match err {
-        StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
-        refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
-        other => UseCaseError::Internal(other.to_string()),
-    }
-}
 
 /// Moves billed `partner` to paid `tier` in Stripe, then here; the partner as it then stands and
 /// whether anything changed.
@@ -46,11 +38,7 @@ pub async fn switch_billed_tier(
         .prices
         .price_of(tier)
         .ok_or_else(|| UseCaseError::invalid("engagement_tier", "a billed partner switches between paid tiers"))?;
-    let current = billing
-        .stripe
-        .subscription(subscription_id)
-        .await
-        .map_err(stripe_error)?;
+    let current = billing.stripe.subscription(subscription_id).await?;
     let item_id = current
         .item_id
         .ok_or_else(|| UseCaseError::StripeRefused(format!("Stripe subscription {subscription_id} has no item")))?;
@@ -62,8 +50,7 @@ pub async fn switch_billed_tier(
     let state = billing
         .stripe
         .change_price(subscription_id, &item_id, price_id, how, &key)
-        .await
-        .map_err(stripe_error)?;
+        .await?;
     if state.has_pending_update {
         return Err(UseCaseError::Conflict {
             detail: format!(
