@@ -1,13 +1,16 @@
 """Checks localstripe_compat end to end: starts localstripe_loopback.py on a free 127.0.0.1 port, makes
 the calls our Stripe client makes (prices, subscriptions create/get/update/delete, idempotency, failing
-payments, invoice pay, refunds), receives the signed webhooks on a local HTTP server, then stops
-everything. Prints one line per check and `N passed, M failed` last; exits 1 on any failure.
+payments, invoice pay, refunds; test cards, customers' and subscriptions' default payment methods, the
+default_incomplete checkout with its confirmation_secret and PaymentIntent confirm, SetupIntents,
+billing portal sessions), receives the signed webhooks on a local HTTP server, then stops everything.
+Prints one line per check and `N passed, M failed` last; exits 1 on any failure.
 
 Usage: .venv/bin/python infra/local/check_localstripe_compat.py
 """
 import hashlib
 import hmac
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -34,7 +37,8 @@ def check(name, ok, detail=""):
         print(f"ok   {name}")
     else:
         results["failed"] += 1
-        print(f"FAIL {name}: {str(detail)[:600]}")
+        # Client secrets of the local test objects are not printed either.
+        print(f"FAIL {name}: {re.sub(r'_secret_[A-Za-z0-9]+', '_secret_<redacted>', str(detail))[:600]}")
     return ok
 
 
@@ -451,6 +455,294 @@ def scenario(s, hooks, hook_url):
           len(received))
 
 
+CARD = [("type", "card"), ("card[number]", "4242424242424242"), ("card[exp_month]", "12"),
+        ("card[exp_year]", "2030"), ("card[cvc]", "123")]
+
+
+def leaks_card(obj):
+    """True if `obj` (an answer or event) shows a full card number or a cvc."""
+    text = obj if isinstance(obj, str) else json.dumps(obj)
+    return any(number in text for number in ("4242424242424242", "4000000000000002", "5555555555554444",
+                                             "4000000000000341")) or '"cvc"' in text or '"number"' in text
+
+
+def scenario_payments(s, hooks, base):
+    """Test cards, default payment methods, the default_incomplete checkout, SetupIntents, billing portal."""
+    def customer(*form):
+        return s.ok("POST", "/v1/customers", [("email", "partner@example.com"), *form])["id"]
+
+    def card(*form):
+        return s.ok("POST", "/v1/payment_methods", CARD + list(form))
+
+    # ---- test cards ----
+    status, pm, _ = s.call("POST", "/v1/payment_methods", CARD, key="pm-create-1")
+    got = s.ok("GET", f"/v1/payment_methods/{pm.get('id')}") if status == 200 else {}
+    check("POST /v1/payment_methods type=card card[number]=4242...: card without number or cvc",
+          status == 200 and pm["id"].startswith("pm_") and pm["object"] == "payment_method" and pm["type"] == "card"
+          and pm["customer"] is None and pm["card"]["brand"] == "visa" and pm["card"]["last4"] == "4242"
+          and pm["card"]["exp_month"] == 12 and pm["card"]["exp_year"] == 2030 and pm["card"]["fingerprint"]
+          and pm["card"]["checks"]["cvc_check"] == "pass" and not leaks_card(pm) and got == pm, (status, pm))
+    first, second = (s.ok("GET", "/v1/payment_methods/pm_card_visa") for _ in range(2))
+    check("pm_card_visa makes a fresh visa 4242 each time", first["id"] != second["id"]
+          and first["id"].startswith("pm_") and first["id"] != "pm_card_visa" and first["card"]["last4"] == "4242"
+          and first["card"]["brand"] == "visa" and not leaks_card(first), (first, second))
+    declined = s.ok("GET", "/v1/payment_methods/pm_card_chargeDeclined")
+    master = s.ok("GET", "/v1/payment_methods/pm_card_mastercard")
+    check("pm_card_chargeDeclined (0002) and pm_card_mastercard (4444) exist",
+          declined["card"]["last4"] == "0002" and master["card"]["brand"] == "mastercard"
+          and master["card"]["last4"] == "4444", (declined, master))
+
+    # ---- customers' default payment method ----
+    cus = customer()
+    s.ok("POST", f"/v1/payment_methods/{pm['id']}/attach", [("customer", cus)])
+    status, updated, _ = s.call("POST", f"/v1/customers/{cus}", [("invoice_settings[default_payment_method]", pm["id"])],
+                                key="cus-default-1")
+    check("POST /v1/customers/{id} invoice_settings[default_payment_method]=pm_...",
+          status == 200 and updated["invoice_settings"]["default_payment_method"] == pm["id"], (status, updated))
+    status, got, _ = s.call("GET", f"/v1/customers/{cus}",
+                            query=[("expand[]", "invoice_settings.default_payment_method")])
+    expanded = got["invoice_settings"]["default_payment_method"] if status == 200 else None
+    check("GET /v1/customers/{id}?expand[]=invoice_settings.default_payment_method is the PaymentMethod",
+          isinstance(expanded, dict) and expanded["id"] == pm["id"] and expanded["object"] == "payment_method"
+          and expanded["customer"] == cus and expanded["card"]["last4"] == "4242" and not leaks_card(got), got)
+    loose = card()
+    status, err, _ = s.call("POST", f"/v1/customers/{cus}", [("invoice_settings[default_payment_method]", loose["id"])])
+    check("a customer's default payment method must be attached to it (400)", status == 400
+          and err["error"].get("param") == "invoice_settings[default_payment_method]"
+          and s.ok("GET", f"/v1/customers/{cus}")["invoice_settings"]["default_payment_method"] == pm["id"], (status, err))
+    aliased = customer(("invoice_settings[default_payment_method]", "pm_card_visa"))
+    one, two = (s.ok("GET", f"/v1/customers/{aliased}")["invoice_settings"]["default_payment_method"] for _ in range(2))
+    check("invoice_settings[default_payment_method]=pm_card_visa stores a real, attached id", one == two
+          and one.startswith("pm_") and one != "pm_card_visa"
+          and s.ok("GET", f"/v1/payment_methods/{one}")["customer"] == aliased, (one, two))
+    status, cleared, _ = s.call("POST", f"/v1/customers/{aliased}", [("invoice_settings[default_payment_method]", "")])
+    check("invoice_settings[default_payment_method]= clears it",
+          status == 200 and cleared["invoice_settings"]["default_payment_method"] is None, (status, cleared))
+
+    # ---- the default_incomplete checkout ----
+    buyer = customer()
+    now = int(time.time())
+    checkout = [("customer", buyer), ("items[0][price]", "price_gold"), ("collection_method", "charge_automatically"),
+                ("payment_behavior", "default_incomplete"),
+                ("payment_settings[save_default_payment_method]", "on_subscription"),
+                ("expand[0]", "latest_invoice.confirmation_secret"), ("metadata[partner_id]", "p-checkout"),
+                ("cancel_at", str(now + 365 * DAY))]
+    status, sub, _ = s.call("POST", "/v1/subscriptions", checkout, key="checkout-1")
+    invoice = sub.get("latest_invoice") if status == 200 else {}
+    secret = (invoice or {}).get("confirmation_secret") or {}
+    intent_id = invoice.get("payment_intent") if isinstance(invoice, dict) else None
+    intent = s.ok("GET", f"/v1/payment_intents/{intent_id}") if intent_id else {}
+    check("checkout: incomplete, open invoice with confirmation_secret of its PaymentIntent", status == 200
+          and sub["status"] == "incomplete" and sub["default_payment_method"] is None
+          and sub["payment_settings"]["save_default_payment_method"] == "on_subscription"
+          and sub["metadata"] == {"partner_id": "p-checkout"} and sub["cancel_at"] == now + 365 * DAY
+          and isinstance(invoice, dict) and invoice["status"] == "open" and invoice["amount_due"] == 1000
+          and secret.get("type") == "payment_intent" and secret.get("client_secret") == intent.get("client_secret")
+          and secret["client_secret"].startswith(intent_id + "_secret_")
+          and intent.get("status") == "requires_payment_method" and intent.get("invoice") == invoice["id"],
+          (status, sub, intent))
+    status, replay, headers = s.call("POST", "/v1/subscriptions", checkout, key="checkout-1")
+    check("checkout replayed by its Idempotency-Key", status == 200 and replay == sub
+          and headers.get("Idempotent-Replayed") == "true", (status, replay))
+    status, got, _ = s.call("GET", f"/v1/subscriptions/{sub['id']}",
+                            query=[("expand[]", "latest_invoice.confirmation_secret")])
+    check("GET /v1/subscriptions/{id}?expand[]=latest_invoice.confirmation_secret", status == 200
+          and got["latest_invoice"]["confirmation_secret"] == secret, (status, got))
+    status, got, _ = s.call("GET", f"/v1/invoices/{invoice['id']}", query=[("expand[]", "confirmation_secret")])
+    check("GET /v1/invoices/{id}?expand[]=confirmation_secret", status == 200
+          and got["confirmation_secret"] == secret, (status, got))
+
+    status, err, _ = s.call("POST", f"/v1/payment_intents/{intent_id}/confirm",
+                            [("payment_method", "pm_card_chargeDeclined")], key="confirm-declined")
+    still = s.ok("GET", f"/v1/subscriptions/{sub['id']}", query=[("expand[]", "latest_invoice")])
+    check("confirm with a declined card: 402 card_declined, still incomplete, same secret", status == 402
+          and err["error"]["type"] == "card_error" and err["error"].get("code") == "card_declined"
+          and err["error"].get("payment_intent", {}).get("id") == intent_id and still["status"] == "incomplete"
+          and still["latest_invoice"]["status"] == "open" and still["latest_invoice"]["confirmation_secret"] == secret,
+          (status, err, still))
+    paying = card()
+    status, confirmed, _ = s.call("POST", f"/v1/payment_intents/{intent_id}/confirm",
+                                  [("payment_method", paying["id"])], key="confirm-1")
+    active = s.ok("GET", f"/v1/subscriptions/{sub['id']}", query=[("expand[]", "latest_invoice")])
+    check("confirm with a card: succeeded, invoice paid, subscription active", status == 200
+          and confirmed["status"] == "succeeded" and confirmed["payment_method"] == paying["id"]
+          and active["status"] == "active" and active["latest_invoice"]["status"] == "paid"
+          and active["latest_invoice"]["amount_paid"] == 1000 and active["latest_invoice"]["confirmation_secret"] is None,
+          (status, confirmed, active))
+    check("save_default_payment_method=on_subscription: default_payment_method set, method attached",
+          active["default_payment_method"] == paying["id"]
+          and s.ok("GET", f"/v1/payment_methods/{paying['id']}")["customer"] == buyer, active)
+    status, got, _ = s.call("GET", f"/v1/subscriptions/{sub['id']}", query=[("expand[]", "default_payment_method")])
+    expanded = (got.get("default_payment_method") if status == 200 else None) or {}
+    check("GET /v1/subscriptions/{id}?expand[]=default_payment_method", expanded.get("id") == paying["id"]
+          and expanded.get("card", {}).get("last4") == "4242" and not leaks_card(got), (status, got))
+    status, err, _ = s.call("POST", f"/v1/payment_intents/{intent_id}/confirm", [("payment_method", paying["id"])])
+    check("confirming a succeeded PaymentIntent is 400", status == 400
+          and err["error"].get("code") == "payment_intent_unexpected_state", (status, err))
+
+    # ---- a subscription's default payment method ----
+    other = card()
+    status, err, _ = s.call("POST", f"/v1/subscriptions/{sub['id']}", [("default_payment_method", other["id"])])
+    check("update default_payment_method not attached to the customer is 400", status == 400
+          and err["error"].get("param") == "default_payment_method"
+          and s.ok("GET", f"/v1/subscriptions/{sub['id']}")["default_payment_method"] == paying["id"], (status, err))
+    s.ok("POST", f"/v1/payment_methods/{other['id']}/attach", [("customer", buyer)])
+    status, updated, _ = s.call("POST", f"/v1/subscriptions/{sub['id']}", [("default_payment_method", other["id"])],
+                                key="sub-default-1")
+    check("update default_payment_method=pm_...", status == 200 and updated["default_payment_method"] == other["id"],
+          (status, updated))
+    s.ok("POST", f"/v1/customers/{buyer}", [("invoice_settings[default_payment_method]", "pm_card_chargeCustomerFail")])
+    item = updated["items"]["data"][0]["id"]
+    status, upgraded, _ = s.call("POST", f"/v1/subscriptions/{sub['id']}", [
+        ("items[0][id]", item), ("items[0][price]", "price_platinum"), ("proration_behavior", "always_invoice"),
+        ("payment_behavior", "error_if_incomplete"), ("expand[]", "latest_invoice.payment_intent")])
+    paid_with = ((upgraded.get("latest_invoice") or {}).get("payment_intent") if status == 200 else None) or {}
+    check("a proration is charged to the subscription's default, not the customer's failing card",
+          status == 200 and upgraded["latest_invoice"]["status"] == "paid"
+          and paid_with.get("payment_method") == other["id"], (status, upgraded))
+    status, cleared, _ = s.call("POST", f"/v1/subscriptions/{sub['id']}", [("default_payment_method", "")])
+    check("update default_payment_method= clears it", status == 200 and cleared["default_payment_method"] is None,
+          (status, cleared))
+    status, downgraded, _ = s.call("POST", f"/v1/subscriptions/{sub['id']}", [
+        ("items[0][id]", item), ("items[0][price]", "price_gold"), ("proration_behavior", "always_invoice")])
+    status, back_up, _ = s.call("POST", f"/v1/subscriptions/{sub['id']}", [
+        ("items[0][id]", item), ("items[0][price]", "price_platinum"), ("proration_behavior", "always_invoice"),
+        ("payment_behavior", "allow_incomplete")])
+    check("without it the customer's (failing) default is charged: past_due", status == 200
+          and back_up["status"] == "past_due", (status, back_up))
+
+    fails = customer(("invoice_settings[default_payment_method]", "pm_card_chargeCustomerFail"))
+    good = card()
+    s.ok("POST", f"/v1/payment_methods/{good['id']}/attach", [("customer", fails)])
+    status, created, _ = s.call("POST", "/v1/subscriptions", [
+        ("customer", fails), ("items[0][price]", "price_gold"), ("default_payment_method", good["id"]),
+        ("payment_behavior", "error_if_incomplete"), ("expand[]", "latest_invoice.payment_intent")])
+    check("create with default_payment_method charges it", status == 200 and created["status"] == "active"
+          and created["default_payment_method"] == good["id"]
+          and created["latest_invoice"]["payment_intent"]["payment_method"] == good["id"], (status, created))
+    status, sent, _ = s.call("POST", "/v1/subscriptions", [
+        ("customer", fails), ("items[0][price]", "price_gold"), ("default_payment_method", good["id"]),
+        ("collection_method", "send_invoice"), ("days_until_due", "7")])
+    status, paid, _ = s.call("POST", f"/v1/invoices/{sent.get('latest_invoice')}/pay")
+    check("POST /v1/invoices/{id}/pay charges the subscription's default", status == 200 and paid["status"] == "paid",
+          (status, paid))
+    status, err, _ = s.call("POST", "/v1/subscriptions", [
+        ("customer", fails), ("items[0][price]", "price_gold"), ("default_payment_method", other["id"])])
+    check("create with another customer's payment method is 400", status == 400
+          and err["error"].get("param") == "default_payment_method", (status, err))
+
+    # ---- SetupIntents ----
+    saver = customer()
+    setup_form = [("customer", saver), ("usage", "off_session"), ("metadata[partner_id]", "p-setup"),
+                  ("payment_method_types[0]", "card")]
+    status, seti, _ = s.call("POST", "/v1/setup_intents", setup_form, key="seti-1")
+    check("POST /v1/setup_intents: client_secret, metadata round-trips", status == 200
+          and seti["id"].startswith("seti_") and seti["object"] == "setup_intent"
+          and seti["client_secret"].startswith(seti["id"] + "_secret_") and seti["customer"] == saver
+          and seti["usage"] == "off_session" and seti["metadata"] == {"partner_id": "p-setup"}
+          and seti["status"] == "requires_payment_method" and seti["payment_method_types"] == ["card"]
+          and seti["last_setup_error"] is None, (status, seti))
+    status, replay, headers = s.call("POST", "/v1/setup_intents", setup_form, key="seti-1")
+    check("POST /v1/setup_intents replayed by its key", status == 200 and replay == seti
+          and headers.get("Idempotent-Replayed") == "true", (status, replay))
+    status, err, _ = s.call("POST", "/v1/setup_intents", [("customer", "cus_nope"), ("usage", "off_session")])
+    check("POST /v1/setup_intents for an unknown customer is 400", status == 400
+          and err["error"].get("code") == "resource_missing", (status, err))
+    saved = card()
+    status, done, _ = s.call("POST", f"/v1/setup_intents/{seti['id']}/confirm", [("payment_method", saved["id"])],
+                             key="seti-confirm-1")
+    check("confirm SetupIntent: succeeded, method attached to its customer", status == 200
+          and done["status"] == "succeeded" and done["payment_method"] == saved["id"]
+          and s.ok("GET", f"/v1/payment_methods/{saved['id']}")["customer"] == saver, (status, done))
+    status, err, _ = s.call("POST", f"/v1/setup_intents/{seti['id']}/confirm", [("payment_method", saved["id"])])
+    check("confirming a succeeded SetupIntent is 400", status == 400
+          and err["error"].get("code") == "setup_intent_unexpected_state", (status, err))
+    failing = s.ok("POST", "/v1/setup_intents", [("customer", saver), ("metadata[partner_id]", "p-setup-2")])
+    status, err, _ = s.call("POST", f"/v1/setup_intents/{failing['id']}/confirm",
+                            [("payment_method", "pm_card_chargeDeclined")])
+    after = s.ok("GET", f"/v1/setup_intents/{failing['id']}")
+    check("confirm SetupIntent with a declined card: 402, requires_payment_method, last_setup_error",
+          status == 402 and err["error"]["type"] == "card_error" and err["error"].get("code") == "card_declined"
+          and after["status"] == "requires_payment_method" and after["payment_method"] is None
+          and after["last_setup_error"]["code"] == "card_declined" and after["last_setup_error"]["message"],
+          (status, err, after))
+    status, retried, _ = s.call("POST", f"/v1/setup_intents/{failing['id']}/confirm", [("payment_method", card()["id"])])
+    check("a declined SetupIntent can be confirmed again", status == 200 and retried["status"] == "succeeded"
+          and retried["last_setup_error"] is None, (status, retried))
+
+    secure = s.ok("POST", "/v1/setup_intents", [("customer", saver)])
+    status, pending, _ = s.call("POST", "/v1/payment_methods", [
+        ("type", "card"), ("card[number]", "4000002500003155"), ("card[exp_month]", "12"),
+        ("card[exp_year]", "2030"), ("card[cvc]", "123")])
+    status, pending, _ = s.call("POST", f"/v1/setup_intents/{secure['id']}/confirm", [("payment_method", pending["id"])])
+    status2, completed, _ = s.call("POST", f"/v1/setup_intents/{secure['id']}/confirm",
+                                   [("client_secret", secure["client_secret"])])
+    check("3-D Secure SetupIntent: requires_action, then completed by confirming again", status == 200
+          and pending["status"] == "requires_action" and status2 == 200 and completed["status"] == "succeeded",
+          (status, pending.get("status"), status2, completed))
+
+    # ---- billing portal ----
+    portal_form = [("customer", saver), ("return_url", "http://localhost:3000/billing?done=1&x=<y>")]
+    status, session, _ = s.call("POST", "/v1/billing_portal/sessions", portal_form, key="portal-1")
+    check("POST /v1/billing_portal/sessions", status == 200 and session["id"].startswith("bps_")
+          and session["object"] == "billing_portal.session" and session["customer"] == saver
+          and session["return_url"] == portal_form[1][1] and session["url"].startswith(base + "/"), (status, session))
+    status, replay, headers = s.call("POST", "/v1/billing_portal/sessions", portal_form, key="portal-1")
+    check("billing portal session replayed by its key", status == 200 and replay == session
+          and headers.get("Idempotent-Replayed") == "true", (status, replay))
+    try:
+        with urllib.request.urlopen(session["url"], timeout=5) as answer:  # no API key, as a browser
+            page = answer.status, answer.read().decode()
+    except (urllib.error.URLError, KeyError) as err:
+        page = (None, repr(err))
+    check("the session's url answers a page linking back to return_url", page[0] == 200
+          and 'href="http://localhost:3000/billing?done=1&amp;x=&lt;y&gt;"' in page[1], page)
+    status, err, _ = s.call("POST", "/v1/billing_portal/sessions", [("customer", "cus_nope"),
+                                                                     ("return_url", "http://localhost:3000/")])
+    check("billing portal session for an unknown customer is 400", status == 400
+          and err["error"].get("code") == "resource_missing", (status, err))
+    status, err, _ = s.call("POST", "/v1/billing_portal/sessions", [("return_url", "http://localhost:3000/")])
+    check("billing portal session without customer is 400", status == 400, (status, err))
+
+    # ---- events ----
+    event, signature, raw = hooks.wait_for(lambda e: e["type"] == "setup_intent.succeeded"
+                                           and e["data"]["object"]["id"] == seti["id"])
+    obj = event["data"]["object"] if event else {}
+    check("webhook setup_intent.succeeded, signed", event is not None and signature_valid(signature, raw)
+          and obj["object"] == "setup_intent" and obj["customer"] == saver and obj["payment_method"] == saved["id"]
+          and obj["status"] == "succeeded" and obj["metadata"] == {"partner_id": "p-setup"}
+          and obj["usage"] == "off_session", event)
+    listed = s.ok("GET", "/v1/events", query={"type": "setup_intent.succeeded", "limit": "100"})["data"]
+    check("GET /v1/events lists setup_intent.succeeded",
+          [e["data"]["object"]["id"] for e in listed].count(seti["id"]) == 1, len(listed))
+    event, _, _ = hooks.wait_for(lambda e: e["type"] == "setup_intent.setup_failed"
+                                 and e["data"]["object"]["id"] == failing["id"])
+    check("webhook setup_intent.setup_failed with last_setup_error", event is not None
+          and event["data"]["object"]["last_setup_error"]["code"] == "card_declined"
+          and event["data"]["object"]["last_setup_error"]["message"], event)
+    event, _, _ = hooks.wait_for(lambda e: e["type"] == "invoice.payment_succeeded"
+                                 and e["data"]["object"]["id"] == invoice["id"])
+    check("webhook invoice.payment_succeeded for the confirmed checkout", event is not None
+          and event["data"]["object"]["status"] == "paid", event)
+    event, _, _ = hooks.wait_for(lambda e: e["type"] == "customer.subscription.updated" and sub_of(e, sub["id"])
+                                 and e["data"]["previous_attributes"].get("status") == "incomplete")
+    check("webhook updated on activation: previous status incomplete, default_payment_method null", event is not None
+          and "default_payment_method" in event["data"]["previous_attributes"]
+          and event["data"]["previous_attributes"]["default_payment_method"] is None
+          and event["data"]["object"]["default_payment_method"] == paying["id"]
+          and event["data"]["object"]["status"] == "active", event)
+    event, _, _ = hooks.wait_for(lambda e: e["type"] == "customer.subscription.updated" and sub_of(e, sub["id"])
+                                 and e["data"]["object"]["default_payment_method"] == other["id"]
+                                 and "items" not in e["data"]["previous_attributes"])
+    check("webhook updated for default_payment_method", event is not None
+          and event["data"]["previous_attributes"] == {"default_payment_method": paying["id"]}, event)
+    everything = s.ok("GET", "/v1/events", query={"limit": "100"})
+    with hooks.changed:
+        received = list(hooks.received)
+    check("no card number or cvc in any event or delivery", not leaks_card(everything)
+          and not any(leaks_card(raw.decode()) for _, raw in received), len(received))
+
+
 def main():
     started = time.monotonic()
     hooks = Hooks()
@@ -466,6 +758,10 @@ def main():
                 scenario(stripe, hooks, f"http://127.0.0.1:{httpd.server_address[1]}/webhook")
             except Exception as err:  # a call that should have worked did not
                 check("scenario ran to its end", False, repr(err))
+            try:
+                scenario_payments(stripe, hooks, stripe.base)
+            except Exception as err:
+                check("payments scenario ran to its end", False, repr(err))
     finally:
         proc.terminate()
         try:

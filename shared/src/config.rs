@@ -3,11 +3,14 @@
 //! | variable            | meaning                                                  | default |
 //! |---------------------|----------------------------------------------------------|---------|
 //! | `TABLE_NAME`        | the DynamoDB table                                       | —       |
-//! | `ADMIN_JWT_SECRET`  | HS256 key for admin tokens (at least 32 bytes); in AWS it comes from Secrets Manager | — |
+//! | `ADMIN_JWT_SECRET`  | HS256 key of the identity service's tokens, admin and partner alike (at least 32 bytes; the role is a signed claim); in AWS it comes from Secrets Manager | — |
 //! | `BUSINESS_TIME_ZONE`| IANA zone that decides what "today" is                    | `UTC`   |
 //! | `STRIPE_WEBHOOK_SECRET` | the webhook endpoint's signing secret (`whsec_...`); in AWS from Secrets Manager | — |
 //! | `STRIPE_SECRET_KEY` | the API key (`sk_...`); in AWS from Secrets Manager          | —       |
 //! | `STRIPE_PRICE_GOLD`, `STRIPE_PRICE_PLATINUM` | the Stripe price id of each paid tier | — |
+//! | `STRIPE_PUBLISHABLE_KEY` | the key Stripe Elements uses in the partner's browser (`pk_...`; not a secret) | — |
+//! | `PORTAL_RATE_LIMIT_PER_MINUTE` | portal payment requests a partner may make per minute (1 to 1000) | 10 |
+//! | `STRIPE_BILLING_PORTAL_RETURN_URL` | where Stripe's customer portal returns to; set, the portal's payment-method answer also links a customer-portal session | none |
 //! | `STRIPE_API_BASE`   | the Stripe API's base URL (local servers in tests and `make dev`) | Stripe's |
 //! | `EVENT_BUS_NAME`    | the app's EventBridge bus (outbox-relay publishes to it)   | —       |
 //! | `EMAIL_FROM`        | the verified SES sender of partner emails                 | —       |
@@ -153,6 +156,50 @@ pub fn stripe_api() -> Result<StripeApi, ConfigError> {
         name: "STRIPE_API_BASE",
         why,
     })
+}
+
+/// The publishable key the portal hands to Stripe Elements.
+pub fn stripe_publishable_key() -> Result<String, ConfigError> {
+    let key = required("STRIPE_PUBLISHABLE_KEY")?;
+    if !key.starts_with("pk_") {
+        return Err(ConfigError::Invalid {
+            name: "STRIPE_PUBLISHABLE_KEY",
+            why: "must be a publishable key (pk_...)".into(),
+        });
+    }
+    Ok(key)
+}
+
+/// Default of `PORTAL_RATE_LIMIT_PER_MINUTE`.
+pub const DEFAULT_PORTAL_RATE_LIMIT: u32 = 10;
+
+/// Portal payment requests a partner may make per minute.
+pub fn portal_rate_limit_per_minute() -> Result<u32, ConfigError> {
+    match optional("PORTAL_RATE_LIMIT_PER_MINUTE") {
+        None => Ok(DEFAULT_PORTAL_RATE_LIMIT),
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or(ConfigError::Invalid {
+                name: "PORTAL_RATE_LIMIT_PER_MINUTE",
+                why: "must be a whole number from 1 to 1000".into(),
+            }),
+    }
+}
+
+/// Where Stripe's customer portal sends the partner back; `None`: no customer-portal sessions.
+pub fn stripe_billing_portal_return_url() -> Option<String> {
+    optional("STRIPE_BILLING_PORTAL_RETURN_URL")
+}
+
+/// The Stripe API client where `STRIPE_SECRET_KEY` is set (functions for which Stripe is optional).
+pub fn optional_stripe_api() -> Result<Option<StripeApi>, ConfigError> {
+    match optional("STRIPE_SECRET_KEY") {
+        None => Ok(None),
+        Some(_) => stripe_api().map(Some),
+    }
 }
 
 /// The Stripe price of each paid tier.

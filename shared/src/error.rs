@@ -42,6 +42,9 @@ pub enum AppError {
         detail: String,
         current_version: Option<u64>,
     },
+    /// 429: too many requests in the window; send again after `retry_after_seconds` (`Retry-After`).
+    #[error("too many payment requests: at most {limit} a minute; try again in {retry_after_seconds} s")]
+    TooManyRequests { limit: u32, retry_after_seconds: u32 },
     /// 415: a body that is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -82,6 +85,7 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Invalid(_) => 422,
+            AppError::TooManyRequests { .. } => 429,
             AppError::Internal(_) => 500,
             AppError::BadGateway(_) => 502,
             AppError::Unavailable(_) => 503,
@@ -98,7 +102,14 @@ impl From<StoreError> for AppError {
 impl From<UseCaseError> for AppError {
     fn from(err: UseCaseError) -> AppError {
         match err {
-            UseCaseError::PartnerNotFound(_) => AppError::NotFound(err.to_string()),
+            UseCaseError::PartnerNotFound(_) | UseCaseError::NotFound(_) => AppError::NotFound(err.to_string()),
+            UseCaseError::RateLimited {
+                limit,
+                retry_after_seconds,
+            } => AppError::TooManyRequests {
+                limit,
+                retry_after_seconds,
+            },
             UseCaseError::StaleVersion { current, .. } => AppError::Conflict {
                 detail: err.to_string(),
                 current_version: Some(current),

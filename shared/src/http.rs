@@ -51,6 +51,7 @@ fn problem_slug(err: &AppError) -> &'static str {
         AppError::MethodNotAllowed { .. } => "method-not-allowed",
         AppError::Conflict { .. } => "version-conflict",
         AppError::UnsupportedMediaType(_) => "unsupported-media-type",
+        AppError::TooManyRequests { .. } => "too-many-requests",
         AppError::Invalid(_) => "validation-failed",
         AppError::Internal(_) => "internal-error",
         AppError::BadGateway(_) => "bad-gateway",
@@ -113,6 +114,12 @@ pub fn problem(err: &AppError) -> Response<Body> {
         }
         AppError::MethodNotAllowed { allow, .. } => {
             res.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        AppError::TooManyRequests {
+            retry_after_seconds, ..
+        } => {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
         }
         _ => {}
     }

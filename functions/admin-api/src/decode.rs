@@ -406,6 +406,7 @@ pub fn billing_start(req: &Request, partner_id: PartnerId, admin: &Admin) -> Res
             partner_id,
             tier: tier?,
             collection: collection.unwrap_or(Collection::ChargeAutomatically),
+            first_payment: shared::stripe::client::FirstPayment::SavedMethod,
             actor: admin.actor(),
         })
     })

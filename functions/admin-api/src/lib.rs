@@ -8,7 +8,7 @@ mod decode;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::{Admin, AdminAuth};
+use shared::auth::{Admin, TokenAuth};
 use shared::config::{self, ConfigError};
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
@@ -33,7 +33,7 @@ use std::time::Instant;
 pub struct App {
     pub store: Store,
     pub calendar: BusinessCalendar,
-    pub auth: AdminAuth,
+    pub auth: TokenAuth,
     /// Stripe, for starting billing; `None` answers 503 on the billing route (deployed functions
     /// always have it: `from_env` requires its configuration).
     pub billing: Option<Billing>,
@@ -49,7 +49,7 @@ impl App {
         Ok(App {
             store: Store::from_sdk_config(&sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: AdminAuth::new(&config::admin_jwt_secret()?),
+            auth: TokenAuth::new(&config::admin_jwt_secret()?),
             billing: Some(Billing {
                 stripe: config::stripe_api()?,
                 prices: config::stripe_prices()?,
@@ -76,7 +76,7 @@ impl App {
     }
 
     async fn route(&self, req: &Request) -> Result<Response<Body>, AppError> {
-        let admin = self.auth.verify(header_str(req, "authorization"))?;
+        let admin = self.auth.admin(header_str(req, "authorization"))?;
         let path = req.uri().path().trim_matches('/').to_owned();
         let segments: Vec<&str> = path.split('/').collect();
         let method = req.method();
@@ -154,7 +154,7 @@ impl App {
                     .await?;
                     let today = self.calendar.today(now);
                     Ok(match outcome {
-                        BillingStartOutcome::AwaitingFirstPayment(partner) => edge::json(
+                        BillingStartOutcome::AwaitingFirstPayment { partner, .. } => edge::json(
                             202,
                             &json!({
                                 "partner": PartnerView::new(partner, today),

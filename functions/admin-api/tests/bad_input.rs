@@ -4,8 +4,9 @@ mod support;
 
 use proptest::prelude::*;
 use serde_json::json;
-use shared::auth::{mint_token, Claims};
-use shared::testing::{test_secret, token_with_role};
+use shared::auth::{mint_token, Claims, Role};
+use shared::domain::partner::PartnerId;
+use shared::testing::{partner_token, test_secret};
 use support::TestApi;
 
 struct Case {
@@ -37,22 +38,24 @@ fn token(api: &TestApi, kind: Token) -> Option<String> {
         Token::Admin => Some(api.token.clone()),
         Token::Missing => None,
         Token::Raw(raw) => Some(raw.to_owned()),
-        Token::Expired => Some(mint_token(&test_secret(), "a", "admin", 1_000).unwrap()),
+        Token::Expired => Some(mint_token(&test_secret(), "a", Role::Admin, None, 1_000).unwrap()),
         Token::OtherKey => Some(
             mint_token(
                 &shared::config::Secret::new("some-other-key-some-other-key-some-other"),
                 "a",
-                "admin",
+                Role::Admin,
+                None,
                 4_102_444_800,
             )
             .unwrap(),
         ),
-        Token::Partner => Some(token_with_role("p-1", "partner")),
+        Token::Partner => Some(partner_token("p-1", &PartnerId::parse("p1").unwrap())),
         Token::AlgNone => {
             let claims = Claims {
                 sub: "a".into(),
                 role: "admin".into(),
                 exp: 4_102_444_800,
+                partner_id: None,
             };
             Some(format!(
                 "{}.{}.",

@@ -4,7 +4,7 @@
 mod support;
 
 use admin_api::App;
-use shared::auth::AdminAuth;
+use shared::auth::TokenAuth;
 use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::testing::fresh_store;
@@ -70,7 +70,7 @@ async fn every_admin_sample_event_answers_as_expected() {
     let app = App {
         store,
         calendar,
-        auth: AdminAuth::new(&local_key()),
+        auth: TokenAuth::new(&local_key()),
         billing: None,
     };
     for (file, status) in EXPECTED {

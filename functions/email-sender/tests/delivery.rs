@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use lambda_http::{Body, Request};
 use outbox_relay::{Relay, StreamEvent};
 use serde_json::{json, Value};
-use shared::auth::AdminAuth;
+use shared::auth::TokenAuth;
 use shared::domain::dates::BusinessCalendar;
 use shared::email::EmailSettings;
 use shared::store::email_log::{EmailClaim, EmailLogState};
@@ -84,7 +84,7 @@ async fn a_tier_change_through_the_api_ends_as_exactly_one_email() {
     let app = App {
         store: store.clone(),
         calendar: BusinessCalendar::utc(),
-        auth: AdminAuth::new(&test_secret()),
+        auth: TokenAuth::new(&test_secret()),
         billing: None,
     };
     let id = unique_partner("mail");

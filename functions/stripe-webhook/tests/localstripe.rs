@@ -180,12 +180,13 @@ async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills()
         partner_id: partner.id.clone(),
         tier: Tier::Gold,
         collection: shared::stripe::client::Collection::ChargeAutomatically,
+        first_payment: shared::stripe::client::FirstPayment::SavedMethod,
         actor: admin.clone(),
     };
     let started = start_billing(store, &billing.stripe, &billing.prices, &calendar, command, now)
         .await
         .unwrap();
-    let BillingStartOutcome::AwaitingFirstPayment(pending) = started else {
+    let BillingStartOutcome::AwaitingFirstPayment { partner: pending, .. } = started else {
         panic!("a card subscription waits for its first payment: {started:?}");
     };
     assert_eq!(pending.engagement_tier, Tier::Free);

@@ -10,7 +10,7 @@
 //! ```
 //! AWS endpoint and credentials come from the usual variables (the local stack sets them).
 
-use shared::auth::mint_token;
+use shared::auth::{mint_token, Role};
 use shared::config;
 use shared::store::{schema, Store};
 use shared::usecases::seed::{link_demo_customers, load_demo_partners, DemoPartner};
@@ -84,7 +84,15 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let sub = rest.first().copied().unwrap_or("admin-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            println!("{}", mint_token(&config::admin_jwt_secret()?, sub, "admin", exp)?);
+            println!("{}", mint_token(&config::admin_jwt_secret()?, sub, Role::Admin, None, exp)?);
+        }
+        ["partner-token", partner, rest @ ..] if rest.len() <= 2 => {
+            let partner = shared::domain::partner::PartnerId::parse(partner)?;
+            let sub = rest.first().copied().unwrap_or("partner-user-local");
+            let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
+            let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
+            let secret = config::admin_jwt_secret()?;
+            println!("{}", mint_token(&secret, sub, Role::Partner, Some(&partner), exp)?);
         }
         ["bench-sweep", totals @ ..] if !totals.is_empty() => {
             let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
@@ -92,7 +100,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         }
         _ => {
             return Err(
-                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | bench-sweep TOTAL..."
+                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | bench-sweep TOTAL..."
                     .into(),
             )
         }

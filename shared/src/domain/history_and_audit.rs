@@ -15,8 +15,9 @@ use std::fmt;
 pub enum Actor {
     /// An admin user, by the `sub` of their token.
     Admin(String),
-    /// A partner acting for themself.
-    Partner(PartnerId),
+    /// A partner user acting in the portal, by the `sub` of their token (which partner is the
+    /// partition the entry is written in).
+    Partner(String),
     /// Stripe, through a webhook.
     Stripe,
     /// A scheduled job.
@@ -38,7 +39,7 @@ impl Actor {
     pub fn parse(text: &str) -> Option<Actor> {
         match text.split_once(':') {
             Some(("admin", id)) if !id.is_empty() => Some(Actor::Admin(id.to_owned())),
-            Some(("partner", id)) => PartnerId::parse(id).ok().map(Actor::Partner),
+            Some(("partner", user)) if !user.is_empty() => Some(Actor::Partner(user.to_owned())),
             None if text == "stripe" => Some(Actor::Stripe),
             None if text == "system" => Some(Actor::System),
             _ => None,
@@ -173,6 +174,16 @@ pub enum AuditAction {
     StripeChangeConfirmed,
     /// Pushing a local change to Stripe failed; it stays pending and is retried.
     StripeChangeFailed,
+    /// A cancellation at term end was withdrawn before the end.
+    CancellationWithdrawn,
+    /// A card setup was started (Stripe Elements, SetupIntent).
+    PaymentMethodSetupStarted,
+    /// Stripe confirmed a new card; it became the customer's and the subscription's default.
+    PaymentMethodUpdated,
+    /// Everything held about the partner was exported (GDPR access).
+    PersonalDataExported,
+    /// Personal data was erased from the payment history (GDPR erasure).
+    PaymentHistoryErased,
 }
 
 /// One field that a change moved from one value to another.
@@ -238,7 +249,7 @@ mod tests {
             Actor::Admin("42".into()),
             Actor::System,
             Actor::Stripe,
-            Actor::Partner(PartnerId::parse("p1").unwrap()),
+            Actor::Partner("user-1".into()),
         ] {
             assert_eq!(Actor::parse(&actor.to_string()), Some(actor));
         }

@@ -21,6 +21,8 @@ pub enum SubscriptionError {
     OutOfRange,
     #[error("partner {0} is already paused")]
     AlreadyPaused(String),
+    #[error("the subscription of partner {0} is not cancelled: there is no cancellation to withdraw")]
+    NotCancelled(String),
     #[error("partner {0} is not paused")]
     NotPaused(String),
     #[error("a pause lasts 1 to {MAX_PAUSE_MONTHS} months")]
@@ -161,6 +163,19 @@ pub fn cancel(
     Ok(next)
 }
 
+/// Withdraws a cancellation at term end before the end: the term is active again and renews.
+pub fn withdraw_cancellation(partner: &Partner, now: Timestamp) -> Result<Partner, SubscriptionError> {
+    paid_term(partner, "withdraw a cancellation of")?;
+    if partner.subscription_status != SubscriptionStatus::Cancelled {
+        return Err(SubscriptionError::NotCancelled(partner.id.to_string()));
+    }
+    let change = SettingsChange {
+        auto_renewal: Some(true),
+        subscription_notes: None,
+    };
+    change_settings(partner, &change, now).ok_or_else(|| SubscriptionError::NotCancelled(partner.id.to_string()))
+}
+
 /// Subscription settings an admin edits; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SettingsChange {
@@ -207,6 +222,27 @@ mod tests {
         p.subscription_start_date = Some(date(2025, 12, 1));
         p.subscription_end_date = Some(end);
         p
+    }
+
+    #[test]
+    fn a_cancellation_at_term_end_can_be_withdrawn_once() {
+        let today = date(2026, 11, 24);
+        let p = gold(date(2027, 3, 1));
+        let cancelled = cancel(&p, CancelEffective::TermEnd, None, today, now()).unwrap();
+        let back = withdraw_cancellation(&cancelled, now()).unwrap();
+        assert_eq!(back.subscription_status, SubscriptionStatus::Active);
+        assert!(back.auto_renewal);
+        assert_eq!(back.cancellation_date, None);
+        assert_eq!(back.engagement_tier, Tier::Gold);
+        assert_eq!(
+            withdraw_cancellation(&back, now()),
+            Err(SubscriptionError::NotCancelled(p.id.to_string()))
+        );
+        let ended = cancel(&p, CancelEffective::Immediately, None, today, now()).unwrap();
+        assert!(matches!(
+            withdraw_cancellation(&ended, now()),
+            Err(SubscriptionError::NotSubscribed(..))
+        ));
     }
 
     #[test]

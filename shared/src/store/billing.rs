@@ -1,7 +1,7 @@
 //! Billing in the table: which partner a Stripe customer is, which Stripe events were handled,
 //! the invoices, and the one transaction that applies a Stripe event with all its effects.
 
-use super::items::{conditional_put, conditional_put_named, number_attr, string_attr, to_item, Item};
+use super::items::{conditional_put, conditional_put_named, from_item, number_attr, string_attr, to_item, Item};
 use super::keys::*;
 use super::queries::IndexQuery;
 use super::{failed_condition, Page, PageRequest, PartnerWrite, Store, StoreError};
@@ -229,6 +229,14 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<InvoiceRecord>, StoreError> {
         self.partner_collection(id, INVOICE_PREFIX, None, page).await
+    }
+
+    /// One of `id`'s invoices; `None` when `id` has no invoice of that id (another partner's included).
+    pub async fn partner_invoice(&self, id: &PartnerId, invoice_id: &str) -> Result<Option<InvoiceRecord>, StoreError> {
+        self.get_item(partner_pk(id), &invoice_sk(invoice_id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// Every partner's invoices with `status`, newest first (the invoice dashboard).

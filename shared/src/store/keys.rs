@@ -12,6 +12,7 @@
 //! | invoice          | `PARTNER#<id>`     | `INV#<stripe invoice id>` | gsi5 (invoices by status and date, for the invoice dashboard): `INV#<status>` / `<created>#<invoice id>` |
 //! | Stripe customer  | `STRIPE_CUS#<customer id>` | `CUSTOMER`        | — (which partner a Stripe customer is: one consistent read per webhook) |
 //! | Stripe event     | `STRIPE_EVENT#<event id>` | `EVENT`            | — (written in the same transaction as the event's effects: a redelivery finds it; TTL 30 days) |
+//! | rate counter     | `RATE#<id>`        | `<window start>`          | — (portal payment requests counted per partner and minute; TTL `expires_at`) |
 //! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
 //!
 //! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
@@ -118,8 +119,10 @@ pub fn notice_sk(term_end: CalendarDate, stage_days: u8) -> String {
     format!("{NOTICE_PREFIX}{term_end}#{stage_days}")
 }
 
+pub const EMAIL_PREFIX: &str = "EMAIL#";
+
 pub fn email_sk(event_id: &str) -> String {
-    format!("EMAIL#{event_id}")
+    format!("{EMAIL_PREFIX}{event_id}")
 }
 
 pub const INVOICE_PREFIX: &str = "INV#";

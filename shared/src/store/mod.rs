@@ -5,7 +5,8 @@
 //! nothing is half-written and no event is announced for a change that did not commit.
 //!
 //! Each concern has its file: `keys` (every key), `items` (item mapping), `queries` (index queries
-//! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`.
+//! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`, `personal_data` (export and erasure),
+//! `rate_limit` (request counters).
 
 pub mod billing;
 mod bulk_load;
@@ -15,7 +16,9 @@ mod items;
 pub mod keys;
 mod listings;
 mod notices;
+pub mod personal_data;
 mod queries;
+pub mod rate_limit;
 pub mod schema;
 
 pub use items::profile_item;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_billing::subscription::{
     CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems, CreateSubscriptionPaymentBehavior,
+    CreateSubscriptionPaymentSettings, CreateSubscriptionPaymentSettingsSaveDefaultPaymentMethod,
 };
 use stripe_billing::SubscriptionCollectionMethod;
 use stripe_client_core::{RequestBuilder, StripeMethod};
@@ -50,6 +51,18 @@ pub struct NewSubscription<'a> {
     pub cancel_at: Option<Timestamp>,
     pub metadata: HashMap<String, String>,
     pub idempotency_key: String,
+    /// Who completes the first payment (charged automatically only).
+    pub first_payment: FirstPayment,
+}
+
+/// How the first invoice of a subscription charged automatically is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPayment {
+    /// Stripe charges the customer's saved payment method at once (`allow_incomplete`).
+    SavedMethod,
+    /// The partner pays it in the browser with Stripe Elements (`default_incomplete`): the answer
+    /// carries its `client_secret`, and the card paid with becomes the subscription's default.
+    ByPartner,
 }
 
 /// What billing reads of a subscription Stripe answers with (raw fields, whatever the API version).
@@ -68,6 +81,79 @@ pub struct SubscriptionState {
     pub has_pending_update: bool,
     /// Its newest invoice (an id, or the object when expanded).
     pub latest_invoice_id: Option<String>,
+    /// The newest invoice's payment as Stripe Elements confirms it, when that invoice was expanded
+    /// and is still to be paid.
+    pub payment: Option<PaymentToConfirm>,
+}
+
+/// A payment the partner completes in the browser: what Stripe Elements needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PaymentToConfirm {
+    pub invoice_id: String,
+    /// Handed to Stripe Elements only, never logged.
+    pub client_secret: String,
+    pub amount_due_cents: i64,
+    pub currency: String,
+}
+
+impl PaymentToConfirm {
+    /// The payment of an (expanded) invoice that is still open; `None` for one that is paid or void.
+    fn of_invoice(invoice: &serde_json::Value) -> Option<PaymentToConfirm> {
+        if invoice.get("status").and_then(|s| s.as_str()) != Some("open") {
+            return None;
+        }
+        let secret = invoice
+            .pointer("/confirmation_secret/client_secret")
+            .or_else(|| invoice.pointer("/payment_intent/client_secret"))
+            .and_then(|s| s.as_str())?;
+        Some(PaymentToConfirm {
+            invoice_id: invoice.get("id")?.as_str()?.to_owned(),
+            client_secret: secret.to_owned(),
+            amount_due_cents: invoice
+                .get("amount_due")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0),
+            currency: invoice
+                .get("currency")
+                .and_then(|c| c.as_str())
+                .unwrap_or("usd")
+                .to_owned(),
+        })
+    }
+}
+
+/// A card as the portal shows it: brand, last four digits and expiry, never more.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CardSummary {
+    pub brand: String,
+    pub last4: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp_month: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp_year: Option<u16>,
+}
+
+impl CardSummary {
+    /// The summary of an expanded PaymentMethod; `None` for an id, null, or a method without a card.
+    fn of_payment_method(method: &serde_json::Value) -> Option<CardSummary> {
+        let card = method.get("card")?;
+        let last4 = card.get("last4")?.as_str()?;
+        if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(CardSummary {
+            brand: card.get("brand").and_then(|b| b.as_str()).unwrap_or("card").to_owned(),
+            last4: last4.to_owned(),
+            exp_month: card
+                .get("exp_month")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|m| u8::try_from(m).ok()),
+            exp_year: card
+                .get("exp_year")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|y| u16::try_from(y).ok()),
+        })
+    }
 }
 
 impl SubscriptionState {
@@ -93,6 +179,9 @@ impl SubscriptionState {
             current_period_end: instant("/items/data/0/current_period_end").or_else(|| instant("/current_period_end")),
             has_pending_update: subscription.get("pending_update").is_some_and(|u| !u.is_null()),
             latest_invoice_id: text("/latest_invoice").or_else(|| text("/latest_invoice/id")),
+            payment: subscription
+                .get("latest_invoice")
+                .and_then(PaymentToConfirm::of_invoice),
         })
     }
 }
@@ -106,6 +195,9 @@ pub enum PriceChange {
     /// From the next period: nothing is invoiced now, the next invoice bills the new price.
     NextPeriod,
 }
+
+/// The expansion that renders a subscription's newest invoice with its payment's client secret.
+const LATEST_PAYMENT: &str = "latest_invoice.confirmation_secret";
 
 fn unreadable(what: &str) -> StripeCallError {
     StripeCallError::Unavailable(format!("Stripe answered {what}"))
@@ -176,11 +268,21 @@ impl StripeApi {
                 ..CreateSubscriptionItems::new()
             }])
             .metadata(new.metadata.clone());
-        request = match new.collection {
-            Collection::ChargeAutomatically => request
+        request = match (new.collection, new.first_payment) {
+            (Collection::ChargeAutomatically, FirstPayment::SavedMethod) => request
                 .collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
                 .payment_behavior(CreateSubscriptionPaymentBehavior::AllowIncomplete),
-            Collection::SendInvoice => request
+            (Collection::ChargeAutomatically, FirstPayment::ByPartner) => request
+                .collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
+                .payment_behavior(CreateSubscriptionPaymentBehavior::DefaultIncomplete)
+                .payment_settings(CreateSubscriptionPaymentSettings {
+                    save_default_payment_method: Some(
+                        CreateSubscriptionPaymentSettingsSaveDefaultPaymentMethod::OnSubscription,
+                    ),
+                    ..CreateSubscriptionPaymentSettings::new()
+                })
+                .expand(vec![LATEST_PAYMENT.to_owned()]),
+            (Collection::SendInvoice, _) => request
                 .collection_method(SubscriptionCollectionMethod::SendInvoice)
                 .days_until_due(INVOICE_DAYS_UNTIL_DUE),
         };
@@ -332,18 +434,185 @@ impl StripeApi {
         SubscriptionState::read(&as_json(&answer)?)
     }
 
+    /// How `subscription_id` stands, with its newest invoice's payment when that is still to be paid.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn subscription_with_payment(&self, subscription_id: &str) -> Result<SubscriptionState, StripeCallError> {
+        let answer = self
+            .get_json(
+                &format!("/subscriptions/{subscription_id}"),
+                &[("expand[0]", LATEST_PAYMENT)],
+            )
+            .await?;
+        SubscriptionState::read(&answer)
+    }
+
+    /// The payment of invoice `invoice_id`, while it is open.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn invoice_payment(&self, invoice_id: &str) -> Result<Option<PaymentToConfirm>, StripeCallError> {
+        let answer = self
+            .get_json(
+                &format!("/invoices/{invoice_id}"),
+                &[("expand[0]", "confirmation_secret")],
+            )
+            .await?;
+        Ok(PaymentToConfirm::of_invoice(&answer))
+    }
+
+    /// A SetupIntent for saving a card of `customer_id` with Stripe Elements; its `client_secret`.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn create_setup_intent(
+        &self,
+        customer_id: &str,
+        partner_id: &str,
+        idempotency_key: &str,
+    ) -> Result<String, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            customer: &'a str,
+            usage: &'static str,
+            #[serde(rename = "metadata[partner_id]")]
+            partner_id: &'a str,
+        }
+        let request = RequestBuilder::new(StripeMethod::Post, "/setup_intents").form(&Form {
+            customer: customer_id,
+            usage: "off_session",
+            partner_id,
+        });
+        let answer = self.send_json(request, idempotency_key).await?;
+        answer
+            .get("client_secret")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| unreadable("a SetupIntent without a client_secret"))
+    }
+
+    /// Makes `payment_method_id` the default of `customer_id`'s invoices.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn set_customer_default_payment_method(
+        &self,
+        customer_id: &str,
+        payment_method_id: &str,
+        idempotency_key: &str,
+    ) -> Result<(), StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            #[serde(rename = "invoice_settings[default_payment_method]")]
+            default_payment_method: &'a str,
+        }
+        let request = RequestBuilder::new(StripeMethod::Post, format!("/customers/{customer_id}")).form(&Form {
+            default_payment_method: payment_method_id,
+        });
+        self.send_json(request, idempotency_key).await.map(drop)
+    }
+
+    /// Makes `payment_method_id` the one `subscription_id` charges.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn set_subscription_default_payment_method(
+        &self,
+        subscription_id: &str,
+        payment_method_id: &str,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionState, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            default_payment_method: &'a str,
+        }
+        let request =
+            RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{subscription_id}")).form(&Form {
+                default_payment_method: payment_method_id,
+            });
+        self.send_reading_state(request, idempotency_key).await
+    }
+
+    /// The card a partner pays with: the subscription's default, else the customer's.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn card_on_file(
+        &self,
+        customer_id: &str,
+        subscription_id: Option<&str>,
+    ) -> Result<Option<CardSummary>, StripeCallError> {
+        if let Some(subscription_id) = subscription_id {
+            let subscription = self
+                .get_json(
+                    &format!("/subscriptions/{subscription_id}"),
+                    &[("expand[0]", "default_payment_method")],
+                )
+                .await?;
+            if let Some(card) = subscription
+                .get("default_payment_method")
+                .and_then(CardSummary::of_payment_method)
+            {
+                return Ok(Some(card));
+            }
+        }
+        let customer = self
+            .get_json(
+                &format!("/customers/{customer_id}"),
+                &[("expand[0]", "invoice_settings.default_payment_method")],
+            )
+            .await?;
+        Ok(customer
+            .pointer("/invoice_settings/default_payment_method")
+            .and_then(CardSummary::of_payment_method))
+    }
+
+    /// A Stripe customer-portal session for `customer_id`; its URL.
+    #[tracing::instrument(skip(self, return_url), err(Display))]
+    pub async fn create_billing_portal_session(
+        &self,
+        customer_id: &str,
+        return_url: &str,
+        idempotency_key: &str,
+    ) -> Result<String, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            customer: &'a str,
+            return_url: &'a str,
+        }
+        let request = RequestBuilder::new(StripeMethod::Post, "/billing_portal/sessions").form(&Form {
+            customer: customer_id,
+            return_url,
+        });
+        let answer = self.send_json(request, idempotency_key).await?;
+        answer
+            .get("url")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| unreadable("a customer-portal session without a url"))
+    }
+
+    /// A GET with query parameters, answered as JSON.
+    async fn get_json(&self, path: &str, query: &[(&str, &str)]) -> Result<serde_json::Value, StripeCallError> {
+        let query: std::collections::BTreeMap<&str, &str> = query.iter().copied().collect();
+        let answer: miniserde::json::Value = RequestBuilder::new(StripeMethod::Get, path)
+            .query(&query)
+            .customize()
+            .send(&self.client)
+            .await?;
+        as_json(&answer)
+    }
+
+    /// Sends a change with its idempotency key; Stripe's answer as JSON.
+    async fn send_json(
+        &self,
+        request: RequestBuilder,
+        idempotency_key: &str,
+    ) -> Result<serde_json::Value, StripeCallError> {
+        let answer: miniserde::json::Value = request
+            .customize()
+            .request_strategy(idempotent(idempotency_key)?)
+            .send(&self.client)
+            .await?;
+        as_json(&answer)
+    }
+
     /// Sends a change with its idempotency key and reads the subscription Stripe answers with.
     async fn send_reading_state(
         &self,
         request: RequestBuilder,
         idempotency_key: &str,
     ) -> Result<SubscriptionState, StripeCallError> {
-        let answer: miniserde::json::Value = request
-            .customize()
-            .request_strategy(idempotent(idempotency_key)?)
-            .send(&self.client)
-            .await?;
-        SubscriptionState::read(&as_json(&answer)?)
+        SubscriptionState::read(&self.send_json(request, idempotency_key).await?)
     }
 
     /// Every event Stripe created since `since`, oldest first, as raw JSON: read from the few fields

@@ -33,6 +33,7 @@ pub async fn billed_partner(
         partner_id: PartnerId::parse(id).expect("test partner id"),
         tier,
         collection: Collection::ChargeAutomatically,
+        first_payment: crate::stripe::client::FirstPayment::SavedMethod,
         actor: Actor::Admin("admin-1".into()),
     };
     let stripe = BilledSubscription {

@@ -149,6 +149,7 @@ pub async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bo
         partner_id: partner.id.clone(),
         tier,
         collection: Collection::ChargeAutomatically,
+        first_payment: crate::stripe::client::FirstPayment::SavedMethod,
         actor: Actor::Admin("admin-1".into()),
     };
     let stripe_ids = BilledSubscription {

@@ -9,8 +9,9 @@ pub mod localstripe;
 pub mod pipeline;
 pub mod stripe_stub;
 
-use crate::auth::mint_token;
+use crate::auth::{mint_token, Role};
 use crate::config::Secret;
+use crate::domain::partner::PartnerId;
 use crate::store::{schema, Store};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -27,12 +28,19 @@ pub fn test_secret() -> Secret {
 
 /// An admin token valid for an hour.
 pub fn admin_token(sub: &str) -> String {
-    token_with_role(sub, "admin")
+    token_with_role(sub, Role::Admin)
 }
 
-pub fn token_with_role(sub: &str, role: &str) -> String {
+pub fn token_with_role(sub: &str, role: Role) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    mint_token(&test_secret(), sub, role, exp).unwrap_or_else(|e| panic!("minting a test token: {e}"))
+    mint_token(&test_secret(), sub, role, None, exp).unwrap_or_else(|e| panic!("minting a test token: {e}"))
+}
+
+/// A partner user's token for `partner_id`, valid for an hour.
+pub fn partner_token(sub: &str, partner_id: &PartnerId) -> String {
+    let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
+    mint_token(&test_secret(), sub, Role::Partner, Some(partner_id), exp)
+        .unwrap_or_else(|e| panic!("minting a test token: {e}"))
 }
 
 /// The SDK configuration for the local emulators; fails loudly when they are not running.

@@ -40,7 +40,7 @@ use crate::events::{EventBody, TierChanged};
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite};
 use crate::store::Store;
-use crate::stripe::client::{NewSubscription, StripeApi, StripeCallError};
+use crate::stripe::client::{FirstPayment, NewSubscription, PaymentToConfirm, StripeApi, StripeCallError};
 use jiff::Timestamp;
 use std::collections::HashMap;
 
@@ -49,14 +49,20 @@ pub struct StartBillingCommand {
     pub partner_id: PartnerId,
     pub tier: Tier,
     pub collection: Collection,
+    /// Who pays the first invoice of a subscription charged automatically.
+    pub first_payment: FirstPayment,
     pub actor: Actor,
 }
 
 /// What a billing start did.
 #[derive(Debug, Clone)]
 pub enum BillingStartOutcome {
-    /// Charged automatically: the subscription exists; the tier waits for its first payment.
-    AwaitingFirstPayment(Partner),
+    /// Charged automatically: the subscription exists; the tier waits for its first payment, which
+    /// the partner completes with `payment` when Stripe left it to them.
+    AwaitingFirstPayment {
+        partner: Partner,
+        payment: Option<PaymentToConfirm>,
+    },
     /// Invoiced, or paid already: the tier is granted.
     Granted(Partner),
 }
@@ -163,6 +169,7 @@ pub async fn start_billing(
             ("tier".to_owned(), command.tier.to_string()),
         ]),
         idempotency_key: claim.subscription_key(&partner),
+        first_payment: command.first_payment,
     };
     let state = match stripe.create_subscription(&new).await {
         Ok(state) => state,
@@ -178,7 +185,7 @@ pub async fn start_billing(
         subscription_id: state.id,
         status: state.status,
     };
-    record_started(
+    let partner = record_started(
         store,
         calendar,
         &command,
@@ -187,7 +194,15 @@ pub async fn start_billing(
         state.latest_invoice_id,
         now,
     )
-    .await
+    .await?;
+    Ok(if partner.pending_billing.is_some() {
+        BillingStartOutcome::AwaitingFirstPayment {
+            partner,
+            payment: state.payment,
+        }
+    } else {
+        BillingStartOutcome::Granted(partner)
+    })
 }
 
 /// The history event and `TierChanged` of a tier granted for money.
@@ -223,7 +238,7 @@ fn granted_change(before: &Partner, after: Partner, actor: &Actor, note: &str) -
 
 /// Records what Stripe created for the claim: the subscription waiting for its first payment, or,
 /// invoiced, the tier granted. A first payment that already granted it (its webhook was faster)
-/// leaves nothing to do.
+/// leaves nothing to do. The partner as it then stands.
 async fn record_started(
     store: &Store,
     calendar: &BusinessCalendar,
@@ -232,7 +247,7 @@ async fn record_started(
     subscription: &BilledSubscription,
     first_invoice_id: Option<String>,
     now: Timestamp,
-) -> Result<BillingStartOutcome, UseCaseError> {
+) -> Result<Partner, UseCaseError> {
     let today = calendar.today(now);
     let outcome = apply_change(store, &command.partner_id, &command.actor, None, now, |current| {
         let ours = current
@@ -277,14 +292,9 @@ async fn record_started(
         }
     })
     .await?;
-    let partner = match outcome {
+    Ok(match outcome {
         Outcome::Applied(applied) => applied.after,
         Outcome::Unchanged(current) => current,
-    };
-    Ok(if partner.pending_billing.is_some() {
-        BillingStartOutcome::AwaitingFirstPayment(partner)
-    } else {
-        BillingStartOutcome::Granted(partner)
     })
 }
 

@@ -12,6 +12,12 @@ use crate::stripe::client::StripeCallError;
 pub enum UseCaseError {
     #[error("partner {0} does not exist")]
     PartnerNotFound(PartnerId),
+    /// Something the request names does not exist (or is not the caller's to see).
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller made `limit` requests of this kind in the current window already.
+    #[error("at most {limit} requests a minute; try again in {retry_after_seconds} s")]
+    RateLimited { limit: u32, retry_after_seconds: u32 },
     /// The caller planned on another version of the partner.
     #[error("partner {partner} is at version {current}, not the expected version {expected}; reload it and try again")]
     StaleVersion {

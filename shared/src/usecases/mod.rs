@@ -12,6 +12,8 @@ pub mod notices;
 pub mod overdue_invoices;
 pub mod partners;
 pub mod pause;
+pub mod personal_data;
+pub mod portal;
 pub mod reconcile;
 pub mod relay;
 pub mod renewals;

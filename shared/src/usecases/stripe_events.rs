@@ -65,7 +65,7 @@ fn record(event: &StripeEvent, outcome: RecordedOutcome, partner_id: Option<&Par
 }
 
 /// Records an event that changes nothing; a duplicate if it was recorded before.
-async fn record_only(
+pub(crate) async fn record_only(
     store: &Store,
     event: &StripeEvent,
     outcome: RecordedOutcome,

@@ -4,7 +4,7 @@ use super::apply_change::{apply_change_after_read, Outcome};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use super::stripe_sync::push_after_change;
-use super::tier_switch::switch_billed_tier;
+use super::tier_switch::{switch_billed_tier, SwitchOutcome};
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEntry};
@@ -94,8 +94,17 @@ pub async fn change_tier(
         )
         .await?;
         let (before, after, changed) = match switched {
-            Some((before, after)) => (before, after, true),
-            None => (current.clone(), current, false),
+            SwitchOutcome::Switched { before, after } => (before, after, true),
+            SwitchOutcome::Unchanged => (current.clone(), current, false),
+            SwitchOutcome::AwaitingPayment { tier, .. } => {
+                return Err(UseCaseError::Conflict {
+                    detail: format!(
+                        "Stripe could not collect the prorated amount for {}: the tier is unchanged, and Stripe applies the switch only once that invoice is paid",
+                        tier.label()
+                    ),
+                    current_version: Some(current.version),
+                })
+            }
         };
         let (from, to) = (before.final_pcr_score, after.final_pcr_score);
         return Ok(TierChangeOutcome {

@@ -15,8 +15,20 @@ use crate::events::{EventBody, TierChanged};
 use crate::stripe::client::{PriceChange, StripeBilling};
 use jiff::Timestamp;
 
-/// Moves billed `partner` to paid `tier` in Stripe, then here; the partner as it then stands and
-/// whether anything changed.
+/// What a switch between paid tiers did.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one value per request, matched at once
+pub enum SwitchOutcome {
+    /// Stripe applied it, and so did we.
+    Switched { before: Partner, after: Partner },
+    /// Nothing to do: the tier (or the scheduled change) is already what was asked.
+    Unchanged,
+    /// An upgrade whose prorated invoice Stripe could not collect: Stripe holds the switch back
+    /// (`pending_if_incomplete`) until `invoice_id` is paid; the tier here is unchanged.
+    AwaitingPayment { tier: Tier, invoice_id: Option<String> },
+}
+
+/// Moves billed `partner` to paid `tier` in Stripe, then here.
 #[tracing::instrument(skip_all, fields(partner_id = %partner.id, tier = %tier), err(Display))]
 pub async fn switch_billed_tier(
     store: &crate::store::Store,
@@ -26,9 +38,9 @@ pub async fn switch_billed_tier(
     tier: Tier,
     actor: &Actor,
     now: Timestamp,
-) -> Result<Option<(Partner, Partner)>, UseCaseError> {
+) -> Result<SwitchOutcome, UseCaseError> {
     let Some(switch) = plan_tier_switch(partner, tier) else {
-        return Ok(None);
+        return Ok(SwitchOutcome::Unchanged);
     };
     let subscription_id = partner
         .stripe_subscription_id
@@ -52,12 +64,9 @@ pub async fn switch_billed_tier(
         .change_price(subscription_id, &item_id, price_id, how, &key)
         .await?;
     if state.has_pending_update {
-        return Err(UseCaseError::Conflict {
-            detail: format!(
-                "Stripe could not collect the prorated amount for {}: the tier is unchanged, and Stripe applies the switch only once that invoice is paid",
-                tier.label()
-            ),
-            current_version: Some(partner.version),
+        return Ok(SwitchOutcome::AwaitingPayment {
+            tier,
+            invoice_id: state.latest_invoice_id,
         });
     }
     let effective = state.current_period_end.map(|end| calendar.today(end));
@@ -115,7 +124,10 @@ pub async fn switch_billed_tier(
     })
     .await?;
     Ok(match outcome {
-        Outcome::Applied(applied) => Some((applied.before, applied.after)),
-        Outcome::Unchanged(_) => None,
+        Outcome::Applied(applied) => SwitchOutcome::Switched {
+            before: applied.before,
+            after: applied.after,
+        },
+        Outcome::Unchanged(_) => SwitchOutcome::Unchanged,
     })
 }

@@ -5,7 +5,7 @@
 use admin_api::App;
 use lambda_http::{Body, Request};
 use serde_json::Value;
-use shared::auth::AdminAuth;
+use shared::auth::TokenAuth;
 use shared::domain::dates::BusinessCalendar;
 use shared::testing::{admin_token, fresh_store, test_secret, CallLog};
 
@@ -27,7 +27,7 @@ impl TestApi {
         let app = App {
             store,
             calendar: BusinessCalendar::utc(),
-            auth: AdminAuth::new(&test_secret()),
+            auth: TokenAuth::new(&test_secret()),
             billing: None,
         };
         TestApi {

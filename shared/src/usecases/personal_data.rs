@@ -1,0 +1,120 @@
+//! GDPR access and erasure for one partner, for the partner itself (portal) or an admin: everything
+//! the table holds about it as one JSON document, and the erasure of personal data from its payment
+//! history (`domain::personal_data` says what goes and what stays). Both are audited.
+
+use super::error::UseCaseError;
+use super::partners::not_found;
+use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
+use crate::domain::partner::{Partner, PartnerId};
+use crate::domain::personal_data::{kept_records, Kept};
+use crate::ids::next_id;
+use crate::store::personal_data::{ErasureCounts, RecordKind};
+use crate::store::Store;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Everything held about a partner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataExport {
+    pub partner_id: PartnerId,
+    pub exported_at: Timestamp,
+    /// What each part is.
+    pub contents: &'static str,
+    /// The records, by kind: `profile`, `history`, `audit`, `invoices`, `emails_sent`,
+    /// `renewal_notices` (every kind present, empty when there is none).
+    pub records: BTreeMap<RecordKind, Vec<serde_json::Value>>,
+}
+
+/// What an erasure did and kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Erasure {
+    pub partner_id: PartnerId,
+    pub erased_at: Timestamp,
+    /// Records from which personal data was removed.
+    pub erased: ErasureCounts,
+    pub erased_fields: &'static str,
+    pub kept: Vec<Kept>,
+}
+
+const CONTENTS: &str = "profile: the partner's account and subscription as stored; history: every subscription event; \
+audit: every change and who made it; invoices: as Stripe reported them; emails_sent: each email, its recipient and delivery; \
+renewal_notices: which renewal reminders were sent for which term";
+
+const ERASED_FIELDS: &str =
+    "history notes and payment method; audit reasons and the old and new values of the contact \
+email, cancellation reason and subscription notes; email recipients and subjects";
+
+fn audit(partner: &Partner, actor: &Actor, action: AuditAction, now: Timestamp) -> AuditEntry {
+    AuditEntry {
+        id: next_id().to_string(),
+        partner_id: partner.id.clone(),
+        action,
+        actor: actor.clone(),
+        reason: None,
+        changes: vec![],
+        version: partner.version,
+        at: now,
+    }
+}
+
+/// Everything held about `partner_id`, audited as an export by `actor`.
+#[tracing::instrument(skip(store), err(Display))]
+pub async fn export_partner_data(
+    store: &Store,
+    partner_id: &PartnerId,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<DataExport, UseCaseError> {
+    let partner = store
+        .get_partner(partner_id)
+        .await?
+        .ok_or_else(|| not_found(partner_id))?;
+    store
+        .record_audit_entry(&audit(&partner, actor, AuditAction::PersonalDataExported, now))
+        .await?;
+    let mut records = store.partner_records(partner_id).await?;
+    for kind in [
+        RecordKind::Profile,
+        RecordKind::History,
+        RecordKind::Audit,
+        RecordKind::Invoices,
+        RecordKind::EmailsSent,
+        RecordKind::RenewalNotices,
+    ] {
+        records.entry(kind).or_default();
+    }
+    Ok(DataExport {
+        partner_id: partner_id.clone(),
+        exported_at: now,
+        contents: CONTENTS,
+        records,
+    })
+}
+
+/// Erases personal data from `partner_id`'s payment history, audited as an erasure by `actor`
+/// (written before the erasure: the record that it was asked survives an interrupted run, which
+/// the same request completes).
+#[tracing::instrument(skip(store), err(Display))]
+pub async fn erase_payment_history(
+    store: &Store,
+    partner_id: &PartnerId,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Erasure, UseCaseError> {
+    let partner = store
+        .get_partner(partner_id)
+        .await?
+        .ok_or_else(|| not_found(partner_id))?;
+    store
+        .record_audit_entry(&audit(&partner, actor, AuditAction::PaymentHistoryErased, now))
+        .await?;
+    let erased = store.erase_personal_data(partner_id).await?;
+    Ok(Erasure {
+        partner_id: partner_id.clone(),
+        erased_at: now,
+        erased,
+        erased_fields: ERASED_FIELDS,
+        kept: kept_records(),
+    })
+}
