@@ -495,8 +495,8 @@ def scenario_payments(s, hooks, base):
     # ---- customers' default payment method ----
     cus = customer()
     s.ok("POST", f"/v1/payment_methods/{pm['id']}/attach", [("customer", cus)])
-    status, updated, _ = s.call("POST", f"/v1/customers/{cus}", [("invoice_settings[default_payment_method]", pm["id"])],
-                                key="cus-default-1")
+    status, updated, _ = s.call("POST", f"/v1/customers/{cus}",
+                                [("invoice_settings[default_payment_method]", pm["id"])], key="cus-default-1")
     check("POST /v1/customers/{id} invoice_settings[default_payment_method]=pm_...",
           status == 200 and updated["invoice_settings"]["default_payment_method"] == pm["id"], (status, updated))
     status, got, _ = s.call("GET", f"/v1/customers/{cus}",
@@ -509,7 +509,8 @@ def scenario_payments(s, hooks, base):
     status, err, _ = s.call("POST", f"/v1/customers/{cus}", [("invoice_settings[default_payment_method]", loose["id"])])
     check("a customer's default payment method must be attached to it (400)", status == 400
           and err["error"].get("param") == "invoice_settings[default_payment_method]"
-          and s.ok("GET", f"/v1/customers/{cus}")["invoice_settings"]["default_payment_method"] == pm["id"], (status, err))
+          and s.ok("GET", f"/v1/customers/{cus}")["invoice_settings"]["default_payment_method"] == pm["id"],
+          (status, err))
     aliased = customer(("invoice_settings[default_payment_method]", "pm_card_visa"))
     one, two = (s.ok("GET", f"/v1/customers/{aliased}")["invoice_settings"]["default_payment_method"] for _ in range(2))
     check("invoice_settings[default_payment_method]=pm_card_visa stores a real, attached id", one == two
@@ -567,8 +568,8 @@ def scenario_payments(s, hooks, base):
     check("confirm with a card: succeeded, invoice paid, subscription active", status == 200
           and confirmed["status"] == "succeeded" and confirmed["payment_method"] == paying["id"]
           and active["status"] == "active" and active["latest_invoice"]["status"] == "paid"
-          and active["latest_invoice"]["amount_paid"] == 1000 and active["latest_invoice"]["confirmation_secret"] is None,
-          (status, confirmed, active))
+          and active["latest_invoice"]["amount_paid"] == 1000
+          and active["latest_invoice"]["confirmation_secret"] is None, (status, confirmed, active))
     check("save_default_payment_method=on_subscription: default_payment_method set, method attached",
           active["default_payment_method"] == paying["id"]
           and s.ok("GET", f"/v1/payment_methods/{paying['id']}")["customer"] == buyer, active)
@@ -666,7 +667,8 @@ def scenario_payments(s, hooks, base):
           and after["status"] == "requires_payment_method" and after["payment_method"] is None
           and after["last_setup_error"]["code"] == "card_declined" and after["last_setup_error"]["message"],
           (status, err, after))
-    status, retried, _ = s.call("POST", f"/v1/setup_intents/{failing['id']}/confirm", [("payment_method", card()["id"])])
+    status, retried, _ = s.call("POST", f"/v1/setup_intents/{failing['id']}/confirm",
+                                [("payment_method", card()["id"])])
     check("a declined SetupIntent can be confirmed again", status == 200 and retried["status"] == "succeeded"
           and retried["last_setup_error"] is None, (status, retried))
 
@@ -674,7 +676,8 @@ def scenario_payments(s, hooks, base):
     status, pending, _ = s.call("POST", "/v1/payment_methods", [
         ("type", "card"), ("card[number]", "4000002500003155"), ("card[exp_month]", "12"),
         ("card[exp_year]", "2030"), ("card[cvc]", "123")])
-    status, pending, _ = s.call("POST", f"/v1/setup_intents/{secure['id']}/confirm", [("payment_method", pending["id"])])
+    status, pending, _ = s.call("POST", f"/v1/setup_intents/{secure['id']}/confirm",
+                                [("payment_method", pending["id"])])
     status2, completed, _ = s.call("POST", f"/v1/setup_intents/{secure['id']}/confirm",
                                    [("client_secret", secure["client_secret"])])
     check("3-D Secure SetupIntent: requires_action, then completed by confirming again", status == 200

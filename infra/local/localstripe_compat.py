@@ -2,8 +2,9 @@
 in today's API shape. `localstripe_loopback.py` loads it: `localstripe_compat.install(app)`.
 
 localstripe keeps plans, subscriptions and invoices as Python objects; this module patches a few of
-their methods, rewrites request parameters, and adds one aiohttp middleware for idempotency and one
-for the routes localstripe lacks. Everything else is localstripe's own: charging goes through its
+their methods, rewrites request parameters, and adds one aiohttp middleware for idempotency, one for
+the routes localstripe lacks (or answers wrongly), and one, ahead of localstripe's API-key check, for
+the billing portal page. Everything else is localstripe's own: charging goes through its
 PaymentIntent/Charge code, and every event through its `Event` + `schedule_webhook` (so it is listed by
 `GET /v1/events` and delivered signed, about 1 s later, to each `POST /_config/webhooks/<id>`).
 Nothing here prints or logs request bodies, keys or webhook secrets.
