@@ -30,6 +30,9 @@ pub enum AppError {
     /// 401 or 403.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// 403: authenticated, but the request reaches for what the caller may not touch.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: an unknown partner or route.
     #[error("{0}")]
     NotFound(String),
@@ -80,6 +83,7 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::Auth(e) if e.is_forbidden() => 403,
             AppError::Auth(_) => 401,
+            AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed { .. } => 405,
             AppError::Conflict { .. } => 409,

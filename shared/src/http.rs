@@ -47,6 +47,7 @@ fn problem_slug(err: &AppError) -> &'static str {
         AppError::BadRequest(_) => "bad-request",
         AppError::Auth(e) if e.is_forbidden() => "forbidden",
         AppError::Auth(_) => "unauthorized",
+        AppError::Forbidden(_) => "forbidden",
         AppError::NotFound(_) => "not-found",
         AppError::MethodNotAllowed { .. } => "method-not-allowed",
         AppError::Conflict { .. } => "version-conflict",

@@ -5,6 +5,9 @@
 //! or missing signature answers 400 and stores nothing; a correctly signed event never answers 500
 //! (a dependency outage answers 503 so that Stripe sends it again).
 
+#[cfg(feature = "test-support")]
+pub mod testing;
+
 use jiff::Timestamp;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
@@ -15,7 +18,9 @@ use shared::domain::dates::BusinessCalendar;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
 use shared::store::Store;
+use shared::stripe::client::StripeApi;
 use shared::stripe::webhook::verify;
+use shared::usecases::portal::payment_method::adopt_confirmed_card;
 use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
 
 /// The receiver, built once per cold start.
@@ -24,6 +29,9 @@ pub struct Receiver {
     pub calendar: BusinessCalendar,
     pub prices: PriceCatalog,
     pub signing_secret: Secret,
+    /// Stripe's API, for the events that act there (a confirmed card becomes the default); `None`:
+    /// those events are acknowledged and ignored.
+    pub stripe: Option<StripeApi>,
 }
 
 impl Receiver {
@@ -34,6 +42,7 @@ impl Receiver {
             calendar: config::business_calendar()?,
             prices: config::stripe_prices()?,
             signing_secret: config::stripe_webhook_secret()?,
+            stripe: config::optional_stripe_api()?,
         })
     }
 
@@ -75,7 +84,10 @@ impl Receiver {
             calendar: &self.calendar,
             prices: &self.prices,
         };
-        let outcome = apply_stripe_event(&self.store, &rules, &event, now).await?;
+        let outcome = match (event.event_type.as_str(), &self.stripe) {
+            ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(&self.store, stripe, &event, now).await?,
+            _ => apply_stripe_event(&self.store, &rules, &event, now).await?,
+        };
         tracing::info!(
             stripe_event_id = %event.id,
             event_type = %event.event_type,

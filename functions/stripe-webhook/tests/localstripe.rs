@@ -3,7 +3,6 @@
 //! its invoices: a paid subscription, a failing SEPA payment, a deleted subscription.
 
 use jiff::Timestamp;
-use lambda_http::{Body, Request};
 use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::history_and_audit::HistoryEventType;
@@ -12,54 +11,10 @@ use shared::domain::partner::{Partner, PartnerId, PaymentStatus};
 use shared::domain::tier::Tier;
 use shared::store::{PageRequest, Store};
 use shared::testing::billing::test_prices;
-use shared::testing::http_server::{serve, RawRequest};
 use shared::testing::localstripe::{subscribed_partner, LocalStripe};
 use shared::testing::{fresh_store, outbox_events};
-use std::sync::Arc;
 use std::time::Duration;
-use stripe_webhook::Receiver;
-
-/// A receiver on a fresh table, served over HTTP and registered with localstripe.
-async fn registered_receiver() -> Arc<Receiver> {
-    let (store, _) = fresh_store().await;
-    let secret = format!("whsec_{}", shared::ids::next_id());
-    let receiver = Arc::new(Receiver {
-        store,
-        calendar: BusinessCalendar::utc(),
-        prices: test_prices(),
-        signing_secret: Secret::new(secret.clone()),
-    });
-    let served = Arc::clone(&receiver);
-    let base = serve(move |raw: RawRequest| {
-        let receiver = Arc::clone(&served);
-        async move {
-            let mut builder = lambda_http::http::Request::builder()
-                .method(raw.method.as_str())
-                .uri(raw.path.as_str());
-            for (name, value) in &raw.headers {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
-            let req: Request = builder.body(Body::Binary(raw.body)).unwrap();
-            let response = receiver.handle(req, Timestamp::now()).await;
-            let body = match response.body() {
-                Body::Text(text) => text.clone(),
-                Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-                _ => String::new(),
-            };
-            (response.status().as_u16(), body)
-        }
-    })
-    .await;
-    let localstripe = LocalStripe::from_env();
-    localstripe
-        .register_webhook(
-            &format!("wh_{}", shared::ids::next_id()),
-            &format!("{base}/webhooks/stripe"),
-            &secret,
-        )
-        .await;
-    receiver
-}
+use stripe_webhook::testing::registered_receiver;
 
 /// Waits (up to 20 s) until `done` holds for the partner; its last state either way.
 async fn wait_for(store: &Store, id: &PartnerId, done: impl Fn(&Partner) -> bool) -> Partner {
@@ -79,7 +34,7 @@ fn unique(prefix: &str) -> String {
 
 #[tokio::test]
 async fn a_paid_subscription_then_its_deletion() {
-    let receiver = registered_receiver().await;
+    let receiver = registered_receiver(fresh_store().await.0).await;
     let store = &receiver.store;
     let id = unique("ls-paid");
     let (partner, subscription) = subscribed_partner(store, &id, Tier::Gold, false).await;
@@ -113,7 +68,7 @@ async fn a_paid_subscription_then_its_deletion() {
 
 #[tokio::test]
 async fn a_failing_sepa_payment_warns_then_the_ended_subscription_downgrades() {
-    let receiver = registered_receiver().await;
+    let receiver = registered_receiver(fresh_store().await.0).await;
     let store = &receiver.store;
     let id = unique("ls-sepa");
     let (partner, _) = subscribed_partner(store, &id, Tier::Platinum, true).await;
@@ -157,7 +112,7 @@ async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills()
     use shared::usecases::cancellation::{cancel_subscription, CancelCommand};
     use shared::usecases::tier_changes::{change_tier, ChangeTierCommand};
 
-    let receiver = registered_receiver().await;
+    let receiver = registered_receiver(fresh_store().await.0).await;
     let store = &receiver.store;
     let calendar = BusinessCalendar::utc();
     let localstripe = LocalStripe::from_env();

@@ -172,6 +172,7 @@ async fn receiver_with_partners() -> (Receiver, CallLog) {
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
         signing_secret: Secret::new(TEST_WEBHOOK_SECRET),
+        stripe: None,
     };
     (receiver, calls)
 }

@@ -58,6 +58,7 @@ async fn every_stripe_sample_event_is_applied() {
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
         signing_secret: Secret::new(local_setting("STRIPE_WEBHOOK_SECRET")),
+        stripe: None,
     };
     for (file, outcome) in EXPECTED {
         let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();

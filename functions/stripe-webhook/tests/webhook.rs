@@ -35,6 +35,7 @@ async fn fixture() -> Fixture {
             calendar: BusinessCalendar::utc(),
             prices: test_prices(),
             signing_secret: Secret::new(TEST_WEBHOOK_SECRET),
+            stripe: None,
         },
         calls,
     }

@@ -12,7 +12,7 @@
 //! | audit entry      | `reason` (free text); old and new values of personal fields | action, actor, time, version, which fields changed |
 //! | email sent       | recipient address, subject                                  | kind, when, delivery status |
 //! | invoice          | nothing                                                     | everything: it is the tax record |
-//! | profile          | nothing here (it is the live contract's contact; deleting the account is a separate request) | — |
+//! | profile          | `cancellation_reason`, `subscription_notes` (free text)     | company, contact email, tier and term: the live contract's billing contact (deleting the account is a separate request) |
 
 use super::history_and_audit::FieldChange;
 use serde::Serialize;
@@ -75,7 +75,7 @@ pub fn kept_records() -> Vec<Kept> {
             why: "accountability for changes to a paid contract (legitimate interest)",
         },
         Kept {
-            what: "the partner profile (company, contact email, tier)",
+            what: "the partner profile (company, contact email, tier and term), without its free-text notes",
             why: "it is the live contract's billing contact; deleting the account is a separate request to Power100",
         },
     ]

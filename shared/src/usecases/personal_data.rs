@@ -2,10 +2,12 @@
 //! the table holds about it as one JSON document, and the erasure of personal data from its payment
 //! history (`domain::personal_data` says what goes and what stays). Both are audited.
 
+use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::partner::{Partner, PartnerId};
+use crate::domain::partner_change::PartnerChange;
 use crate::domain::personal_data::{kept_records, Kept};
 use crate::ids::next_id;
 use crate::store::personal_data::{ErasureCounts, RecordKind};
@@ -93,8 +95,8 @@ pub async fn export_partner_data(
 }
 
 /// Erases personal data from `partner_id`'s payment history, audited as an erasure by `actor`
-/// (written before the erasure: the record that it was asked survives an interrupted run, which
-/// the same request completes).
+/// (written first: the record that it was asked survives an interrupted run, which the same
+/// request completes).
 #[tracing::instrument(skip(store), err(Display))]
 pub async fn erase_payment_history(
     store: &Store,
@@ -102,13 +104,24 @@ pub async fn erase_payment_history(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Erasure, UseCaseError> {
-    let partner = store
-        .get_partner(partner_id)
-        .await?
-        .ok_or_else(|| not_found(partner_id))?;
-    store
-        .record_audit_entry(&audit(&partner, actor, AuditAction::PaymentHistoryErased, now))
-        .await?;
+    // The profile's free text goes in a versioned change (its audit diff is masked below with the
+    // rest); a profile without any is audited on its own.
+    let outcome = apply_change(store, partner_id, actor, None, now, |current| {
+        if current.cancellation_reason.is_none() && current.subscription_notes.is_none() {
+            return Ok(None);
+        }
+        let mut after = current.clone();
+        after.cancellation_reason = None;
+        after.subscription_notes = None;
+        after.updated_at = now;
+        Ok(Some(PartnerChange::audited(after, AuditAction::PaymentHistoryErased)))
+    })
+    .await?;
+    if let Outcome::Unchanged(partner) = &outcome {
+        store
+            .record_audit_entry(&audit(partner, actor, AuditAction::PaymentHistoryErased, now))
+            .await?;
+    }
     let erased = store.erase_personal_data(partner_id).await?;
     Ok(Erasure {
         partner_id: partner_id.clone(),
