@@ -55,17 +55,25 @@ async fn an_upgrade_is_granted_by_its_payment_then_cards_change() {
     let partner = free_partner(api.store(), &unique("up")).await;
     let token = token_for(&partner);
 
-    let asked = api.send("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), Some(&token)).await;
+    let asked = api
+        .send("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), Some(&token))
+        .await;
     assert_eq!(asked.status, 202, "{}", asked.body);
     assert_eq!(asked.body["status"], json!("payment_required"));
     assert_eq!(asked.body["publishable_key"], json!(PUBLISHABLE_KEY));
     assert_eq!(asked.body["payment"]["amount_due_cents"], json!(360_000));
     let secret = asked.body["payment"]["client_secret"].as_str().unwrap().to_owned();
-    assert_eq!(asked.body["account"]["tier"], json!("free"), "not granted by the request");
+    assert_eq!(
+        asked.body["account"]["tier"],
+        json!("free"),
+        "not granted by the request"
+    );
     assert_eq!(asked.body["account"]["pending_upgrade"]["tier"], json!("gold"));
 
     // Asked again before paying: the same payment, no second subscription.
-    let again = api.send("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), Some(&token)).await;
+    let again = api
+        .send("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), Some(&token))
+        .await;
     assert_eq!(again.status, 202, "{}", again.body);
     assert_eq!(again.body["payment"]["client_secret"], json!(secret));
     let other_tier = api
@@ -98,7 +106,9 @@ async fn an_upgrade_is_granted_by_its_payment_then_cards_change() {
     assert_eq!(me.body["payment_method"]["card"]["last4"], json!("4242"));
     assert!(!me.body.to_string().contains("4242424242424242"));
 
-    let same = api.send("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), Some(&token)).await;
+    let same = api
+        .send("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), Some(&token))
+        .await;
     assert_eq!(same.status, 409, "already on gold: {}", same.body);
 
     // A new card: a SetupIntent for Elements; once Stripe confirms it, it is the default.

@@ -429,3 +429,75 @@ async fn bad_input_answers_problems() {
         assert_eq!(answer.content_type, "application/problem+json");
     }
 }
+
+#[tokio::test]
+async fn an_upgrade_asks_stripe_exactly_once_for_a_partner_paid_subscription() {
+    let stub = StripeStub::start().await;
+    let api = TestPortal::new(&stub.base_url, STUB_KEY).await;
+    let partner = free_partner(api.store(), &unique("exact")).await;
+    let token = token_for(&partner);
+    let body = Some(r#"{"tier":"gold"}"#);
+    let (first, second) = futures::join!(
+        api.send("POST", "/portal/upgrade", body, Some(&token)),
+        api.send("POST", "/portal/upgrade", body, Some(&token)),
+    );
+    let statuses = [first.status, second.status];
+    assert!(
+        statuses.contains(&202) && statuses.iter().all(|s| *s == 202 || *s == 409),
+        "{statuses:?}: {} {}",
+        first.body,
+        second.body
+    );
+    let third = api.send("POST", "/portal/upgrade", body, Some(&token)).await;
+    assert_eq!(third.status, 202, "{}", third.body);
+    assert_eq!(third.body["payment"]["client_secret"], json!("pi_Stub0001_secret_stub"));
+
+    let created: Vec<_> = stub
+        .requests_to("/v1/subscriptions")
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(created.len(), 1, "one subscription for a double submit and a repeat");
+    let create = &created[0];
+    assert_eq!(create.field("payment_behavior"), Some("default_incomplete"));
+    assert_eq!(
+        create.field("payment_settings[save_default_payment_method]"),
+        Some("on_subscription")
+    );
+    assert_eq!(create.field("collection_method"), Some("charge_automatically"));
+    assert_eq!(create.field("items[0][price]"), Some("price_gold"));
+    assert_eq!(create.field("expand[0]"), Some("latest_invoice.confirmation_secret"));
+    let key = create.headers.get("idempotency-key").expect("an idempotency key");
+    assert!(key.starts_with(&format!("subscription-{}-v", partner.id)), "{key}");
+    let stored = api.store().get_partner(&partner.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.engagement_tier,
+        shared::domain::tier::Tier::Free,
+        "granted by money only"
+    );
+    let audit = api
+        .store()
+        .partner_audit(
+            &partner.id,
+            &PageRequest {
+                limit: 10,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(audit
+        .items
+        .iter()
+        .all(|a| a.actor.to_string() == format!("partner:user-of-{}", partner.id) || a.actor.to_string() == "system"));
+
+    let setup = api
+        .send("POST", "/portal/payment-method", Some("{}"), Some(&token))
+        .await;
+    assert_eq!(setup.status, 201, "{}", setup.body);
+    assert_eq!(setup.body["client_secret"], json!("seti_Stub0001_secret_stub"));
+    let intent = &stub.requests_to("/v1/setup_intents")[0];
+    assert_eq!(intent.field("usage"), Some("off_session"));
+    assert_eq!(intent.field("metadata[partner_id]"), Some(partner.id.as_str()));
+    assert!(intent.headers.contains_key("idempotency-key"));
+}

@@ -13,6 +13,8 @@ pub struct RawRequest {
     pub method: String,
     /// The path without the query string.
     pub path: String,
+    /// The query string (without `?`), empty when there is none.
+    pub query: String,
     /// Header names in lower case.
     pub headers: HashMap<String, String>,
     /// The exact body bytes.
@@ -82,6 +84,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<RawRequest> {
     Some(RawRequest {
         method,
         path: target.split('?').next().unwrap_or_default().to_owned(),
+        query: target.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default(),
         headers,
         body: buffer[header_end..].to_vec(),
     })

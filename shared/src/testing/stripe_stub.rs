@@ -16,11 +16,17 @@ pub struct Recorded {
     pub headers: HashMap<String, String>,
     /// The form body, decoded (`items[0][price]` -> `price_gold`).
     pub form: Vec<(String, String)>,
+    /// The query string, decoded.
+    pub query: Vec<(String, String)>,
 }
 
 impl Recorded {
     pub fn field(&self, name: &str) -> Option<&str> {
         self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_field(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -58,6 +64,7 @@ impl StripeStub {
         let base = super::http_server::serve(move |raw: RawRequest| {
             let request = Recorded {
                 form: serde_urlencoded::from_bytes(&raw.body).unwrap_or_default(),
+                query: serde_urlencoded::from_str(&raw.query).unwrap_or_default(),
                 method: raw.method,
                 path: raw.path,
                 headers: raw.headers,
@@ -110,11 +117,27 @@ fn answer(request: &Recorded) -> (u16, Value) {
                                  "message": format!("No such price: '{}'", request.field("items[0][price]").unwrap_or_default())}}),
             )
         }
+        ("POST", "/v1/setup_intents") => (
+            200,
+            json!({
+                "id": "seti_Stub0001", "object": "setup_intent", "created": now, "livemode": false,
+                "customer": request.field("customer"), "usage": request.field("usage"), "status": "requires_payment_method",
+                "client_secret": "seti_Stub0001_secret_stub", "payment_method": null,
+                "metadata": {"partner_id": request.field("metadata[partner_id]")}
+            }),
+        ),
         ("POST", "/v1/subscriptions") => (
             200,
             json!({
                 "id": "sub_Stub0001", "object": "subscription", "created": now, "livemode": false,
-                "customer": request.field("customer"), "status": "active", "start_date": now,
+                "customer": request.field("customer"),
+                "status": if request.field("payment_behavior") == Some("default_incomplete") { "incomplete" } else { "active" },
+                "latest_invoice": if request.field("expand[0]") == Some("latest_invoice.confirmation_secret") {
+                    open_invoice()
+                } else {
+                    json!("in_Stub0001")
+                },
+                "start_date": now,
                 "billing_cycle_anchor": now, "cancel_at_period_end": false,
                 "cancel_at": request.field("cancel_at").and_then(|c| c.parse::<i64>().ok()),
                 "collection_method": request.field("collection_method").unwrap_or("charge_automatically"),
@@ -137,15 +160,27 @@ fn answer(request: &Recorded) -> (u16, Value) {
                 subscription(request, &path["/v1/subscriptions/".len()..], "active", cancel_at),
             )
         }
-        ("GET", path) if path.starts_with("/v1/subscriptions/") => (
-            200,
-            subscription(request, &path["/v1/subscriptions/".len()..], "active", None),
-        ),
+        ("GET", path) if path.starts_with("/v1/subscriptions/") => {
+            let mut answer = subscription(request, &path["/v1/subscriptions/".len()..], "active", None);
+            if request.query_field("expand[0]") == Some("latest_invoice.confirmation_secret") {
+                answer["status"] = json!("incomplete");
+                answer["latest_invoice"] = open_invoice();
+            }
+            (200, answer)
+        }
         _ => (
             404,
             json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL ({} {})", request.method, request.path)}}),
         ),
     }
+}
+
+/// The first invoice of a subscription left for the partner to pay, with its confirmation secret.
+fn open_invoice() -> Value {
+    json!({
+        "id": "in_Stub0001", "object": "invoice", "status": "open", "amount_due": 360_000, "currency": "usd",
+        "confirmation_secret": {"client_secret": "pi_Stub0001_secret_stub", "type": "payment_intent"}
+    })
 }
 
 /// A subscription `id` in today's shape with `status` and `cancel_at`.
