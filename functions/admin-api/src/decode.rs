@@ -411,3 +411,23 @@ pub fn billing_start(req: &Request, partner_id: PartnerId, admin: &Admin) -> Res
         })
     })
 }
+
+/// A route without query parameters.
+pub fn no_query(req: &Request) -> Result<(), AppError> {
+    only_known_params(&edge::query(req)?, &[])
+}
+
+/// `{confirm: true}`: an erasure is confirmed explicitly.
+pub fn erasure(req: &Request) -> Result<(), AppError> {
+    no_query(req)?;
+    let mut f = Fields::of(req)?;
+    let confirm: Option<bool> = f.value("confirm", true);
+    if confirm == Some(false) {
+        f.fail("confirm", "must be true: an erasure is confirmed explicitly");
+    }
+    let unknown: Vec<String> = f.map.keys().filter(|k| *k != "confirm").cloned().collect();
+    for field in unknown {
+        f.fail(&field, "is not a field of this request");
+    }
+    f.finish(|| confirm.filter(|c| *c).map(drop))
+}

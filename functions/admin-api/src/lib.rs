@@ -20,7 +20,8 @@ use shared::stripe::client::StripeApi;
 use shared::usecases::billing_start::BillingStartOutcome;
 use shared::usecases::views::PartnerView;
 use shared::usecases::{
-    billing_start, cancellation, csv_export, dashboard, notices, partners, pause, renewals, subscription_settings,
+    billing_start, cancellation, csv_export, dashboard, notices, partners, pause, personal_data, renewals,
+    subscription_settings,
     tier_changes,
 };
 use std::time::Instant;
@@ -259,6 +260,24 @@ impl App {
                     ))
                 }
                 _ => Err(not_allowed("GET")),
+            },
+            ["admin", "partners", id, "export"] => match *method {
+                Method::GET => {
+                    let id = partner_id(id)?;
+                    decode::no_query(req)?;
+                    let export = personal_data::export_partner_data(&self.store, &id, &admin.actor(), now).await?;
+                    Ok(edge::json(200, &export))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "partners", id, "payment-history"] => match *method {
+                Method::DELETE => {
+                    let id = partner_id(id)?;
+                    decode::erasure(req)?;
+                    let erasure = personal_data::erase_payment_history(&self.store, &id, &admin.actor(), now).await?;
+                    Ok(edge::json(200, &erasure))
+                }
+                _ => Err(not_allowed("DELETE")),
             },
             ["api", "partners", id, "engagement-tier"] => match *method {
                 Method::PATCH | Method::POST => {

@@ -150,3 +150,54 @@ async fn renaming_a_partner_moves_it_in_the_directory() {
     let audit = api.all("p1", "audit").await;
     assert_eq!(audit[0]["action"], "profile_synced");
 }
+
+#[tokio::test]
+async fn an_admin_exports_and_erases_a_partners_personal_data() {
+    let api = TestApi::new().await;
+    api.partner("gdpr-1", "GDPR Roofing", 70.0).await;
+    let granted = api
+        .tier(
+            "gdpr-1",
+            serde_json::json!({"engagement_tier": "gold", "reason": "signed by Jane Doe"}),
+        )
+        .await;
+    assert_eq!(granted.status, 200, "{}", granted.body);
+
+    let export = api.get("/admin/partners/gdpr-1/export").await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    for kind in ["profile", "history", "audit", "invoices", "emails_sent", "renewal_notices"] {
+        assert!(export.body["records"][kind].is_array(), "{kind}");
+    }
+    assert!(export.body["records"].to_string().contains("Jane Doe"));
+
+    let unconfirmed = api
+        .send(
+            "DELETE",
+            "/admin/partners/gdpr-1/payment-history",
+            Some("{}"),
+            Some(&api.token),
+        )
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+    let erased = api
+        .send(
+            "DELETE",
+            "/admin/partners/gdpr-1/payment-history",
+            Some(r#"{"confirm":true}"#),
+            Some(&api.token),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    assert!(erased.body["erased"]["history_entries"].as_u64().unwrap() >= 1);
+    let after = api.get("/admin/partners/gdpr-1/export").await;
+    assert!(!after.body["records"].to_string().contains("Jane Doe"));
+    let audit = api.all("gdpr-1", "audit").await;
+    for action in ["personal_data_exported", "payment_history_erased"] {
+        let entry = audit
+            .iter()
+            .find(|a| a["action"] == action)
+            .unwrap_or_else(|| panic!("{action} audited"));
+        assert_eq!(entry["actor"], "admin:admin-1");
+    }
+    assert_eq!(api.get("/admin/partners/nobody/export").await.status, 404);
+}
