@@ -25,7 +25,7 @@ test: venv toolchain
 	$(PY) infra/local/stack.py run -- cargo test --workspace
 	$(PY) infra/local/check_localstripe_compat.py
 	$(VENV)/bin/cfn-lint template.yaml
-	$(VENV)/bin/openapi-spec-validator infra/api/admin-api.openapi.yaml
+	$(VENV)/bin/openapi-spec-validator infra/api/admin-api.openapi.yaml infra/api/partner-portal.openapi.yaml
 
 dev: venv
 	@bash infra/local/dev.sh

@@ -21,8 +21,7 @@ use shared::usecases::billing_start::BillingStartOutcome;
 use shared::usecases::views::PartnerView;
 use shared::usecases::{
     billing_start, cancellation, csv_export, dashboard, notices, partners, pause, personal_data, renewals,
-    subscription_settings,
-    tier_changes,
+    subscription_settings, tier_changes,
 };
 use std::time::Instant;
 

@@ -165,7 +165,14 @@ async fn an_admin_exports_and_erases_a_partners_personal_data() {
 
     let export = api.get("/admin/partners/gdpr-1/export").await;
     assert_eq!(export.status, 200, "{}", export.body);
-    for kind in ["profile", "history", "audit", "invoices", "emails_sent", "renewal_notices"] {
+    for kind in [
+        "profile",
+        "history",
+        "audit",
+        "invoices",
+        "emails_sent",
+        "renewal_notices",
+    ] {
         assert!(export.body["records"][kind].is_array(), "{kind}");
     }
     assert!(export.body["records"].to_string().contains("Jane Doe"));

@@ -1,0 +1,82 @@
+//! The template's routes and the API descriptions cannot drift: every HTTP route a function gets in
+//! `template.yaml` is in that function's OpenAPI description, and the other way round.
+
+use std::collections::BTreeSet;
+
+fn read(path: &str) -> String {
+    let path = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+/// `METHOD /path` of every HttpApi event of the function resource `function` in the template.
+fn template_routes(function: &str) -> BTreeSet<String> {
+    let template = read("template.yaml");
+    let section = template
+        .split(&format!("\n  {function}:\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{function} is in the template"));
+    // The resource ends where the next top-level resource starts.
+    let end = section
+        .lines()
+        .position(|line| line.starts_with("  ") && !line.starts_with("   ") && !line.trim().is_empty())
+        .unwrap_or(usize::MAX);
+    section
+        .lines()
+        .take(end)
+        .filter(|line| line.contains("ApiId: !Ref HttpApi"))
+        .map(|line| {
+            // `Properties: { ApiId: !Ref HttpApi, Method: GET, Path: "/admin/partners/{id}" }`
+            let field = |name: &str| {
+                let rest = line
+                    .split(&format!("{name}: "))
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{name} in {line}"));
+                let value = match rest.split_once(", ") {
+                    Some((value, _)) => value,
+                    None => rest.trim_end().strip_suffix('}').unwrap_or(rest),
+                };
+                value.trim().trim_matches('"').to_owned()
+            };
+            format!("{} {}", field("Method"), field("Path"))
+        })
+        .collect()
+}
+
+/// `METHOD /path` of every operation in an OpenAPI description.
+fn described_routes(file: &str) -> BTreeSet<String> {
+    let text = read(file);
+    let paths = text.split("\npaths:\n").nth(1).expect("a paths section");
+    let mut routes = BTreeSet::new();
+    let mut current = None;
+    for line in paths.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            break;
+        }
+        if line.starts_with("  /") {
+            current = line.trim().strip_suffix(':').map(str::to_owned);
+        } else if let (Some(path), Some(method)) = (
+            &current,
+            line.strip_prefix("    ")
+                .filter(|rest| !rest.starts_with(' '))
+                .and_then(|rest| rest.strip_suffix(':')),
+        ) {
+            if ["get", "put", "post", "patch", "delete"].contains(&method) {
+                routes.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_deployed_route_is_described_and_every_described_route_deployed() {
+    for (function, description) in [
+        ("AdminApiFunction", "infra/api/admin-api.openapi.yaml"),
+        ("PartnerPortalFunction", "infra/api/partner-portal.openapi.yaml"),
+    ] {
+        let deployed = template_routes(function);
+        let described = described_routes(description);
+        assert!(!deployed.is_empty(), "{function} has routes");
+        assert_eq!(deployed, described, "{function} in template.yaml against {description}");
+    }
+}
