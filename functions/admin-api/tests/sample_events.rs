@@ -16,7 +16,7 @@ fn repo_file(relative: &str) -> std::path::PathBuf {
 }
 
 /// The expected status of each admin sample event.
-const EXPECTED: [(&str, u16); 18] = [
+const EXPECTED: [(&str, u16); 20] = [
     ("admin-list-tiers.json", 200),
     ("admin-list-partners.json", 200),
     ("admin-get-partner.json", 200),
@@ -35,6 +35,8 @@ const EXPECTED: [(&str, u16); 18] = [
     ("admin-cancel-term-end.json", 200),
     ("admin-cancel-immediately.json", 200),
     ("admin-subscription-settings.json", 200),
+    ("admin-partner-export.json", 200),
+    ("admin-erase-payment-history.json", 200),
 ];
 
 /// The public local key the sample tokens are signed with (infra/local/local.env).
