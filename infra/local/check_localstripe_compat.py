@@ -213,7 +213,8 @@ def scenario(s, hooks, hook_url):
           and item.get("current_period_end", 0) > item.get("current_period_start", 0), item)
     check("create: expand[]=latest_invoice is the paid invoice", isinstance(invoice, dict)
           and invoice["id"].startswith("in_") and invoice["status"] == "paid" and invoice["amount_due"] == 1000
-          and invoice["amount_paid"] == 1000 and invoice["due_date"] is None and invoice["hosted_invoice_url"],
+          and invoice["amount_paid"] == 1000 and invoice["due_date"] is None and invoice["hosted_invoice_url"]
+          and invoice["invoice_pdf"] == invoice["hosted_invoice_url"] + "/pdf",
           invoice)
 
     status, replay, headers = s.call("POST", "/v1/subscriptions", form, key="create-1")

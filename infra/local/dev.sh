@@ -23,6 +23,9 @@ target/debug/devtool create-table
 target/debug/devtool seed infra/seed/demo-partners.json
 target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json"
 token=$(target/debug/devtool token admin-local 12)
+# A partner user of a free demo partner, for the portal.
+portal_partner=keystone-payroll
+partner_token=$(target/debug/devtool partner-token "$portal_partner" "keystone-owner" 12)
 # SES sender, email dead-letter queue, the email rule's queue; the functions learn the DLQ's url.
 "$py" infra/local/pipeline.py setup >> "$state/functions.env"
 
@@ -31,7 +34,9 @@ if ! "$py" -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port)
   port=$("$py" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 fi
 base="http://127.0.0.1:$port/lambda-url/admin-api"
+portal="http://127.0.0.1:$port/lambda-url/partner-portal"
 echo "$token" > "$state/admin-token"
+echo "$partner_token" > "$state/partner-token"
 
 cat <<TXT
 
@@ -39,8 +44,11 @@ Power100 partner payments is running locally.
   admin API     $base
   DynamoDB etc. $AWS_ENDPOINT_URL  (moto; sent mail and events: $AWS_ENDPOINT_URL/moto-api/data.json)
   Stripe        $STRIPE_API_BASE  (localstripe)
+  partner portal $portal
   admin token   (12 h, also in $state/admin-token)
 $token
+  partner token (12 h, a user of $portal_partner; also in $state/partner-token)
+$partner_token
 
 Try:
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners?tier=gold" | python3 -m json.tool
@@ -77,6 +85,21 @@ and delivers its signed webhooks to stripe-webhook):
   $py infra/local/pipeline.py subscribe techflow-solutions platinum --failing   # SEPA failure: reminder, then downgrade to free
   Signed samples (re-sign first: signatures last 300 s): python3 infra/local/sign-stripe-events.py
   PATH=.venv/bin:\$PATH cargo lambda invoke stripe-webhook --data-file events/stripe-invoice-paid.json -A 127.0.0.1 -P $port
+Partner portal (the partner is the token's; $portal_partner starts on the free tier):
+  pauth="Authorization: Bearer \$(cat $state/partner-token)"; json='Content-Type: application/json'
+  curl -s -H "\$pauth" "$portal/portal/me" | python3 -m json.tool
+  curl -s -H "\$pauth" "$portal/portal/tiers"
+  curl -s -X POST -H "\$pauth" -H "\$json" -d '{"tier":"gold"}' "$portal/portal/upgrade" | tee $state/upgrade.json
+      # 202 payment_required: payment.client_secret is for Stripe Elements. Pay it as the browser would
+      # (its PaymentIntent is the part before _secret_), then Stripe's webhook grants Power Gold:
+  pi=\$(python3 -c 'import json;print(json.load(open("$state/upgrade.json"))["payment"]["client_secret"].split("_secret_")[0])')
+  curl -s -u sk_test_local_development_only: -d payment_method=pm_card_visa "$STRIPE_API_BASE/v1/payment_intents/\$pi/confirm" > /dev/null
+  curl -s -H "\$pauth" "$portal/portal/me"             # tier gold, card visa 4242
+  curl -s -H "\$pauth" "$portal/portal/invoices"       # the paid first invoice; its PDF: .../invoices/<id>/pdf (302)
+  curl -s -X POST -H "\$pauth" -H "\$json" -d '{"reason":"budget moves to field marketing","confirm":true}' "$portal/portal/cancel"
+  curl -s -X POST -H "\$pauth" "$portal/portal/cancel/withdraw"
+  curl -s -X POST -H "\$pauth" "$portal/portal/payment-method"      # a SetupIntent for a new card
+  curl -s -H "\$pauth" "$portal/portal/export" | python3 -m json.tool | head -40
 Subscriptions dashboard:
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/subscriptions?tab=expiring"
 

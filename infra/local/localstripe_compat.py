@@ -58,7 +58,7 @@ Subscription shape (patched `_export` of Subscription, SubscriptionItem, Invoice
 `default_source` (null), `payment_settings` (`{save_default_payment_method, payment_method_types: null,
 payment_method_options: null}`); each item has `price`, `current_period_start`, `current_period_end`,
 `subscription`; `latest_invoice` (id, or the invoice when expanded) also has `due_date`,
-`hosted_invoice_url` (a fake `.invalid` URL), `amount_remaining`, `paid`, `paid_out_of_band` and
+`hosted_invoice_url` and `invoice_pdf` (fake `.invalid` URLs), `amount_remaining`, `paid`, `paid_out_of_band` and
 `confirmation_secret`: `{"client_secret": <its PaymentIntent's client_secret>, "type": "payment_intent"}`
 while it is open with a PaymentIntent, else null. Real Stripe renders `confirmation_secret` only when
 expanded; here it is always rendered, and `expand[]=latest_invoice.confirmation_secret` (subscriptions)
@@ -479,6 +479,7 @@ def _invoice_export(self, expand=None):
     obj["due_date"] = getattr(self, "_due_date", None)
     obj["hosted_invoice_url"] = (None if not self.id or obj["status"] == "draft"
                                  else f"https://invoice.localstripe.invalid/i/{self.id}")
+    obj["invoice_pdf"] = (None if obj["hosted_invoice_url"] is None else obj["hosted_invoice_url"] + "/pdf")
     obj["amount_remaining"] = obj["amount_due"] - obj["amount_paid"]
     obj["paid"] = obj["status"] == "paid"
     obj["paid_out_of_band"] = getattr(self, "_paid_out_of_band", False)

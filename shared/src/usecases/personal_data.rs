@@ -44,7 +44,7 @@ audit: every change and who made it; invoices: as Stripe reported them; emails_s
 renewal_notices: which renewal reminders were sent for which term";
 
 const ERASED_FIELDS: &str =
-    "history notes and payment method; audit reasons and the old and new values of the contact \
+    "the profile's cancellation reason and subscription notes; history notes and payment method; audit reasons and the old and new values of the contact \
 email, cancellation reason and subscription notes; email recipients and subjects";
 
 fn audit(partner: &Partner, actor: &Actor, action: AuditAction, now: Timestamp) -> AuditEntry {
