@@ -53,6 +53,19 @@ pub struct ErasureCounts {
     pub invoices_kept: u32,
 }
 
+impl ErasureCounts {
+    /// Counts one record of `kind`, `erased` when personal data was removed from it.
+    fn add(&mut self, kind: RecordKind, erased: bool) {
+        match kind {
+            RecordKind::History if erased => self.history_entries += 1,
+            RecordKind::Audit if erased => self.audit_entries += 1,
+            RecordKind::EmailsSent if erased => self.emails += 1,
+            RecordKind::Invoices => self.invoices_kept += 1,
+            _ => {}
+        }
+    }
+}
+
 /// Attributes of the table's own bookkeeping, left out of an export.
 const KEY_ATTRIBUTES: [&str; 18] = [
     PK, SK, "entity", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk", "gsi5pk",
@@ -116,25 +129,14 @@ impl Store {
         let mut counts = ErasureCounts::default();
         for item in self.partition(id).await? {
             let sk = sort_key(&item).to_owned();
-            match RecordKind::of_sort_key(&sk) {
-                RecordKind::History => {
-                    if self.remove_attributes(id, &sk, &item, &HISTORY_PERSONAL).await? {
-                        counts.history_entries += 1;
-                    }
-                }
-                RecordKind::EmailsSent => {
-                    if self.remove_attributes(id, &sk, &item, &EMAIL_PERSONAL).await? {
-                        counts.emails += 1;
-                    }
-                }
-                RecordKind::Audit => {
-                    if self.mask_audit_entry(id, &sk, item).await? {
-                        counts.audit_entries += 1;
-                    }
-                }
-                RecordKind::Invoices => counts.invoices_kept += 1,
-                _ => {}
-            }
+            let kind = RecordKind::of_sort_key(&sk);
+            let erased = match kind {
+                RecordKind::History => self.remove_attributes(id, &sk, &item, &HISTORY_PERSONAL).await?,
+                RecordKind::EmailsSent => self.remove_attributes(id, &sk, &item, &EMAIL_PERSONAL).await?,
+                RecordKind::Audit => self.mask_audit_entry(id, &sk, item).await?,
+                _ => false,
+            };
+            counts.add(kind, erased);
         }
         Ok(counts)
     }

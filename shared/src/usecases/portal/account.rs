@@ -119,7 +119,7 @@ impl AccountView {
             last_payment_amount_cents: partner.last_payment_amount,
             last_payment_amount: partner.last_payment_amount.map(|c| c.to_string()),
             payment_method,
-            scheduled_change: partner.scheduled_tier_change.clone(),
+            scheduled_change: partner.scheduled_tier_change,
             pending_upgrade: partner.pending_billing.as_ref().map(|p| PendingUpgrade {
                 tier: p.tier,
                 since: p.requested_at,
