@@ -252,10 +252,9 @@ async fn a_card_subscription_grants_the_tier_only_when_its_first_invoice_is_paid
             "GetItem",
             "TransactWriteItems",
             "TransactWriteItems",
-            "GetItem",
             "TransactWriteItems"
         ],
-        "claim (read, write), customer link, record (read, write)"
+        "claim (read, write), customer link, record (on the claimed partner)"
     );
     assert_eq!(stub.requests().len(), 2, "the customer and the subscription");
     let p = &answer.body["partner"];

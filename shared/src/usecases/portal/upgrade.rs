@@ -11,7 +11,7 @@
 //!   difference is invoiced and charged at once; when the card needs the partner (3-D Secure or a
 //!   decline), Stripe holds the switch until that invoice is paid, and the answer carries its payment.
 
-use super::super::billing_start::{start_billing, BillingStartOutcome, StartBillingCommand};
+use super::super::billing_start::{start_billing_after_read, BillingStartOutcome, StartBillingCommand};
 use super::super::error::UseCaseError;
 use super::super::partners::not_found;
 use super::super::tier_switch::{switch_billed_tier, SwitchOutcome};
@@ -75,7 +75,9 @@ pub async fn upgrade(
                 first_payment: FirstPayment::ByPartner,
                 actor: user.actor(),
             };
-            let started = start_billing(store, &billing.stripe, &billing.prices, calendar, command, now).await?;
+            let read = Some(partner);
+            let started =
+                start_billing_after_read(store, &billing.stripe, &billing.prices, calendar, command, read, now).await?;
             Ok(match started {
                 BillingStartOutcome::AwaitingFirstPayment {
                     partner,
