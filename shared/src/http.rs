@@ -127,6 +127,28 @@ pub fn problem(err: &AppError) -> Response<Body> {
     res
 }
 
+/// Answers `req` with what `route` makes of it, an error as its problem response, and logs the
+/// request's method, path, status and time (an error line for a 5xx).
+pub async fn answer<'r, F>(req: &'r Request, route: impl FnOnce(&'r Request) -> F) -> Response<Body>
+where
+    F: std::future::Future<Output = Result<Response<Body>, AppError>>,
+{
+    let started = std::time::Instant::now();
+    let response = match route(req).await {
+        Ok(response) => response,
+        Err(err) => problem(&err),
+    };
+    let (method, path) = (req.method(), req.uri().path());
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if status >= 500 {
+        tracing::error!(%method, %path, status, elapsed_ms, "request failed");
+    } else {
+        tracing::info!(%method, %path, status, elapsed_ms, "request");
+    }
+    response
+}
+
 /// The value of a request header, if present and readable.
 pub fn header_str<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())

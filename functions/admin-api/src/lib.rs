@@ -23,7 +23,6 @@ use shared::usecases::{
     billing_start, cancellation, csv_export, dashboard, notices, partners, pause, personal_data, renewals,
     subscription_settings, tier_changes,
 };
-use std::time::Instant;
 
 /// What every request needs, built once per cold start.
 ///
@@ -59,20 +58,7 @@ impl App {
 
     /// Answers one request; never panics and never fails: errors become problem responses.
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let started = Instant::now();
-        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-        let response = match self.route(&req).await {
-            Ok(response) => response,
-            Err(err) => edge::problem(&err),
-        };
-        let status = response.status().as_u16();
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        if status >= 500 {
-            tracing::error!(%method, %path, status, elapsed_ms, "request failed");
-        } else {
-            tracing::info!(%method, %path, status, elapsed_ms, "request");
-        }
-        response
+        edge::answer(&req, |req| self.route(req)).await
     }
 
     async fn route(&self, req: &Request) -> Result<Response<Body>, AppError> {

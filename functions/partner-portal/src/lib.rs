@@ -26,7 +26,6 @@ use shared::usecases::portal::invoices::{invoice_pdf, my_invoices};
 use shared::usecases::portal::payment_method::start_card_setup;
 use shared::usecases::portal::rate_limit::count_payment_request;
 use shared::usecases::portal::upgrade::{upgrade, UpgradeOutcome};
-use std::time::Instant;
 
 /// What every request needs, built once per cold start.
 pub struct Portal {
@@ -65,20 +64,7 @@ impl Portal {
 
     /// Answers one request; never panics and never fails: errors become problem responses.
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let started = Instant::now();
-        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-        let response = match self.route(&req, Timestamp::now()).await {
-            Ok(response) => response,
-            Err(err) => edge::problem(&err),
-        };
-        let status = response.status().as_u16();
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        if status >= 500 {
-            tracing::error!(%method, %path, status, elapsed_ms, "request failed");
-        } else {
-            tracing::info!(%method, %path, status, elapsed_ms, "request");
-        }
-        response
+        edge::answer(&req, |req| self.route(req, Timestamp::now())).await
     }
 
     async fn route(&self, req: &Request, now: Timestamp) -> Result<Response<Body>, AppError> {

@@ -6,10 +6,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use shared::domain::partner::{Partner, PartnerId, PaymentStatus};
+use shared::domain::partner::PaymentStatus;
 use shared::domain::tier::Tier;
-use shared::store::Store;
 use shared::testing::localstripe::{LocalStripe, LOCAL_KEY};
+use shared::testing::wait_for_partner;
 use std::time::Duration;
 use stripe_webhook::testing::registered_receiver;
 use support::*;
@@ -23,18 +23,6 @@ async fn local_portal() -> TestPortal {
     // Served on its own task for the rest of the test.
     registered_receiver(api.store().clone()).await;
     api
-}
-
-/// Waits (up to 20 s) until `done` holds for the partner; its last state either way.
-async fn wait_for(store: &Store, id: &PartnerId, done: impl Fn(&Partner) -> bool) -> Partner {
-    for _ in 0..100 {
-        let partner = store.get_partner(id).await.unwrap().unwrap();
-        if done(&partner) {
-            return partner;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    store.get_partner(id).await.unwrap().unwrap()
 }
 
 /// The PaymentIntent behind a client secret (`pi_..._secret_...`).
@@ -93,7 +81,7 @@ async fn an_upgrade_is_granted_by_its_payment_then_cards_change() {
             &[("payment_method", "pm_card_visa")],
         )
         .await;
-    let granted = wait_for(api.store(), &partner.id, |p| p.engagement_tier == Tier::Gold).await;
+    let granted = wait_for_partner(api.store(), &partner.id, |p| p.engagement_tier == Tier::Gold).await;
     assert_eq!(granted.engagement_tier, Tier::Gold, "granted by the paid invoice");
     assert_eq!(granted.payment_status, Some(PaymentStatus::Current));
     assert!(granted.pending_billing.is_none());

@@ -5,16 +5,10 @@
 mod support;
 
 use shared::auth::TokenAuth;
-use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
-use shared::testing::fresh_store;
 use shared::testing::stripe_stub::StripeStub;
+use shared::testing::{fresh_store, local_signing_key, repo_file, sample_event_files};
 use shared::usecases::seed::{load_demo_partners, DemoPartner};
-use std::path::Path;
-
-fn repo_file(relative: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
-}
 
 /// The expected status of each portal sample event, in the order they run.
 const EXPECTED: [(&str, u16); 11] = [
@@ -31,26 +25,11 @@ const EXPECTED: [(&str, u16); 11] = [
     ("portal-erase-payment-history.json", 200),
 ];
 
-/// The public local key the sample tokens are signed with (infra/local/local.env).
-fn local_key() -> Secret {
-    let env = std::fs::read_to_string(repo_file("infra/local/local.env")).unwrap();
-    let key = env
-        .lines()
-        .find_map(|l| l.strip_prefix("ADMIN_JWT_SECRET="))
-        .expect("ADMIN_JWT_SECRET in local.env");
-    Secret::new(key.trim())
-}
-
 #[tokio::test]
 async fn every_portal_sample_event_answers_as_expected() {
     let demo: Vec<DemoPartner> =
         serde_json::from_str(&std::fs::read_to_string(repo_file("infra/seed/demo-partners.json")).unwrap()).unwrap();
-    let mut files: Vec<String> = std::fs::read_dir(repo_file("events"))
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("portal-") && name.ends_with(".json"))
-        .collect();
-    files.sort();
+    let files = sample_event_files("portal-");
     let mut expected: Vec<&str> = EXPECTED.iter().map(|(f, _)| *f).collect();
     expected.sort_unstable();
     assert_eq!(files, expected, "every portal event file needs an expected status here");
@@ -62,7 +41,7 @@ async fn every_portal_sample_event_answers_as_expected() {
         .unwrap();
     let stub = StripeStub::start().await;
     let mut portal = support::TestPortal::on(store, calls, &stub.base_url, "sk_test_stub_key").portal;
-    portal.auth = TokenAuth::new(&local_key());
+    portal.auth = TokenAuth::new(&local_signing_key());
     for (file, status) in EXPECTED {
         let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();
         let request =

@@ -7,26 +7,13 @@ use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::history_and_audit::HistoryEventType;
 use shared::domain::invoice::InvoiceStatus;
-use shared::domain::partner::{Partner, PartnerId, PaymentStatus};
+use shared::domain::partner::PaymentStatus;
 use shared::domain::tier::Tier;
-use shared::store::{PageRequest, Store};
+use shared::store::PageRequest;
 use shared::testing::billing::test_prices;
 use shared::testing::localstripe::{subscribed_partner, LocalStripe};
-use shared::testing::{fresh_store, outbox_events};
-use std::time::Duration;
+use shared::testing::{fresh_store, outbox_events, wait_for_partner};
 use stripe_webhook::testing::registered_receiver;
-
-/// Waits (up to 20 s) until `done` holds for the partner; its last state either way.
-async fn wait_for(store: &Store, id: &PartnerId, done: impl Fn(&Partner) -> bool) -> Partner {
-    for _ in 0..100 {
-        let partner = store.get_partner(id).await.unwrap().unwrap();
-        if done(&partner) {
-            return partner;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    store.get_partner(id).await.unwrap().unwrap()
-}
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", shared::ids::next_id().to_string().to_lowercase())
@@ -40,7 +27,7 @@ async fn a_paid_subscription_then_its_deletion() {
     let (partner, subscription) = subscribed_partner(store, &id, Tier::Gold, false).await;
     assert_eq!(partner.engagement_tier, Tier::Gold);
 
-    let paid = wait_for(store, &partner.id, |p| p.last_payment_amount.is_some()).await;
+    let paid = wait_for_partner(store, &partner.id, |p| p.last_payment_amount.is_some()).await;
     assert_eq!(paid.payment_status, Some(PaymentStatus::Current));
     assert_eq!(paid.last_payment_amount.map(|c| c.get()), Some(360_000));
     let page = PageRequest {
@@ -56,7 +43,7 @@ async fn a_paid_subscription_then_its_deletion() {
     LocalStripe::from_env()
         .delete(&format!("/v1/subscriptions/{subscription}"))
         .await;
-    let ended = wait_for(store, &partner.id, |p| p.engagement_tier == Tier::Free).await;
+    let ended = wait_for_partner(store, &partner.id, |p| p.engagement_tier == Tier::Free).await;
     assert_eq!(
         ended.engagement_tier,
         Tier::Free,
@@ -74,7 +61,7 @@ async fn a_failing_sepa_payment_warns_then_the_ended_subscription_downgrades() {
     let (partner, _) = subscribed_partner(store, &id, Tier::Platinum, true).await;
 
     // localstripe delivers the failure and the deletion concurrently: wait for both, in any order.
-    let ended = wait_for(store, &partner.id, |p| {
+    let ended = wait_for_partner(store, &partner.id, |p| {
         p.engagement_tier == Tier::Free && p.payment_status == Some(PaymentStatus::PastDue)
     })
     .await;
@@ -150,7 +137,7 @@ async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills()
         .as_ref()
         .and_then(|p| p.subscription_id.clone())
         .unwrap();
-    let gold = wait_for(store, &partner.id, |p| p.engagement_tier == Tier::Gold).await;
+    let gold = wait_for_partner(store, &partner.id, |p| p.engagement_tier == Tier::Gold).await;
     assert_eq!(
         gold.engagement_tier,
         Tier::Gold,

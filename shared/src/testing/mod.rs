@@ -299,3 +299,54 @@ fn canonical(value: &aws_sdk_dynamodb::types::AttributeValue) -> serde_json::Val
         other => serde_json::json!({ "other": format!("{other:?}") }),
     }
 }
+
+/// A file of the repository, by its path from the repository's root.
+pub fn repo_file(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+/// The public local key the sample events' tokens are signed with (`infra/local/local.env`).
+pub fn local_signing_key() -> Secret {
+    let env = std::fs::read_to_string(repo_file("infra/local/local.env")).unwrap_or_default();
+    let key = env
+        .lines()
+        .find_map(|l| l.strip_prefix("ADMIN_JWT_SECRET="))
+        .unwrap_or_else(|| panic!("ADMIN_JWT_SECRET in infra/local/local.env"));
+    Secret::new(key.trim())
+}
+
+/// The names of the sample events in `events/` that start with `prefix`, sorted.
+pub fn sample_event_files(prefix: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(repo_file("events"))
+        .unwrap_or_else(|e| panic!("reading events/: {e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(prefix) && name.ends_with(".json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Waits (up to 20 s) until `done` holds for the partner; its last state either way.
+pub async fn wait_for_partner(
+    store: &Store,
+    id: &crate::domain::partner::PartnerId,
+    done: impl Fn(&crate::domain::partner::Partner) -> bool,
+) -> crate::domain::partner::Partner {
+    let read = || async {
+        store
+            .get_partner(id)
+            .await
+            .unwrap_or_else(|e| panic!("reading {id}: {e}"))
+            .unwrap_or_else(|| panic!("partner {id} exists"))
+    };
+    for _ in 0..100 {
+        let partner = read().await;
+        if done(&partner) {
+            return partner;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    read().await
+}

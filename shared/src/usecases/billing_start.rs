@@ -201,7 +201,6 @@ pub async fn start_billing_after_read(
         calendar,
         &command,
         partner,
-        &claim,
         &subscription,
         state.latest_invoice_id,
         now,
@@ -250,19 +249,22 @@ fn granted_change(before: &Partner, after: Partner, actor: &Actor, note: &str) -
 
 /// Records what Stripe created for the claim: the subscription waiting for its first payment, or,
 /// invoiced, the tier granted. A first payment that already granted it (its webhook was faster)
-/// leaves nothing to do. `claimed` is the partner as the claim wrote it (a webhook that changed it
-/// since makes the write re-read). The partner as it then stands.
+/// leaves nothing to do. `claimed` is the partner as the claim wrote it, with its claim (a webhook
+/// that changed it since makes the write re-read). The partner as it then stands.
 async fn record_started(
     store: &Store,
     calendar: &BusinessCalendar,
     command: &StartBillingCommand,
     claimed: Partner,
-    claim: &PendingBilling,
     subscription: &BilledSubscription,
     first_invoice_id: Option<String>,
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     let today = calendar.today(now);
+    let claim = claimed
+        .pending_billing
+        .clone()
+        .ok_or_else(|| UseCaseError::Internal("a claimed billing start without its claim".into()))?;
     let read = Some(claimed);
     let outcome = apply_change_after_read(store, &command.partner_id, read, &command.actor, None, now, |current| {
         let ours = current
