@@ -37,6 +37,20 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
     }
 }
 
+/// 302 to `url` (an invoice's PDF at Stripe and the like).
+pub fn redirect(url: &str) -> Response<Body> {
+    match HeaderValue::from_str(url) {
+        Ok(location) => {
+            let mut response = response(302, "text/plain; charset=utf-8", Vec::new());
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        Err(_) => problem(&AppError::Internal(format!(
+            "a redirect to a URL that is not a header value: {url:?}"
+        ))),
+    }
+}
+
 /// A body with another content type (CSV exports and the like).
 pub fn with_content_type(status: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
     response(status, content_type, body)

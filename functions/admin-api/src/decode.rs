@@ -3,8 +3,10 @@
 use lambda_http::Request;
 use serde_json::{Map, Value};
 use shared::auth::Admin;
+use shared::domain::dates::BusinessCalendar;
 use shared::domain::dates::{parse_date, CalendarDate};
 use shared::domain::history_and_audit::HistoryEventType;
+use shared::domain::invoice::InvoiceStatus;
 use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
 use shared::domain::pcr::{BasePcr, Momentum};
 use shared::domain::subscription::MAX_PAUSE_MONTHS;
@@ -13,11 +15,12 @@ use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
 use shared::error::{AppError, FieldError};
 use shared::http::{self as edge, only_known_params, page_request};
-use shared::store::{PageRequest, PartnerFilter};
+use shared::store::{InvoiceFilter, PageRequest, PartnerFilter};
 use shared::stripe::client::Collection;
 use shared::usecases::billing_start::StartBillingCommand;
 use shared::usecases::cancellation::CancelCommand;
 use shared::usecases::dashboard::{DashboardRequest, SortBy, Tab};
+use shared::usecases::invoice_actions::MarkPaidCommand;
 use shared::usecases::pause::PauseCommand;
 use shared::usecases::renewals::renewal_months;
 use shared::usecases::subscription_settings::SettingsCommand;
@@ -430,4 +433,117 @@ pub fn erasure(req: &Request) -> Result<(), AppError> {
         f.fail(&field, "is not a field of this request");
     }
     f.finish(|| confirm.filter(|c| *c).map(drop))
+}
+
+/// `?status=&partner_id=&from=&to=` (dates `YYYY-MM-DD` in the business time zone, both inclusive),
+/// and `limit`/`cursor` where the route pages.
+pub fn invoice_listing(
+    req: &Request,
+    calendar: &BusinessCalendar,
+    paged: bool,
+) -> Result<(InvoiceFilter, PageRequest), AppError> {
+    let query = edge::query(req)?;
+    let known: &[&str] = if paged {
+        &["status", "partner_id", "from", "to", "limit", "cursor"]
+    } else {
+        &["status", "partner_id", "from", "to"]
+    };
+    only_known_params(&query, known)?;
+    let mut errors = Vec::new();
+    let given = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let status = given("status").and_then(|text| {
+        InvoiceStatus::parse(text)
+            .ok_or_else(|| {
+                errors.push(FieldError::new(
+                    "status",
+                    format!("unknown status {text:?}: expected pending, paid, failed or refunded"),
+                ))
+            })
+            .ok()
+    });
+    let partner_id = given("partner_id").and_then(|text| {
+        PartnerId::parse(text)
+            .map_err(|e| errors.push(FieldError::new("partner_id", e)))
+            .ok()
+    });
+    let mut date = |name: &str| {
+        given(name).and_then(|text| parse_date(text).map_err(|e| errors.push(FieldError::new(name, e))).ok())
+    };
+    let (from, to) = (date("from"), date("to"));
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            errors.push(FieldError::new("to", format!("must not be before from ({from})")));
+        }
+    }
+    let mut instant = |name: &str, day: Option<CalendarDate>| {
+        day.and_then(|d| {
+            calendar
+                .start_of(d)
+                .map_err(|e| errors.push(FieldError::new(name, e)))
+                .ok()
+        })
+    };
+    let from = instant("from", from);
+    let before = instant("to", to.and_then(|d| d.tomorrow().ok()));
+    let page = if paged {
+        page_request(&query)?
+    } else {
+        PageRequest { limit: 1, cursor: None }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok((
+        InvoiceFilter {
+            status,
+            partner_id,
+            from,
+            before,
+        },
+        page,
+    ))
+}
+
+/// No body, or `{}`.
+pub fn empty_body(req: &Request) -> Result<(), AppError> {
+    no_query(req)?;
+    if req.body().as_ref().iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let f = Fields::of(req)?;
+    match f.map.keys().next() {
+        Some(field) => Err(AppError::invalid(field.as_str(), "is not a field of this request")),
+        None => Ok(()),
+    }
+}
+
+/// `{reason, restore_tier?: false}`
+pub fn mark_paid(req: &Request, invoice_id: &str, admin: &Admin) -> Result<MarkPaidCommand, AppError> {
+    no_query(req)?;
+    let mut f = Fields::of(req)?;
+    let reason = f.parsed("reason", true, |s| Note::parse_optional(Some(s)));
+    if matches!(reason, Some(None)) {
+        f.fail(
+            "reason",
+            "must not be empty: say why the invoice is paid outside Stripe",
+        );
+    }
+    let restore_tier: Option<bool> = f.value("restore_tier", false);
+    let unknown: Vec<String> = f
+        .map
+        .keys()
+        .filter(|k| !["reason", "restore_tier"].contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for field in unknown {
+        f.fail(&field, "is not a field of this request");
+    }
+    f.finish(|| {
+        Some(MarkPaidCommand {
+            invoice_id: invoice_id.to_owned(),
+            reason: reason.flatten()?,
+            restore_tier: restore_tier.unwrap_or(false),
+            actor: admin.actor(),
+        })
+    })
 }

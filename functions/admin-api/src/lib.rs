@@ -15,13 +15,14 @@ use shared::domain::partner::PartnerId;
 use shared::domain::tier;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
-use shared::store::Store;
+use shared::store::{ResendOutcome, Store};
 use shared::stripe::client::StripeApi;
 use shared::usecases::billing_start::BillingStartOutcome;
+use shared::usecases::stripe_events::BillingRules;
 use shared::usecases::views::PartnerView;
 use shared::usecases::{
-    billing_start, cancellation, csv_export, dashboard, notices, partners, pause, personal_data, renewals,
-    subscription_settings, tier_changes,
+    billing_start, cancellation, csv_export, dashboard, invoice_actions, invoices, notices, partners, pause,
+    personal_data, renewals, subscription_settings, tier_changes,
 };
 
 /// What every request needs, built once per cold start.
@@ -246,6 +247,83 @@ impl App {
                 }
                 _ => Err(not_allowed("GET")),
             },
+            ["admin", "invoices"] => match *method {
+                Method::GET => {
+                    let (filter, page) = decode::invoice_listing(req, &self.calendar, true)?;
+                    let page = invoices::list_invoices(&self.store, &filter, &page).await?;
+                    Ok(edge::json(
+                        200,
+                        &json!({ "invoices": page.items, "next_cursor": page.next_cursor }),
+                    ))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "invoices", "export.csv"] => match *method {
+                Method::GET => {
+                    let (filter, _) = decode::invoice_listing(req, &self.calendar, false)?;
+                    let csv = invoices::export_invoices_csv(&self.store, &filter).await?;
+                    let name = format!("invoices-{}.csv", self.calendar.today(now));
+                    Ok(attachment(
+                        edge::with_content_type(200, "text/csv; charset=utf-8", csv),
+                        &name,
+                    ))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "invoices", invoice_id] => match *method {
+                Method::GET => {
+                    decode::no_query(req)?;
+                    Ok(edge::json(200, &invoices::invoice(&self.store, invoice_id).await?))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "invoices", invoice_id, "pdf"] => match *method {
+                Method::GET => {
+                    decode::no_query(req)?;
+                    Ok(edge::redirect(&invoices::invoice_pdf(&self.store, invoice_id).await?))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "invoices", invoice_id, "resend"] => match *method {
+                Method::POST => {
+                    decode::empty_body(req)?;
+                    let outcome = invoice_actions::resend_invoice(&self.store, invoice_id, &admin.actor(), now).await?;
+                    Ok(match outcome {
+                        ResendOutcome::Queued => edge::json(
+                            202,
+                            &json!({ "queued": true, "message": "the invoice email is on its way to the partner" }),
+                        ),
+                        ResendOutcome::AlreadyQueued => edge::json(
+                            200,
+                            &json!({ "queued": false, "message": "already sent this minute: one email per minute" }),
+                        ),
+                    })
+                }
+                _ => Err(not_allowed("POST")),
+            },
+            ["admin", "invoices", invoice_id, "mark-paid"] => match *method {
+                Method::POST => {
+                    let command = decode::mark_paid(req, invoice_id, &admin)?;
+                    let billing = self
+                        .billing
+                        .as_ref()
+                        .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
+                    let rules = BillingRules {
+                        calendar: &self.calendar,
+                        prices: &billing.prices,
+                    };
+                    let marked = Box::pin(invoice_actions::mark_invoice_paid(
+                        &self.store,
+                        billing,
+                        &rules,
+                        command,
+                        now,
+                    ))
+                    .await?;
+                    Ok(edge::json(200, &marked))
+                }
+                _ => Err(not_allowed("POST")),
+            },
             ["admin", "partners", id, "export"] => match *method {
                 Method::GET => {
                     let id = partner_id(id)?;
@@ -316,11 +394,10 @@ impl App {
             name.push_str(&format!("-{partner}"));
         }
         name.push_str(&format!("-{}.csv", self.calendar.today(now)));
-        let mut response = edge::with_content_type(200, "text/csv; charset=utf-8", csv);
-        if let Ok(value) = format!("attachment; filename=\"{name}\"").parse() {
-            response.headers_mut().insert("content-disposition", value);
-        }
-        Ok(response)
+        Ok(attachment(
+            edge::with_content_type(200, "text/csv; charset=utf-8", csv),
+            &name,
+        ))
     }
 
     async fn upsert_partner(
@@ -348,6 +425,14 @@ fn stripe_pending_status(partner: &shared::domain::partner::Partner) -> u16 {
     } else {
         200
     }
+}
+
+/// `response` as a download named `name`.
+fn attachment(mut response: Response<Body>, name: &str) -> Response<Body> {
+    if let Ok(value) = format!("attachment; filename=\"{name}\"").parse() {
+        response.headers_mut().insert("content-disposition", value);
+    }
+    response
 }
 
 /// A partner id from the path; one that cannot exist is an unknown partner.

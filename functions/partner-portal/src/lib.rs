@@ -148,7 +148,7 @@ impl Portal {
                 Method::GET => {
                     decode::no_query(req)?;
                     let url = invoice_pdf(&self.store, &user.partner_id, invoice_id).await?;
-                    Ok(redirect(&url))
+                    Ok(edge::redirect(&url))
                 }
                 _ => Err(not_allowed("GET")),
             },
@@ -286,19 +286,5 @@ fn stripe_pending_status(partner: &Partner) -> u16 {
         202
     } else {
         200
-    }
-}
-
-/// 302 to `url`.
-fn redirect(url: &str) -> Response<Body> {
-    let mut response = edge::with_content_type(302, "text/plain; charset=utf-8", Vec::new());
-    match HeaderValue::from_str(url) {
-        Ok(location) => {
-            response.headers_mut().insert(header::LOCATION, location);
-            response
-        }
-        Err(_) => edge::problem(&AppError::Internal(format!(
-            "an invoice PDF URL that is not a header value: {url:?}"
-        ))),
     }
 }

@@ -20,8 +20,7 @@ use shared::http::{self as edge, header_str};
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
 use shared::stripe::webhook::verify;
-use shared::usecases::portal::payment_method::adopt_confirmed_card;
-use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
+use shared::usecases::stripe_events::{handle_stripe_event, BillingRules};
 
 /// The receiver, built once per cold start.
 pub struct Receiver {
@@ -84,10 +83,7 @@ impl Receiver {
             calendar: &self.calendar,
             prices: &self.prices,
         };
-        let outcome = match (event.event_type.as_str(), &self.stripe) {
-            ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(&self.store, stripe, &event, now).await?,
-            _ => apply_stripe_event(&self.store, &rules, &event, now).await?,
-        };
+        let outcome = handle_stripe_event(&self.store, &rules, self.stripe.as_ref(), &event, now).await?;
         tracing::info!(
             stripe_event_id = %event.id,
             event_type = %event.event_type,

@@ -48,6 +48,7 @@ pub fn plan_billing_event(
         let tier = facts.price_id.as_deref().and_then(|p| rules.prices.tier_of(p));
         InvoiceRecord::from_facts(
             &partner.id,
+            partner.company_name.as_str(),
             facts,
             status,
             tier,

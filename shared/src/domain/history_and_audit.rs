@@ -184,6 +184,10 @@ pub enum AuditAction {
     PersonalDataExported,
     /// Personal data was erased from the payment history (GDPR erasure).
     PaymentHistoryErased,
+    /// An admin asked for an invoice to be mailed again.
+    InvoiceResendRequested,
+    /// An admin marked an invoice paid outside Stripe (with the reason).
+    InvoiceMarkedPaid,
 }
 
 /// One field that a change moved from one value to another.

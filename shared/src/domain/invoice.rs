@@ -21,6 +21,13 @@ pub enum InvoiceStatus {
 }
 
 impl InvoiceStatus {
+    pub const ALL: [InvoiceStatus; 4] = [
+        InvoiceStatus::Pending,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Failed,
+        InvoiceStatus::Refunded,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             InvoiceStatus::Pending => "pending",
@@ -29,11 +36,18 @@ impl InvoiceStatus {
             InvoiceStatus::Refunded => "refunded",
         }
     }
+
+    pub fn parse(text: &str) -> Option<InvoiceStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceRecord {
     pub partner_id: PartnerId,
+    /// The partner's company when the invoice was recorded (absent on records older than it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
     pub stripe_invoice_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
@@ -61,6 +75,7 @@ pub struct InvoiceRecord {
 impl InvoiceRecord {
     pub fn from_facts(
         partner_id: &PartnerId,
+        company_name: &str,
         facts: &InvoiceFacts,
         status: InvoiceStatus,
         tier: Option<Tier>,
@@ -69,6 +84,7 @@ impl InvoiceRecord {
     ) -> InvoiceRecord {
         InvoiceRecord {
             partner_id: partner_id.clone(),
+            company_name: Some(company_name.to_owned()),
             stripe_invoice_id: facts.invoice_id.clone(),
             invoice_number: facts.number.clone(),
             amount_cents: facts.amount_due.max(facts.amount_paid),

@@ -1,10 +1,9 @@
 //! Billing in the table: which partner a Stripe customer is, which Stripe events were handled,
 //! the invoices, and the one transaction that applies a Stripe event with all its effects.
 
-use super::items::{conditional_put, conditional_put_named, from_item, number_attr, string_attr, to_item, Item};
+use super::items::{conditional_put, conditional_put_named, number_attr, string_attr, to_item, Item};
 use super::keys::*;
-use super::queries::IndexQuery;
-use super::{failed_condition, Page, PageRequest, PartnerWrite, Store, StoreError};
+use super::{failed_condition, PartnerWrite, Store, StoreError};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
 use jiff::Timestamp;
@@ -108,10 +107,15 @@ fn invoice_item(invoice: &InvoiceRecord) -> Result<Item, StoreError> {
         "gsi5pk".into(),
         string_attr(invoices_by_status_pk(invoice.status.as_str())),
     );
+    let by_date = format!("{}#{}", invoice.created_at, invoice.stripe_invoice_id);
+    item.insert("gsi5sk".into(), string_attr(&by_date));
+    item.insert("gsi8pk".into(), string_attr(INVOICES_BY_DATE_PK));
+    item.insert("gsi8sk".into(), string_attr(by_date));
     item.insert(
-        "gsi5sk".into(),
-        string_attr(format!("{}#{}", invoice.created_at, invoice.stripe_invoice_id)),
+        "gsi9pk".into(),
+        string_attr(invoice_by_id_pk(&invoice.stripe_invoice_id)),
     );
+    item.insert("gsi9sk".into(), string_attr(INVOICE_BY_ID_SK));
     Ok(item)
 }
 
@@ -220,39 +224,6 @@ impl Store {
             ..BillingWrite::default()
         };
         self.commit_billing(write, Ulid::new(), now).await
-    }
-
-    /// One partner's invoices, newest invoice id first.
-    pub async fn partner_invoices(
-        &self,
-        id: &PartnerId,
-        page: &PageRequest,
-    ) -> Result<Page<InvoiceRecord>, StoreError> {
-        self.partner_collection(id, INVOICE_PREFIX, None, page).await
-    }
-
-    /// One of `id`'s invoices; `None` when `id` has no invoice of that id (another partner's included).
-    pub async fn partner_invoice(&self, id: &PartnerId, invoice_id: &str) -> Result<Option<InvoiceRecord>, StoreError> {
-        self.get_item(partner_pk(id), &invoice_sk(invoice_id))
-            .await?
-            .map(from_item)
-            .transpose()
-    }
-
-    /// Every partner's invoices with `status`, newest first (the invoice dashboard).
-    pub async fn invoices_with_status(
-        &self,
-        status: InvoiceStatus,
-        page: &PageRequest,
-    ) -> Result<Page<InvoiceRecord>, StoreError> {
-        let query = IndexQuery::new(
-            INVOICES_INDEX,
-            "gsi5pk",
-            "gsi5sk",
-            invoices_by_status_pk(status.as_str()),
-        )
-        .descending(true);
-        self.query_page(&query, page).await
     }
 
     /// What the table says about a Stripe event, if it was handled: its outcome.

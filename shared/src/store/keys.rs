@@ -9,7 +9,7 @@
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
 //! | email log        | `PARTNER#<id>`     | `EMAIL#<event id>`        | — (the email sender's exactly-once claim and the record of what it sent; TTL `expires_at`) |
-//! | invoice          | `PARTNER#<id>`     | `INV#<stripe invoice id>` | gsi5 (invoices by status and date, for the invoice dashboard): `INV#<status>` / `<created>#<invoice id>` |
+//! | invoice          | `PARTNER#<id>`     | `INV#<stripe invoice id>` | gsi5 (invoices by status and date, for the invoice dashboard): `INV#<status>` / `<created>#<invoice id>`; gsi8 (every invoice by date): `INVOICES` / `<created>#<invoice id>`; gsi9 (an invoice by its id): `INVOICE#<invoice id>` / `INVOICE` |
 //! | Stripe customer  | `STRIPE_CUS#<customer id>` | `CUSTOMER`        | — (which partner a Stripe customer is: one consistent read per webhook) |
 //! | Stripe event     | `STRIPE_EVENT#<event id>` | `EVENT`            | — (written in the same transaction as the event's effects: a redelivery finds it; TTL 30 days) |
 //! | rate counter     | `RATE#<id>`        | `<window start>`          | — (portal payment requests counted per partner and minute; TTL `expires_at`) |
@@ -47,8 +47,19 @@ pub const STRIPE_SYNC_PENDING_PK: &str = "STRIPE_SYNC";
 pub const INVOICES_DUE_INDEX: &str = "gsi7";
 pub const INVOICES_DUE_PK: &str = "INVOICE_DUE";
 
+/// Every invoice, by the time Stripe created it.
+pub const INVOICES_BY_DATE_INDEX: &str = "gsi8";
+pub const INVOICES_BY_DATE_PK: &str = "INVOICES";
+/// An invoice by its Stripe id (which partner it belongs to is not in the request).
+pub const INVOICE_BY_ID_INDEX: &str = "gsi9";
+pub const INVOICE_BY_ID_SK: &str = "INVOICE";
+
+pub fn invoice_by_id_pk(invoice_id: &str) -> String {
+    format!("INVOICE#{invoice_id}")
+}
+
 /// (index name, partition key attribute, sort key attribute)
-pub const INDEXES: [(&str, &str, &str); 7] = [
+pub const INDEXES: [(&str, &str, &str); 9] = [
     (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
     (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
     (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
@@ -56,6 +67,8 @@ pub const INDEXES: [(&str, &str, &str); 7] = [
     (INVOICES_INDEX, "gsi5pk", "gsi5sk"),
     (STRIPE_SYNC_INDEX, "gsi6pk", "gsi6sk"),
     (INVOICES_DUE_INDEX, "gsi7pk", "gsi7sk"),
+    (INVOICES_BY_DATE_INDEX, "gsi8pk", "gsi8sk"),
+    (INVOICE_BY_ID_INDEX, "gsi9pk", "gsi9sk"),
 ];
 
 pub const NOTICE_PREFIX: &str = "NOTICE#";

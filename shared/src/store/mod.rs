@@ -5,13 +5,14 @@
 //! nothing is half-written and no event is announced for a change that did not commit.
 //!
 //! Each concern has its file: `keys` (every key), `items` (item mapping), `queries` (index queries
-//! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`, `personal_data` (export and erasure),
+//! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`, `invoices` (invoice reads), `personal_data` (export and erasure),
 //! `rate_limit` (request counters).
 
 pub mod billing;
 mod bulk_load;
 pub mod cursor;
 pub mod email_log;
+mod invoices;
 mod items;
 pub mod keys;
 mod listings;
@@ -21,6 +22,7 @@ mod queries;
 pub mod rate_limit;
 pub mod schema;
 
+pub use invoices::{InvoiceFilter, ResendOutcome, ResendWrite};
 pub use items::profile_item;
 pub use listings::{DashboardQuery, PartnerFilter};
 pub use notices::{NoticeOutcome, NoticeWrite};

@@ -67,9 +67,9 @@ impl ErasureCounts {
 }
 
 /// Attributes of the table's own bookkeeping, left out of an export.
-const KEY_ATTRIBUTES: [&str; 18] = [
+const KEY_ATTRIBUTES: [&str; 22] = [
     PK, SK, "entity", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk", "gsi5pk",
-    "gsi5sk", "gsi6pk", "gsi6sk", "gsi7pk", "gsi7sk", EXPIRES_AT,
+    "gsi5sk", "gsi6pk", "gsi6sk", "gsi7pk", "gsi7sk", "gsi8pk", "gsi8sk", "gsi9pk", "gsi9sk", EXPIRES_AT,
 ];
 /// History attributes that are personal.
 const HISTORY_PERSONAL: [&str; 2] = ["notes", "payment_method"];

@@ -458,6 +458,22 @@ impl StripeApi {
         Ok(PaymentToConfirm::of_invoice(&answer))
     }
 
+    /// Marks invoice `invoice_id` paid outside Stripe (a bank transfer, a cheque); Stripe's invoice.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn pay_invoice_out_of_band(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<serde_json::Value, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form {
+            paid_out_of_band: bool,
+        }
+        let request = RequestBuilder::new(StripeMethod::Post, format!("/invoices/{invoice_id}/pay"))
+            .form(&Form { paid_out_of_band: true });
+        self.send_json(request, idempotency_key).await
+    }
+
     /// A SetupIntent for saving a card of `customer_id` with Stripe Elements; its `client_secret`.
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn create_setup_intent(

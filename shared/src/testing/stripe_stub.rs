@@ -117,6 +117,10 @@ fn answer(request: &Recorded) -> (u16, Value) {
                                  "message": format!("No such price: '{}'", request.field("items[0][price]").unwrap_or_default())}}),
             )
         }
+        ("POST", path) if path.starts_with("/v1/invoices/") && path.ends_with("/pay") => {
+            let id = &path["/v1/invoices/".len()..path.len() - "/pay".len()];
+            (200, paid_invoice(id, now))
+        }
         ("POST", "/v1/setup_intents") => (
             200,
             json!({
@@ -173,6 +177,22 @@ fn answer(request: &Recorded) -> (u16, Value) {
             json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL ({} {})", request.method, request.path)}}),
         ),
     }
+}
+
+/// Invoice `id` of `cus_Stub0001`, paid out of band just now ($3,600 of Power Gold for a month).
+fn paid_invoice(id: &str, now: i64) -> Value {
+    json!({
+        "id": id, "object": "invoice", "customer": "cus_Stub0001", "subscription": "sub_Stub0001",
+        "number": format!("STUB-{id}"), "status": "paid", "paid": true, "paid_out_of_band": true,
+        "amount_due": 360_000, "amount_paid": 360_000, "amount_remaining": 0, "attempt_count": 4,
+        "currency": "usd", "created": now - 86_400, "period_start": now - 86_400, "period_end": now - 86_400,
+        "lines": {"object": "list", "data": [{"id": format!("il_{id}"), "object": "line_item", "amount": 360_000,
+                  "period": {"start": now - 86_400, "end": now + 29 * 86_400},
+                  "price": {"id": "price_gold", "object": "price"}}]},
+        "status_transitions": {"paid_at": now},
+        "hosted_invoice_url": format!("https://invoice.stripe.com/i/acct_test/{id}"),
+        "invoice_pdf": format!("https://pay.stripe.com/invoice/acct_test/{id}/pdf")
+    })
 }
 
 /// The first invoice of a subscription left for the partner to pay, with its confirmation secret.

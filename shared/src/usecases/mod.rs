@@ -8,6 +8,8 @@ pub mod csv_export;
 pub mod dashboard;
 pub mod emails;
 pub mod error;
+pub mod invoice_actions;
+pub mod invoices;
 pub mod notices;
 pub mod overdue_invoices;
 pub mod partners;

@@ -3,7 +3,7 @@
 //! still takes effect. Events handled before are duplicates and change nothing.
 
 use super::error::UseCaseError;
-use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
+use super::stripe_events::{handle_stripe_event, BillingRules, EventOutcome};
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use crate::stripe::webhook::StripeEvent;
@@ -49,7 +49,7 @@ pub async fn reconcile_stripe_events(
                 continue;
             }
         };
-        match apply_stripe_event(store, rules, &event, now).await {
+        match handle_stripe_event(store, rules, Some(stripe), &event, now).await {
             Ok(EventOutcome::Applied { partner_id }) => {
                 tracing::info!(stripe_event_id = %event.id, %partner_id, "reconciled an event that was never applied");
                 summary.applied += 1;

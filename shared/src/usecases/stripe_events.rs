@@ -12,6 +12,7 @@
 
 use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
+use super::portal::payment_method::adopt_confirmed_card;
 use crate::domain::billing::BillingEvent;
 use crate::domain::billing_plan::plan_billing_event;
 pub use crate::domain::billing_plan::BillingRules;
@@ -20,6 +21,7 @@ use crate::domain::partner::PartnerId;
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite, RecordedOutcome, StripeEventRecord};
 use crate::store::{Store, StoreError};
+use crate::stripe::client::StripeApi;
 use crate::stripe::webhook::StripeEvent;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -93,6 +95,22 @@ async fn record_stale(
     } else {
         EventOutcome::Duplicate
     })
+}
+
+/// Handles a verified event, whatever it is about: a card confirmed in the portal
+/// (`setup_intent.succeeded`) becomes the default through Stripe (`stripe`; without it the event is
+/// acknowledged and ignored); everything else goes through the billing rules.
+pub async fn handle_stripe_event(
+    store: &Store,
+    rules: &BillingRules<'_>,
+    stripe: Option<&StripeApi>,
+    event: &StripeEvent,
+    now: Timestamp,
+) -> Result<EventOutcome, UseCaseError> {
+    match (event.event_type.as_str(), stripe) {
+        ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(store, stripe, event, now).await,
+        _ => apply_stripe_event(store, rules, event, now).await,
+    }
 }
 
 /// Applies `event` (already verified) once.
