@@ -35,6 +35,7 @@ import boto3
 EMAIL_DETAIL_TYPES = [
     "TierChanged", "PaymentSucceeded", "RenewalReminderDue", "SubscriptionExpired", "SubscriptionRenewed",
     "SubscriptionCancelled", "PaymentFailed", "PaymentFailureDowngrade", "InvoiceResendRequested",
+    "PaymentRefunded",
 ]
 SOURCE = "power100.partner-payments"
 EMAIL_QUEUE = "partner-email-rule-local"

@@ -45,6 +45,7 @@ pub enum EventBody {
     PaymentFailed(PaymentFailed),
     PaymentFailureDowngrade(PaymentFailureDowngrade),
     InvoiceResendRequested(InvoiceResendRequested),
+    PaymentRefunded(PaymentRefunded),
 }
 
 impl EventBody {
@@ -62,6 +63,7 @@ impl EventBody {
             EventBody::PaymentFailed(_) => "PaymentFailed",
             EventBody::PaymentFailureDowngrade(_) => "PaymentFailureDowngrade",
             EventBody::InvoiceResendRequested(_) => "InvoiceResendRequested",
+            EventBody::PaymentRefunded(_) => "PaymentRefunded",
         }
     }
 }
@@ -278,6 +280,24 @@ pub struct InvoiceResendRequested {
     pub requested_by: Actor,
 }
 
+/// Money was given back on a paid invoice (by an admin here, or in Stripe's dashboard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRefunded {
+    pub invoice_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    /// Stripe's refund.
+    pub refund_id: String,
+    /// This refund.
+    pub amount_refunded_cents: Cents,
+    /// Everything refunded on the invoice so far, this refund included.
+    pub total_refunded_cents: Cents,
+    pub amount_paid_cents: Cents,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub refunded_by: Actor,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +339,7 @@ mod tests {
             "PaymentFailed",
             "PaymentFailureDowngrade",
             "InvoiceResendRequested",
+            "PaymentRefunded",
         ];
         documented.sort();
         let mut expected: Vec<String> = all.iter().map(|s| s.to_string()).collect();

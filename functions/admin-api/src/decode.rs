@@ -7,6 +7,7 @@ use shared::domain::dates::BusinessCalendar;
 use shared::domain::dates::{parse_date, CalendarDate};
 use shared::domain::history_and_audit::HistoryEventType;
 use shared::domain::invoice::InvoiceStatus;
+use shared::domain::money::Cents;
 use shared::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields, SubscriptionStatus};
 use shared::domain::pcr::{BasePcr, Momentum};
 use shared::domain::subscription::MAX_PAUSE_MONTHS;
@@ -20,7 +21,7 @@ use shared::stripe::client::Collection;
 use shared::usecases::billing_start::StartBillingCommand;
 use shared::usecases::cancellation::CancelCommand;
 use shared::usecases::dashboard::{DashboardRequest, SortBy, Tab};
-use shared::usecases::invoice_actions::MarkPaidCommand;
+use shared::usecases::invoice_actions::{MarkPaidCommand, RefundCommand};
 use shared::usecases::pause::PauseCommand;
 use shared::usecases::renewals::renewal_months;
 use shared::usecases::subscription_settings::SettingsCommand;
@@ -543,6 +544,47 @@ pub fn mark_paid(req: &Request, invoice_id: &str, admin: &Admin) -> Result<MarkP
             invoice_id: invoice_id.to_owned(),
             reason: reason.flatten()?,
             restore_tier: restore_tier.unwrap_or(false),
+            actor: admin.actor(),
+        })
+    })
+}
+
+/// `{reason, amount_cents?}`: all that is left to refund without an amount.
+pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCommand, AppError> {
+    no_query(req)?;
+    let mut f = Fields::of(req)?;
+    let reason = f.parsed("reason", true, |s| Note::parse_optional(Some(s)));
+    if matches!(reason, Some(None)) {
+        f.fail("reason", "must not be empty: say why the money goes back");
+    }
+    let amount: Option<i64> = match f.map.get("amount_cents") {
+        Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
+        None => None,
+        Some(other) => {
+            f.fail(
+                "amount_cents",
+                format!("must be a whole number of cents, got {}", kind(other)),
+            );
+            None
+        }
+    };
+    if amount.is_some_and(|a| a <= 0) {
+        f.fail("amount_cents", "must be at least 1 (a cent)");
+    }
+    let unknown: Vec<String> = f
+        .map
+        .keys()
+        .filter(|k| !["reason", "amount_cents"].contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for field in unknown {
+        f.fail(&field, "is not a field of this request");
+    }
+    f.finish(|| {
+        Some(RefundCommand {
+            invoice_id: invoice_id.to_owned(),
+            amount: amount.map(Cents),
+            reason: reason.flatten()?,
             actor: admin.actor(),
         })
     })

@@ -324,6 +324,17 @@ impl App {
                 }
                 _ => Err(not_allowed("POST")),
             },
+            ["admin", "invoices", invoice_id, "refund"] => match *method {
+                Method::POST => {
+                    let command = decode::refund(req, invoice_id, &admin)?;
+                    let stripe = self
+                        .stripe()
+                        .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
+                    let refunded = Box::pin(invoice_actions::refund_invoice(&self.store, stripe, command, now)).await?;
+                    Ok(edge::json(201, &refunded))
+                }
+                _ => Err(not_allowed("POST")),
+            },
             ["admin", "partners", id, "export"] => match *method {
                 Method::GET => {
                     let id = partner_id(id)?;

@@ -292,3 +292,91 @@ async fn mark_paid_asks_stripe_once_audits_and_restores_the_tier_only_when_asked
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert_eq!(stub.requests_to("/v1/invoices/").len(), 1);
 }
+
+#[tokio::test]
+async fn refunds_never_give_back_more_than_was_paid() {
+    let stub = shared::testing::stripe_stub::StripeStub::start().await;
+    let mut api = seeded().await;
+    api = api.with_stripe(&stub.base_url);
+    let refund = |body: serde_json::Value| api.post("/admin/invoices/in_a1/refund", body);
+
+    let partial = refund(serde_json::json!({"amount_cents": 100_000, "reason": "November outage credit"})).await;
+    assert_eq!(partial.status, 201, "{}", partial.body);
+    assert_eq!(partial.body["invoice_status"], "partially_refunded");
+    assert_eq!(partial.body["total_refunded_cents"], 100_000);
+    assert_eq!(partial.body["amount"], "$1,000.00");
+    let sent = stub.requests_to("/v1/refunds");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].field("payment_intent"), Some("pi_for_in_a1"));
+    assert_eq!(sent[0].field("amount"), Some("100000"));
+    assert_eq!(sent[0].field("metadata[invoice_id]"), Some("in_a1"));
+    assert_eq!(
+        sent[0].headers.get("idempotency-key").map(String::as_str),
+        Some("refund-in_a1-260000"),
+        "the key names what is left after this refund"
+    );
+
+    let too_much = refund(serde_json::json!({"amount_cents": 260_001, "reason": "x"})).await;
+    assert_eq!(too_much.status, 422, "{}", too_much.body);
+    assert!(too_much.body["detail"].as_str().unwrap().contains("$2,600.00"));
+    assert_eq!(stub.requests_to("/v1/refunds").len(), 1, "nothing asked of Stripe");
+
+    // Stripe down: nothing refunded, the reservation given back.
+    stub.set_down(true);
+    let down = refund(serde_json::json!({"amount_cents": 10_000, "reason": "x"})).await;
+    assert_eq!(down.status, 503, "{}", down.body);
+    stub.set_down(false);
+
+    // Four concurrent refunds of $1,000 on the $2,600 left: two fit, two are refused.
+    let body = serde_json::json!({"amount_cents": 100_000, "reason": "duplicate charge"});
+    let answers = futures::future::join_all((0..4).map(|_| refund(body.clone()))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [201, 201, 422, 422],
+        "{:?}",
+        answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
+
+    let rest = refund(serde_json::json!({"reason": "closing the account"})).await;
+    assert_eq!(rest.status, 201, "{}", rest.body);
+    assert_eq!(rest.body["amount_cents"], 60_000);
+    assert_eq!(rest.body["invoice_status"], "refunded");
+    let nothing = refund(serde_json::json!({"reason": "again"})).await;
+    assert_eq!(nothing.status, 409, "{}", nothing.body);
+
+    let invoice = api.get("/admin/invoices/in_a1").await;
+    assert_eq!(invoice.body["status"], "refunded", "{}", invoice.body);
+    let refunded = api.get("/admin/invoices?status=refunded").await;
+    assert_eq!(ids(refunded.body["invoices"].as_array().unwrap()), ["in_a1"]);
+    let refunds_made: i64 = stub
+        .requests_to("/v1/refunds")
+        .iter()
+        .filter_map(|r| r.field("amount").and_then(|a| a.parse::<i64>().ok()))
+        .sum::<i64>();
+    assert_eq!(refunds_made, 360_000, "Stripe was asked for exactly what was paid");
+
+    let history = api.all("alpha", "history").await;
+    assert_eq!(history.iter().filter(|h| h["event_type"] == "refund").count(), 4);
+    let audit = api.all("alpha", "audit").await;
+    let issued: Vec<_> = audit.iter().filter(|a| a["action"] == "refund_issued").collect();
+    assert_eq!(issued.len(), 4);
+    assert!(issued.iter().all(|a| a["actor"] == "admin:admin-1"));
+    assert!(issued.iter().any(|a| a["reason"] == "November outage credit"));
+    let events = shared::testing::outbox_events(&api.app.store).await;
+    assert_eq!(events.iter().filter(|(kind, _)| kind == "PaymentRefunded").count(), 4);
+
+    let unpaid = api
+        .post("/admin/invoices/in_a2/refund", serde_json::json!({"reason": "x"}))
+        .await;
+    assert_eq!(unpaid.status, 409, "{}", unpaid.body);
+    for bad in [
+        serde_json::json!({"amount_cents": 100}),
+        serde_json::json!({"reason": "x", "amount_cents": 0}),
+        serde_json::json!({"reason": "x", "amount_cents": 12.5}),
+        serde_json::json!({"reason": "x", "currency": "eur"}),
+    ] {
+        assert_eq!(refund(bad.clone()).await.status, 422, "{bad}");
+    }
+}

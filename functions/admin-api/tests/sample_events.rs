@@ -5,12 +5,13 @@ mod support;
 
 use admin_api::App;
 use shared::auth::TokenAuth;
+use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::testing::{fresh_store, local_signing_key, repo_file, sample_event_files};
 use shared::usecases::seed::{load_demo_partners, DemoPartner};
 
 /// The expected status of each admin sample event.
-const EXPECTED: [(&str, u16); 20] = [
+const EXPECTED: [(&str, u16); 27] = [
     ("admin-list-tiers.json", 200),
     ("admin-list-partners.json", 200),
     ("admin-get-partner.json", 200),
@@ -31,6 +32,14 @@ const EXPECTED: [(&str, u16); 20] = [
     ("admin-subscription-settings.json", 200),
     ("admin-partner-export.json", 200),
     ("admin-erase-payment-history.json", 200),
+    // The demo data has no invoices: the invoice routes answer empty lists and 404s.
+    ("admin-list-invoices.json", 200),
+    ("admin-export-invoices.json", 200),
+    ("admin-get-invoice.json", 404),
+    ("admin-invoice-pdf.json", 404),
+    ("admin-resend-invoice.json", 404),
+    ("admin-mark-invoice-paid.json", 404),
+    ("admin-refund-invoice.json", 404),
 ];
 
 #[tokio::test]
@@ -48,11 +57,16 @@ async fn every_admin_sample_event_answers_as_expected() {
     load_demo_partners(&store, &calendar, &demo, jiff::Timestamp::now())
         .await
         .unwrap();
+    let stub = shared::testing::stripe_stub::StripeStub::start().await;
     let app = App {
         store,
         calendar,
         auth: TokenAuth::new(&local_signing_key()),
-        billing: None,
+        billing: Some(admin_api::Billing {
+            stripe: shared::stripe::client::StripeApi::new(&Secret::new("sk_test_stub_key"), Some(&stub.base_url))
+                .expect("a Stripe client"),
+            prices: shared::testing::billing::test_prices(),
+        }),
     };
     for (file, status) in EXPECTED {
         let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();

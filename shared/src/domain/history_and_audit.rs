@@ -78,10 +78,12 @@ pub enum HistoryEventType {
     Pause,
     /// Collection resumed (early, by an admin, or when the pause ended).
     Resume,
+    /// Money was given back on a paid invoice.
+    Refund,
 }
 
 impl HistoryEventType {
-    pub const ALL: [HistoryEventType; 11] = [
+    pub const ALL: [HistoryEventType; 12] = [
         HistoryEventType::Upgrade,
         HistoryEventType::Downgrade,
         HistoryEventType::DatesChanged,
@@ -93,6 +95,7 @@ impl HistoryEventType {
         HistoryEventType::PaymentFailureDowngrade,
         HistoryEventType::Pause,
         HistoryEventType::Resume,
+        HistoryEventType::Refund,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -108,6 +111,7 @@ impl HistoryEventType {
             HistoryEventType::PaymentFailureDowngrade => "payment_failure_downgrade",
             HistoryEventType::Pause => "pause",
             HistoryEventType::Resume => "resume",
+            HistoryEventType::Refund => "refund",
         }
     }
 
@@ -188,6 +192,8 @@ pub enum AuditAction {
     InvoiceResendRequested,
     /// An admin marked an invoice paid outside Stripe (with the reason).
     InvoiceMarkedPaid,
+    /// Money was given back on a paid invoice (with the reason).
+    RefundIssued,
 }
 
 /// One field that a change moved from one value to another.

@@ -17,15 +17,19 @@ pub enum InvoiceStatus {
     Paid,
     /// A payment attempt failed.
     Failed,
+    /// Paid, then refunded in full.
     Refunded,
+    /// Paid, then refunded in part.
+    PartiallyRefunded,
 }
 
 impl InvoiceStatus {
-    pub const ALL: [InvoiceStatus; 4] = [
+    pub const ALL: [InvoiceStatus; 5] = [
         InvoiceStatus::Pending,
         InvoiceStatus::Paid,
         InvoiceStatus::Failed,
         InvoiceStatus::Refunded,
+        InvoiceStatus::PartiallyRefunded,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -34,7 +38,16 @@ impl InvoiceStatus {
             InvoiceStatus::Paid => "paid",
             InvoiceStatus::Failed => "failed",
             InvoiceStatus::Refunded => "refunded",
+            InvoiceStatus::PartiallyRefunded => "partially_refunded",
         }
+    }
+
+    /// Money was collected on it (some of which may have been given back).
+    pub const fn was_paid(self) -> bool {
+        matches!(
+            self,
+            InvoiceStatus::Paid | InvoiceStatus::Refunded | InvoiceStatus::PartiallyRefunded
+        )
     }
 
     pub fn parse(text: &str) -> Option<InvoiceStatus> {
@@ -54,6 +67,9 @@ pub struct InvoiceRecord {
     /// What the invoice bills.
     pub amount_cents: Cents,
     pub amount_paid_cents: Cents,
+    /// What was given back of it, refund by refund (see `domain::refund`).
+    #[serde(default)]
+    pub amount_refunded_cents: Cents,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
     pub period_start: CalendarDate,
@@ -89,6 +105,7 @@ impl InvoiceRecord {
             invoice_number: facts.number.clone(),
             amount_cents: facts.amount_due.max(facts.amount_paid),
             amount_paid_cents: facts.amount_paid,
+            amount_refunded_cents: Cents::ZERO,
             tier,
             period_start: calendar.today(facts.period_start),
             period_end: calendar.today(facts.period_end),

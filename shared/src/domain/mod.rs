@@ -14,6 +14,7 @@ pub mod pcr;
 pub mod personal_data;
 pub mod portal_upgrade;
 pub mod rate_limit;
+pub mod refund;
 pub mod spreadsheet;
 pub mod stripe_sync;
 pub mod subscription;

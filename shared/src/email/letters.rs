@@ -23,6 +23,7 @@ pub(super) enum Letter {
     PaymentFailedUrgent(PaymentFailed),
     SubscriptionExpiredPaymentFailure(FailureDowngrade),
     InvoiceResend(InvoiceCopy),
+    RefundConfirmation(RefundNotice),
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +113,18 @@ pub(super) struct InvoiceCopy {
     pub pdf_url: Option<String>,
 }
 
+#[derive(Debug, Clone)]
+pub(super) struct RefundNotice {
+    pub number: String,
+    /// This refund.
+    pub amount: Cents,
+    pub total_refunded: Cents,
+    pub amount_paid: Cents,
+    /// The whole payment is back.
+    pub in_full: bool,
+    pub reason: Option<String>,
+}
+
 /// "expires in 30 days", "expires in 1 day", "expires today", "expired 3 days ago".
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ExpiryClause(pub i32);
@@ -161,6 +174,7 @@ impl Letter {
             Letter::PaymentFailedUrgent(_) => EmailKind::PaymentFailedUrgent,
             Letter::SubscriptionExpiredPaymentFailure(_) => EmailKind::SubscriptionExpiredPaymentFailure,
             Letter::InvoiceResend(_) => EmailKind::InvoiceResend,
+            Letter::RefundConfirmation(_) => EmailKind::RefundConfirmation,
         }
     }
 
@@ -182,6 +196,7 @@ impl Letter {
                 "Your subscription has expired after failed payments, downgraded to Free tier".to_owned()
             }
             Letter::InvoiceResend(l) => format!("Your Power100 invoice {}", l.number),
+            Letter::RefundConfirmation(l) => format!("Refund of {} on invoice {}", l.amount, l.number),
         }
     }
 }

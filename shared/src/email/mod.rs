@@ -28,10 +28,11 @@ pub enum EmailKind {
     PaymentFailedUrgent,
     SubscriptionExpiredPaymentFailure,
     InvoiceResend,
+    RefundConfirmation,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 11] = [
+    pub const ALL: [EmailKind; 12] = [
         EmailKind::TierUpgradeConfirmation,
         EmailKind::PaymentReceipt,
         EmailKind::RenewalNotice30,
@@ -43,6 +44,7 @@ impl EmailKind {
         EmailKind::PaymentFailedUrgent,
         EmailKind::SubscriptionExpiredPaymentFailure,
         EmailKind::InvoiceResend,
+        EmailKind::RefundConfirmation,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -58,6 +60,7 @@ impl EmailKind {
             EmailKind::PaymentFailedUrgent => "payment_failed_urgent",
             EmailKind::SubscriptionExpiredPaymentFailure => "subscription_expired_payment_failure",
             EmailKind::InvoiceResend => "invoice_resend",
+            EmailKind::RefundConfirmation => "refund_confirmation",
         }
     }
 }
@@ -212,6 +215,14 @@ fn letter_for(event: &DomainEvent, settings: &EmailSettings) -> Option<Letter> {
             period_end: LongDate(e.period_end),
             hosted_url: e.hosted_invoice_url.clone(),
             pdf_url: e.invoice_pdf_url.clone(),
+        }),
+        EventBody::PaymentRefunded(e) => Letter::RefundConfirmation(RefundNotice {
+            number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
+            amount: e.amount_refunded_cents,
+            total_refunded: e.total_refunded_cents,
+            amount_paid: e.amount_paid_cents,
+            in_full: e.total_refunded_cents >= e.amount_paid_cents,
+            reason: e.reason.clone(),
         }),
     };
     Some(letter)

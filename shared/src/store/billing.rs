@@ -103,6 +103,12 @@ fn invoice_item(invoice: &InvoiceRecord) -> Result<Item, StoreError> {
     item.insert(PK.into(), string_attr(partner_pk(&invoice.partner_id)));
     item.insert(SK.into(), string_attr(invoice_sk(&invoice.stripe_invoice_id)));
     item.insert("entity".into(), string_attr("invoice"));
+    if invoice.status == InvoiceStatus::Paid {
+        item.insert(
+            "refundable_cents".into(),
+            number_attr(invoice.amount_paid_cents.get() - invoice.amount_refunded_cents.get()),
+        );
+    }
     item.insert(
         "gsi5pk".into(),
         string_attr(invoices_by_status_pk(invoice.status.as_str())),
@@ -156,19 +162,25 @@ impl Store {
             invoice_at = Some(items.len());
             // Newer than what the invoice reflects; and a payment is recorded once, whichever of
             // Stripe's events for it (`invoice.paid`, `invoice.payment_succeeded`) comes first.
-            let mut values = HashMap::from([(":order".to_owned(), number_attr(invoice.stripe_event_order))]);
-            let condition = if invoice.status == InvoiceStatus::Paid {
-                values.insert(":paid".to_owned(), string_attr(InvoiceStatus::Paid.as_str()));
-                format!("{fresh} OR (stripe_event_order < :order AND #status <> :paid)")
-            } else {
-                format!("{fresh} OR stripe_event_order < :order")
-            };
+            // Once paid, an invoice's record is final here (refunds update it in place, see
+            // `store::refunds`): no later event rewrites it.
+            let values = HashMap::from([
+                (":order".to_owned(), number_attr(invoice.stripe_event_order)),
+                (":paid".to_owned(), string_attr(InvoiceStatus::Paid.as_str())),
+                (":refunded".to_owned(), string_attr(InvoiceStatus::Refunded.as_str())),
+                (
+                    ":partial".to_owned(),
+                    string_attr(InvoiceStatus::PartiallyRefunded.as_str()),
+                ),
+            ]);
+            let condition =
+                format!("{fresh} OR (stripe_event_order < :order AND NOT (#status IN (:paid, :refunded, :partial)))");
             items.push(conditional_put_named(
                 &self.table,
                 invoice_item(invoice)?,
                 &condition,
                 Some(values),
-                (invoice.status == InvoiceStatus::Paid).then_some(("#status", "status")),
+                Some(("#status", "status")),
             )?);
         }
         if let Some((customer_id, partner_id)) = &write.customer_link {

@@ -6,7 +6,7 @@
 //!
 //! Each concern has its file: `keys` (every key), `items` (item mapping), `queries` (index queries
 //! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`, `invoices` (invoice reads), `personal_data` (export and erasure),
-//! `rate_limit` (request counters).
+//! `rate_limit` (request counters), `refunds` (refund reservations and records).
 
 pub mod billing;
 mod bulk_load;
@@ -20,6 +20,7 @@ mod notices;
 pub mod personal_data;
 mod queries;
 pub mod rate_limit;
+pub mod refunds;
 pub mod schema;
 
 pub use invoices::{InvoiceFilter, ResendOutcome, ResendWrite};

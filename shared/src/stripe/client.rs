@@ -122,6 +122,15 @@ impl PaymentToConfirm {
     }
 }
 
+/// A refund as Stripe answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundState {
+    pub id: String,
+    /// `succeeded`, `pending`, `requires_action`, `failed`, `canceled`.
+    pub status: String,
+    pub amount: crate::domain::money::Cents,
+}
+
 /// A card as the portal shows it: brand, last four digits and expiry, never more.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CardSummary {
@@ -472,6 +481,63 @@ impl StripeApi {
         let request = RequestBuilder::new(StripeMethod::Post, format!("/invoices/{invoice_id}/pay"))
             .form(&Form { paid_out_of_band: true });
         self.send_json(request, idempotency_key).await
+    }
+
+    /// The PaymentIntent that paid invoice `invoice_id` (today's API lists it among the invoice's
+    /// payments; older ones put it on the invoice).
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn invoice_payment_intent(&self, invoice_id: &str) -> Result<String, StripeCallError> {
+        let invoice = self.get_json(&format!("/invoices/{invoice_id}"), &[]).await?;
+        if let Some(intent) = invoice.get("payment_intent").and_then(|p| p.as_str()) {
+            return Ok(intent.to_owned());
+        }
+        let payments = self
+            .get_json("/invoice_payments", &[("invoice", invoice_id), ("status", "paid")])
+            .await?;
+        payments["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|p| p.pointer("/payment/payment_intent").and_then(|i| i.as_str()))
+            .map(str::to_owned)
+            .ok_or_else(|| StripeCallError::Refused {
+                status: 400,
+                message: format!("invoice {invoice_id} has no card payment to refund (paid outside Stripe?)"),
+            })
+    }
+
+    /// Refunds `amount` of `payment_intent` (for `invoice_id` of `partner_id`, in its metadata).
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn create_refund(
+        &self,
+        payment_intent: &str,
+        amount: crate::domain::money::Cents,
+        invoice_id: &str,
+        partner_id: &str,
+        idempotency_key: &str,
+    ) -> Result<RefundState, StripeCallError> {
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            payment_intent: &'a str,
+            amount: i64,
+            #[serde(rename = "metadata[invoice_id]")]
+            invoice_id: &'a str,
+            #[serde(rename = "metadata[partner_id]")]
+            partner_id: &'a str,
+        }
+        let request = RequestBuilder::new(StripeMethod::Post, "/refunds").form(&Form {
+            payment_intent,
+            amount: amount.get(),
+            invoice_id,
+            partner_id,
+        });
+        let answer = self.send_json(request, idempotency_key).await?;
+        let text = |name: &str| answer.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        Ok(RefundState {
+            id: text("id").ok_or_else(|| unreadable("a refund without an id"))?,
+            status: text("status").unwrap_or_else(|| "pending".into()),
+            amount: crate::domain::money::Cents(answer.get("amount").and_then(|a| a.as_i64()).unwrap_or(amount.get())),
+        })
     }
 
     /// A SetupIntent for saving a card of `customer_id` with Stripe Elements; its `client_secret`.

@@ -117,6 +117,26 @@ fn answer(request: &Recorded) -> (u16, Value) {
                                  "message": format!("No such price: '{}'", request.field("items[0][price]").unwrap_or_default())}}),
             )
         }
+        ("POST", "/v1/refunds") => {
+            let key = request.headers.get("idempotency-key").cloned().unwrap_or_default();
+            let id: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+            (
+                200,
+                json!({
+                    "id": format!("re_{id}"), "object": "refund", "status": "succeeded",
+                    "amount": request.field("amount").and_then(|a| a.parse::<i64>().ok()),
+                    "currency": "usd", "payment_intent": request.field("payment_intent"), "created": now,
+                    "metadata": {"invoice_id": request.field("metadata[invoice_id]"), "partner_id": request.field("metadata[partner_id]")}
+                }),
+            )
+        }
+        ("GET", path) if path.starts_with("/v1/invoices/") => {
+            let id = &path["/v1/invoices/".len()..];
+            (
+                200,
+                json!({"id": id, "object": "invoice", "status": "paid", "payment_intent": format!("pi_for_{id}")}),
+            )
+        }
         ("POST", path) if path.starts_with("/v1/invoices/") && path.ends_with("/pay") => {
             let id = &path["/v1/invoices/".len()..path.len() - "/pay".len()];
             (200, paid_invoice(id, now))

@@ -1,20 +1,23 @@
 //! What an admin does to one invoice: mail it again (once per minute however often it is asked),
-//! and mark it paid outside Stripe (a bank transfer, a cheque), with the reason, optionally giving
-//! back the tier that dunning took for it.
+//! mark it paid outside Stripe (a bank transfer, a cheque), with the reason, optionally giving back
+//! the tier that dunning took for it, and refund all or part of it.
 
-use super::apply_change::apply_change;
+use super::apply_change::{apply_change, conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
 use crate::domain::billing_start::{grant_billed_tier, BilledSubscription};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry, HistoryEventType};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
+use crate::domain::money::Cents;
 use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::rate_limit::window_of;
+use crate::domain::refund::{plan_refund, refundable, status_after_refunds, RefundRefusal};
 use crate::domain::tier_change::{plan_tier_change, TierChangeRequest};
-use crate::events::{DomainEvent, EventBody, InvoiceResendRequested, TierChanged};
+use crate::events::{DomainEvent, EventBody, InvoiceResendRequested, PaymentRefunded, TierChanged};
 use crate::ids::next_id;
+use crate::store::refunds::{RefundCommit, RefundWrite, Reservation};
 use crate::store::{PageRequest, ResendOutcome, ResendWrite, Store};
 use crate::stripe::client::{StripeApi, StripeBilling};
 use crate::stripe::webhook::StripeEvent;
@@ -66,11 +69,7 @@ pub async fn resend_invoice(
         invoice_id: record.stripe_invoice_id.clone(),
         invoice_number: record.invoice_number.clone(),
         amount_cents: record.amount_cents,
-        status: match record.status {
-            InvoiceStatus::Pending | InvoiceStatus::Failed => "open",
-            InvoiceStatus::Paid | InvoiceStatus::Refunded => "paid",
-        }
-        .to_owned(),
+        status: if record.status.was_paid() { "paid" } else { "open" }.to_owned(),
         period_start: record.period_start,
         period_end: record.period_end,
         hosted_invoice_url: record.invoice_url.clone(),
@@ -134,7 +133,7 @@ pub async fn mark_invoice_paid(
     now: Timestamp,
 ) -> Result<MarkedPaid, UseCaseError> {
     let record = known_invoice(store, &command.invoice_id).await?;
-    if record.status == InvoiceStatus::Paid || record.status == InvoiceStatus::Refunded {
+    if record.status.was_paid() {
         return Err(UseCaseError::Conflict {
             detail: format!("invoice {} is already paid", record.stripe_invoice_id),
             current_version: None,
@@ -242,5 +241,202 @@ pub async fn mark_invoice_paid(
         invoice_id: record.stripe_invoice_id,
         partner_id: record.partner_id,
         tier_restored,
+    })
+}
+
+/// What an admin asked for.
+#[derive(Debug, Clone)]
+pub struct RefundCommand {
+    pub invoice_id: String,
+    /// Everything left to refund when `None`.
+    pub amount: Option<Cents>,
+    pub reason: Note,
+    pub actor: Actor,
+}
+
+/// What a refund did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refunded {
+    pub invoice_id: String,
+    pub partner_id: PartnerId,
+    pub refund_id: String,
+    /// Stripe's status of the refund (`succeeded`, or `pending` while the bank works on it).
+    pub refund_status: String,
+    pub amount_cents: Cents,
+    pub amount: String,
+    pub total_refunded_cents: Cents,
+    pub invoice_status: InvoiceStatus,
+}
+
+fn refusal(refusal: RefundRefusal) -> UseCaseError {
+    match refusal {
+        RefundRefusal::TooLarge { .. } | RefundRefusal::NotPositive => UseCaseError::invalid("amount_cents", refusal),
+        other => UseCaseError::Conflict {
+            detail: other.to_string(),
+            current_version: None,
+        },
+    }
+}
+
+/// Refunds all or part of a paid invoice through Stripe.
+///
+/// What is left to refund is reserved on the invoice first (one conditional update), so two
+/// concurrent refunds can never give back more than was paid; Stripe is asked with the key
+/// `refund-<invoice>-<left after this refund>`, which a retry of the same refund repeats (Stripe
+/// answers it once) and which differs for every other refund of the invoice. Stripe refusing or not
+/// answering gives the reservation back. The refund is then recorded once, with the partner's
+/// history `refund`, the audit entry (the admin and the reason) and `PaymentRefunded` (the email).
+#[tracing::instrument(skip_all, fields(invoice_id = %command.invoice_id), err(Display))]
+pub async fn refund_invoice(
+    store: &Store,
+    stripe: &StripeApi,
+    command: RefundCommand,
+    now: Timestamp,
+) -> Result<Refunded, UseCaseError> {
+    let found = known_invoice(store, &command.invoice_id).await?;
+    let record = store
+        .partner_invoice(&found.partner_id, &found.stripe_invoice_id)
+        .await?
+        .unwrap_or(found);
+    let amount = plan_refund(&record, command.amount).map_err(refusal)?;
+    let (partner_id, invoice_id) = (&record.partner_id, record.stripe_invoice_id.as_str());
+    let left = match store.reserve_refund(partner_id, invoice_id, amount).await? {
+        Reservation::Reserved { left } => left,
+        Reservation::NotEnough => {
+            let now_left = store
+                .partner_invoice(partner_id, invoice_id)
+                .await?
+                .map(|r| refundable(&r))
+                .unwrap_or(Cents::ZERO);
+            return Err(refusal(RefundRefusal::TooLarge {
+                asked: amount,
+                refundable: now_left,
+            }));
+        }
+    };
+    let key = format!("refund-{invoice_id}-{}", left.get());
+    let made = async {
+        let intent = stripe.invoice_payment_intent(invoice_id).await?;
+        stripe
+            .create_refund(&intent, amount, invoice_id, partner_id.as_str(), &key)
+            .await
+    }
+    .await;
+    let refund = match made {
+        Ok(refund) if refund.status != "failed" && refund.status != "canceled" => refund,
+        Ok(refund) => {
+            store.release_refund(partner_id, invoice_id, amount).await?;
+            return Err(UseCaseError::StripeRefused(format!(
+                "Stripe's refund {} {}",
+                refund.id, refund.status
+            )));
+        }
+        Err(err) => {
+            store.release_refund(partner_id, invoice_id, amount).await?;
+            return Err(err.into());
+        }
+    };
+    let total = record_refund(
+        store,
+        &record,
+        &refund.id,
+        amount,
+        true,
+        Some(&command.reason),
+        &command.actor,
+        now,
+    )
+    .await?;
+    let status = status_after_refunds(record.amount_paid_cents, total);
+    Ok(Refunded {
+        invoice_id: record.stripe_invoice_id.clone(),
+        partner_id: record.partner_id.clone(),
+        refund_id: refund.id,
+        refund_status: refund.status,
+        amount_cents: amount,
+        amount: amount.to_string(),
+        total_refunded_cents: total,
+        invoice_status: status,
+    })
+}
+
+/// Records refund `refund_id` of `amount` on `record` once (retrying on a partner that moved), then
+/// settles the invoice's status; the invoice's total refunded after it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_refund(
+    store: &Store,
+    record: &InvoiceRecord,
+    refund_id: &str,
+    amount: Cents,
+    reserved: bool,
+    reason: Option<&Note>,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Cents, UseCaseError> {
+    let number = record.invoice_number.as_deref().unwrap_or(&record.stripe_invoice_id);
+    for attempt in 0..MAX_WRITE_ATTEMPTS {
+        let partner = owner(store, record).await?;
+        let current = store
+            .partner_invoice(&record.partner_id, &record.stripe_invoice_id)
+            .await?
+            .unwrap_or_else(|| record.clone());
+        let total = Cents(current.amount_refunded_cents.get() + amount.get());
+        let note = match reason {
+            Some(reason) => format!("Refunded {amount} of invoice {number}: {reason}"),
+            None => format!("Refunded {amount} of invoice {number} in Stripe"),
+        };
+        let mut after = partner.clone();
+        after.updated_at = now;
+        let body = PaymentRefunded {
+            invoice_id: record.stripe_invoice_id.clone(),
+            invoice_number: record.invoice_number.clone(),
+            refund_id: refund_id.to_owned(),
+            amount_refunded_cents: amount,
+            total_refunded_cents: total,
+            amount_paid_cents: record.amount_paid_cents,
+            reason: reason.map(ToString::to_string),
+            refunded_by: actor.clone(),
+        };
+        let change = PartnerChange {
+            after,
+            history: Some(HistoryEventType::Refund),
+            note: Note::parse(&note).ok(),
+            audit_action: AuditAction::RefundIssued,
+            events: vec![EventBody::PaymentRefunded(body)],
+            stripe_action: None,
+        };
+        let (mut write, _) = partner_write(&partner, change, actor, now);
+        if let Some((_, entry)) = write.history.as_mut() {
+            entry.amount_paid = Some(Cents(-amount.get()));
+        }
+        if let Some(reason) = reason {
+            write.audit.1.reason = Some(reason.clone());
+        }
+        let refund = RefundWrite {
+            partner_id: record.partner_id.clone(),
+            invoice_id: record.stripe_invoice_id.clone(),
+            refund_id: refund_id.to_owned(),
+            amount,
+            reserved,
+            partner: write,
+        };
+        match store.commit_refund(refund, next_id()).await? {
+            RefundCommit::Committed => {
+                let status = status_after_refunds(record.amount_paid_cents, total);
+                store
+                    .settle_refund_status(&record.partner_id, &record.stripe_invoice_id, total, status)
+                    .await?;
+                return Ok(total);
+            }
+            RefundCommit::AlreadyRecorded => return Ok(current.amount_refunded_cents),
+            RefundCommit::VersionConflict => conflict_backoff(attempt).await,
+        }
+    }
+    Err(UseCaseError::Conflict {
+        detail: format!(
+            "partner {} kept changing while refund {refund_id} was recorded; Stripe made it, send the request again to record it",
+            record.partner_id
+        ),
+        current_version: None,
     })
 }

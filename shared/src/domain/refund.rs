@@ -1,0 +1,135 @@
+//! Refunds of a paid invoice, as decisions over its amounts: how much a request may give back, and
+//! the invoice's status once money was given back. Money is integer cents; a refund never exceeds
+//! what was paid and not yet refunded.
+
+use super::invoice::{InvoiceRecord, InvoiceStatus};
+use super::money::Cents;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundRefusal {
+    #[error("invoice {0} was not paid: there is nothing to refund")]
+    NotPaid(String),
+    #[error("invoice {0} is refunded in full already")]
+    NothingLeft(String),
+    #[error("a refund must be at least $0.01")]
+    NotPositive,
+    #[error("{asked} is more than what is left to refund on this invoice: {refundable}")]
+    TooLarge { asked: Cents, refundable: Cents },
+}
+
+/// What is left to refund on an invoice.
+pub fn refundable(invoice: &InvoiceRecord) -> Cents {
+    Cents(invoice.amount_paid_cents.get() - invoice.amount_refunded_cents.get()).max(Cents::ZERO)
+}
+
+/// The amount a refund of `asked` (everything left when `None`) gives back on `invoice`.
+pub fn plan_refund(invoice: &InvoiceRecord, asked: Option<Cents>) -> Result<Cents, RefundRefusal> {
+    if !invoice.status.was_paid() {
+        return Err(RefundRefusal::NotPaid(invoice.stripe_invoice_id.clone()));
+    }
+    let left = refundable(invoice);
+    if left == Cents::ZERO {
+        return Err(RefundRefusal::NothingLeft(invoice.stripe_invoice_id.clone()));
+    }
+    match asked {
+        None => Ok(left),
+        Some(amount) if amount.get() <= 0 => Err(RefundRefusal::NotPositive),
+        Some(amount) if amount > left => Err(RefundRefusal::TooLarge {
+            asked: amount,
+            refundable: left,
+        }),
+        Some(amount) => Ok(amount),
+    }
+}
+
+/// The status of an invoice that was paid `paid` and refunded `refunded` in total.
+pub fn status_after_refunds(paid: Cents, refunded: Cents) -> InvoiceStatus {
+    if refunded.get() <= 0 {
+        InvoiceStatus::Paid
+    } else if refunded >= paid {
+        InvoiceStatus::Refunded
+    } else {
+        InvoiceStatus::PartiallyRefunded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partner::PartnerId;
+    use proptest::prelude::*;
+
+    fn paid(amount: i64, refunded: i64) -> InvoiceRecord {
+        let day = jiff::civil::date(2026, 11, 1);
+        InvoiceRecord {
+            partner_id: PartnerId::parse("p1").unwrap(),
+            company_name: None,
+            stripe_invoice_id: "in_1".into(),
+            invoice_number: None,
+            amount_cents: Cents(amount),
+            amount_paid_cents: Cents(amount),
+            amount_refunded_cents: Cents(refunded),
+            tier: None,
+            period_start: day,
+            period_end: day,
+            status: status_after_refunds(Cents(amount), Cents(refunded)),
+            attempt_count: 1,
+            paid_at: None,
+            invoice_url: None,
+            pdf_url: None,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            stripe_event_order: 0,
+        }
+    }
+
+    #[test]
+    fn refunds_give_back_at_most_what_is_left() {
+        assert_eq!(plan_refund(&paid(360_000, 0), None), Ok(Cents(360_000)));
+        assert_eq!(plan_refund(&paid(360_000, 100_000), None), Ok(Cents(260_000)));
+        assert_eq!(
+            plan_refund(&paid(360_000, 100_000), Some(Cents(260_001))),
+            Err(RefundRefusal::TooLarge {
+                asked: Cents(260_001),
+                refundable: Cents(260_000)
+            })
+        );
+        assert_eq!(
+            plan_refund(&paid(360_000, 0), Some(Cents::ZERO)),
+            Err(RefundRefusal::NotPositive)
+        );
+        assert!(matches!(
+            plan_refund(&paid(360_000, 360_000), None),
+            Err(RefundRefusal::NothingLeft(_))
+        ));
+        let mut open = paid(360_000, 0);
+        open.status = InvoiceStatus::Pending;
+        assert!(matches!(plan_refund(&open, None), Err(RefundRefusal::NotPaid(_))));
+        assert_eq!(
+            status_after_refunds(Cents(100), Cents(1)),
+            InvoiceStatus::PartiallyRefunded
+        );
+        assert_eq!(status_after_refunds(Cents(100), Cents(100)), InvoiceStatus::Refunded);
+    }
+
+    proptest! {
+        /// Whatever sequence of refunds is asked, what is given back never exceeds what was paid,
+        /// and the status says whether anything, part or all was refunded.
+        #[test]
+        fn a_sequence_of_refunds_never_exceeds_the_payment(
+            amount in 1i64..10_000_000,
+            asks in proptest::collection::vec(proptest::option::of(-100i64..5_000_000), 0..12),
+        ) {
+            let mut invoice = paid(amount, 0);
+            for ask in asks {
+                if let Ok(refund) = plan_refund(&invoice, ask.map(Cents)) {
+                    prop_assert!(refund.get() > 0);
+                    let total = invoice.amount_refunded_cents.get() + refund.get();
+                    invoice.amount_refunded_cents = Cents(total);
+                    invoice.status = status_after_refunds(invoice.amount_paid_cents, invoice.amount_refunded_cents);
+                }
+                prop_assert!(invoice.amount_refunded_cents <= invoice.amount_paid_cents);
+                prop_assert_eq!(refundable(&invoice).get(), amount - invoice.amount_refunded_cents.get());
+            }
+        }
+    }
+}
