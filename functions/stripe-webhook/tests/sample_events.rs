@@ -17,8 +17,9 @@ fn repo_file(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
 }
 
-const EXPECTED: [(&str, &str); 4] = [
+const EXPECTED: [(&str, &str); 5] = [
     ("stripe-invoice-paid.json", "applied"),
+    ("stripe-refund-created.json", "applied"),
     ("stripe-invoice-payment-failed.json", "applied"),
     ("stripe-subscription-updated.json", "applied"),
     ("stripe-subscription-deleted.json", "applied"),

@@ -441,3 +441,72 @@ async fn wrong_route_or_method() {
         .unwrap();
     assert_eq!(f.receiver.handle(req, at(T0)).await.status().as_u16(), 405);
 }
+
+#[tokio::test]
+async fn refunds_from_stripe_keep_the_invoice_true_once_each() {
+    let f = fixture().await;
+    billed(&f, "rf", Tier::Gold, "cus_rf", "sub_rf").await;
+    let paid = fixtures::event(
+        "evt_rf_paid",
+        "invoice.paid",
+        T0,
+        fixtures::invoice("in_r1", "cus_rf", "sub_rf", "price_gold", 360_000, "paid", 1, T0),
+    );
+    assert_eq!(outcome(&f.deliver(&paid, T0).await.1), "applied");
+
+    // Refunded in Stripe's dashboard: the charge lists the refund.
+    let charge = json!({"id": "ch_1", "object": "charge", "invoice": "in_r1", "payment_intent": "pi_1",
+        "amount": 360_000, "amount_refunded": 50_000,
+        "refunds": {"object": "list", "data": [{"id": "re_1", "object": "refund", "amount": 50_000, "status": "succeeded"}]}});
+    let refunded = fixtures::event("evt_rf_charge", "charge.refunded", T0 + 60, charge);
+    let (status, body) = f.deliver(&refunded, T0 + 60).await;
+    assert_eq!((status, outcome(&body)), (200, "applied"), "{body}");
+    let invoice = &f.invoices("rf").await[0];
+    assert_eq!(invoice.amount_refunded_cents.get(), 50_000);
+    assert_eq!(invoice.status, InvoiceStatus::PartiallyRefunded);
+    let history = f.history("rf").await;
+    assert_eq!(history[0].event_type, HistoryEventType::Refund);
+    assert_eq!(history[0].created_by.to_string(), "stripe");
+    let events = outbox_events(f.store()).await;
+    let refund_events: Vec<_> = events.iter().filter(|(kind, _)| kind == "PaymentRefunded").collect();
+    assert_eq!(refund_events.len(), 1);
+    assert!(refund_events[0].1.contains("\"refunded_by\":\"stripe\""));
+
+    // The same refund again (redelivery, or its refund.updated): nothing more.
+    assert_eq!(outcome(&f.deliver(&refunded, T0 + 60).await.1), "duplicate");
+    let refund = |status: &str| {
+        json!({"id": "re_1", "object": "refund", "amount": 50_000, "status": status,
+        "payment_intent": "pi_1", "metadata": {"invoice_id": "in_r1"}})
+    };
+    let updated = fixtures::event("evt_rf_updated", "refund.updated", T0 + 61, refund("succeeded"));
+    assert_eq!(outcome(&f.deliver(&updated, T0 + 61).await.1), "applied");
+    assert_eq!(
+        f.invoices("rf").await[0].amount_refunded_cents.get(),
+        50_000,
+        "recorded once"
+    );
+
+    // The bank sends it back: refundable again, the invoice paid in full again, once.
+    let failed = fixtures::event("evt_rf_failed", "refund.failed", T0 + 120, refund("failed"));
+    assert_eq!(outcome(&f.deliver(&failed, T0 + 120).await.1), "applied");
+    let invoice = &f.invoices("rf").await[0];
+    assert_eq!(invoice.amount_refunded_cents.get(), 0);
+    assert_eq!(invoice.status, InvoiceStatus::Paid);
+    let again = fixtures::event("evt_rf_failed_2", "refund.updated", T0 + 121, refund("failed"));
+    f.deliver(&again, T0 + 121).await;
+    assert_eq!(
+        f.invoices("rf").await[0].amount_refunded_cents.get(),
+        0,
+        "reversed once"
+    );
+
+    let broken = fixtures::event("evt_rf_broken", "refund.created", T0, json!({"object": "refund"}));
+    assert_eq!(outcome(&f.deliver(&broken, T0).await.1), "unusable");
+    let stranger = fixtures::event(
+        "evt_rf_stranger",
+        "refund.created",
+        T0,
+        json!({"id": "re_9", "amount": 5, "status": "succeeded", "metadata": {"invoice_id": "in_unknown"}}),
+    );
+    assert_eq!(outcome(&f.deliver(&stranger, T0).await.1), "not_ours");
+}

@@ -194,6 +194,8 @@ pub enum AuditAction {
     InvoiceMarkedPaid,
     /// Money was given back on a paid invoice (with the reason).
     RefundIssued,
+    /// Stripe reported a refund failed: the money is refundable again.
+    RefundFailed,
 }
 
 /// One field that a change moved from one value to another.

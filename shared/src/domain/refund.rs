@@ -17,6 +17,25 @@ pub enum RefundRefusal {
     TooLarge { asked: Cents, refundable: Cents },
 }
 
+/// What a Stripe refund event says about one refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundFacts {
+    pub refund_id: String,
+    pub amount: Cents,
+    /// Stripe's status: `succeeded`, `pending`, `requires_action`, `failed`, `canceled`.
+    pub status: String,
+    /// The invoice, when the refund's metadata (ours) or its charge names it.
+    pub invoice_id: Option<String>,
+    pub payment_intent: Option<String>,
+}
+
+impl RefundFacts {
+    /// Whether the money did not go back (and a recorded refund is to be reversed).
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "failed" | "canceled")
+    }
+}
+
 /// What is left to refund on an invoice.
 pub fn refundable(invoice: &InvoiceRecord) -> Cents {
     Cents(invoice.amount_paid_cents.get() - invoice.amount_refunded_cents.get()).max(Cents::ZERO)

@@ -195,4 +195,52 @@ impl Store {
             Err(err) => Err(dynamo_error(err)),
         }
     }
+
+    /// Reverses recorded refund `refund_id` of `amount` that Stripe reports failed: the money is
+    /// refundable again; once per refund id. Whether it was recorded (and not reversed before).
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn reverse_refund(
+        &self,
+        partner_id: &PartnerId,
+        invoice_id: &str,
+        refund_id: &str,
+        amount: Cents,
+    ) -> Result<Option<Cents>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(invoice_key(partner_id, invoice_id)))
+            .update_expression(
+                "SET amount_refunded_cents = amount_refunded_cents - :amount, \
+                 refundable_cents = refundable_cents + :amount, \
+                 failed_refund_ids = list_append(if_not_exists(failed_refund_ids, :empty), :refund)",
+            )
+            .condition_expression("contains(refund_ids, :refund_id) AND NOT contains(failed_refund_ids, :refund_id)")
+            .expression_attribute_values(":amount", number_attr(amount.get()))
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(":refund", AttributeValue::L(vec![string_attr(refund_id)]))
+            .expression_attribute_values(":refund_id", string_attr(refund_id))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(
+                output
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| cents(a, "amount_refunded_cents"))
+                    .unwrap_or(Cents::ZERO),
+            )),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(dynamo_error(err)),
+        }
+    }
 }

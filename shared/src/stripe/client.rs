@@ -506,6 +506,28 @@ impl StripeApi {
             })
     }
 
+    /// The invoice a PaymentIntent paid, if it paid one (refunds made in Stripe's dashboard name only
+    /// the PaymentIntent).
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn invoice_of_payment_intent(&self, payment_intent: &str) -> Result<Option<String>, StripeCallError> {
+        let payments = self
+            .get_json(
+                "/invoice_payments",
+                &[
+                    ("payment[type]", "payment_intent"),
+                    ("payment[payment_intent]", payment_intent),
+                ],
+            )
+            .await?;
+        Ok(payments["data"].as_array().into_iter().flatten().find_map(|p| {
+            p.get("invoice").and_then(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| i.get("id")?.as_str().map(str::to_owned))
+            })
+        }))
+    }
+
     /// Refunds `amount` of `payment_intent` (for `invoice_id` of `partner_id`, in its metadata).
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn create_refund(

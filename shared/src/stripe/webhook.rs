@@ -9,6 +9,7 @@
 
 use crate::domain::billing::{BillingEvent, InvoiceFacts, SubscriptionFacts};
 use crate::domain::money::Cents;
+use crate::domain::refund::RefundFacts;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
@@ -112,6 +113,41 @@ impl StripeEvent {
             "customer.subscription.deleted" => BillingEvent::SubscriptionDeleted(subscription_facts(&self.object)?),
             _ => BillingEvent::Ignored,
         })
+    }
+}
+
+/// The Stripe event types that report refunds.
+pub const REFUND_EVENT_TYPES: [&str; 4] = ["refund.created", "refund.updated", "refund.failed", "charge.refunded"];
+
+impl StripeEvent {
+    /// The refunds a refund event reports: the refund itself (`refund.*`), or the refunds listed on a
+    /// refunded charge (`charge.refunded`, where its API version lists them); `Err` when a refund
+    /// lacks its id or amount.
+    pub fn refund_facts(&self) -> Result<Vec<RefundFacts>, String> {
+        let one = |refund: &Value, charge: Option<&Value>| -> Result<RefundFacts, String> {
+            Ok(RefundFacts {
+                refund_id: required(text(refund, "/id"), "refund id")?,
+                amount: Cents(required(refund.get("amount").and_then(Value::as_i64), "refund amount")?),
+                status: text(refund, "/status").unwrap_or_else(|| "succeeded".into()),
+                invoice_id: text(refund, "/metadata/invoice_id")
+                    .or_else(|| charge.and_then(|c| c.get("invoice")).and_then(id_of)),
+                payment_intent: refund
+                    .get("payment_intent")
+                    .and_then(id_of)
+                    .or_else(|| charge.and_then(|c| c.get("payment_intent")).and_then(id_of)),
+            })
+        };
+        match self.event_type.as_str() {
+            "charge.refunded" => self
+                .object
+                .pointer("/refunds/data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|refund| one(refund, Some(&self.object)))
+                .collect(),
+            _ => Ok(vec![one(&self.object, None)?]),
+        }
     }
 }
 

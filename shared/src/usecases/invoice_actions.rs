@@ -428,7 +428,16 @@ pub(crate) async fn record_refund(
                     .await?;
                 return Ok(total);
             }
-            RefundCommit::AlreadyRecorded => return Ok(current.amount_refunded_cents),
+            RefundCommit::AlreadyRecorded => {
+                // Stripe's webhook recorded it first and took the amount off what is left itself:
+                // this request's reservation is one too many.
+                if reserved {
+                    store
+                        .release_refund(&record.partner_id, &record.stripe_invoice_id, amount)
+                        .await?;
+                }
+                return Ok(current.amount_refunded_cents);
+            }
             RefundCommit::VersionConflict => conflict_backoff(attempt).await,
         }
     }

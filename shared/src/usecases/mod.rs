@@ -17,6 +17,7 @@ pub mod pause;
 pub mod personal_data;
 pub mod portal;
 pub mod reconcile;
+pub mod refund_events;
 pub mod relay;
 pub mod renewals;
 pub mod seed;

@@ -13,6 +13,7 @@
 use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
 use super::portal::payment_method::adopt_confirmed_card;
+use super::refund_events::apply_refund_event;
 use crate::domain::billing::BillingEvent;
 use crate::domain::billing_plan::plan_billing_event;
 pub use crate::domain::billing_plan::BillingRules;
@@ -22,7 +23,7 @@ use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite, RecordedOutcome, StripeEventRecord};
 use crate::store::{Store, StoreError};
 use crate::stripe::client::StripeApi;
-use crate::stripe::webhook::StripeEvent;
+use crate::stripe::webhook::{StripeEvent, REFUND_EVENT_TYPES};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -99,7 +100,8 @@ async fn record_stale(
 
 /// Handles a verified event, whatever it is about: a card confirmed in the portal
 /// (`setup_intent.succeeded`) becomes the default through Stripe (`stripe`; without it the event is
-/// acknowledged and ignored); everything else goes through the billing rules.
+/// acknowledged and ignored); refunds update their invoice (`usecases::refund_events`); everything
+/// else goes through the billing rules.
 pub async fn handle_stripe_event(
     store: &Store,
     rules: &BillingRules<'_>,
@@ -109,6 +111,7 @@ pub async fn handle_stripe_event(
 ) -> Result<EventOutcome, UseCaseError> {
     match (event.event_type.as_str(), stripe) {
         ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(store, stripe, event, now).await,
+        (kind, _) if REFUND_EVENT_TYPES.contains(&kind) => apply_refund_event(store, stripe, event, now).await,
         _ => apply_stripe_event(store, rules, event, now).await,
     }
 }
