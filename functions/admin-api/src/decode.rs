@@ -589,3 +589,35 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
         })
     })
 }
+
+/// The longest window `GET /admin/metrics` reads.
+pub const MAX_METRICS_DAYS: i32 = 366;
+
+/// `?from=&to=` (business days, both inclusive): by default this month up to today.
+pub fn metrics_window(req: &Request, today: CalendarDate) -> Result<(CalendarDate, CalendarDate), AppError> {
+    let query = edge::query(req)?;
+    only_known_params(&query, &["from", "to"])?;
+    let mut errors = Vec::new();
+    let mut date = |name: &str| {
+        query
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .and_then(|text| parse_date(text).map_err(|e| errors.push(FieldError::new(name, e))).ok())
+    };
+    let (from, to) = (date("from"), date("to"));
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.first_of_month());
+    if from > to {
+        errors.push(FieldError::new("to", format!("must not be before from ({from})")));
+    } else if (to - from).get_days() >= MAX_METRICS_DAYS {
+        errors.push(FieldError::new(
+            "from",
+            format!("a window covers at most {MAX_METRICS_DAYS} days"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok((from, to))
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}

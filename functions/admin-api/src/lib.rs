@@ -21,7 +21,7 @@ use shared::usecases::billing_start::BillingStartOutcome;
 use shared::usecases::stripe_events::BillingRules;
 use shared::usecases::views::PartnerView;
 use shared::usecases::{
-    billing_start, cancellation, csv_export, dashboard, invoice_actions, invoices, notices, partners, pause,
+    billing_start, cancellation, csv_export, dashboard, invoice_actions, invoices, metrics, notices, partners, pause,
     personal_data, renewals, subscription_settings, tier_changes,
 };
 
@@ -243,6 +243,16 @@ impl App {
                     Ok(edge::json(
                         200,
                         &json!({ "audit": page.items, "next_cursor": page.next_cursor }),
+                    ))
+                }
+                _ => Err(not_allowed("GET")),
+            },
+            ["admin", "metrics"] => match *method {
+                Method::GET => {
+                    let (from, to) = decode::metrics_window(req, self.calendar.today(now))?;
+                    Ok(edge::json(
+                        200,
+                        &Box::pin(metrics::business_metrics(&self.store, &self.calendar, from, to)).await?,
                     ))
                 }
                 _ => Err(not_allowed("GET")),

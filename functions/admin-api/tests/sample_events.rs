@@ -11,7 +11,7 @@ use shared::testing::{fresh_store, local_signing_key, repo_file, sample_event_fi
 use shared::usecases::seed::{load_demo_partners, DemoPartner};
 
 /// The expected status of each admin sample event.
-const EXPECTED: [(&str, u16); 27] = [
+const EXPECTED: [(&str, u16); 28] = [
     ("admin-list-tiers.json", 200),
     ("admin-list-partners.json", 200),
     ("admin-get-partner.json", 200),
@@ -40,6 +40,7 @@ const EXPECTED: [(&str, u16); 27] = [
     ("admin-resend-invoice.json", 404),
     ("admin-mark-invoice-paid.json", 404),
     ("admin-refund-invoice.json", 404),
+    ("admin-metrics.json", 200),
 ];
 
 #[tokio::test]

@@ -7,6 +7,7 @@ pub mod dates;
 pub mod history_and_audit;
 pub mod invoice;
 pub mod lifecycle;
+pub mod metrics;
 pub mod money;
 pub mod partner;
 pub mod partner_change;

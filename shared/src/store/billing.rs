@@ -3,7 +3,7 @@
 
 use super::items::{conditional_put, conditional_put_named, number_attr, string_attr, to_item, Item};
 use super::keys::*;
-use super::{failed_condition, PartnerWrite, Store, StoreError};
+use super::{conflicted, failed_condition, PartnerWrite, Store, StoreError};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
 use jiff::Timestamp;
@@ -212,11 +212,7 @@ impl Store {
             Some(codes) if failed(&codes, event_at) => BillingCommit::DuplicateEvent,
             Some(codes) if failed(&codes, invoice_at) => BillingCommit::StaleInvoice,
             Some(codes) if failed(&codes, link_at) => BillingCommit::CustomerTaken,
-            Some(codes)
-                if write.partner.is_some()
-                    && (failed_condition(&codes, profile_at)
-                        || codes.get(profile_at).and_then(|c| c.as_deref()) == Some("TransactionConflict")) =>
-            {
+            Some(codes) if write.partner.is_some() && (failed_condition(&codes, profile_at) || conflicted(&codes)) => {
                 BillingCommit::VersionConflict
             }
             Some(codes) => return Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),

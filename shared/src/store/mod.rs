@@ -6,7 +6,7 @@
 //!
 //! Each concern has its file: `keys` (every key), `items` (item mapping), `queries` (index queries
 //! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`, `invoices` (invoice reads), `personal_data` (export and erasure),
-//! `rate_limit` (request counters), `refunds` (refund reservations and records).
+//! `rate_limit` (request counters), `metrics` (the paid-seat count and the metrics reads), `refunds` (refund reservations and records).
 
 pub mod billing;
 mod bulk_load;
@@ -16,6 +16,7 @@ mod invoices;
 mod items;
 pub mod keys;
 mod listings;
+pub mod metrics;
 mod notices;
 pub mod personal_data;
 mod queries;
@@ -70,6 +71,8 @@ pub struct PartnerWrite {
     pub history: Option<(Ulid, HistoryEntry)>,
     /// Its audit entry and the id that keys it.
     pub audit: (Ulid, AuditEntry),
+    /// How it moves the paid-seat counts (`domain::metrics`), written with it.
+    pub seats: crate::domain::metrics::PaidSeats,
     /// Events to announce, each keyed by its own id.
     pub events: Vec<(Ulid, DomainEvent)>,
 }
@@ -78,6 +81,12 @@ pub struct PartnerWrite {
 pub struct Store {
     client: Client,
     table: String,
+}
+
+/// Whether a cancelled transaction met another one on some item (the paid-seat counter, most
+/// often): the same change may be tried again.
+pub(super) fn conflicted(codes: &[Option<String>]) -> bool {
+    codes.iter().any(|c| c.as_deref() == Some("TransactionConflict"))
 }
 
 /// Whether item `index` of a cancelled transaction failed its condition.
@@ -137,12 +146,7 @@ impl Store {
         match self.transact(items, write.audit.0).await? {
             None => Ok(()),
             // The profile's version condition is the first item.
-            Some(codes)
-                if failed_condition(&codes, 0)
-                    || codes.first().and_then(|c| c.as_deref()) == Some("TransactionConflict") =>
-            {
-                Err(StoreError::VersionConflict)
-            }
+            Some(codes) if failed_condition(&codes, 0) || conflicted(&codes) => Err(StoreError::VersionConflict),
             Some(codes) => Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
         }
     }
@@ -181,6 +185,9 @@ impl Store {
                 &fresh,
                 None,
             )?);
+        }
+        if !write.seats.is_zero() {
+            items.push(metrics::seat_count_update(&self.table, write.seats)?);
         }
         Ok(items)
     }

@@ -5,7 +5,7 @@
 
 use super::items::{number_attr, string_attr};
 use super::keys::*;
-use super::{dynamo_error, failed_condition, PartnerWrite, Store, StoreError};
+use super::{conflicted, dynamo_error, failed_condition, PartnerWrite, Store, StoreError};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Cents;
 use crate::domain::partner::PartnerId;
@@ -149,12 +149,7 @@ impl Store {
         Ok(match self.transact(items, token).await? {
             None => RefundCommit::Committed,
             Some(codes) if failed_condition(&codes, 0) => RefundCommit::AlreadyRecorded,
-            Some(codes)
-                if failed_condition(&codes, 1)
-                    || codes.get(1).and_then(|c| c.as_deref()) == Some("TransactionConflict") =>
-            {
-                RefundCommit::VersionConflict
-            }
+            Some(codes) if failed_condition(&codes, 1) || conflicted(&codes) => RefundCommit::VersionConflict,
             Some(codes) => return Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
         })
     }

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod error;
 pub mod invoice_actions;
 pub mod invoices;
+pub mod metrics;
 pub mod notices;
 pub mod overdue_invoices;
 pub mod partners;
