@@ -100,6 +100,16 @@ Partner portal (the partner is the token's; $portal_partner starts on the free t
   curl -s -X POST -H "\$pauth" "$portal/portal/cancel/withdraw"
   curl -s -X POST -H "\$pauth" "$portal/portal/payment-method"      # a SetupIntent for a new card
   curl -s -H "\$pauth" "$portal/portal/export" | python3 -m json.tool | head -40
+Invoices and revenue (admin): after the two subscriptions above (one paid, one failing),
+  curl -s -H "\$auth" "$base/admin/invoices?from=\$(date +%Y-%m-01)" | python3 -m json.tool
+  inv=\$(curl -s -H "\$auth" "$base/admin/invoices?status=paid" | python3 -c 'import json,sys;print(json.load(sys.stdin)["invoices"][0]["invoice_id"])')
+  failed=\$(curl -s -H "\$auth" "$base/admin/invoices?status=failed" | python3 -c 'import json,sys;print(json.load(sys.stdin)["invoices"][0]["invoice_id"])')
+  curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' -H "\$auth" "$base/admin/invoices/\$inv/pdf"      # 302 to Stripe's PDF
+  curl -s -X POST -H "\$auth" "$base/admin/invoices/\$inv/resend"      # 202; again within the minute: 200, no second email
+  curl -s -X POST -H "\$auth" -H "\$json" -d '{"reason":"paid by bank transfer, ref 8812"}' "$base/admin/invoices/\$failed/mark-paid"
+  curl -s -X POST -H "\$auth" -H "\$json" -d '{"amount_cents":120000,"reason":"November outage credit"}' "$base/admin/invoices/\$inv/refund"
+  curl -s -H "\$auth" "$base/admin/invoices/export.csv?status=partially_refunded"
+  curl -s -H "\$auth" "$base/admin/metrics" | python3 -m json.tool       # MRR/ARR, movements, rates, revenue
 Subscriptions dashboard:
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/subscriptions?tab=expiring"
 

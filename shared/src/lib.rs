@@ -7,6 +7,7 @@ pub mod config;
 pub mod dead_letters;
 pub mod domain;
 pub mod email;
+pub mod emf;
 pub mod error;
 pub mod events;
 pub mod http;

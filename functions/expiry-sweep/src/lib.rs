@@ -5,6 +5,7 @@ use shared::config::{self, ConfigError};
 use shared::domain::dates::BusinessCalendar;
 pub use shared::schedule::ScheduledTrigger;
 use shared::store::Store;
+use shared::usecases::metrics::report_mrr;
 use shared::usecases::sweep::{run_expiry_sweep, SweepSettings, SweepSummary};
 
 /// What the sweep needs, built once per cold start.
@@ -43,6 +44,10 @@ impl Sweep {
         let summary = run_expiry_sweep(&self.store, &self.calendar, &self.settings, now)
             .await
             .map_err(|e| RunFailed::Stopped(e.to_string()))?;
+        // MRR for the dashboard; a failed read costs the figure, not the run.
+        if let Err(err) = report_mrr(&self.store, now).await {
+            tracing::warn!(error = %err, "MRR was not reported");
+        }
         let SweepSummary {
             examined,
             notices_30,

@@ -72,6 +72,15 @@ pub async fn business_metrics(
     })
 }
 
+/// Writes MRR and paid partners by tier as EMF log lines (after each sweep): one read.
+pub async fn report_mrr(store: &Store, now: jiff::Timestamp) -> Result<PaidSeats, UseCaseError> {
+    let seats = store.paid_seats().await?;
+    for line in crate::emf::mrr_lines(seats, now) {
+        crate::emf::emit(&line);
+    }
+    Ok(seats)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::domain::billing_start::{grant_billed_tier, BilledSubscription};

@@ -1,6 +1,8 @@
 //! The outbox relay: outbox items written by committed transactions reach the app bus.
 
 use crate::bus::{BusEntry, EventBus};
+use crate::emf::emit_event_metrics;
+use crate::events::DomainEvent;
 use serde::Serialize;
 
 /// What one relay run did.
@@ -15,6 +17,13 @@ pub struct RelayOutcome {
 #[tracing::instrument(skip_all, fields(events = events.len()))]
 pub async fn relay_outbox(bus: &EventBus, events: &[BusEntry]) -> RelayOutcome {
     let failed = bus.publish(events).await;
+    // The business figures of what went out (EMF log lines; see `crate::emf`).
+    let published: Vec<DomainEvent> = events
+        .iter()
+        .filter(|entry| !failed.contains(&entry.key))
+        .filter_map(|entry| serde_json::from_str(&entry.detail).ok())
+        .collect();
+    emit_event_metrics(&published, jiff::Timestamp::now());
     RelayOutcome {
         published: events.len() - failed.len(),
         failed,
