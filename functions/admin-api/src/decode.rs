@@ -101,6 +101,19 @@ impl Fields {
         }
     }
 
+    /// Reports every field of the body that is not one of `known`.
+    fn only<const N: usize>(&mut self, known: [&str; N]) {
+        let unknown: Vec<String> = self
+            .map
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for field in unknown {
+            self.fail(&field, "is not a field of this request");
+        }
+    }
+
     fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, AppError> {
         match (self.errors.is_empty(), value()) {
             (true, Some(v)) => Ok(v),
@@ -429,10 +442,7 @@ pub fn erasure(req: &Request) -> Result<(), AppError> {
     if confirm == Some(false) {
         f.fail("confirm", "must be true: an erasure is confirmed explicitly");
     }
-    let unknown: Vec<String> = f.map.keys().filter(|k| *k != "confirm").cloned().collect();
-    for field in unknown {
-        f.fail(&field, "is not a field of this request");
-    }
+    f.only(["confirm"]);
     f.finish(|| confirm.filter(|c| *c).map(drop))
 }
 
@@ -530,15 +540,7 @@ pub fn mark_paid(req: &Request, invoice_id: &str, admin: &Admin) -> Result<MarkP
         );
     }
     let restore_tier: Option<bool> = f.value("restore_tier", false);
-    let unknown: Vec<String> = f
-        .map
-        .keys()
-        .filter(|k| !["reason", "restore_tier"].contains(&k.as_str()))
-        .cloned()
-        .collect();
-    for field in unknown {
-        f.fail(&field, "is not a field of this request");
-    }
+    f.only(["reason", "restore_tier"]);
     f.finish(|| {
         Some(MarkPaidCommand {
             invoice_id: invoice_id.to_owned(),
@@ -571,15 +573,7 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
     if amount.is_some_and(|a| a <= 0) {
         f.fail("amount_cents", "must be at least 1 (a cent)");
     }
-    let unknown: Vec<String> = f
-        .map
-        .keys()
-        .filter(|k| !["reason", "amount_cents"].contains(&k.as_str()))
-        .cloned()
-        .collect();
-    for field in unknown {
-        f.fail(&field, "is not a field of this request");
-    }
+    f.only(["reason", "amount_cents"]);
     f.finish(|| {
         Some(RefundCommand {
             invoice_id: invoice_id.to_owned(),

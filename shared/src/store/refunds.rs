@@ -51,6 +51,14 @@ fn invoice_key(partner_id: &PartnerId, invoice_id: &str) -> HashMap<String, Attr
     ])
 }
 
+/// Whether an update failed only because its condition did not hold.
+fn condition_failed(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(UpdateItemError::ConditionalCheckFailedException(_))
+    )
+}
+
 fn cents(item: &HashMap<String, AttributeValue>, name: &str) -> Option<Cents> {
     item.get(name)?.as_n().ok()?.parse().ok().map(Cents)
 }
@@ -89,14 +97,7 @@ impl Store {
                     .and_then(|a| cents(a, "refundable_cents"))
                     .unwrap_or(Cents::ZERO),
             }),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(Reservation::NotEnough)
-            }
+            Err(err) if condition_failed(&err) => Ok(Reservation::NotEnough),
             Err(err) => Err(dynamo_error(err)),
         }
     }
@@ -179,14 +180,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(err) if condition_failed(&err) => Ok(()),
             Err(err) => Err(dynamo_error(err)),
         }
     }
@@ -227,14 +221,7 @@ impl Store {
                     .and_then(|a| cents(a, "amount_refunded_cents"))
                     .unwrap_or(Cents::ZERO),
             )),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(None)
-            }
+            Err(err) if condition_failed(&err) => Ok(None),
             Err(err) => Err(dynamo_error(err)),
         }
     }

@@ -15,7 +15,7 @@ use serde::Serialize;
 /// The most rows one CSV export holds.
 pub const MAX_EXPORT_ROWS: usize = 10_000;
 
-/// One invoice as an admin reads it.
+/// One invoice as an admin (or, its own, a partner) reads it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceRow {
     pub invoice_id: String,
@@ -27,6 +27,8 @@ pub struct InvoiceRow {
     pub amount: String,
     pub amount_paid_cents: Cents,
     pub amount_paid: String,
+    pub amount_refunded_cents: Cents,
+    pub amount_refunded: String,
     pub tier: Option<Tier>,
     pub period_start: CalendarDate,
     pub period_end: CalendarDate,
@@ -43,6 +45,8 @@ impl From<InvoiceRecord> for InvoiceRow {
         InvoiceRow {
             amount: record.amount_cents.to_string(),
             amount_paid: record.amount_paid_cents.to_string(),
+            amount_refunded: record.amount_refunded_cents.to_string(),
+            amount_refunded_cents: record.amount_refunded_cents,
             invoice_id: record.stripe_invoice_id,
             partner_id: record.partner_id,
             company_name: record.company_name,
@@ -123,6 +127,7 @@ pub async fn export_invoices_csv(store: &Store, filter: &InvoiceFilter) -> Resul
         "tier",
         "amount_usd",
         "amount_paid_usd",
+        "amount_refunded_usd",
         "period_start",
         "period_end",
         "paid_at",
@@ -140,6 +145,7 @@ pub async fn export_invoices_csv(store: &Store, filter: &InvoiceFilter) -> Resul
             r.tier.map(|t| t.as_str().to_owned()).unwrap_or_default(),
             amount_cell(r.amount_cents),
             amount_cell(r.amount_paid_cents),
+            amount_cell(r.amount_refunded_cents),
             r.period_start.to_string(),
             r.period_end.to_string(),
             r.paid_at.map(|t| t.to_string()).unwrap_or_default(),
