@@ -300,8 +300,22 @@ async fn refunds_never_give_back_more_than_was_paid() {
     api = api.with_stripe(&stub.base_url);
     let refund = |body: serde_json::Value| api.post("/admin/invoices/in_a1/refund", body);
 
+    api.calls.clear();
     let partial = refund(serde_json::json!({"amount_cents": 100_000, "reason": "November outage credit"})).await;
     assert_eq!(partial.status, 201, "{}", partial.body);
+    assert_eq!(
+        api.calls.calls(),
+        [
+            "Query",
+            "GetItem",
+            "UpdateItem",
+            "GetItem",
+            "GetItem",
+            "TransactWriteItems",
+            "UpdateItem"
+        ],
+        "find the invoice, read it, reserve, read partner and invoice, record, settle the status"
+    );
     assert_eq!(partial.body["invoice_status"], "partially_refunded");
     assert_eq!(partial.body["total_refunded_cents"], 100_000);
     assert_eq!(partial.body["amount"], "$1,000.00");

@@ -181,3 +181,96 @@ async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills()
     let there = localstripe.get(&format!("/v1/subscriptions/{subscription}")).await;
     assert_eq!(there["status"], "canceled", "{there}");
 }
+
+/// Waits (up to 20 s) until the partner's first invoice satisfies `done`.
+async fn wait_for_invoice(
+    store: &shared::store::Store,
+    id: &shared::domain::partner::PartnerId,
+    done: impl Fn(&shared::domain::invoice::InvoiceRecord) -> bool,
+) -> shared::domain::invoice::InvoiceRecord {
+    let page = PageRequest {
+        limit: 10,
+        cursor: None,
+    };
+    for _ in 0..100 {
+        if let Some(invoice) = store
+            .partner_invoices(id, &page)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(&done)
+        {
+            return invoice;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("no invoice of {id} became what was waited for");
+}
+
+#[tokio::test]
+async fn an_admin_refunds_and_marks_paid_at_localstripe() {
+    use shared::domain::history_and_audit::Actor;
+    use shared::domain::partner::Note;
+    use shared::usecases::invoice_actions::{mark_invoice_paid, refund_invoice, MarkPaidCommand, RefundCommand};
+    use shared::usecases::stripe_events::BillingRules;
+    let receiver = registered_receiver(fresh_store().await.0).await;
+    let store = &receiver.store;
+    let stripe = stripe_webhook::testing::local_stripe_api();
+    let admin = Actor::Admin("admin-1".into());
+
+    // A paid invoice, refunded in part through localstripe.
+    let (paid_partner, _) = subscribed_partner(store, &unique("ls-refund"), Tier::Gold, false).await;
+    let paid = wait_for_invoice(store, &paid_partner.id, |i| i.status == InvoiceStatus::Paid).await;
+    let command = RefundCommand {
+        invoice_id: paid.stripe_invoice_id.clone(),
+        amount: Some(shared::domain::money::Cents(120_000)),
+        reason: Note::parse("November outage credit").unwrap(),
+        actor: admin.clone(),
+    };
+    let refunded = refund_invoice(store, &stripe, command, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(refunded.invoice_status, InvoiceStatus::PartiallyRefunded);
+    let at_stripe = LocalStripe::from_env()
+        .get(&format!("/v1/refunds/{}", refunded.refund_id))
+        .await;
+    assert_eq!(at_stripe["amount"], 120_000, "{at_stripe}");
+    assert_eq!(at_stripe["metadata"]["invoice_id"], paid.stripe_invoice_id.as_str());
+    let record = store
+        .partner_invoice(&paid_partner.id, &paid.stripe_invoice_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.amount_refunded_cents.get(), 120_000);
+
+    // A failed invoice (SEPA), paid by bank transfer: marked paid at localstripe, then here.
+    let (failing, _) = subscribed_partner(store, &unique("ls-oob"), Tier::Platinum, true).await;
+    let open = wait_for_invoice(store, &failing.id, |i| i.status == InvoiceStatus::Failed).await;
+    let prices = shared::testing::billing::test_prices();
+    let calendar = shared::domain::dates::BusinessCalendar::utc();
+    let rules = BillingRules {
+        calendar: &calendar,
+        prices: &prices,
+    };
+    let billing = shared::stripe::client::StripeBilling {
+        stripe: stripe.clone(),
+        prices: prices.clone(),
+    };
+    let command = MarkPaidCommand {
+        invoice_id: open.stripe_invoice_id.clone(),
+        reason: Note::parse("paid by bank transfer, ref 8812").unwrap(),
+        restore_tier: false,
+        actor: admin,
+    };
+    mark_invoice_paid(store, &billing, &rules, command, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let at_stripe = LocalStripe::from_env()
+        .get(&format!("/v1/invoices/{}", open.stripe_invoice_id))
+        .await;
+    assert_eq!(at_stripe["status"], "paid", "{at_stripe}");
+    assert_eq!(at_stripe["paid_out_of_band"], true);
+    let marked = wait_for_invoice(store, &failing.id, |i| i.stripe_invoice_id == open.stripe_invoice_id).await;
+    assert_eq!(marked.status, InvoiceStatus::Paid);
+}
