@@ -23,6 +23,8 @@ target/debug/devtool create-table
 target/debug/devtool seed infra/seed/demo-partners.json
 target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json"
 token=$(target/debug/devtool token admin-local 12)
+# The API samples in events/ carry tokens that live a day: sign them afresh.
+target/debug/devtool sample-tokens events
 # A partner user of a free demo partner, for the portal.
 portal_partner=keystone-payroll
 partner_token=$(target/debug/devtool partner-token "$portal_partner" "keystone-owner" 12)

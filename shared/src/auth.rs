@@ -6,11 +6,16 @@
 //! | `admin`   | `sub` (the admin user), `role`, `exp`   | `/admin`, `/api`  |
 //! | `partner` | `sub` (the partner user), `role`, `partner_id`, `exp` | `/portal` |
 //!
-//! A valid token of the other role answers 403; anything else wrong with a token answers 401.
+//! Every token also carries `iss` and `aud` (both configured, [`TokenRules`]), `iat` and `nbf`, and
+//! lives at most [`TokenRules::max_lifetime`] (12 h by default) from `iat` to `exp`.
+//!
+//! A valid token of the other role answers 403; anything else wrong with a token answers 401 with
+//! "invalid token", whatever check failed (the log says which: [`AuthError::reason`]).
 
 use crate::config::Secret;
 use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::PartnerId;
+use jiff::SignedDuration;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -23,7 +28,28 @@ pub struct Claims {
     /// The partner a `partner` token acts for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
+
+/// Whom tokens must come from and be for, and how long they may live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRules {
+    pub issuer: String,
+    pub audience: String,
+    pub max_lifetime: SignedDuration,
+}
+
+/// The longest a token may live unless configured otherwise.
+pub const DEFAULT_MAX_TOKEN_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
+/// Clock skew forgiven on `exp`, `nbf` and `iat`.
+const LEEWAY_SECONDS: u64 = 30;
 
 /// Who a route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,21 +73,30 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// Why a request was refused: 401, except [`AuthError::WrongRole`] (403).
+/// Why a request was refused: 401, except [`AuthError::WrongRole`] (403). Every failed token
+/// check shows as "invalid token"; [`AuthError::reason`] (logged) says which.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("the Authorization header is missing")]
     Missing,
     #[error("the Authorization header must be 'Bearer <token>'")]
     NotBearer,
-    #[error("the token has expired")]
+    #[error("invalid token")]
     Expired,
-    #[error("the token's signature is not valid")]
+    #[error("invalid token")]
     BadSignature,
-    #[error("the token's algorithm is not accepted (HS256 only)")]
+    #[error("invalid token")]
     WrongAlgorithm,
-    #[error("the token is malformed or lacks a required claim (sub, role, exp; partner_id for partners)")]
+    #[error("invalid token")]
     Malformed,
+    #[error("invalid token")]
+    WrongIssuer,
+    #[error("invalid token")]
+    WrongAudience,
+    #[error("invalid token")]
+    NotYetValid,
+    #[error("invalid token")]
+    TooLong,
     #[error("this route needs the {needed} role")]
     WrongRole { needed: Role },
 }
@@ -69,6 +104,23 @@ pub enum AuthError {
 impl AuthError {
     pub fn is_forbidden(&self) -> bool {
         matches!(self, AuthError::WrongRole { .. })
+    }
+
+    /// Which check failed, for the log (never shown to the caller).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "no Authorization header",
+            AuthError::NotBearer => "not a Bearer header",
+            AuthError::Expired => "expired",
+            AuthError::BadSignature => "bad signature",
+            AuthError::WrongAlgorithm => "algorithm not HS256",
+            AuthError::Malformed => "malformed, or a required claim is missing (sub, role, exp, iss, aud, iat, nbf; partner_id for partners)",
+            AuthError::WrongIssuer => "wrong issuer",
+            AuthError::WrongAudience => "wrong audience",
+            AuthError::NotYetValid => "not valid yet (nbf or iat in the future)",
+            AuthError::TooLong => "lifetime longer than allowed",
+            AuthError::WrongRole { .. } => "wrong role",
+        }
     }
 }
 
@@ -104,16 +156,21 @@ impl PartnerUser {
 pub struct TokenAuth {
     key: DecodingKey,
     validation: Validation,
+    rules: TokenRules,
 }
 
 impl TokenAuth {
-    pub fn new(secret: &Secret) -> TokenAuth {
+    pub fn new(secret: &Secret, rules: TokenRules) -> TokenAuth {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud", "nbf"]);
+        validation.set_issuer(&[rules.issuer.as_str()]);
+        validation.set_audience(&[rules.audience.as_str()]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
         TokenAuth {
             key: DecodingKey::from_secret(secret.expose().as_bytes()),
             validation,
+            rules,
         }
     }
 
@@ -154,25 +211,40 @@ impl TokenAuth {
             ErrorKind::ExpiredSignature => AuthError::Expired,
             ErrorKind::InvalidSignature => AuthError::BadSignature,
             ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => AuthError::WrongAlgorithm,
+            ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+            ErrorKind::InvalidAudience => AuthError::WrongAudience,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
             _ => AuthError::Malformed,
         })?;
         let claims = data.claims;
         if claims.sub.trim().is_empty() || claims.sub.len() > 128 || claims.sub.chars().any(char::is_control) {
             return Err(AuthError::Malformed);
         }
+        let issued = claims.iat.ok_or(AuthError::Malformed)?;
+        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        if issued > now + LEEWAY_SECONDS {
+            return Err(AuthError::NotYetValid);
+        }
+        let lifetime = claims.exp.saturating_sub(issued);
+        if lifetime > self.rules.max_lifetime.as_secs().max(0) as u64 {
+            return Err(AuthError::TooLong);
+        }
         Ok(claims)
     }
 }
 
-/// Signs a token (local development and tests; production tokens come from the identity service
-/// with the same secret). `partner_id` only for the `partner` role.
+/// Signs a token issued now, for `rules`' issuer and audience (local development and tests;
+/// production tokens come from the identity service with the same secret). `partner_id` only for
+/// the `partner` role.
 pub fn mint_token(
     secret: &Secret,
+    rules: &TokenRules,
     sub: &str,
     role: Role,
     partner_id: Option<&PartnerId>,
     exp: u64,
 ) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = jiff::Timestamp::now().as_second().max(0) as u64;
     sign_claims(
         secret,
         &Claims {
@@ -180,6 +252,10 @@ pub fn mint_token(
             role: role.as_str().to_owned(),
             exp,
             partner_id: partner_id.map(ToString::to_string),
+            iss: Some(rules.issuer.clone()),
+            aud: Some(rules.audience.clone()),
+            iat: Some(now),
+            nbf: Some(now),
         },
     )
 }
@@ -204,8 +280,24 @@ mod tests {
         Secret::new("unit-test-key-unit-test-key-unit-test-key")
     }
 
+    fn rules() -> TokenRules {
+        TokenRules {
+            issuer: "https://id.power100.test".into(),
+            audience: "partner-payments".into(),
+            max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
+        }
+    }
+
+    fn auth() -> TokenAuth {
+        TokenAuth::new(&secret(), rules())
+    }
+
+    fn now() -> u64 {
+        jiff::Timestamp::now().as_second() as u64
+    }
+
     fn in_an_hour() -> u64 {
-        jiff::Timestamp::now().as_second() as u64 + 3_600
+        now() + 3_600
     }
 
     fn bearer(token: &str) -> String {
@@ -216,62 +308,70 @@ mod tests {
         PartnerId::parse("summit-roofing").unwrap()
     }
 
+    /// Valid claims of `role`, to spoil one at a time.
     fn claims(role: &str, partner_id: Option<&str>) -> Claims {
         Claims {
             sub: "user-1".into(),
             role: role.into(),
             exp: in_an_hour(),
             partner_id: partner_id.map(str::to_owned),
+            iss: Some(rules().issuer),
+            aud: Some(rules().audience),
+            iat: Some(now()),
+            nbf: Some(now()),
         }
+    }
+
+    fn signed(claims: &Claims) -> String {
+        bearer(&sign_claims(&secret(), claims).unwrap())
     }
 
     #[test]
     fn accepts_an_admin_token() {
-        let token = mint_token(&secret(), "admin-7", Role::Admin, None, in_an_hour()).unwrap();
-        assert_eq!(
-            TokenAuth::new(&secret()).admin(Some(&bearer(&token))),
-            Ok(Admin { id: "admin-7".into() })
-        );
+        let token = mint_token(&secret(), &rules(), "admin-7", Role::Admin, None, in_an_hour()).unwrap();
+        assert_eq!(auth().admin(Some(&bearer(&token))), Ok(Admin { id: "admin-7".into() }));
     }
 
     #[test]
     fn accepts_a_partner_token_for_its_partner_only() {
-        let token = mint_token(&secret(), "user-9", Role::Partner, Some(&partner_id()), in_an_hour()).unwrap();
-        let user = TokenAuth::new(&secret()).partner(Some(&bearer(&token))).unwrap();
+        let token = mint_token(
+            &secret(),
+            &rules(),
+            "user-9",
+            Role::Partner,
+            Some(&partner_id()),
+            in_an_hour(),
+        )
+        .unwrap();
+        let user = auth().partner(Some(&bearer(&token))).unwrap();
         assert_eq!(user.partner_id, partner_id());
         assert_eq!(user.actor().to_string(), "partner:user-9");
     }
 
     #[test]
     fn each_role_is_refused_where_the_other_is_needed() {
-        let auth = TokenAuth::new(&secret());
-        let admin = mint_token(&secret(), "a", Role::Admin, None, in_an_hour()).unwrap();
-        let partner = mint_token(&secret(), "u", Role::Partner, Some(&partner_id()), in_an_hour()).unwrap();
+        let admin = signed(&claims("admin", None));
+        let partner = signed(&claims("partner", Some("summit-roofing")));
         assert_eq!(
-            auth.partner(Some(&bearer(&admin))),
+            auth().partner(Some(&admin)),
             Err(AuthError::WrongRole { needed: Role::Partner })
         );
         assert_eq!(
-            auth.admin(Some(&bearer(&partner))),
+            auth().admin(Some(&partner)),
             Err(AuthError::WrongRole { needed: Role::Admin })
         );
         assert!(AuthError::WrongRole { needed: Role::Admin }.is_forbidden());
     }
 
     #[test]
-    fn refuses_every_bad_token() {
-        let auth = TokenAuth::new(&secret());
-        let expired = mint_token(&secret(), "a", Role::Admin, None, 1_000).unwrap();
-        let other_key = mint_token(
-            &Secret::new("another-key-another-key-another-key!"),
-            "a",
-            Role::Admin,
-            None,
-            in_an_hour(),
-        )
-        .unwrap();
+    fn refuses_every_bad_token_saying_only_invalid_token() {
+        let spoiled = |spoil: fn(&mut Claims)| {
+            let mut c = claims("admin", None);
+            spoil(&mut c);
+            Some(signed(&c))
+        };
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"a","role":"admin","exp":{}}}"#, in_an_hour()));
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims("admin", None)).unwrap());
         let alg_none = format!("{header}.{body}.");
         let hs512 = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),
@@ -279,29 +379,57 @@ mod tests {
             &EncodingKey::from_secret(secret().expose().as_bytes()),
         )
         .unwrap();
+        let other_key = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims("admin", None),
+            &EncodingKey::from_secret(b"another-key-another-key-another-key!"),
+        )
+        .unwrap();
         let cases = [
             (None, AuthError::Missing),
             (Some("Basic abc".to_owned()), AuthError::NotBearer),
             (Some("Bearer ".to_owned()), AuthError::NotBearer),
             (Some(bearer("not.a.jwt")), AuthError::Malformed),
-            (Some(bearer(&expired)), AuthError::Expired),
+            (spoiled(|c| c.exp = 1_000), AuthError::Expired),
             (Some(bearer(&other_key)), AuthError::BadSignature),
             (Some(bearer(&alg_none)), AuthError::Malformed),
             (Some(bearer(&hs512)), AuthError::WrongAlgorithm),
+            (
+                spoiled(|c| c.iss = Some("https://evil.example".into())),
+                AuthError::WrongIssuer,
+            ),
+            (spoiled(|c| c.iss = None), AuthError::Malformed),
+            (
+                spoiled(|c| c.aud = Some("another-app".into())),
+                AuthError::WrongAudience,
+            ),
+            (spoiled(|c| c.aud = None), AuthError::Malformed),
+            (spoiled(|c| c.iat = None), AuthError::Malformed),
+            (spoiled(|c| c.nbf = None), AuthError::Malformed),
+            (spoiled(|c| c.nbf = Some(c.exp - 60)), AuthError::NotYetValid),
+            (spoiled(|c| c.iat = c.iat.map(|i| i + 600)), AuthError::NotYetValid),
+            (spoiled(|c| c.exp = now() + 13 * 3_600), AuthError::TooLong),
         ];
         for (header, expected) in cases {
-            assert_eq!(auth.admin(header.as_deref()), Err(expected.clone()), "{header:?}");
-            assert_eq!(auth.partner(header.as_deref()), Err(expected), "{header:?}");
+            let refused = auth().admin(header.as_deref());
+            assert_eq!(refused, Err(expected.clone()), "{header:?}");
+            if !matches!(expected, AuthError::Missing | AuthError::NotBearer) {
+                assert_eq!(
+                    expected.to_string(),
+                    "invalid token",
+                    "the answer never says which check failed"
+                );
+            }
+            assert_eq!(auth().partner(header.as_deref()), Err(expected), "{header:?}");
         }
     }
 
     #[test]
     fn a_partner_token_must_name_a_valid_partner() {
-        let auth = TokenAuth::new(&secret());
         for partner_id in [None, Some(""), Some("../other"), Some("a b")] {
-            let token = sign_claims(&secret(), &claims("partner", partner_id)).unwrap();
+            let token = signed(&claims("partner", partner_id));
             assert_eq!(
-                auth.partner(Some(&bearer(&token))),
+                auth().partner(Some(&token)),
                 Err(AuthError::Malformed),
                 "{partner_id:?}"
             );
@@ -311,8 +439,8 @@ mod tests {
     proptest! {
         #[test]
         fn arbitrary_headers_never_panic_or_pass(s in "\\PC{0,300}") {
-            prop_assert!(TokenAuth::new(&secret()).admin(Some(&s)).is_err());
-            prop_assert!(TokenAuth::new(&secret()).partner(Some(&s)).is_err());
+            prop_assert!(auth().admin(Some(&s)).is_err());
+            prop_assert!(auth().partner(Some(&s)).is_err());
         }
     }
 }

@@ -4,6 +4,9 @@
 //! |---------------------|----------------------------------------------------------|---------|
 //! | `TABLE_NAME`        | the DynamoDB table                                       | —       |
 //! | `ADMIN_JWT_SECRET`  | HS256 key of the identity service's tokens, admin and partner alike (at least 32 bytes; the role is a signed claim); in AWS it comes from Secrets Manager | — |
+//! | `ALLOW_LOCAL_SIGNING_KEY` | `true` lets the public local key of `infra/local/local.env` sign tokens (make dev only; refused otherwise) | — |
+//! | `TOKEN_ISSUER`, `TOKEN_AUDIENCE` | the `iss` and `aud` every token must carry | — |
+//! | `TOKEN_MAX_LIFETIME_HOURS` | the longest a token may live, `iat` to `exp` (1 to 24) | 12 |
 //! | `BUSINESS_TIME_ZONE`| IANA zone that decides what "today" is                    | `UTC`   |
 //! | `STRIPE_WEBHOOK_SECRET` | the webhook endpoint's signing secret (`whsec_...`); in AWS from Secrets Manager | — |
 //! | `STRIPE_SECRET_KEY` | the API key (`sk_...`); in AWS from Secrets Manager          | —       |
@@ -76,6 +79,9 @@ pub fn table_name() -> Result<String, ConfigError> {
     required("TABLE_NAME")
 }
 
+/// The signing key of `infra/local/local.env`: public, so worthless (and refused) anywhere else.
+pub const PUBLIC_LOCAL_SIGNING_KEY: &str = "public-local-development-key-for-make-dev-only-0000";
+
 pub fn admin_jwt_secret() -> Result<Secret, ConfigError> {
     let secret = required("ADMIN_JWT_SECRET")?;
     if secret.len() < MIN_JWT_SECRET_BYTES {
@@ -84,7 +90,38 @@ pub fn admin_jwt_secret() -> Result<Secret, ConfigError> {
             why: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
         });
     }
+    let local_allowed = optional("ALLOW_LOCAL_SIGNING_KEY").is_some_and(|v| v.trim() == "true");
+    if secret == PUBLIC_LOCAL_SIGNING_KEY && !local_allowed {
+        return Err(ConfigError::Invalid {
+            name: "ADMIN_JWT_SECRET",
+            why:
+                "is the public local development key; it is accepted only with ALLOW_LOCAL_SIGNING_KEY=true (make dev)"
+                    .into(),
+        });
+    }
     Ok(Secret(secret))
+}
+
+/// Whom tokens must come from and be for (`TOKEN_ISSUER`, `TOKEN_AUDIENCE`), and how long they may
+/// live (`TOKEN_MAX_LIFETIME_HOURS`, 1 to 24, default 12).
+pub fn token_rules() -> Result<crate::auth::TokenRules, ConfigError> {
+    let hours = match optional("TOKEN_MAX_LIFETIME_HOURS") {
+        None => crate::auth::DEFAULT_MAX_TOKEN_LIFETIME.as_hours(),
+        Some(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|h| (1..=24).contains(h))
+            .ok_or(ConfigError::Invalid {
+                name: "TOKEN_MAX_LIFETIME_HOURS",
+                why: "must be a whole number of hours from 1 to 24".into(),
+            })?,
+    };
+    Ok(crate::auth::TokenRules {
+        issuer: required("TOKEN_ISSUER")?,
+        audience: required("TOKEN_AUDIENCE")?,
+        max_lifetime: jiff::SignedDuration::from_hours(hours),
+    })
 }
 
 pub fn business_calendar() -> Result<BusinessCalendar, ConfigError> {

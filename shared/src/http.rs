@@ -99,6 +99,11 @@ pub fn problem(err: &AppError) -> Response<Body> {
             tracing::error!(error = %why, "internal error");
             "something went wrong on our side; the error was logged".to_owned()
         }
+        AppError::Auth(refused) => {
+            // The caller learns only "invalid token"; the log says which check failed.
+            tracing::info!(reason = refused.reason(), "request refused");
+            refused.to_string()
+        }
         AppError::Unavailable(why) => {
             tracing::warn!(error = %why, "dependency unavailable");
             "a service this depends on is unavailable; send the request again later".to_owned()

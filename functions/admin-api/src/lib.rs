@@ -49,7 +49,7 @@ impl App {
         Ok(App {
             store: Store::from_sdk_config(&sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: TokenAuth::new(&config::admin_jwt_secret()?),
+            auth: TokenAuth::new(&config::admin_jwt_secret()?, config::token_rules()?),
             billing: Some(Billing {
                 stripe: config::stripe_api()?,
                 prices: config::stripe_prices()?,

@@ -8,7 +8,6 @@ use jiff::{SignedDuration, Timestamp};
 use lambda_http::{Body, Request};
 use outbox_relay::{Relay, StreamEvent};
 use serde_json::{json, Value};
-use shared::auth::TokenAuth;
 use shared::domain::dates::BusinessCalendar;
 use shared::email::EmailSettings;
 use shared::store::email_log::{EmailClaim, EmailLogState};
@@ -17,7 +16,7 @@ use shared::testing::pipeline::{
     bus_with_queue, drain_queue, drain_queue_json, fresh_dead_letters, outbox_stream_batch, ses_messages_to,
     verified_mailer, BusWithQueue,
 };
-use shared::testing::{admin_token, fresh_store, local_sdk_config, test_secret};
+use shared::testing::{admin_token, fresh_store, local_sdk_config};
 use shared::usecases::emails::{Delivery, DeliveryError, EmailService, SEND_LEASE};
 
 struct Fixture {
@@ -84,7 +83,7 @@ async fn a_tier_change_through_the_api_ends_as_exactly_one_email() {
     let app = App {
         store: store.clone(),
         calendar: BusinessCalendar::utc(),
-        auth: TokenAuth::new(&test_secret()),
+        auth: shared::testing::test_token_auth(),
         billing: None,
     };
     let id = unique_partner("mail");

@@ -51,7 +51,7 @@ impl Portal {
         Ok(Portal {
             store: Store::from_sdk_config(&sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: TokenAuth::new(&config::admin_jwt_secret()?),
+            auth: TokenAuth::new(&config::admin_jwt_secret()?, config::token_rules()?),
             billing: StripeBilling {
                 stripe: config::stripe_api()?,
                 prices: config::stripe_prices()?,

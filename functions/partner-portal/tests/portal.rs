@@ -30,7 +30,13 @@ const ROUTES: [(&str, &str, Option<&str>); 10] = [
 ];
 
 fn claims(role: &str, partner_id: Option<&str>, exp: u64) -> Claims {
+    let rules = shared::testing::test_token_rules();
+    let now = jiff::Timestamp::now().as_second() as u64;
     Claims {
+        iss: Some(rules.issuer),
+        aud: Some(rules.audience),
+        iat: Some(now),
+        nbf: Some(now),
         sub: "user-1".into(),
         role: role.into(),
         exp,

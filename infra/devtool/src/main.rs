@@ -84,7 +84,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let sub = rest.first().copied().unwrap_or("admin-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            println!("{}", mint_token(&config::admin_jwt_secret()?, sub, Role::Admin, None, exp)?);
+            println!("{}", mint_token(&config::admin_jwt_secret()?, &config::token_rules()?, sub, Role::Admin, None, exp)?);
         }
         ["partner-token", partner, rest @ ..] if rest.len() <= 2 => {
             let partner = shared::domain::partner::PartnerId::parse(partner)?;
@@ -92,7 +92,25 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
             let secret = config::admin_jwt_secret()?;
-            println!("{}", mint_token(&secret, sub, Role::Partner, Some(&partner), exp)?);
+            println!("{}", mint_token(&secret, &config::token_rules()?, sub, Role::Partner, Some(&partner), exp)?);
+        }
+        ["sample-tokens", dir] => {
+            // The API samples' tokens, signed afresh with the local key, for a day.
+            let (secret, rules) = (config::admin_jwt_secret()?, config::token_rules()?);
+            let exp = jiff::Timestamp::now().as_second() as u64 + 24 * 3_600;
+            let mut count = 0;
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+                if !(name.starts_with("admin-") || name.starts_with("portal-")) || !name.ends_with(".json") {
+                    continue;
+                }
+                let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+                shared::testing::remint_sample_token(&mut event, &secret, &rules, exp)?;
+                std::fs::write(&path, serde_json::to_string_pretty(&event)? + "\n")?;
+                count += 1;
+            }
+            println!("signed the tokens of {count} samples in {dir} for 24 h");
         }
         ["bench-sweep", totals @ ..] if !totals.is_empty() => {
             let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
@@ -100,7 +118,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         }
         _ => {
             return Err(
-                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | bench-sweep TOTAL..."
+                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | sample-tokens DIR | bench-sweep TOTAL..."
                     .into(),
             )
         }

@@ -9,7 +9,7 @@ pub mod localstripe;
 pub mod pipeline;
 pub mod stripe_stub;
 
-use crate::auth::{mint_token, Role};
+use crate::auth::{mint_token, Role, TokenRules, DEFAULT_MAX_TOKEN_LIFETIME};
 use crate::config::Secret;
 use crate::domain::partner::PartnerId;
 use crate::store::{schema, Store};
@@ -26,6 +26,20 @@ pub fn test_secret() -> Secret {
     Secret::new(TEST_JWT_SECRET)
 }
 
+/// The issuer and audience test tokens carry.
+pub fn test_token_rules() -> TokenRules {
+    TokenRules {
+        issuer: "https://id.power100.test".into(),
+        audience: "partner-payments-test".into(),
+        max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
+    }
+}
+
+/// Token verification as the tests' tokens are signed.
+pub fn test_token_auth() -> crate::auth::TokenAuth {
+    crate::auth::TokenAuth::new(&test_secret(), test_token_rules())
+}
+
 /// An admin token valid for an hour.
 pub fn admin_token(sub: &str) -> String {
     token_with_role(sub, Role::Admin)
@@ -33,14 +47,22 @@ pub fn admin_token(sub: &str) -> String {
 
 pub fn token_with_role(sub: &str, role: Role) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    mint_token(&test_secret(), sub, role, None, exp).unwrap_or_else(|e| panic!("minting a test token: {e}"))
+    mint_token(&test_secret(), &test_token_rules(), sub, role, None, exp)
+        .unwrap_or_else(|e| panic!("minting a test token: {e}"))
 }
 
 /// A partner user's token for `partner_id`, valid for an hour.
 pub fn partner_token(sub: &str, partner_id: &PartnerId) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    mint_token(&test_secret(), sub, Role::Partner, Some(partner_id), exp)
-        .unwrap_or_else(|e| panic!("minting a test token: {e}"))
+    mint_token(
+        &test_secret(),
+        &test_token_rules(),
+        sub,
+        Role::Partner,
+        Some(partner_id),
+        exp,
+    )
+    .unwrap_or_else(|e| panic!("minting a test token: {e}"))
 }
 
 /// The SDK configuration for the local emulators; fails loudly when they are not running.
@@ -307,14 +329,61 @@ pub fn repo_file(relative: &str) -> std::path::PathBuf {
         .join(relative)
 }
 
+/// A setting of `infra/local/local.env`.
+fn local_setting(name: &str) -> String {
+    let env = std::fs::read_to_string(repo_file("infra/local/local.env")).unwrap_or_default();
+    let prefix = format!("{name}=");
+    env.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .unwrap_or_else(|| panic!("{name} in infra/local/local.env"))
+}
+
 /// The public local key the sample events' tokens are signed with (`infra/local/local.env`).
 pub fn local_signing_key() -> Secret {
-    let env = std::fs::read_to_string(repo_file("infra/local/local.env")).unwrap_or_default();
-    let key = env
-        .lines()
-        .find_map(|l| l.strip_prefix("ADMIN_JWT_SECRET="))
-        .unwrap_or_else(|| panic!("ADMIN_JWT_SECRET in infra/local/local.env"));
-    Secret::new(key.trim())
+    Secret::new(local_setting("ADMIN_JWT_SECRET"))
+}
+
+/// The issuer and audience of local tokens (`infra/local/local.env`).
+pub fn local_token_rules() -> TokenRules {
+    TokenRules {
+        issuer: local_setting("TOKEN_ISSUER"),
+        audience: local_setting("TOKEN_AUDIENCE"),
+        max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
+    }
+}
+
+/// `event` (an API Gateway sample) with its bearer token signed again, for the same user, role and
+/// partner, by `secret` for `rules`, expiring at `exp`: sample tokens are short-lived.
+pub fn remint_sample_token(
+    event: &mut serde_json::Value,
+    secret: &Secret,
+    rules: &TokenRules,
+    exp: u64,
+) -> Result<(), String> {
+    use base64::Engine;
+    let header = event["headers"]["authorization"]
+        .as_str()
+        .ok_or("the sample has no authorization header")?;
+    let token = header.strip_prefix("Bearer ").ok_or("not a Bearer header")?;
+    let payload = token.split('.').nth(1).ok_or("not a JWT")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|e| e.to_string())?;
+    let claims: crate::auth::Claims = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let role = match claims.role.as_str() {
+        "partner" => Role::Partner,
+        _ => Role::Admin,
+    };
+    let partner = claims
+        .partner_id
+        .as_deref()
+        .map(crate::domain::partner::PartnerId::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let fresh = mint_token(secret, rules, &claims.sub, role, partner.as_ref(), exp).map_err(|e| e.to_string())?;
+    event["headers"]["authorization"] = serde_json::Value::String(format!("Bearer {fresh}"));
+    Ok(())
 }
 
 /// The names of the sample events in `events/` that start with `prefix`, sorted.

@@ -5,9 +5,8 @@
 use admin_api::App;
 use lambda_http::{Body, Request};
 use serde_json::Value;
-use shared::auth::TokenAuth;
 use shared::domain::dates::BusinessCalendar;
-use shared::testing::{admin_token, fresh_store, test_secret, CallLog};
+use shared::testing::{admin_token, fresh_store, CallLog};
 
 pub struct TestApi {
     pub app: App,
@@ -27,7 +26,7 @@ impl TestApi {
         let app = App {
             store,
             calendar: BusinessCalendar::utc(),
-            auth: TokenAuth::new(&test_secret()),
+            auth: shared::testing::test_token_auth(),
             billing: None,
         };
         TestApi {

@@ -5,7 +5,6 @@
 use lambda_http::{Body, Request};
 use partner_portal::Portal;
 use serde_json::Value;
-use shared::auth::TokenAuth;
 use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::{Partner, PartnerId};
@@ -15,7 +14,7 @@ use shared::stripe::client::{StripeApi, StripeBilling};
 use shared::stripe::fixtures;
 use shared::stripe::webhook::StripeEvent;
 use shared::testing::billing::{billed_partner, test_prices};
-use shared::testing::{fresh_store, partner_token, seed_term, test_secret, CallLog};
+use shared::testing::{fresh_store, partner_token, seed_term, CallLog};
 use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
 
 pub const PUBLISHABLE_KEY: &str = "pk_test_portal_tests";
@@ -46,7 +45,7 @@ impl TestPortal {
             portal: Portal {
                 store,
                 calendar: BusinessCalendar::utc(),
-                auth: TokenAuth::new(&test_secret()),
+                auth: shared::testing::test_token_auth(),
                 billing: StripeBilling {
                     stripe,
                     prices: test_prices(),
