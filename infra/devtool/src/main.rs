@@ -95,9 +95,10 @@ async fn run(args: &[String]) -> Result<(), Error> {
             println!("{}", mint_token(&secret, &config::token_rules()?, sub, Role::Partner, Some(&partner), exp)?);
         }
         ["sample-tokens", dir] => {
-            // The API samples' tokens, signed afresh with the local key, for a day.
+            // The API samples' tokens, signed afresh with the local key, for as long as a token
+            // may live (12 h by default).
             let (secret, rules) = (config::admin_jwt_secret()?, config::token_rules()?);
-            let exp = jiff::Timestamp::now().as_second() as u64 + 24 * 3_600;
+            let exp = jiff::Timestamp::now().as_second() as u64 + rules.max_lifetime.as_secs().max(0) as u64;
             let mut count = 0;
             for entry in std::fs::read_dir(dir)? {
                 let path = entry?.path();
@@ -110,7 +111,10 @@ async fn run(args: &[String]) -> Result<(), Error> {
                 std::fs::write(&path, serde_json::to_string_pretty(&event)? + "\n")?;
                 count += 1;
             }
-            println!("signed the tokens of {count} samples in {dir} for 24 h");
+            println!(
+                "signed the tokens of {count} samples in {dir} for {} h",
+                rules.max_lifetime.as_hours()
+            );
         }
         ["bench-sweep", totals @ ..] if !totals.is_empty() => {
             let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
