@@ -70,20 +70,7 @@ async fn every_admin_sample_event_answers_as_expected() {
         }),
     };
     for (file, status) in EXPECTED {
-        let text = std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap();
-        // Sample tokens live a day (`devtool sample-tokens` mints them): sign this one afresh.
-        let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-        shared::testing::remint_sample_token(
-            &mut event,
-            &local_signing_key(),
-            &shared::testing::local_token_rules(),
-            exp,
-        )
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let text = event.to_string();
-        let request =
-            lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
+        let request = shared::testing::api_sample(file);
         let answer = support::answer(app.handle(request).await);
         assert_eq!(answer.status, status, "{file}: {}", answer.body);
     }

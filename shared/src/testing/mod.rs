@@ -419,3 +419,16 @@ pub async fn wait_for_partner(
     }
     read().await
 }
+
+/// The API Gateway sample `events/<file>` as the function receives it, its token signed afresh
+/// (sample tokens are short-lived, see `devtool sample-tokens`).
+pub fn api_sample(file: &str) -> lambda_http::Request {
+    let text =
+        std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap_or_else(|e| panic!("events/{file}: {e}"));
+    let mut event: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
+    remint_sample_token(&mut event, &local_signing_key(), &local_token_rules(), exp)
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    lambda_http::request::from_str(&event.to_string())
+        .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"))
+}
