@@ -125,10 +125,7 @@ impl App {
             },
             ["admin", "partners", id, "billing"] => match *method {
                 Method::POST => {
-                    let billing = self
-                        .billing
-                        .as_ref()
-                        .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
+                    let billing = self.required_billing()?;
                     let command = decode::billing_start(req, partner_id(id)?, &admin)?;
                     let outcome = Box::pin(billing_start::start_billing(
                         &self.store,
@@ -314,10 +311,7 @@ impl App {
             ["admin", "invoices", invoice_id, "mark-paid"] => match *method {
                 Method::POST => {
                     let command = decode::mark_paid(req, invoice_id, &admin)?;
-                    let billing = self
-                        .billing
-                        .as_ref()
-                        .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
+                    let billing = self.required_billing()?;
                     let rules = BillingRules {
                         calendar: &self.calendar,
                         prices: &billing.prices,
@@ -337,9 +331,7 @@ impl App {
             ["admin", "invoices", invoice_id, "refund"] => match *method {
                 Method::POST => {
                     let command = decode::refund(req, invoice_id, &admin)?;
-                    let stripe = self
-                        .stripe()
-                        .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))?;
+                    let stripe = &self.required_billing()?.stripe;
                     let refunded = Box::pin(invoice_actions::refund_invoice(&self.store, stripe, command, now)).await?;
                     Ok(edge::json(201, &refunded))
                 }
@@ -399,6 +391,13 @@ impl App {
     /// The Stripe client, where billing is configured.
     fn stripe(&self) -> Option<&StripeApi> {
         self.billing.as_ref().map(|billing| &billing.stripe)
+    }
+
+    /// Stripe billing, for the routes that cannot do without it (503 where it is not configured).
+    fn required_billing(&self) -> Result<&Billing, AppError> {
+        self.billing
+            .as_ref()
+            .ok_or_else(|| AppError::Unavailable("Stripe billing is not configured".into()))
     }
 
     async fn export_csv(&self, req: &Request, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {

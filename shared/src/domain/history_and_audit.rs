@@ -222,6 +222,29 @@ pub struct AuditEntry {
     pub at: Timestamp,
 }
 
+impl AuditEntry {
+    /// The entry of an action that changes nothing on `partner` itself (an export, an erasure, a
+    /// resend, a refund that failed): at the partner's current version.
+    pub fn standalone(
+        partner: &Partner,
+        actor: &Actor,
+        action: AuditAction,
+        reason: Option<Note>,
+        now: Timestamp,
+    ) -> AuditEntry {
+        AuditEntry {
+            id: crate::ids::next_id().to_string(),
+            partner_id: partner.id.clone(),
+            action,
+            actor: actor.clone(),
+            reason,
+            changes: vec![],
+            version: partner.version,
+            at: now,
+        }
+    }
+}
+
 /// Fields that change on every write and say nothing on their own.
 const BOOKKEEPING_FIELDS: [&str; 3] = ["version", "updated_at", "pcr_last_calculated"];
 

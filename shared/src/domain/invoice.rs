@@ -55,6 +55,11 @@ impl InvoiceStatus {
     }
 }
 
+/// Whether `text` can be a Stripe invoice id at all (anything else is simply an unknown invoice).
+pub fn plausible_invoice_id(text: &str) -> bool {
+    (1..=100).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceRecord {
     pub partner_id: PartnerId,

@@ -7,11 +7,9 @@
 
 use super::items::{number_attr, string_attr};
 use super::keys::{email_sk, partner_pk, EXPIRES_AT, PK, SK};
-use super::{dynamo_error, Store, StoreError};
+use super::{dynamo_error, update_condition_failed, Store, StoreError};
 use crate::domain::partner::PartnerId;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 
@@ -49,14 +47,6 @@ pub enum ClaimOutcome {
     Claimed,
     /// Somebody got there first.
     Taken(EmailLogState),
-}
-
-/// Whether an update failed only because its condition did not hold.
-fn condition_failed(err: &SdkError<UpdateItemError>) -> bool {
-    matches!(
-        err.as_service_error(),
-        Some(UpdateItemError::ConditionalCheckFailedException(_))
-    )
 }
 
 impl Store {
@@ -110,7 +100,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Claimed),
-            Err(err) if condition_failed(&err) => {
+            Err(err) if update_condition_failed(&err) => {
                 match self.email_log_state(claim.partner_id, claim.event_id).await? {
                     Some(state) => Ok(ClaimOutcome::Taken(state)),
                     // Deleted in between (it has a TTL): nothing to report, let the caller retry.
@@ -175,7 +165,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err) if condition_failed(&err) => Ok(()),
+            Err(err) if update_condition_failed(&err) => Ok(()),
             Err(err) => Err(dynamo_error(err)),
         }
     }
@@ -202,7 +192,7 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             // Already settled by a delivery that took over an expired lease: its record stands.
-            Err(err) if condition_failed(&err) => {
+            Err(err) if update_condition_failed(&err) => {
                 tracing::warn!(event_id, to_status, "email log was settled by another delivery");
                 Ok(())
             }

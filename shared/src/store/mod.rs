@@ -83,6 +83,16 @@ pub struct Store {
     table: String,
 }
 
+/// Whether an update failed only because its condition did not hold.
+pub(super) fn update_condition_failed(
+    err: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))
+    )
+}
+
 /// Whether a cancelled transaction met another one on some item (the paid-seat counter, most
 /// often): the same change may be tried again.
 pub(super) fn conflicted(codes: &[Option<String>]) -> bool {

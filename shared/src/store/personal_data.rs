@@ -66,11 +66,12 @@ impl ErasureCounts {
     }
 }
 
-/// Attributes of the table's own bookkeeping, left out of an export.
-const KEY_ATTRIBUTES: [&str; 22] = [
-    PK, SK, "entity", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk", "gsi5pk",
-    "gsi5sk", "gsi6pk", "gsi6sk", "gsi7pk", "gsi7sk", "gsi8pk", "gsi8sk", "gsi9pk", "gsi9sk", EXPIRES_AT,
-];
+/// Attributes of the table's own bookkeeping, left out of an export: the keys, every index's keys
+/// (`keys::INDEXES`), the entity tag and the TTL.
+fn is_bookkeeping(attribute: &str) -> bool {
+    [PK, SK, "entity", EXPIRES_AT].contains(&attribute)
+        || INDEXES.iter().any(|(_, pk, sk)| *pk == attribute || *sk == attribute)
+}
 /// History attributes that are personal.
 const HISTORY_PERSONAL: [&str; 2] = ["notes", "payment_method"];
 /// Email log attributes that are personal.
@@ -115,9 +116,7 @@ impl Store {
         let mut records: BTreeMap<RecordKind, Vec<serde_json::Value>> = BTreeMap::new();
         for mut item in self.partition(id).await? {
             let kind = RecordKind::of_sort_key(sort_key(&item));
-            for attribute in KEY_ATTRIBUTES {
-                item.remove(attribute);
-            }
+            item.retain(|attribute, _| !is_bookkeeping(attribute));
             records.entry(kind).or_default().push(from_item(item)?);
         }
         Ok(records)

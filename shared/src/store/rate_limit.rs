@@ -4,10 +4,9 @@
 
 use super::items::{number_attr, string_attr};
 use super::keys::{EXPIRES_AT, PK, SK};
-use super::{dynamo_error, Store, StoreError};
+use super::{dynamo_error, update_condition_failed, Store, StoreError};
 use crate::domain::partner::PartnerId;
 use crate::domain::rate_limit::Window;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
 /// Whether a request fits in its window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +43,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(RateCount::Allowed),
-            Err(err)
-                if matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(RateCount::Limited)
-            }
+            Err(err) if update_condition_failed(&err) => Ok(RateCount::Limited),
             Err(err) => Err(dynamo_error(err)),
         }
     }

@@ -5,11 +5,10 @@
 
 use super::items::{number_attr, string_attr};
 use super::keys::*;
-use super::{conflicted, dynamo_error, failed_condition, PartnerWrite, Store, StoreError};
+use super::{conflicted, dynamo_error, failed_condition, update_condition_failed, PartnerWrite, Store, StoreError};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Cents;
 use crate::domain::partner::PartnerId;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use std::collections::HashMap;
 use ulid::Ulid;
@@ -51,14 +50,6 @@ fn invoice_key(partner_id: &PartnerId, invoice_id: &str) -> HashMap<String, Attr
     ])
 }
 
-/// Whether an update failed only because its condition did not hold.
-fn condition_failed(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> bool {
-    matches!(
-        err.as_service_error(),
-        Some(UpdateItemError::ConditionalCheckFailedException(_))
-    )
-}
-
 fn cents(item: &HashMap<String, AttributeValue>, name: &str) -> Option<Cents> {
     item.get(name)?.as_n().ok()?.parse().ok().map(Cents)
 }
@@ -97,7 +88,7 @@ impl Store {
                     .and_then(|a| cents(a, "refundable_cents"))
                     .unwrap_or(Cents::ZERO),
             }),
-            Err(err) if condition_failed(&err) => Ok(Reservation::NotEnough),
+            Err(err) if update_condition_failed(&err) => Ok(Reservation::NotEnough),
             Err(err) => Err(dynamo_error(err)),
         }
     }
@@ -180,7 +171,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err) if condition_failed(&err) => Ok(()),
+            Err(err) if update_condition_failed(&err) => Ok(()),
             Err(err) => Err(dynamo_error(err)),
         }
     }
@@ -221,7 +212,7 @@ impl Store {
                     .and_then(|a| cents(a, "amount_refunded_cents"))
                     .unwrap_or(Cents::ZERO),
             )),
-            Err(err) if condition_failed(&err) => Ok(None),
+            Err(err) if update_condition_failed(&err) => Ok(None),
             Err(err) => Err(dynamo_error(err)),
         }
     }

@@ -4,6 +4,7 @@
 
 use super::apply_change::{apply_change, conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
+use super::invoices::invoice_record;
 use super::partners::not_found;
 use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
 use crate::domain::billing_start::{grant_billed_tier, BilledSubscription};
@@ -24,34 +25,11 @@ use crate::stripe::webhook::StripeEvent;
 use jiff::Timestamp;
 use serde::Serialize;
 
-async fn known_invoice(store: &Store, invoice_id: &str) -> Result<InvoiceRecord, UseCaseError> {
-    let valid =
-        (1..=100).contains(&invoice_id.len()) && invoice_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    let unknown = || UseCaseError::NotFound(format!("invoice {invoice_id} does not exist"));
-    if !valid {
-        return Err(unknown());
-    }
-    store.invoice_by_id(invoice_id).await?.ok_or_else(unknown)
-}
-
 async fn owner(store: &Store, record: &InvoiceRecord) -> Result<Partner, UseCaseError> {
     store
         .get_partner(&record.partner_id)
         .await?
         .ok_or_else(|| not_found(&record.partner_id))
-}
-
-fn audit(partner: &Partner, actor: &Actor, action: AuditAction, reason: Option<Note>, now: Timestamp) -> AuditEntry {
-    AuditEntry {
-        id: next_id().to_string(),
-        partner_id: partner.id.clone(),
-        action,
-        actor: actor.clone(),
-        reason,
-        changes: vec![],
-        version: partner.version,
-        at: now,
-    }
 }
 
 /// Queues the invoice email again (`InvoiceResendRequested`); within the same minute, a repeated
@@ -63,7 +41,7 @@ pub async fn resend_invoice(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<ResendOutcome, UseCaseError> {
-    let record = known_invoice(store, invoice_id).await?;
+    let record = invoice_record(store, invoice_id).await?;
     let partner = owner(store, &record).await?;
     let body = InvoiceResendRequested {
         invoice_id: record.stripe_invoice_id.clone(),
@@ -83,7 +61,7 @@ pub async fn resend_invoice(
         window_start: window_of(now).start,
         audit: (
             next_id(),
-            audit(&partner, actor, AuditAction::InvoiceResendRequested, None, now),
+            AuditEntry::standalone(&partner, actor, AuditAction::InvoiceResendRequested, None, now),
         ),
         event: (
             event_id,
@@ -132,7 +110,7 @@ pub async fn mark_invoice_paid(
     command: MarkPaidCommand,
     now: Timestamp,
 ) -> Result<MarkedPaid, UseCaseError> {
-    let record = known_invoice(store, &command.invoice_id).await?;
+    let record = invoice_record(store, &command.invoice_id).await?;
     if record.status.was_paid() {
         return Err(UseCaseError::Conflict {
             detail: format!("invoice {} is already paid", record.stripe_invoice_id),
@@ -169,7 +147,7 @@ pub async fn mark_invoice_paid(
     }
     let current = owner(store, &record).await?;
     store
-        .record_audit_entry(&audit(
+        .record_audit_entry(&AuditEntry::standalone(
             &current,
             &command.actor,
             AuditAction::InvoiceMarkedPaid,
@@ -293,7 +271,7 @@ pub async fn refund_invoice(
     command: RefundCommand,
     now: Timestamp,
 ) -> Result<Refunded, UseCaseError> {
-    let found = known_invoice(store, &command.invoice_id).await?;
+    let found = invoice_record(store, &command.invoice_id).await?;
     let record = store
         .partner_invoice(&found.partner_id, &found.stripe_invoice_id)
         .await?

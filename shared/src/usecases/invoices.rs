@@ -3,7 +3,7 @@
 
 use super::error::UseCaseError;
 use crate::domain::dates::CalendarDate;
-use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
+use crate::domain::invoice::{plausible_invoice_id, InvoiceRecord, InvoiceStatus};
 use crate::domain::money::Cents;
 use crate::domain::partner::PartnerId;
 use crate::domain::spreadsheet::{amount_cell, text_cell};
@@ -84,22 +84,21 @@ fn unknown(invoice_id: &str) -> UseCaseError {
     UseCaseError::NotFound(format!("invoice {invoice_id} does not exist"))
 }
 
-/// Whether `text` can be a Stripe invoice id at all (anything else is simply unknown).
-fn plausible_invoice_id(text: &str) -> bool {
-    (1..=100).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// The record of Stripe invoice `invoice_id`, whichever partner's it is.
+pub(crate) async fn invoice_record(store: &Store, invoice_id: &str) -> Result<InvoiceRecord, UseCaseError> {
+    if !plausible_invoice_id(invoice_id) {
+        return Err(unknown(invoice_id));
+    }
+    store
+        .invoice_by_id(invoice_id)
+        .await?
+        .ok_or_else(|| unknown(invoice_id))
 }
 
 /// The invoice of Stripe id `invoice_id`.
 #[tracing::instrument(skip(store), err(Display))]
 pub async fn invoice(store: &Store, invoice_id: &str) -> Result<InvoiceRow, UseCaseError> {
-    if !plausible_invoice_id(invoice_id) {
-        return Err(unknown(invoice_id));
-    }
-    let record = store
-        .invoice_by_id(invoice_id)
-        .await?
-        .ok_or_else(|| unknown(invoice_id))?;
-    Ok(record.into())
+    Ok(invoice_record(store, invoice_id).await?.into())
 }
 
 /// Where Stripe keeps invoice `invoice_id`'s PDF.

@@ -6,10 +6,9 @@ use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
-use crate::domain::partner::{Partner, PartnerId};
+use crate::domain::partner::PartnerId;
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::personal_data::{kept_records, Kept};
-use crate::ids::next_id;
 use crate::store::personal_data::{ErasureCounts, RecordKind};
 use crate::store::Store;
 use jiff::Timestamp;
@@ -47,19 +46,6 @@ const ERASED_FIELDS: &str =
     "the profile's cancellation reason and subscription notes; history notes and payment method; audit reasons and the old and new values of the contact \
 email, cancellation reason and subscription notes; email recipients and subjects";
 
-fn audit(partner: &Partner, actor: &Actor, action: AuditAction, now: Timestamp) -> AuditEntry {
-    AuditEntry {
-        id: next_id().to_string(),
-        partner_id: partner.id.clone(),
-        action,
-        actor: actor.clone(),
-        reason: None,
-        changes: vec![],
-        version: partner.version,
-        at: now,
-    }
-}
-
 /// Everything held about `partner_id`, audited as an export by `actor`.
 #[tracing::instrument(skip(store), err(Display))]
 pub async fn export_partner_data(
@@ -73,7 +59,13 @@ pub async fn export_partner_data(
         .await?
         .ok_or_else(|| not_found(partner_id))?;
     store
-        .record_audit_entry(&audit(&partner, actor, AuditAction::PersonalDataExported, now))
+        .record_audit_entry(&AuditEntry::standalone(
+            &partner,
+            actor,
+            AuditAction::PersonalDataExported,
+            None,
+            now,
+        ))
         .await?;
     let mut records = store.partner_records(partner_id).await?;
     for kind in [
@@ -119,7 +111,13 @@ pub async fn erase_payment_history(
     .await?;
     if let Outcome::Unchanged(partner) = &outcome {
         store
-            .record_audit_entry(&audit(partner, actor, AuditAction::PaymentHistoryErased, now))
+            .record_audit_entry(&AuditEntry::standalone(
+                partner,
+                actor,
+                AuditAction::PaymentHistoryErased,
+                None,
+                now,
+            ))
             .await?;
     }
     let erased = store.erase_personal_data(partner_id).await?;

@@ -9,7 +9,6 @@ use super::stripe_events::{record_only, EventOutcome};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::invoice::InvoiceRecord;
 use crate::domain::refund::{status_after_refunds, RefundFacts};
-use crate::ids::next_id;
 use crate::store::billing::RecordedOutcome;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
@@ -86,16 +85,13 @@ pub async fn apply_refund_event(
                     .await?;
                 if let Some(owner) = store.get_partner(&record.partner_id).await? {
                     store
-                        .record_audit_entry(&AuditEntry {
-                            id: next_id().to_string(),
-                            partner_id: owner.id.clone(),
-                            action: AuditAction::RefundFailed,
-                            actor: Actor::Stripe,
-                            reason: None,
-                            changes: vec![],
-                            version: owner.version,
-                            at: now,
-                        })
+                        .record_audit_entry(&AuditEntry::standalone(
+                            &owner,
+                            &Actor::Stripe,
+                            AuditAction::RefundFailed,
+                            None,
+                            now,
+                        ))
                         .await?;
                 }
             }

@@ -2,6 +2,7 @@
 
 use super::super::error::UseCaseError;
 use super::super::invoices::InvoiceRow;
+use crate::domain::invoice::plausible_invoice_id;
 use crate::domain::partner::PartnerId;
 use crate::store::{Page, PageRequest, Store};
 
@@ -24,9 +25,7 @@ pub async fn my_invoices(
 #[tracing::instrument(skip(store), err(Display))]
 pub async fn invoice_pdf(store: &Store, partner_id: &PartnerId, invoice_id: &str) -> Result<String, UseCaseError> {
     let unknown = || UseCaseError::NotFound(format!("you have no invoice {invoice_id}"));
-    let valid =
-        (1..=100).contains(&invoice_id.len()) && invoice_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !valid {
+    if !plausible_invoice_id(invoice_id) {
         return Err(unknown());
     }
     let invoice = store

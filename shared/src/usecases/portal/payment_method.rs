@@ -27,19 +27,6 @@ pub struct CardSetup {
     pub customer_portal_url: Option<String>,
 }
 
-fn audit(partner: &Partner, actor: Actor, action: AuditAction, now: Timestamp) -> AuditEntry {
-    AuditEntry {
-        id: next_id().to_string(),
-        partner_id: partner.id.clone(),
-        action,
-        actor,
-        reason: None,
-        changes: vec![],
-        version: partner.version,
-        at: now,
-    }
-}
-
 /// The partner's Stripe customer, created and linked first when it has none.
 async fn customer_of(
     store: &Store,
@@ -91,10 +78,11 @@ pub async fn start_card_setup(
         None => None,
     };
     store
-        .record_audit_entry(&audit(
+        .record_audit_entry(&AuditEntry::standalone(
             &partner,
-            user.actor(),
+            &user.actor(),
             AuditAction::PaymentMethodSetupStarted,
+            None,
             now,
         ))
         .await?;
@@ -170,7 +158,13 @@ pub async fn adopt_confirmed_card(
         }
     }
     store
-        .record_audit_entry(&audit(&partner, Actor::Stripe, AuditAction::PaymentMethodUpdated, now))
+        .record_audit_entry(&AuditEntry::standalone(
+            &partner,
+            &Actor::Stripe,
+            AuditAction::PaymentMethodUpdated,
+            None,
+            now,
+        ))
         .await?;
     let fresh = record_only(store, event, RecordedOutcome::Applied, Some(&partner_id), now).await?;
     Ok(if fresh {
