@@ -3,13 +3,15 @@
 //! | variable            | meaning                                                  | default |
 //! |---------------------|----------------------------------------------------------|---------|
 //! | `TABLE_NAME`        | the DynamoDB table                                       | —       |
-//! | `ADMIN_JWT_SECRET`  | HS256 key of the identity service's tokens, admin and partner alike (at least 32 bytes; the role is a signed claim); in AWS it comes from Secrets Manager | — |
+//! | `ADMIN_JWT_SECRET_ARN` | deployed: the Secrets Manager secret holding the token signing key (see `crate::secrets`) | — |
+//! | `ADMIN_JWT_SECRET`  | local runs: HS256 key of the identity service's tokens, admin and partner alike (at least 32 bytes; the role is a signed claim) | — |
 //! | `ALLOW_LOCAL_SIGNING_KEY` | `true` lets the public local key of `infra/local/local.env` sign tokens (make dev only; refused otherwise) | — |
 //! | `TOKEN_ISSUER`, `TOKEN_AUDIENCE` | the `iss` and `aud` every token must carry | — |
 //! | `TOKEN_MAX_LIFETIME_HOURS` | the longest a token may live, `iat` to `exp` (1 to 24) | 12 |
 //! | `BUSINESS_TIME_ZONE`| IANA zone that decides what "today" is                    | `UTC`   |
-//! | `STRIPE_WEBHOOK_SECRET` | the webhook endpoint's signing secret (`whsec_...`); in AWS from Secrets Manager | — |
-//! | `STRIPE_SECRET_KEY` | the API key (`sk_...`); in AWS from Secrets Manager          | —       |
+//! | `STRIPE_SECRET_ARN`, `STRIPE_SECRET_KEY_FIELD` | deployed: the Secrets Manager secret (a JSON object) holding the Stripe keys, and the field of this function's own restricted key; the webhook's signing secret is its field `webhook_signing_secret` | — |
+//! | `STRIPE_WEBHOOK_SECRET` | local runs: the webhook endpoint's signing secret (`whsec_...`) | — |
+//! | `STRIPE_SECRET_KEY` | local runs: the API key (`sk_...` or restricted `rk_...`)   | —       |
 //! | `STRIPE_PRICE_GOLD`, `STRIPE_PRICE_PLATINUM` | the Stripe price id of each paid tier | — |
 //! | `STRIPE_PUBLISHABLE_KEY` | the key Stripe Elements uses in the partner's browser (`pk_...`; not a secret) | — |
 //! | `PORTAL_RATE_LIMIT_PER_MINUTE` | portal payment requests a partner may make per minute (1 to 1000) | 10 |
@@ -28,6 +30,7 @@
 
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::lifecycle::DEFAULT_GRACE_DAYS;
+use crate::secrets::{SecretSession, SecretSource};
 use crate::stripe::client::StripeApi;
 use std::fmt;
 
@@ -37,6 +40,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {why}")]
     Invalid { name: &'static str, why: String },
+    #[error("{name} could not be read: {why}")]
+    Unreadable { name: &'static str, why: String },
 }
 
 /// A secret that never shows in logs or debug output.
@@ -82,8 +87,22 @@ pub fn table_name() -> Result<String, ConfigError> {
 /// The signing key of `infra/local/local.env`: public, so worthless (and refused) anywhere else.
 pub const PUBLIC_LOCAL_SIGNING_KEY: &str = "public-local-development-key-for-make-dev-only-0000";
 
-pub fn admin_jwt_secret() -> Result<Secret, ConfigError> {
-    let secret = required("ADMIN_JWT_SECRET")?;
+/// Where the token signing key comes from: `ADMIN_JWT_SECRET_ARN` deployed, `ADMIN_JWT_SECRET` locally.
+fn admin_jwt_secret_source() -> SecretSource {
+    match optional("ADMIN_JWT_SECRET_ARN") {
+        Some(arn) => SecretSource::SecretsManager { arn, field: None },
+        None => SecretSource::Environment("ADMIN_JWT_SECRET"),
+    }
+}
+
+/// The token signing key, read through `secrets`; the public local key and keys under 32 bytes are
+/// refused.
+pub async fn admin_jwt_secret(secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
+    let secret = secrets
+        .read("ADMIN_JWT_SECRET", &admin_jwt_secret_source())
+        .await?
+        .expose()
+        .to_owned();
     if secret.len() < MIN_JWT_SECRET_BYTES {
         return Err(ConfigError::Invalid {
             name: "ADMIN_JWT_SECRET",
@@ -177,19 +196,52 @@ pub fn log_level() -> String {
         .unwrap_or_else(|| "info".to_owned())
 }
 
+pub use aws_config::SdkConfig;
+
 /// The AWS SDK configuration (region, credentials, endpoint) from the environment.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
-pub fn stripe_webhook_secret() -> Result<Secret, ConfigError> {
-    Ok(Secret(required("STRIPE_WEBHOOK_SECRET")?))
+/// The field of the Stripe secret that holds the webhook endpoint's signing secret.
+pub const WEBHOOK_SIGNING_SECRET_FIELD: &str = "webhook_signing_secret";
+
+/// The webhook endpoint's signing secret: the Stripe secret's `webhook_signing_secret` deployed,
+/// `STRIPE_WEBHOOK_SECRET` locally.
+pub async fn stripe_webhook_secret(secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
+    let source = match optional("STRIPE_SECRET_ARN") {
+        Some(arn) => SecretSource::SecretsManager {
+            arn,
+            field: Some(WEBHOOK_SIGNING_SECRET_FIELD.to_owned()),
+        },
+        None => SecretSource::Environment("STRIPE_WEBHOOK_SECRET"),
+    };
+    secrets.read("STRIPE_WEBHOOK_SECRET", &source).await
 }
 
-/// The Stripe API client: `STRIPE_SECRET_KEY`, and `STRIPE_API_BASE` where it is set.
-pub fn stripe_api() -> Result<StripeApi, ConfigError> {
-    let secret_key = Secret(required("STRIPE_SECRET_KEY")?);
-    StripeApi::new(&secret_key, optional("STRIPE_API_BASE").as_deref()).map_err(|why| ConfigError::Invalid {
+/// Where this function's Stripe key comes from: the field `STRIPE_SECRET_KEY_FIELD` of the secret
+/// `STRIPE_SECRET_ARN` deployed, `STRIPE_SECRET_KEY` locally; `None` when neither is configured.
+fn stripe_key_source() -> Result<Option<SecretSource>, ConfigError> {
+    match (optional("STRIPE_SECRET_ARN"), optional("STRIPE_SECRET_KEY")) {
+        (Some(arn), _) => Ok(Some(SecretSource::SecretsManager {
+            arn,
+            field: Some(required("STRIPE_SECRET_KEY_FIELD")?),
+        })),
+        (None, Some(_)) => Ok(Some(SecretSource::Environment("STRIPE_SECRET_KEY"))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The Stripe API client: this function's key (see [`stripe_key_source`]), and `STRIPE_API_BASE`
+/// where it is set.
+pub async fn stripe_api(secrets: &mut SecretSession<'_>) -> Result<StripeApi, ConfigError> {
+    optional_stripe_api(secrets).await?.ok_or(ConfigError::Missing(
+        "STRIPE_SECRET_ARN (deployed) or STRIPE_SECRET_KEY (local runs)",
+    ))
+}
+
+fn stripe_api_with(secret_key: &Secret) -> Result<StripeApi, ConfigError> {
+    StripeApi::new(secret_key, optional("STRIPE_API_BASE").as_deref()).map_err(|why| ConfigError::Invalid {
         name: "STRIPE_API_BASE",
         why,
     })
@@ -231,12 +283,13 @@ pub fn stripe_billing_portal_return_url() -> Option<String> {
     optional("STRIPE_BILLING_PORTAL_RETURN_URL")
 }
 
-/// The Stripe API client where `STRIPE_SECRET_KEY` is set (functions for which Stripe is optional).
-pub fn optional_stripe_api() -> Result<Option<StripeApi>, ConfigError> {
-    match optional("STRIPE_SECRET_KEY") {
-        None => Ok(None),
-        Some(_) => stripe_api().map(Some),
-    }
+/// The Stripe API client where a key is configured (functions for which Stripe is optional).
+pub async fn optional_stripe_api(secrets: &mut SecretSession<'_>) -> Result<Option<StripeApi>, ConfigError> {
+    let Some(source) = stripe_key_source()? else {
+        return Ok(None);
+    };
+    let key = secrets.read("STRIPE_SECRET_KEY", &source).await?;
+    stripe_api_with(&key).map(Some)
 }
 
 /// The Stripe price of each paid tier.

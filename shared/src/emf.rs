@@ -11,6 +11,7 @@
 //! | `Expiries` | `SubscriptionExpired` (relayed) | Count |
 //! | `RemindersSent` | `RenewalReminderDue` (relayed) | Count |
 //! | `MrrCents`, `ActivePaidPartners` by `Tier` | each sweep run | None, Count |
+//! | `ReconcileStoppedEarly` (no dimensions) | a stripe-reconcile run that stopped paging before its window's start | Count |
 
 use crate::domain::metrics::{PaidSeats, Revenue};
 use crate::events::{DomainEvent, EventBody};
@@ -97,6 +98,11 @@ pub fn emit_event_metrics(events: &[DomainEvent], at: Timestamp) {
             emit(&line(&metrics, &[("Service", "partner-payments")], at));
         }
     }
+}
+
+/// A stripe-reconcile run stopped paging Stripe's events before its window's start (alarmed on).
+pub fn reconcile_stopped_early_line(at: Timestamp) -> Value {
+    line(&[count("ReconcileStoppedEarly")], &[], at)
 }
 
 /// MRR and paid partners by tier (each sweep run).

@@ -30,6 +30,12 @@ pub enum AppError {
     /// 401 or 403.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// 400: a webhook whose signature does not verify with the endpoint's secret.
+    #[error("{0}")]
+    SignatureRefused(String),
+    /// 413: a body over [`crate::http::MAX_BODY_BYTES`].
+    #[error("the request body is {size} bytes; at most {limit} are accepted")]
+    PayloadTooLarge { size: usize, limit: usize },
     /// 403: authenticated, but the request reaches for what the caller may not touch.
     #[error("{0}")]
     Forbidden(String),
@@ -63,6 +69,10 @@ pub enum AppError {
     /// 503: a dependency is unavailable; the caller should send the same request again later.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// 503: Stripe refused our key; the secrets are read again, so the same request may succeed
+    /// in a minute.
+    #[error("Stripe refused our credentials: {0}")]
+    StripeKeyRefused(String),
 }
 
 pub(crate) fn summary(errors: &[FieldError]) -> String {
@@ -80,7 +90,8 @@ impl AppError {
 
     pub fn status(&self) -> u16 {
         match self {
-            AppError::BadRequest(_) => 400,
+            AppError::BadRequest(_) | AppError::SignatureRefused(_) => 400,
+            AppError::PayloadTooLarge { .. } => 413,
             AppError::Auth(e) if e.is_forbidden() => 403,
             AppError::Auth(_) => 401,
             AppError::Forbidden(_) => 403,
@@ -92,7 +103,18 @@ impl AppError {
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal(_) => 500,
             AppError::BadGateway(_) => 502,
-            AppError::Unavailable(_) => 503,
+            AppError::Unavailable(_) | AppError::StripeKeyRefused(_) => 503,
+        }
+    }
+
+    /// The secret this error says was refused, so that the entry point reads the secrets again.
+    pub fn refused_secret(&self) -> Option<crate::secrets::SecretRefused> {
+        use crate::secrets::SecretRefused;
+        match self {
+            AppError::Auth(AuthError::BadSignature) => Some(SecretRefused::SigningKey),
+            AppError::SignatureRefused(_) => Some(SecretRefused::WebhookSecret),
+            AppError::StripeKeyRefused(_) => Some(SecretRefused::StripeKey),
+            _ => None,
         }
     }
 }
@@ -133,6 +155,7 @@ impl From<UseCaseError> for AppError {
             UseCaseError::BadCursor(e) => AppError::BadRequest(e.to_string()),
             UseCaseError::StripeRefused(why) => AppError::BadGateway(why),
             UseCaseError::Unavailable(why) => AppError::Unavailable(why),
+            UseCaseError::StripeKeyRefused(why) => AppError::StripeKeyRefused(why),
             UseCaseError::Internal(why) => AppError::Internal(why),
         }
     }

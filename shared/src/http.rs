@@ -14,8 +14,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 pub const DEFAULT_PAGE_SIZE: u16 = 25;
 pub const MAX_PAGE_SIZE: u16 = 100;
-/// Bodies larger than this are refused before parsing.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest request body any route accepts, refused (413) before anything reads it: the biggest
+/// real bodies, a bulk renewal of a few hundred partners or a Stripe event, are a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 fn response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
     let mut res = Response::new(Body::Binary(body));
@@ -59,6 +60,8 @@ pub fn with_content_type(status: u16, content_type: &str, body: Vec<u8>) -> Resp
 fn problem_slug(err: &AppError) -> &'static str {
     match err {
         AppError::BadRequest(_) => "bad-request",
+        AppError::SignatureRefused(_) => "bad-signature",
+        AppError::PayloadTooLarge { .. } => "payload-too-large",
         AppError::Auth(e) if e.is_forbidden() => "forbidden",
         AppError::Auth(_) => "unauthorized",
         AppError::Forbidden(_) => "forbidden",
@@ -70,7 +73,7 @@ fn problem_slug(err: &AppError) -> &'static str {
         AppError::Invalid(_) => "validation-failed",
         AppError::Internal(_) => "internal-error",
         AppError::BadGateway(_) => "bad-gateway",
-        AppError::Unavailable(_) => "unavailable",
+        AppError::Unavailable(_) | AppError::StripeKeyRefused(_) => "unavailable",
     }
 }
 
@@ -108,6 +111,10 @@ pub fn problem(err: &AppError) -> Response<Body> {
             tracing::warn!(error = %why, "dependency unavailable");
             "a service this depends on is unavailable; send the request again later".to_owned()
         }
+        AppError::StripeKeyRefused(why) => {
+            tracing::error!(error = %why, "Stripe refused our API key; the secrets are read again");
+            "a service this depends on is unavailable; send the request again later".to_owned()
+        }
         other => other.to_string(),
     };
     let (errors, current_version) = match err {
@@ -125,6 +132,9 @@ pub fn problem(err: &AppError) -> Response<Body> {
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"title":"Error"}"#.to_vec());
     let mut res = response(status, PROBLEM_JSON, bytes);
+    if let Some(refused) = err.refused_secret() {
+        res.extensions_mut().insert(refused);
+    }
     match err {
         AppError::Auth(e) if !e.is_forbidden() => {
             res.headers_mut().insert(
@@ -153,7 +163,11 @@ where
     F: std::future::Future<Output = Result<Response<Body>, AppError>>,
 {
     let started = std::time::Instant::now();
-    let response = match route(req).await {
+    let outcome = match body_within_limit(req) {
+        Ok(()) => route(req).await,
+        Err(too_large) => Err(too_large),
+    };
+    let response = match outcome {
         Ok(response) => response,
         Err(err) => problem(&err),
     };
@@ -166,6 +180,18 @@ where
         tracing::info!(%method, %path, status, elapsed_ms, "request");
     }
     response
+}
+
+/// 413 for a body over [`MAX_BODY_BYTES`], before anything reads it.
+pub fn body_within_limit(req: &Request) -> Result<(), AppError> {
+    let size = AsRef::<[u8]>::as_ref(req.body()).len();
+    if size > MAX_BODY_BYTES {
+        return Err(AppError::PayloadTooLarge {
+            size,
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// The value of a request header, if present and readable.
@@ -189,11 +215,7 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
             "the request body is empty; a JSON object is expected".into(),
         ));
     }
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(AppError::BadRequest(format!(
-            "the request body is larger than {MAX_BODY_BYTES} bytes"
-        )));
-    }
+    body_within_limit(req)?;
     serde_json::from_slice(bytes).map_err(|err| {
         use serde_json::error::Category;
         match err.classify() {

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod mailer;
 pub mod schedule;
+pub mod secrets;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

@@ -9,12 +9,13 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::auth::{Admin, TokenAuth};
-use shared::config::{self, ConfigError};
+use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
 use shared::domain::tier;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
+use shared::secrets::{HttpFunction, SecretReader};
 use shared::store::{ResendOutcome, Store};
 use shared::stripe::client::StripeApi;
 use shared::usecases::billing_start::BillingStartOutcome;
@@ -43,15 +44,16 @@ pub struct App {
 pub use shared::stripe::client::StripeBilling as Billing;
 
 impl App {
-    /// Reads configuration and builds the SDK clients.
-    pub async fn from_env() -> Result<App, ConfigError> {
-        let sdk = config::aws_sdk_config().await;
+    /// Reads configuration and secrets; the clients share the cold start's SDK configuration (and
+    /// its connection pool) however often the secrets are read again.
+    pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<App, ConfigError> {
+        let mut secrets = secrets.session();
         Ok(App {
-            store: Store::from_sdk_config(&sdk, config::table_name()?),
+            store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: TokenAuth::new(&config::admin_jwt_secret()?, config::token_rules()?),
+            auth: TokenAuth::new(&config::admin_jwt_secret(&mut secrets).await?, config::token_rules()?),
             billing: Some(Billing {
-                stripe: config::stripe_api()?,
+                stripe: config::stripe_api(&mut secrets).await?,
                 prices: config::stripe_prices()?,
             }),
         })
@@ -59,7 +61,7 @@ impl App {
 
     /// Answers one request; never panics and never fails: errors become problem responses.
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        edge::answer(&req, |req| self.route(req)).await
+        self.respond(&req).await
     }
 
     async fn route(&self, req: &Request) -> Result<Response<Body>, AppError> {
@@ -470,4 +472,10 @@ fn list_tiers() -> Response<Body> {
         })
         .collect();
     edge::json(200, &json!({ "tiers": tiers }))
+}
+
+impl HttpFunction for App {
+    async fn respond(&self, req: &Request) -> Response<Body> {
+        edge::answer(req, |req| self.route(req)).await
+    }
 }

@@ -1,16 +1,14 @@
-//! Lambda entry point for admin-api: configuration and SDK clients are built once per cold start.
+//! Lambda entry point for admin-api: the SDK clients are built once per cold start; configuration and
+//! secrets are read then and again when they are due or were refused (`shared::secrets`).
 
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
-use std::sync::Arc;
+use lambda_http::Error;
+use shared::secrets::Reloading;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json_logs();
-    let app = Arc::new(admin_api::App::from_env().await?);
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Infallible>(app.handle(req).await) }
-    }))
-    .await
+    Reloading::from_env(|sdk, secrets| async move { admin_api::App::from_env(&sdk, &secrets).await })
+        .await?
+        .run_http()
+        .await
 }

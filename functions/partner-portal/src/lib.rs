@@ -12,11 +12,12 @@ use lambda_http::http::{header, HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::auth::{PartnerUser, TokenAuth};
-use shared::config::{self, ConfigError};
+use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::Partner;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
+use shared::secrets::{HttpFunction, SecretReader};
 use shared::store::Store;
 use shared::stripe::client::StripeBilling;
 use shared::usecases::personal_data::{erase_payment_history, export_partner_data};
@@ -45,15 +46,15 @@ pub struct Portal {
 const TIER_FOLLOWS_PAYMENT: &str = "the new tier starts as soon as Stripe confirms the payment";
 
 impl Portal {
-    /// Reads configuration and builds the SDK clients.
-    pub async fn from_env() -> Result<Portal, ConfigError> {
-        let sdk = config::aws_sdk_config().await;
+    /// Reads configuration and secrets (see `admin_api::App::from_env`).
+    pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<Portal, ConfigError> {
+        let mut secrets = secrets.session();
         Ok(Portal {
-            store: Store::from_sdk_config(&sdk, config::table_name()?),
+            store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: TokenAuth::new(&config::admin_jwt_secret()?, config::token_rules()?),
+            auth: TokenAuth::new(&config::admin_jwt_secret(&mut secrets).await?, config::token_rules()?),
             billing: StripeBilling {
-                stripe: config::stripe_api()?,
+                stripe: config::stripe_api(&mut secrets).await?,
                 prices: config::stripe_prices()?,
             },
             publishable_key: config::stripe_publishable_key()?,
@@ -64,7 +65,7 @@ impl Portal {
 
     /// Answers one request; never panics and never fails: errors become problem responses.
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        edge::answer(&req, |req| self.route(req, Timestamp::now())).await
+        self.respond(&req).await
     }
 
     async fn route(&self, req: &Request, now: Timestamp) -> Result<Response<Body>, AppError> {
@@ -286,5 +287,11 @@ fn stripe_pending_status(partner: &Partner) -> u16 {
         202
     } else {
         200
+    }
+}
+
+impl HttpFunction for Portal {
+    async fn respond(&self, req: &Request) -> Response<Body> {
+        edge::answer(req, |req| self.route(req, Timestamp::now())).await
     }
 }

@@ -1,16 +1,14 @@
-//! Lambda entry point for partner-portal: configuration and SDK clients are built once per cold start.
+//! Lambda entry point for partner-portal: the SDK clients are built once per cold start; configuration and
+//! secrets are read then and again when they are due or were refused (`shared::secrets`).
 
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
-use std::sync::Arc;
+use lambda_http::Error;
+use shared::secrets::Reloading;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json_logs();
-    let portal = Arc::new(partner_portal::Portal::from_env().await?);
-    lambda_http::run(service_fn(move |req: Request| {
-        let portal = Arc::clone(&portal);
-        async move { Ok::<_, Infallible>(portal.handle(req).await) }
-    }))
-    .await
+    Reloading::from_env(|sdk, secrets| async move { partner_portal::Portal::from_env(&sdk, &secrets).await })
+        .await?
+        .run_http()
+        .await
 }

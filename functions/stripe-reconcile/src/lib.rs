@@ -6,10 +6,11 @@
 //! schedule's retry runs it again (what succeeded is a no-op then).
 
 use jiff::Timestamp;
-use shared::config::{self, ConfigError};
+use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::billing::PriceCatalog;
 use shared::domain::dates::BusinessCalendar;
 pub use shared::schedule::ScheduledTrigger;
+use shared::secrets::{SecretReader, SecretRefused};
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
 use shared::usecases::error::UseCaseError;
@@ -29,9 +30,17 @@ pub struct Reconciler {
 pub enum RunFailed {
     #[error("the reconciliation stopped: {0}")]
     Stopped(#[from] UseCaseError),
-    #[error("{} Stripe change(s) still unconfirmed and {} of {} events not applied; the run is retried",
-        .0.stripe_changes.still_pending + .0.stripe_changes.errors, .0.events.errors, .0.events.listed)]
+    #[error("{} Stripe change(s) still unconfirmed and {} of {} events not applied{}; the run is retried",
+        .0.stripe_changes.still_pending + .0.stripe_changes.errors, .0.events.errors, .0.events.listed,
+        if .0.events.stopped_early { ", and the listing stopped before the window's start" } else { "" })]
     Partial(RunSummary),
+}
+
+impl RunFailed {
+    /// The secret a failed run says was refused (Stripe answering 401 to our key).
+    pub fn refused_secret(&self) -> Option<SecretRefused> {
+        matches!(self, RunFailed::Stopped(UseCaseError::StripeKeyRefused(_))).then_some(SecretRefused::StripeKey)
+    }
 }
 
 /// What one run did, both ways.
@@ -44,11 +53,12 @@ pub struct RunSummary {
 }
 
 impl Reconciler {
-    pub async fn from_env() -> Result<Reconciler, ConfigError> {
-        let sdk = config::aws_sdk_config().await;
+    /// Reads configuration and secrets (see `shared::secrets`).
+    pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<Reconciler, ConfigError> {
+        let mut secrets = secrets.session();
         Ok(Reconciler {
-            store: Store::from_sdk_config(&sdk, config::table_name()?),
-            stripe: config::stripe_api()?,
+            store: Store::from_sdk_config(sdk, config::table_name()?),
+            stripe: config::stripe_api(&mut secrets).await?,
             calendar: config::business_calendar()?,
             prices: config::stripe_prices()?,
         })
@@ -79,13 +89,18 @@ impl Reconciler {
             ignored = summary.ignored,
             unusable = summary.unusable,
             errors = summary.errors,
+            stopped_early = summary.stopped_early,
             "reconciliation run"
         );
         let run = RunSummary {
             stripe_changes: pushed,
             events: summary,
         };
-        if run.events.errors > 0 || run.stripe_changes.still_pending > 0 || run.stripe_changes.errors > 0 {
+        if run.events.errors > 0
+            || run.events.stopped_early
+            || run.stripe_changes.still_pending > 0
+            || run.stripe_changes.errors > 0
+        {
             return Err(RunFailed::Partial(run));
         }
         Ok(run)

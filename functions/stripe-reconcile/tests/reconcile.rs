@@ -11,7 +11,7 @@ use shared::testing::billing::test_prices;
 use shared::testing::localstripe::{subscribed_partner, LocalStripe, LOCAL_KEY};
 use shared::testing::{fresh_store, table_snapshot};
 use std::time::{Duration, Instant};
-use stripe_reconcile::{Reconciler, ScheduledTrigger};
+use stripe_reconcile::{Reconciler, RunFailed, ScheduledTrigger};
 
 #[tokio::test]
 async fn events_that_never_arrived_are_applied_once() {
@@ -33,9 +33,10 @@ async fn events_that_never_arrived_are_applied_once() {
     loop {
         let events = reconciler
             .stripe
-            .events_since(Timestamp::now() - Duration::from_secs(600))
+            .events_since(Timestamp::now() - Duration::from_secs(600), 100)
             .await
-            .unwrap();
+            .unwrap()
+            .events;
         let paid = events.iter().any(|event| {
             event["type"] == "invoice.payment_succeeded" && event["data"]["object"]["customer"] == customer.as_str()
         });
@@ -67,4 +68,47 @@ async fn events_that_never_arrived_are_applied_once() {
     assert_eq!(second.events.applied, 0, "{second:?}");
     assert!(second.events.duplicates >= first.events.applied, "{second:?}");
     assert_eq!(table_snapshot(&store).await, before, "a second run changes nothing");
+}
+
+/// A run that stops paging at its page limit before the start of its window fails (so the alarm
+/// fires) and says so; a refused key asks for the secrets again.
+#[tokio::test]
+async fn a_listing_that_never_reaches_the_window_start_fails_the_run() {
+    let stub = shared::testing::stripe_stub::StripeStub::start().await;
+    let (store, _) = shared::testing::fresh_store().await;
+    let reconciler = Reconciler {
+        store,
+        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&stub.base_url)).unwrap(),
+        calendar: BusinessCalendar::utc(),
+        prices: shared::testing::billing::test_prices(),
+    };
+    let failed = reconciler
+        .handle(ScheduledTrigger::default(), Timestamp::now())
+        .await
+        .unwrap_err();
+    let RunFailed::Partial(run) = &failed else {
+        panic!("expected a partial run: {failed}");
+    };
+    assert!(run.events.stopped_early);
+    assert_eq!(run.events.listed, shared::usecases::reconcile::MAX_EVENT_PAGES);
+    assert_eq!(
+        stub.requests_to("/v1/events").len(),
+        shared::usecases::reconcile::MAX_EVENT_PAGES
+    );
+    assert!(
+        failed.to_string().contains("stopped before the window's start"),
+        "{failed}"
+    );
+    assert_eq!(failed.refused_secret(), None);
+
+    stub.set_key_revoked(true);
+    let refused = reconciler
+        .handle(ScheduledTrigger::default(), Timestamp::now())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.refused_secret(),
+        Some(shared::secrets::SecretRefused::StripeKey),
+        "{refused}"
+    );
 }

@@ -12,14 +12,15 @@ use jiff::Timestamp;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::config::{self, ConfigError, Secret};
+use shared::config::{self, ConfigError, SdkConfig, Secret};
 use shared::domain::billing::PriceCatalog;
 use shared::domain::dates::BusinessCalendar;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
+use shared::secrets::{HttpFunction, SecretReader};
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
-use shared::stripe::webhook::verify;
+use shared::stripe::webhook::{verify, Rejection};
 use shared::usecases::stripe_events::{handle_stripe_event, BillingRules};
 
 /// The receiver, built once per cold start.
@@ -34,20 +35,26 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub async fn from_env() -> Result<Receiver, ConfigError> {
-        let sdk = config::aws_sdk_config().await;
+    /// Reads configuration and secrets (the signing secret and the key are fields of one secret,
+    /// read once).
+    pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<Receiver, ConfigError> {
+        let mut secrets = secrets.session();
         Ok(Receiver {
-            store: Store::from_sdk_config(&sdk, config::table_name()?),
+            store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,
             prices: config::stripe_prices()?,
-            signing_secret: config::stripe_webhook_secret()?,
-            stripe: config::optional_stripe_api()?,
+            signing_secret: config::stripe_webhook_secret(&mut secrets).await?,
+            stripe: config::optional_stripe_api(&mut secrets).await?,
         })
     }
 
     /// Answers one delivery; never panics and never fails.
     pub async fn handle(&self, req: Request, now: Timestamp) -> Response<Body> {
-        match self.receive(&req, now).await {
+        self.answer(&req, now).await
+    }
+
+    async fn answer(&self, req: &Request, now: Timestamp) -> Response<Body> {
+        match self.receive(req, now).await {
             Ok(response) => response,
             Err(err) => {
                 tracing::warn!(status = err.status(), error = %err, "Stripe delivery refused");
@@ -66,6 +73,7 @@ impl Receiver {
                 allow: "POST",
             });
         }
+        edge::body_within_limit(req)?;
         // lambda_http has already decoded a base64 body (isBase64Encoded): these are the bytes Stripe signed.
         let body: &[u8] = match req.body() {
             Body::Text(text) => text.as_bytes(),
@@ -78,7 +86,10 @@ impl Receiver {
             self.signing_secret.expose(),
             now,
         )
-        .map_err(|rejection| AppError::BadRequest(rejection.to_string()))?;
+        .map_err(|rejection| match rejection {
+            Rejection::BadSignature => AppError::SignatureRefused(rejection.to_string()),
+            other => AppError::BadRequest(other.to_string()),
+        })?;
         let rules = BillingRules {
             calendar: &self.calendar,
             prices: &self.prices,
@@ -93,5 +104,11 @@ impl Receiver {
             "Stripe event handled"
         );
         Ok(edge::json(200, &json!({ "received": true, "result": outcome })))
+    }
+}
+
+impl HttpFunction for Receiver {
+    async fn respond(&self, req: &Request) -> Response<Body> {
+        self.answer(req, Timestamp::now()).await
     }
 }

@@ -184,6 +184,19 @@ async fn a_paid_invoice_is_applied_once() {
     let (status, body) = f.deliver(&event, T0 + 60).await;
     assert_eq!((status, outcome(&body)), (200, "duplicate"));
     assert_eq!(table_snapshot(f.store()).await, before);
+
+    // The same event id with another body (another invoice, another amount), correctly signed: the
+    // id decides; it is the event already applied, and nothing is applied twice.
+    let mut forged = fixtures::event(
+        "evt_paid_1",
+        "invoice.paid",
+        T0 + 30,
+        gold_invoice("in_0002", "paid", 1, T0),
+    );
+    forged["data"]["object"]["amount_paid"] = json!(36);
+    let (status, body) = f.deliver(&forged, T0 + 90).await;
+    assert_eq!((status, outcome(&body)), (200, "duplicate"), "{body}");
+    assert_eq!(table_snapshot(f.store()).await, before);
 }
 
 /// Stripe sends both `invoice.paid` and `invoice.payment_succeeded` for one payment, with their own
@@ -425,6 +438,14 @@ async fn every_rejection_answers_400_and_changes_nothing() {
         assert_eq!(status, 400, "{name}: {answer}");
         assert!(answer["detail"].as_str().is_some(), "{name}: a problem body says why");
     }
+    // A body over the limit answers 413 before its signature is even checked.
+    let huge = format!(
+        r#"{{"id":"evt_huge","padding":"{}"}}"#,
+        "x".repeat(shared::http::MAX_BODY_BYTES)
+    );
+    let huge_signature = fixtures::sign(&huge, TEST_WEBHOOK_SECRET, T0);
+    let (status, answer) = f.post(Body::Text(huge), Some(&huge_signature), T0).await;
+    assert_eq!(status, 413, "{answer}");
     assert_eq!(table_snapshot(f.store()).await, before, "nothing stored");
     // The same bytes as a binary (base64-decoded) body are accepted.
     let (status, answer) = f.post(Body::Binary(body.into_bytes()), Some(&good), T0).await;
@@ -509,4 +530,44 @@ async fn refunds_from_stripe_keep_the_invoice_true_once_each() {
         json!({"id": "re_9", "amount": 5, "status": "succeeded", "metadata": {"invoice_id": "in_unknown"}}),
     );
     assert_eq!(outcome(&f.deliver(&stranger, T0).await.1), "not_ours");
+}
+
+/// A signature made with another secret (the endpoint's secret was rolled) asks the entry point to
+/// read the secrets again; a stale or missing signature does not.
+#[tokio::test]
+async fn only_a_signature_of_another_secret_asks_for_the_secret_again() {
+    let f = fixture().await;
+    let body = serde_json::to_string_pretty(&fixtures::event(
+        "evt_rolled",
+        "invoice.paid",
+        T0,
+        gold_invoice("in_0009", "paid", 1, T0),
+    ))
+    .unwrap();
+    let refused = |signature: Option<String>, now: i64| {
+        let mut builder = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("https://api.example.test/webhooks/stripe");
+        if let Some(signature) = signature {
+            builder = builder.header("stripe-signature", signature);
+        }
+        let req: Request = builder.body(Body::Text(body.clone())).unwrap();
+        let receiver = &f.receiver;
+        async move {
+            let response = receiver.handle(req, at(now)).await;
+            (
+                response.status().as_u16(),
+                response.extensions().get::<shared::secrets::SecretRefused>().copied(),
+            )
+        }
+    };
+    assert_eq!(
+        refused(Some(fixtures::sign(&body, "whsec_rolled_secret", T0)), T0).await,
+        (400, Some(shared::secrets::SecretRefused::WebhookSecret))
+    );
+    assert_eq!(
+        refused(Some(fixtures::sign(&body, TEST_WEBHOOK_SECRET, T0)), T0 + 900).await,
+        (400, None)
+    );
+    assert_eq!(refused(None, T0).await, (400, None));
 }

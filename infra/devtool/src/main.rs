@@ -64,7 +64,8 @@ async fn run(args: &[String]) -> Result<(), Error> {
             link_demo_customers(&store, &partners, now).await?;
             // A customer at the local Stripe for each demo partner, made by the production client
             // and linked, so that subscriptions created there change the demo partner.
-            let stripe = config::stripe_api()?;
+            let secrets = shared::secrets::SecretReader::from_sdk_config(&sdk);
+            let stripe = config::stripe_api(&mut secrets.session()).await?;
             let mut customers = serde_json::Map::new();
             for demo in &partners {
                 let Some(partner) = store.get_partner(&demo.id).await? else {
@@ -84,20 +85,20 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let sub = rest.first().copied().unwrap_or("admin-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            println!("{}", mint_token(&config::admin_jwt_secret()?, &config::token_rules()?, sub, Role::Admin, None, exp)?);
+            println!("{}", mint_token(&signing_key().await?, &config::token_rules()?, sub, Role::Admin, None, exp)?);
         }
         ["partner-token", partner, rest @ ..] if rest.len() <= 2 => {
             let partner = shared::domain::partner::PartnerId::parse(partner)?;
             let sub = rest.first().copied().unwrap_or("partner-user-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            let secret = config::admin_jwt_secret()?;
+            let secret = signing_key().await?;
             println!("{}", mint_token(&secret, &config::token_rules()?, sub, Role::Partner, Some(&partner), exp)?);
         }
         ["sample-tokens", dir] => {
             // The API samples' tokens, signed afresh with the local key, for as long as a token
             // may live (12 h by default).
-            let (secret, rules) = (config::admin_jwt_secret()?, config::token_rules()?);
+            let (secret, rules) = (signing_key().await?, config::token_rules()?);
             let exp = jiff::Timestamp::now().as_second() as u64 + rules.max_lifetime.as_secs().max(0) as u64;
             let mut count = 0;
             for entry in std::fs::read_dir(dir)? {
@@ -128,4 +129,10 @@ async fn run(args: &[String]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The token signing key, read as the functions read it.
+async fn signing_key() -> Result<shared::config::Secret, shared::config::ConfigError> {
+    let secrets = shared::secrets::SecretReader::from_sdk_config(&config::aws_sdk_config().await);
+    config::admin_jwt_secret(&mut secrets.session()).await
 }

@@ -40,6 +40,14 @@ impl From<StripeError> for StripeCallError {
     }
 }
 
+/// Stripe's events since a time, oldest first, as far as the pages read reached.
+#[derive(Debug, Clone)]
+pub struct EventListing {
+    pub events: Vec<serde_json::Value>,
+    /// `false`: the page limit was reached first, so older events of the window were not listed.
+    pub reached_window_start: bool,
+}
+
 /// What a new subscription needs.
 #[derive(Debug, Clone)]
 pub struct NewSubscription<'a> {
@@ -719,10 +727,11 @@ impl StripeApi {
         SubscriptionState::read(&self.send_json(request, idempotency_key).await?)
     }
 
-    /// Every event Stripe created since `since`, oldest first, as raw JSON: read from the few fields
-    /// billing needs, like webhooks, whatever API version rendered them.
+    /// Every event Stripe created since `since`, oldest first, as raw JSON (read from the few fields
+    /// billing needs, like webhooks, whatever API version rendered them), reading at most
+    /// `max_pages` pages of 100; the listing says whether they reached back to `since`.
     #[tracing::instrument(skip(self), err(Display))]
-    pub async fn events_since(&self, since: Timestamp) -> Result<Vec<serde_json::Value>, StripeCallError> {
+    pub async fn events_since(&self, since: Timestamp, max_pages: usize) -> Result<EventListing, StripeCallError> {
         #[derive(serde::Serialize)]
         struct Query<'a> {
             #[serde(rename = "created[gte]")]
@@ -733,8 +742,8 @@ impl StripeApi {
         }
         let mut events = Vec::new();
         let mut after: Option<String> = None;
-        // Stripe keeps 30 days of events; 100 pages of 100 is far beyond three days of ours.
-        for _ in 0..100 {
+        let mut reached_window_start = false;
+        for _ in 0..max_pages {
             let query = Query {
                 created_gte: since.as_second(),
                 limit: 100,
@@ -751,11 +760,15 @@ impl StripeApi {
             let more = page["has_more"].as_bool().unwrap_or(false);
             events.extend(data);
             if !more || after.is_none() {
+                reached_window_start = true;
                 break;
             }
         }
         // Stripe lists newest first; apply oldest first.
         events.sort_by_key(|e| e["created"].as_i64().unwrap_or(0));
-        Ok(events)
+        Ok(EventListing {
+            events,
+            reached_window_start,
+        })
     }
 }

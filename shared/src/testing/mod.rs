@@ -3,10 +3,12 @@
 //! Tests reach moto through the same SDK code as production; `make test` starts it on a free port
 //! and exports `AWS_ENDPOINT_URL`. Each test gets a table of its own, so tests run in parallel.
 
+pub mod attacks;
 pub mod billing;
 pub mod http_server;
 pub mod localstripe;
 pub mod pipeline;
+pub mod routes;
 pub mod stripe_stub;
 
 use crate::auth::{mint_token, Role, TokenRules, DEFAULT_MAX_TOKEN_LIFETIME};
@@ -431,4 +433,30 @@ pub fn api_sample(file: &str) -> lambda_http::Request {
         .unwrap_or_else(|e| panic!("{file}: {e}"));
     lambda_http::request::from_str(&event.to_string())
         .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"))
+}
+
+/// A new secret in the local Secrets Manager holding `value`; its ARN.
+pub async fn create_local_secret(value: &str) -> String {
+    let client = aws_sdk_secretsmanager::Client::new(&local_sdk_config().await);
+    let name = format!("test-secret-{}", ulid::Ulid::new());
+    let created = client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating a secret: {e}"));
+    created.arn.unwrap_or_else(|| panic!("the new secret has an ARN"))
+}
+
+/// Rotates the local secret `arn` to `value` (its new current version).
+pub async fn rotate_local_secret(arn: &str, value: &str) {
+    let client = aws_sdk_secretsmanager::Client::new(&local_sdk_config().await);
+    client
+        .put_secret_value()
+        .secret_id(arn)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("rotating a secret: {e}"));
 }

@@ -35,6 +35,7 @@ pub struct StripeStub {
     pub base_url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     down: Arc<AtomicBool>,
+    revoked: Arc<AtomicBool>,
 }
 
 impl StripeStub {
@@ -55,12 +56,19 @@ impl StripeStub {
         self.down.store(down, Ordering::SeqCst);
     }
 
+    /// While revoked, every request is recorded and answered 401, as when our key was rolled.
+    pub fn set_key_revoked(&self, revoked: bool) {
+        self.revoked.store(revoked, Ordering::SeqCst);
+    }
+
     /// Starts the stub on a free local port; it serves until the test ends.
     pub async fn start() -> StripeStub {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
         let down = Arc::new(AtomicBool::new(false));
         let is_down = Arc::clone(&down);
+        let revoked = Arc::new(AtomicBool::new(false));
+        let is_revoked = Arc::clone(&revoked);
         let base = super::http_server::serve(move |raw: RawRequest| {
             let request = Recorded {
                 form: serde_urlencoded::from_bytes(&raw.body).unwrap_or_default(),
@@ -69,7 +77,12 @@ impl StripeStub {
                 path: raw.path,
                 headers: raw.headers,
             };
-            let (status, body) = if is_down.load(Ordering::SeqCst) {
+            let (status, body) = if is_revoked.load(Ordering::SeqCst) {
+                (
+                    401,
+                    json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided (stub)"}}),
+                )
+            } else if is_down.load(Ordering::SeqCst) {
                 (
                     503,
                     json!({"error": {"type": "api_error", "message": "Stripe is down (stub)"}}),
@@ -87,6 +100,7 @@ impl StripeStub {
             base_url: format!("{base}/"),
             requests,
             down,
+            revoked,
         }
     }
 }
@@ -140,6 +154,22 @@ fn answer(request: &Recorded) -> (u16, Value) {
         ("POST", path) if path.starts_with("/v1/invoices/") && path.ends_with("/pay") => {
             let id = &path["/v1/invoices/".len()..path.len() - "/pay".len()];
             (200, paid_invoice(id, now))
+        }
+        // An endless list: every page says there is more, so a reader must stop on its own.
+        ("GET", "/v1/events") => {
+            let page = request
+                .query_field("starting_after")
+                .and_then(|id| id.strip_prefix("evt_stub_"))
+                .and_then(|n| n.parse::<u64>().ok())
+                .map_or(0, |n| n + 1);
+            (
+                200,
+                json!({"object": "list", "url": "/v1/events", "has_more": true, "data": [{
+                    "id": format!("evt_stub_{page}"), "object": "event", "type": "product.created",
+                    "created": now, "livemode": false, "api_version": "2025-03-31.basil",
+                    "data": {"object": {"id": format!("prod_{page}"), "object": "product"}},
+                }]}),
+            )
         }
         ("POST", "/v1/setup_intents") => (
             200,

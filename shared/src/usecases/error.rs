@@ -44,6 +44,9 @@ pub enum UseCaseError {
     /// Stripe answered and refused (its reason, as it gave it).
     #[error("{0}")]
     StripeRefused(String),
+    /// Stripe refused our API key (401): it was rolled or revoked; the secrets are read again.
+    #[error("{0}")]
+    StripeKeyRefused(String),
     /// A dependency did not answer; the same request may succeed later.
     #[error("{0}")]
     Unavailable(String),
@@ -62,6 +65,9 @@ impl From<StripeCallError> for UseCaseError {
     fn from(err: StripeCallError) -> UseCaseError {
         match err {
             StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
+            refused @ StripeCallError::Refused { status: 401, .. } => {
+                UseCaseError::StripeKeyRefused(refused.to_string())
+            }
             refused @ StripeCallError::Refused { .. } => UseCaseError::StripeRefused(refused.to_string()),
             other => UseCaseError::Internal(other.to_string()),
         }

@@ -13,6 +13,10 @@ use serde::Serialize;
 /// How far back each run looks (Stripe retries a webhook for three days).
 pub const LOOKBACK: SignedDuration = SignedDuration::from_hours(72);
 
+/// The most pages of 100 events one run reads: Stripe keeps 30 days of events, and 10,000 is far
+/// beyond three days of ours.
+pub const MAX_EVENT_PAGES: usize = 100;
+
 /// What one run did, event by event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReconcileSummary {
@@ -24,6 +28,9 @@ pub struct ReconcileSummary {
     pub ignored: usize,
     pub unusable: usize,
     pub errors: usize,
+    /// The run stopped paging at [`MAX_EVENT_PAGES`] before the start of its window: older events
+    /// were not checked (logged as an error, counted as `ReconcileStoppedEarly`).
+    pub stopped_early: bool,
 }
 
 /// Lists Stripe's events of the last [`LOOKBACK`] and applies each one that was never applied.
@@ -35,12 +42,22 @@ pub async fn reconcile_stripe_events(
     now: Timestamp,
 ) -> Result<ReconcileSummary, UseCaseError> {
     let since = now.checked_sub(LOOKBACK).unwrap_or(Timestamp::UNIX_EPOCH);
-    let events = stripe.events_since(since).await?;
+    let listing = stripe.events_since(since, MAX_EVENT_PAGES).await?;
     let mut summary = ReconcileSummary {
-        listed: events.len(),
+        listed: listing.events.len(),
+        stopped_early: !listing.reached_window_start,
         ..ReconcileSummary::default()
     };
-    for raw in events {
+    if summary.stopped_early {
+        tracing::error!(
+            listed = summary.listed,
+            max_pages = MAX_EVENT_PAGES,
+            window_start = %since,
+            "stopped paging Stripe's events before the start of the window; older events were not checked"
+        );
+        crate::emf::emit(&crate::emf::reconcile_stopped_early_line(now));
+    }
+    for raw in listing.events {
         let event = match StripeEvent::from_api(raw) {
             Ok(event) => event,
             Err(err) => {

@@ -1,0 +1,36 @@
+//! Every portal route, whatever is added later, refuses every kind of bad token and an oversized body
+//! before it reads or changes anything.
+
+mod support;
+
+use shared::auth::Role;
+use shared::testing::attacks::attack_every_route;
+use shared::testing::stripe_stub::StripeStub;
+use shared::testing::table_snapshot;
+use support::TestPortal;
+
+#[tokio::test]
+async fn every_portal_route_refuses_bad_tokens_and_oversized_bodies_and_changes_nothing() {
+    let stripe = StripeStub::start().await;
+    let portal = TestPortal::new(&stripe.base_url, "sk_test_stub_key").await;
+    let before = table_snapshot(&portal.portal.store).await;
+    portal.calls.clear();
+
+    let (failures, routes) =
+        attack_every_route("PartnerPortalFunction", Role::Partner, |req| portal.portal.handle(req)).await;
+
+    assert!(
+        failures.is_empty(),
+        "{} answered wrongly on {routes} routes:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(routes >= 10, "every route was attacked ({routes} routes)");
+    assert_eq!(table_snapshot(&portal.portal.store).await, before, "nothing changed");
+    assert_eq!(
+        portal.calls.calls(),
+        vec!["Scan"; 1],
+        "nothing but the snapshot read the table"
+    );
+    assert!(stripe.requests().is_empty(), "nothing reached Stripe");
+}
