@@ -182,6 +182,7 @@ async fn concurrent_deliveries_of_one_event_send_one_email() {
     let fixture = fixture_on(store).await;
     let id = unique_partner("race");
     let email = format!("{id}@partners.example");
+    shared::testing::seed_recipient(&fixture.sender.service.store, &id, &email).await;
     let event = bridge_event(&sample_detail("email-renewal-notice-30-days.json", &id, &email));
     let now = Timestamp::now();
     let outcomes = futures::future::join_all((0..6).map(|_| fixture.sender.handle(event.clone(), now))).await;
@@ -208,6 +209,7 @@ async fn a_claim_left_by_a_crashed_delivery_is_taken_over_after_its_lease() {
     let fixture = fixture_on(store.clone()).await;
     let id = unique_partner("crash");
     let email = format!("{id}@partners.example");
+    shared::testing::seed_recipient(&fixture.sender.service.store, &id, &email).await;
     let detail = sample_detail("email-renewal-notice-7-days.json", &id, &email);
     let partner_id = shared::domain::partner::PartnerId::parse(&id).unwrap();
     let event_id = detail["event_id"].as_str().unwrap().to_owned();
@@ -256,6 +258,7 @@ async fn a_refused_email_goes_to_the_dead_letter_queue_with_its_reason_once() {
         shared::mailer::Mailer::from_sdk_config(&local_sdk_config().await, "billing@unverified.example", None);
     let id = unique_partner("refused");
     let email = format!("{id}@partners.example");
+    shared::testing::seed_recipient(&fixture.sender.service.store, &id, &email).await;
     let detail = sample_detail("email-payment-receipt.json", &id, &email);
     let event = bridge_event(&detail);
     let now = Timestamp::now();
@@ -310,6 +313,7 @@ async fn a_transient_failure_fails_the_invocation_and_the_retry_sends() {
     );
     let id = unique_partner("flaky");
     let email = format!("{id}@partners.example");
+    shared::testing::seed_recipient(&fixture.sender.service.store, &id, &email).await;
     let event = bridge_event(&sample_detail("email-payment-failed-reminder.json", &id, &email));
     let now = Timestamp::now();
 
@@ -341,4 +345,45 @@ async fn an_unreadable_event_is_parked_with_its_reason() {
     assert!(matches!(outcome, Delivery::Unreadable { .. }), "{outcome:?}");
     let parked = drain_queue(&fixture.dlq, &fixture.dlq_url).await;
     assert_eq!(parked.len(), 1);
+}
+
+/// An event naming an outside address (forged, or stale after the partner changed theirs) mails the
+/// partner's address on record; an event for a partner not on record mails nobody and is parked.
+#[tokio::test]
+async fn emails_go_to_the_address_on_record_never_the_events() {
+    let (store, _) = fresh_store().await;
+    let fixture = fixture_on(store).await;
+    let id = unique_partner("forged");
+    let on_record = format!("{id}@partners.example");
+    shared::testing::seed_recipient(&fixture.sender.service.store, &id, &on_record).await;
+    let outsider = format!("{id}@attacker.example");
+    let forged = bridge_event(&sample_detail("email-payment-receipt.json", &id, &outsider));
+
+    let delivery = fixture.sender.handle(forged, Timestamp::now()).await.unwrap();
+    assert!(matches!(delivery, Delivery::Sent { .. }), "{delivery:?}");
+    assert_eq!(ses_messages_to(&on_record).await.len(), 1);
+    assert!(
+        ses_messages_to(&outsider).await.is_empty(),
+        "nothing went to the event's address"
+    );
+
+    let stranger = unique_partner("stranger");
+    let unknown = bridge_event(&sample_detail(
+        "email-payment-receipt.json",
+        &stranger,
+        &format!("{stranger}@attacker.example"),
+    ));
+    let delivery = fixture.sender.handle(unknown, Timestamp::now()).await.unwrap();
+    let Delivery::Rejected { reason, .. } = delivery else {
+        panic!("expected a rejection, got {delivery:?}")
+    };
+    assert!(reason.contains("not on record"), "{reason}");
+    assert_eq!(
+        drain_queue(&fixture.dlq, &fixture.dlq_url).await.len(),
+        1,
+        "parked once"
+    );
+    assert!(ses_messages_to(&format!("{stranger}@attacker.example"))
+        .await
+        .is_empty());
 }

@@ -35,6 +35,8 @@ async fn every_email_sample_event_sends_its_email() {
             event["detail"]["primary_email"].as_str().unwrap()
         );
         event["detail"]["primary_email"] = Value::String(to.clone());
+        let partner_id = event["detail"]["partner_id"].as_str().unwrap().to_owned();
+        shared::testing::seed_recipient(&sender.service.store, &partner_id, &to).await;
         let subject_before = ses_messages_to(&to).await.len();
         let delivery = sender.handle(event, jiff::Timestamp::now()).await.unwrap();
         assert!(

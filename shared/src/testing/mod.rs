@@ -460,3 +460,20 @@ pub async fn rotate_local_secret(arn: &str, value: &str) {
         .await
         .unwrap_or_else(|e| panic!("rotating a secret: {e}"));
 }
+
+/// A free partner `id` whose address on record is `email` (emails go to the address on record).
+pub async fn seed_recipient(store: &Store, id: &str, email: &str) {
+    use crate::domain::history_and_audit::Actor;
+    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::pcr::{BasePcr, Momentum};
+    let fields = ProfileFields {
+        company_name: CompanyName::parse(&format!("Company {id}")).expect("name"),
+        primary_email: Email::parse(email).expect("email"),
+        base_pcr_score: BasePcr::from_hundredths(8_000).expect("base"),
+        momentum_modifier: Momentum::Steady,
+    };
+    let partner_id = PartnerId::parse(id).expect("test partner id");
+    crate::usecases::partners::upsert_partner(store, &partner_id, fields, Actor::System, jiff::Timestamp::now())
+        .await
+        .expect("upsert");
+}

@@ -80,7 +80,7 @@ impl EmailService {
     /// (what goes to the dead-letter queue).
     #[tracing::instrument(skip_all, fields(event_id = %event.event_id, partner_id = %event.partner_id, detail_type = event.detail_type()))]
     pub async fn deliver(&self, event: &DomainEvent, raw: &str, now: Timestamp) -> Result<Delivery, DeliveryError> {
-        let message = match compose(event, &self.settings) {
+        let mut message = match compose(event, &self.settings) {
             Ok(Some(message)) => message,
             Ok(None) => return Ok(Delivery::NotMailed),
             // Rendering is deterministic: a retry would fail the same way.
@@ -93,6 +93,22 @@ impl EmailService {
                 });
             }
         };
+        // The recipient is the partner's address on record, never the event's: a forged or stale
+        // event cannot mail an outside address.
+        let Some(partner) = self.store.get_partner(&event.partner_id).await? else {
+            let reason = format!("partner {} is not on record; nobody to mail", event.partner_id);
+            self.park(raw, &reason, event, message.kind.as_str()).await?;
+            return Ok(Delivery::Rejected {
+                kind: message.kind.as_str().to_owned(),
+                reason,
+            });
+        };
+        if partner.primary_email.as_str() != message.to {
+            tracing::warn!(
+                "the event's recipient is not the partner's address on record; mailing the address on record"
+            );
+            message.to = partner.primary_email.to_string();
+        }
         let kind = message.kind.as_str();
         let claim = EmailClaim {
             partner_id: &event.partner_id,
