@@ -87,6 +87,14 @@ pub fn table_name() -> Result<String, ConfigError> {
 /// The signing key of `infra/local/local.env`: public, so worthless (and refused) anywhere else.
 pub const PUBLIC_LOCAL_SIGNING_KEY: &str = "public-local-development-key-for-make-dev-only-0000";
 
+/// The Secrets Manager secrets this function's environment names (none in local runs).
+pub fn configured_secret_arns() -> Vec<String> {
+    ["ADMIN_JWT_SECRET_ARN", "STRIPE_SECRET_ARN"]
+        .into_iter()
+        .filter_map(optional)
+        .collect()
+}
+
 /// Where the token signing key comes from: `ADMIN_JWT_SECRET_ARN` deployed, `ADMIN_JWT_SECRET` locally.
 fn admin_jwt_secret_source() -> SecretSource {
     match optional("ADMIN_JWT_SECRET_ARN") {

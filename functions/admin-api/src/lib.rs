@@ -47,7 +47,7 @@ impl App {
     /// Reads configuration and secrets; the clients share the cold start's SDK configuration (and
     /// its connection pool) however often the secrets are read again.
     pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<App, ConfigError> {
-        let mut secrets = secrets.session();
+        let mut secrets = secrets.prefetched_session().await;
         Ok(App {
             store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,

@@ -48,7 +48,7 @@ const TIER_FOLLOWS_PAYMENT: &str = "the new tier starts as soon as Stripe confir
 impl Portal {
     /// Reads configuration and secrets (see `admin_api::App::from_env`).
     pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<Portal, ConfigError> {
-        let mut secrets = secrets.session();
+        let mut secrets = secrets.prefetched_session().await;
         Ok(Portal {
             store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,

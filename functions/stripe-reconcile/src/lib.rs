@@ -55,7 +55,7 @@ pub struct RunSummary {
 impl Reconciler {
     /// Reads configuration and secrets (see `shared::secrets`).
     pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<Reconciler, ConfigError> {
-        let mut secrets = secrets.session();
+        let mut secrets = secrets.prefetched_session().await;
         Ok(Reconciler {
             store: Store::from_sdk_config(sdk, config::table_name()?),
             stripe: config::stripe_api(&mut secrets).await?,

@@ -38,7 +38,7 @@ impl Receiver {
     /// Reads configuration and secrets (the signing secret and the key are fields of one secret,
     /// read once).
     pub async fn from_env(sdk: &SdkConfig, secrets: &SecretReader) -> Result<Receiver, ConfigError> {
-        let mut secrets = secrets.session();
+        let mut secrets = secrets.prefetched_session().await;
         Ok(Receiver {
             store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,

@@ -7,6 +7,7 @@
 //!                               each at STRIPE_API_BASE); write partner -> customer to OUT
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
 //! devtool bench-sweep N...      sweep tables of N partners with the same 1,000 due; report times and ratio
+//! devtool gateway PORT          serve the HTTP functions behind their template routes, as API Gateway does
 //! ```
 //! AWS endpoint and credentials come from the usual variables (the local stack sets them).
 
@@ -17,6 +18,7 @@ use shared::usecases::seed::{link_demo_customers, load_demo_partners, DemoPartne
 use std::process::ExitCode;
 
 mod bench;
+mod gateway;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -35,6 +37,7 @@ async fn main() -> ExitCode {
 async fn run(args: &[String]) -> Result<(), Error> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
+        ["gateway", port] => gateway::serve(port.parse()?).await?,
         ["create-table"] => {
             let sdk = config::aws_sdk_config().await;
             let store = Store::from_sdk_config(&sdk, config::table_name()?);
