@@ -6,6 +6,9 @@ Two gaps of moto's DynamoDB matter here:
   starts and restores that copy when a condition fails. In the threaded server a concurrent write that
   committed in between is then silently undone, and every transaction costs time in proportion to the
   whole table. DynamoDB itself never loses a committed write and does not slow down as a table grows.
+- `/moto-api/data.json` checks each attribute can be written as JSON, then writes them all: a
+  DynamoDB write in between (a stream record appended to a shard) makes it answer 500. So the dump
+  takes the same lock as DynamoDB calls.
 - So this wrapper serializes DynamoDB calls (connections stay concurrent; other services are
   untouched), and, with nothing able to interleave, runs a transaction the way DynamoDB defines it:
   every condition is checked against the state before the transaction, and only when all hold are all
@@ -25,6 +28,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
+from moto.moto_api._internal.responses import MotoAPIResponse
 from moto.server import main
 
 _lock = threading.Lock()
@@ -90,7 +94,16 @@ def _transact_write_items(self, transact_items):
             )
 
 
+_model_data = MotoAPIResponse.model_data
+
+
+def _serialized_model_data(self, *args, **kwargs):
+    with _lock:
+        return _model_data(self, *args, **kwargs)
+
+
 DynamoHandler.call_action = _serialized_call_action
+MotoAPIResponse.model_data = _serialized_model_data
 DynamoDBBackend.transact_write_items = _transact_write_items
 
 if __name__ == "__main__":
