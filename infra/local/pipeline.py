@@ -10,6 +10,8 @@
                          the tiers' prices (localstripe_compat.py: a price is a plan of that id), and
                          give every demo customer a card that pays, so that the billing routes work
                          for any demo partner
+  pipeline.py stripe PORT URL CUSTOMERS
+                         the same with the webhook at URL and the customers of CUSTOMERS (API fuzzing)
   pipeline.py subscribe PARTNER gold|platinum [--failing]
                          subscribe a demo partner's localstripe customer (.local/dev/stripe-customers.json)
                          with a card that pays, or a SEPA account that fails
@@ -90,13 +92,13 @@ def localstripe(method, path, form=None):
         return {"error": err.read().decode(errors="replace"), "status": err.code}
 
 
-def stripe(port):
-    url = f"http://127.0.0.1:{port}/lambda-url/stripe-webhook/webhooks/stripe"
+def stripe(port, url=None, customers_file=".local/dev/stripe-customers.json"):
+    url = url or f"http://127.0.0.1:{port}/lambda-url/stripe-webhook/webhooks/stripe"
     localstripe("POST", "/_config/webhooks/make-dev", {"url": url, "secret": os.environ["STRIPE_WEBHOOK_SECRET"]})
     for plan, amount in ((os.environ["STRIPE_PRICE_GOLD"], 360000), (os.environ["STRIPE_PRICE_PLATINUM"], 600000)):
         localstripe("POST", "/v1/plans", {"id": plan, "amount": amount, "currency": "usd", "interval": "month",
                                           "product[name]": plan})
-    customers = json.loads(open(".local/dev/stripe-customers.json").read())
+    customers = json.loads(open(customers_file).read())
     for customer in customers.values():
         default_payment_method(customer, failing=False)
     print(f"localstripe delivers its webhooks to {url}; {len(customers)} demo customers pay by card")
@@ -186,6 +188,8 @@ if __name__ == "__main__":
             setup()
         case ["stripe", port]:
             stripe(int(port))
+        case ["stripe", port, url, customers_file]:
+            stripe(int(port), url, customers_file)
         case ["subscribe", partner, tier, *rest] if tier in ("gold", "platinum"):
             subscribe(partner, tier, "--failing" in rest)
         case ["run", port]:

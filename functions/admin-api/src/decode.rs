@@ -27,6 +27,15 @@ use shared::usecases::renewals::renewal_months;
 use shared::usecases::subscription_settings::SettingsCommand;
 use shared::usecases::tier_changes::ChangeTierCommand;
 
+/// JSON does not tell `27.0` from `27`: a whole number written with a fraction is read as the integer
+/// (so `{"months": 27.0}` means 27 months), anything else stays as it is.
+fn whole_number_as_integer(value: Value) -> Value {
+    match value.as_f64() {
+        Some(number) if value.is_f64() && number.fract() == 0.0 && number.abs() < 9.0e15 => Value::from(number as i64),
+        _ => value,
+    }
+}
+
 /// A JSON object's fields, read one by one; every problem is collected, then reported together.
 struct Fields {
     map: Map<String, Value>,
@@ -84,7 +93,9 @@ impl Fields {
                 }
                 None
             }
-            Some(value) => serde_json::from_value(value).map_err(|e| self.fail(field, e)).ok(),
+            Some(value) => serde_json::from_value(whole_number_as_integer(value))
+                .map_err(|e| self.fail(field, e))
+                .ok(),
         }
     }
 
@@ -163,6 +174,7 @@ pub fn profile_fields(req: &Request) -> Result<ProfileFields, AppError> {
     let primary_email = f.parsed("primary_email", true, Email::parse);
     let base_pcr_score: Option<BasePcr> = f.value("base_pcr_score", true);
     let momentum_modifier: Momentum = f.value("momentum_modifier", false).unwrap_or_default();
+    f.only(["company_name", "primary_email", "base_pcr_score", "momentum_modifier"]);
     f.finish(|| {
         Some(ProfileFields {
             company_name: company_name?,
@@ -323,6 +335,7 @@ pub fn renewal(req: &Request) -> Result<(Vec<String>, u8), AppError> {
         }
     }
     let months = renewal_months(months).map_err(|message| f.fail("months", message)).ok();
+    f.only(["partner_ids", "months"]);
     f.finish(|| Some((ids?, months?)))
 }
 
@@ -559,13 +572,13 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
     if matches!(reason, Some(None)) {
         f.fail("reason", "must not be empty: say why the money goes back");
     }
-    let amount: Option<i64> = match f.map.get("amount_cents") {
+    let amount: Option<i64> = match f.map.get("amount_cents").cloned().map(whole_number_as_integer) {
         Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
-        None => None,
+        None | Some(Value::Null) => None,
         Some(other) => {
             f.fail(
                 "amount_cents",
-                format!("must be a whole number of cents, got {}", kind(other)),
+                format!("must be a whole number of cents, got {}", kind(&other)),
             );
             None
         }

@@ -8,6 +8,7 @@ fn every_deployed_route_is_described_and_every_described_route_deployed() {
     for (function, description) in [
         ("AdminApiFunction", "infra/api/admin-api.openapi.yaml"),
         ("PartnerPortalFunction", "infra/api/partner-portal.openapi.yaml"),
+        ("StripeWebhookFunction", "infra/api/stripe-webhook.openapi.yaml"),
     ] {
         let deployed = template_routes(function);
         let described = described_routes(description);

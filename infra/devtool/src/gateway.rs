@@ -4,13 +4,14 @@
 //!
 //! Each request becomes the JSON event API Gateway would send (the body base64-encoded as API Gateway
 //! does for anything that is not text, so the functions' base64 path is exercised too), is read by
-//! lambda_http exactly as in Lambda, and answered by the function's own handler. A method or path no
-//! route has answers 404 `{"message":"Not Found"}`, as API Gateway does.
+//! lambda_http exactly as in Lambda, and answered by the function's own handler. Routes are chosen as
+//! API Gateway chooses them: the fewest path parameters first, a function's `ANY /prefix/{proxy+}`
+//! catch-all last; a request no route takes answers 404 `{"message":"Not Found"}`, as API Gateway does.
 
 use base64::Engine;
 use lambda_http::{Body, Response};
 use shared::secrets::{HttpFunction, SecretReader};
-use shared::testing::routes::template_routes;
+use shared::testing::routes::{template_catch_alls, template_routes};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -42,6 +43,17 @@ impl Route {
 
     /// The path parameters when `path` is this route's.
     fn matches(&self, method: &str, path: &[&str]) -> Option<HashMap<String, String>> {
+        if let Some(prefix) = self
+            .segments
+            .split_last()
+            .and_then(|(last, prefix)| (last == "{proxy+}").then_some(prefix))
+        {
+            // `ANY /prefix/{proxy+}`: any method, the prefix and at least one segment more.
+            let matched =
+                (self.method == "ANY" && path.len() > prefix.len() && path.iter().zip(prefix).all(|(a, b)| a == b))
+                    .then(|| HashMap::from([("proxy".to_owned(), path[prefix.len()..].join("/"))]));
+            return matched;
+        }
         if self.method != method || self.segments.len() != path.len() {
             return None;
         }
@@ -71,7 +83,10 @@ pub async fn serve(port: u16) -> Result<(), Error> {
     });
     let mut routes = Vec::new();
     for function in ["AdminApiFunction", "PartnerPortalFunction", "StripeWebhookFunction"] {
-        for key in template_routes(function) {
+        for key in template_routes(function)
+            .into_iter()
+            .chain(template_catch_alls(function))
+        {
             let (method, path) = key.split_once(' ').unwrap_or(("GET", &key));
             routes.push(Route {
                 function,
@@ -82,8 +97,8 @@ pub async fn serve(port: u16) -> Result<(), Error> {
         }
     }
     // API Gateway prefers the route with the fewest parameters (`/admin/invoices/export.csv` over
-    // `/admin/invoices/{id}`).
-    routes.sort_by_key(Route::parameters);
+    // `/admin/invoices/{id}`), and a greedy `{proxy+}` catch-all last.
+    routes.sort_by_key(|route| (route.segments.iter().any(|s| s == "{proxy+}"), route.parameters()));
     let routes = Arc::new(routes);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!("local API gateway on http://127.0.0.1:{port} ({} routes)", routes.len());

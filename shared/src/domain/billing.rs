@@ -332,6 +332,26 @@ impl BillingEvent {
     }
 }
 
+/// The idempotency key of the partner's Stripe customer: the same for a retry of the same request,
+/// another once the name or email sent changes (Stripe refuses a key reused with other parameters
+/// for 24 hours, which would block a partner renamed after a first attempt that created a customer
+/// but was not recorded).
+pub fn customer_idempotency_key(partner: &Partner) -> String {
+    // FNV-1a: stable across builds and Rust versions, unlike the standard library's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in partner
+        .company_name
+        .as_str()
+        .bytes()
+        .chain([0])
+        .chain(partner.primary_email.as_str().bytes())
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("customer-{}-{hash:016x}", partner.id)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -341,6 +361,20 @@ pub(crate) mod tests {
 
     pub(crate) fn now() -> Timestamp {
         "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn the_customer_key_follows_what_is_sent() {
+        let partner = sample_partner(8_000, now());
+        let key = customer_idempotency_key(&partner);
+        assert!(key.starts_with(&format!("customer-{}-", partner.id)), "{key}");
+        assert_eq!(customer_idempotency_key(&partner), key, "a retry repeats it");
+        let mut renamed = partner.clone();
+        renamed.company_name = crate::domain::partner::CompanyName::parse("Renamed Co").unwrap();
+        assert_ne!(customer_idempotency_key(&renamed), key);
+        let mut moved = partner.clone();
+        moved.primary_email = crate::domain::partner::Email::parse("new@example.com").unwrap();
+        assert_ne!(customer_idempotency_key(&moved), key);
     }
 
     pub(crate) fn gold(end: CalendarDate, auto_renewal: bool) -> Partner {

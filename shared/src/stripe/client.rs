@@ -268,7 +268,7 @@ impl StripeApi {
             .email(partner.primary_email.to_string())
             .metadata(HashMap::from([("partner_id".to_owned(), partner.id.to_string())]))
             .customize()
-            .request_strategy(idempotent(&format!("customer-{}", partner.id))?)
+            .request_strategy(idempotent(&crate::domain::billing::customer_idempotency_key(partner))?)
             .send(&self.client)
             .await?;
         Ok(customer.id.to_string())

@@ -8,8 +8,25 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// `METHOD /path` of every HttpApi event of the function resource `function` in the template.
+/// `METHOD /path` of every HttpApi event of the function resource `function` in the template, but
+/// its catch-alls (see [`template_catch_alls`]).
 pub fn template_routes(function: &str) -> BTreeSet<String> {
+    all_template_routes(function)
+        .into_iter()
+        .filter(|route| !route.contains("{proxy+}"))
+        .collect()
+}
+
+/// The function's `ANY /prefix/{proxy+}` routes: every other method and path under its prefixes
+/// reaches it, so that it answers 405 or 404 itself (they describe no operation).
+pub fn template_catch_alls(function: &str) -> BTreeSet<String> {
+    all_template_routes(function)
+        .into_iter()
+        .filter(|route| route.contains("{proxy+}"))
+        .collect()
+}
+
+fn all_template_routes(function: &str) -> BTreeSet<String> {
     let template = read("template.yaml");
     let section = template
         .split(&format!("\n  {function}:\n"))

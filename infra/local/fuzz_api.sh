@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The API descriptions against the running functions: schemathesis (`--checks all`, positive and
+# negative data, fixed seed) on each description in infra/api/, through `devtool gateway` (the HTTP
+# functions behind their template routes, as API Gateway passes them) on a stack of its own.
+# Run by `make test` (EXAMPLES=25) and `make check-api` (EXAMPLES=250) inside `stack.py run`.
+# A failure prints the curl command that reproduces it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+examples=${EXAMPLES:-25}
+seed=${FUZZ_SEED:-20261125}
+state=.local/fuzz
+mkdir -p "$state"
+
+set -a
+# shellcheck disable=SC1091
+. infra/local/local.env
+set +a
+export TABLE_NAME="fuzz-$$"
+export EVENT_BUS_NAME="fuzz-$$"
+export RUST_LOG=warn
+
+target/debug/devtool create-table > /dev/null
+target/debug/devtool seed infra/seed/demo-partners.json > /dev/null
+target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json" > /dev/null
+admin_token=$(target/debug/devtool token fuzz-admin 1)
+partner_token=$(target/debug/devtool partner-token keystone-payroll fuzz-partner 1)
+
+port=$(.venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+target/debug/devtool gateway "$port" > "$state/gateway.log" 2>&1 &
+gateway=$!
+trap 'kill $gateway 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+# The tiers' prices at localstripe, demo customers with cards that pay, its webhooks to the gateway.
+.venv/bin/python infra/local/pipeline.py stripe "$port" "http://127.0.0.1:$port/webhooks/stripe" \
+  "$state/stripe-customers.json" > /dev/null
+
+status=0
+run() {
+  local description=$1 token=$2
+  echo "== schemathesis: $description ($examples examples per operation, seed $seed)"
+  local auth=()
+  [ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
+  .venv/bin/schemathesis --config-file infra/api/schemathesis.toml run "infra/api/$description" --url "http://127.0.0.1:$port" \
+    --checks all --mode all --max-examples "$examples" --seed "$seed" --workers 2 \
+    --suppress-health-check too_slow,filter_too_much \
+    --report junit --report-dir "$state/reports" \
+    "${auth[@]}" || status=1
+}
+run admin-api.openapi.yaml "$admin_token"
+run partner-portal.openapi.yaml "$partner_token"
+run stripe-webhook.openapi.yaml ""
+exit $status
