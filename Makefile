@@ -1,13 +1,13 @@
 # Two commands on a fresh machine (Rust, Python 3 and make are all it needs):
 #   make dev    local stack + demo data + every function served by cargo lambda watch
 #   make test   fmt, clippy, unit and integration tests against the emulators, cfn-lint, checkov scan,
-#               API spec check
+#               API spec check, API fuzzing (schemathesis) against the functions
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain release bench-sweep stop clean
+.PHONY: dev test venv toolchain release bench-sweep stop clean check-api
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -27,7 +27,14 @@ test: venv toolchain
 	$(PY) infra/local/check_localstripe_compat.py
 	$(VENV)/bin/cfn-lint template.yaml
 	@$(MAKE) --no-print-directory scan
-	$(VENV)/bin/openapi-spec-validator infra/api/admin-api.openapi.yaml infra/api/partner-portal.openapi.yaml
+	$(VENV)/bin/openapi-spec-validator infra/api/*.openapi.yaml
+	cargo build --quiet -p devtool
+	EXAMPLES=25 $(PY) infra/local/stack.py run -- bash infra/local/fuzz_api.sh
+
+## The API fuzzing of `make test` with 10x the examples (before a release).
+check-api: venv
+	cargo build --quiet -p devtool
+	EXAMPLES=250 $(PY) infra/local/stack.py run -- bash infra/local/fuzz_api.sh
 
 ## IaC scan of template.yaml with checkov. It lives in its own venv: checkov pins boto3/botocore
 ## (and networkx, packaging) far below what moto and cfn-lint use in .venv. Findings that are

@@ -311,6 +311,15 @@ def scenario(s, hooks, hook_url):
     check("default_incomplete: active once its invoice is paid",
           s.ok("GET", f"/v1/subscriptions/{waiting['id']}")["status"] == "active")
 
+    no_card = customer()
+    status, bare, _ = subscribe(no_card, "price_gold", ("payment_behavior", "allow_incomplete"),
+                                ("expand[]", "latest_invoice"))
+    check("allow_incomplete without a payment method: incomplete, invoice open (as Stripe)", status == 200
+          and bare["status"] == "incomplete" and bare["latest_invoice"]["status"] == "open", (status, bare))
+    status, err, _ = subscribe(customer(), "price_gold", ("payment_behavior", "error_if_incomplete"))
+    check("error_if_incomplete without a payment method: 402 card_error", status == 402
+          and err["error"]["type"] == "card_error", (status, err))
+
     sepa_customer = customer()
     pm = s.ok("POST", "/v1/payment_methods", [("type", "sepa_debit"), ("sepa_debit[iban]", "DE62370400440532013001")])
     s.ok("POST", f"/v1/payment_methods/{pm['id']}/attach", [("customer", sepa_customer)])

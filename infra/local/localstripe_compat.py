@@ -30,7 +30,9 @@ Prices (localstripe has plans only)
   payment method at once; paid -> `active`, failed -> `incomplete` (invoice left open).
 - `collection_method=send_invoice` + `days_until_due` (required): the first invoice is finalized and
   left open, not charged, with `due_date = now + days_until_due*86400`; the subscription is `active`.
-- `payment_behavior=allow_incomplete` (default) as above; `error_if_incomplete`: a failed first payment
+- `payment_behavior=allow_incomplete` (default) as above, and a customer with no payment method gets an
+  `incomplete` subscription whose first invoice is open (localstripe itself answered 404);
+  `error_if_incomplete`: a failed first payment
   answers 402 `card_error` and the subscription is not kept; `default_incomplete`: the first invoice is
   left open with an unconfirmed PaymentIntent (confirm it, or `POST /v1/invoices/<id>/pay`), the
   subscription stays `incomplete` until it is paid. `pending_if_incomplete` is refused (update only).
@@ -719,8 +721,15 @@ def _subscription_init(self, collection_method="charge_automatically", days_unti
 
 def _subscription_create_invoice(self):
     behaviour = getattr(self, "_payment_behavior", "allow_incomplete")
+    charged = getattr(self, "_collection_method", "charge_automatically") == "charge_automatically"
+    if charged and behaviour == "error_if_incomplete" and _payment_method_for(self.customer, self) is None:
+        raise _error(402, "This customer has no attached payment source or default payment method.",
+                     "card_error", code="payment_method_missing")
+    # Stripe, unlike localstripe (404), keeps a subscription whose customer has no payment method as
+    # `incomplete`, its first invoice open with a PaymentIntent that needs one.
+    no_method = charged and behaviour == "allow_incomplete" and _payment_method_for(self.customer, self) is None
     if getattr(self, "_collection_method", "charge_automatically") == "send_invoice" \
-            or behaviour == "default_incomplete":
+            or behaviour == "default_incomplete" or no_method:
         inv = _new_invoice(self, list(self.items._list), "subscription_create", self.current_period_start)
         if inv.total <= 0:
             inv._on_payment_success()

@@ -333,6 +333,11 @@ pub fn renewal(req: &Request) -> Result<(Vec<String>, u8), AppError> {
         if ids.is_empty() || ids.len() > MAX_IDS {
             f.fail("partner_ids", format!("must list 1 to {MAX_IDS} partner ids"));
         }
+        for (i, id) in ids.iter().enumerate() {
+            if let Err(e) = PartnerId::parse(id) {
+                f.fail(&format!("partner_ids[{i}]"), e);
+            }
+        }
     }
     let months = renewal_months(months).map_err(|message| f.fail("months", message)).ok();
     f.only(["partner_ids", "months"]);

@@ -74,6 +74,7 @@ impl Route {
 
 /// Serves the HTTP functions on 127.0.0.1:`port` until killed.
 pub async fn serve(port: u16) -> Result<(), Error> {
+    shared::telemetry::init_json_logs();
     let sdk = shared::config::aws_sdk_config().await;
     let secrets = SecretReader::from_sdk_config(&sdk);
     let functions = Arc::new(Functions {
