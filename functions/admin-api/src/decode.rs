@@ -30,8 +30,12 @@ use shared::usecases::tier_changes::ChangeTierCommand;
 /// JSON does not tell `27.0` from `27`: a whole number written with a fraction is read as the integer
 /// (so `{"months": 27.0}` means 27 months), anything else stays as it is.
 fn whole_number_as_integer(value: Value) -> Value {
+    /// 2^53 - 1, the largest integer every JSON reader holds exactly (the descriptions' maximum).
+    const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
     match value.as_f64() {
-        Some(number) if value.is_f64() && number.fract() == 0.0 && number.abs() < 9.0e15 => Value::from(number as i64),
+        Some(number) if value.is_f64() && number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER => {
+            Value::from(number as i64)
+        }
         _ => value,
     }
 }
@@ -631,5 +635,29 @@ pub fn metrics_window(req: &Request, today: CalendarDate) -> Result<(CalendarDat
         Ok((from, to))
     } else {
         Err(AppError::Invalid(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number_as_integer;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_with_a_fraction_read_as_integers_and_nothing_else_changes() {
+        assert_eq!(whole_number_as_integer(json!(27.0)), json!(27));
+        assert_eq!(whole_number_as_integer(json!(-3.0)), json!(-3));
+        assert_eq!(
+            whole_number_as_integer(json!(9_007_199_254_740_991.0)),
+            json!(9_007_199_254_740_991_i64)
+        );
+        assert_eq!(whole_number_as_integer(json!(27.5)), json!(27.5));
+        assert_eq!(
+            whole_number_as_integer(json!(2.0e26)),
+            json!(2.0e26),
+            "beyond exact integers"
+        );
+        assert_eq!(whole_number_as_integer(json!("27")), json!("27"));
+        assert_eq!(whole_number_as_integer(json!(27)), json!(27));
     }
 }
