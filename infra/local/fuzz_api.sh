@@ -24,6 +24,8 @@ target/debug/devtool seed infra/seed/demo-partners.json > /dev/null
 target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json" > /dev/null
 admin_token=$(target/debug/devtool token fuzz-admin 1)
 partner_token=$(target/debug/devtool partner-token keystone-payroll fuzz-partner 1)
+echo "$admin_token" > "$state/admin-token"
+echo "$partner_token" > "$state/partner-token"
 
 port=$(.venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 target/debug/devtool gateway "$port" > "$state/gateway.log" 2>&1 &
@@ -54,4 +56,11 @@ run() {
 run admin-api.openapi.yaml "$admin_token"
 run partner-portal.openapi.yaml "$partner_token"
 run stripe-webhook.openapi.yaml ""
+if [ $status -ne 0 ]; then
+  cat <<TXT
+A failure above prints the curl that reproduces it, with the token shown as [Filtered]: use
+"Authorization: Bearer \$(cat $state/admin-token)" (or partner-token for the portal) against a stack of
+your own (make dev serves the same functions; devtool gateway PORT serves them as here).
+TXT
+fi
 exit $status

@@ -34,3 +34,18 @@ async fn every_portal_route_refuses_bad_tokens_and_oversized_bodies_and_changes_
     );
     assert!(stripe.requests().is_empty(), "nothing reached Stripe");
 }
+
+/// For every described path, the portal's router takes exactly the described methods.
+#[tokio::test]
+async fn the_portal_router_takes_exactly_the_described_methods_of_every_described_path() {
+    let stripe = StripeStub::start().await;
+    let portal = TestPortal::new(&stripe.base_url, "sk_test_stub_key").await;
+    let token = shared::testing::partner_token("u1", &shared::domain::partner::PartnerId::parse("p1").unwrap());
+    let differences = shared::testing::routes::router_against_description(
+        "infra/api/partner-portal.openapi.yaml",
+        &format!("Bearer {token}"),
+        |req| portal.portal.handle(req),
+    )
+    .await;
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

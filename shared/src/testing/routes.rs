@@ -97,3 +97,46 @@ pub fn concrete_path(template: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// Compares what a function's router knows with its description: for every described path, a
+/// method no route takes (`TRACE`) must answer 405 with an `Allow` naming exactly the described
+/// methods of that path. Returns the paths where they differ.
+pub async fn router_against_description<F, Fut>(description: &str, authorization: &str, handle: F) -> Vec<String>
+where
+    F: Fn(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>>,
+{
+    let mut described: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for route in described_routes(description) {
+        if let Some((method, path)) = route.split_once(' ') {
+            described.entry(path.to_owned()).or_default().insert(method.to_owned());
+        }
+    }
+    let mut differences = Vec::new();
+    for (path, methods) in &described {
+        let req = lambda_http::http::Request::builder()
+            .method("TRACE")
+            .uri(format!("https://api.example.test{}", concrete_path(path)))
+            .header("authorization", authorization)
+            .body(lambda_http::Body::Empty)
+            .unwrap_or_else(|e| panic!("building TRACE {path}: {e}"));
+        let response = handle(req).await;
+        let allowed: BTreeSet<String> = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .collect();
+        if response.status().as_u16() != 405 || &allowed != methods {
+            differences.push(format!(
+                "{path}: described {methods:?}, the router answered {} allowing {allowed:?}",
+                response.status().as_u16()
+            ));
+        }
+    }
+    assert!(!described.is_empty(), "{description} describes routes");
+    differences
+}
