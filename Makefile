@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain release bench-sweep stop clean check-api
+.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -30,6 +30,11 @@ test: venv toolchain
 	$(VENV)/bin/openapi-spec-validator infra/api/*.openapi.yaml
 	cargo build --quiet -p devtool
 	EXAMPLES=25 $(PY) infra/local/stack.py run -- bash infra/local/fuzz_api.sh
+
+## The API samples' real answers (events/) as the descriptions' response examples.
+api-examples: venv
+	cargo build --quiet -p devtool
+	$(PY) infra/local/stack.py run -- bash infra/local/fuzz_api.sh record
 
 ## The API fuzzing of `make test` with 10x the examples (before a release).
 check-api: venv

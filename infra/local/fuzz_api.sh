@@ -2,7 +2,9 @@
 # The API descriptions against the running functions: schemathesis (`--checks all`, positive and
 # negative data, fixed seed) on each description in infra/api/, through `devtool gateway` (the HTTP
 # functions behind their template routes, as API Gateway passes them) on a stack of its own.
-# Run by `make test` (EXAMPLES=25) and `make check-api` (EXAMPLES=250) inside `stack.py run`.
+# Run by `make test` (EXAMPLES=25) and `make check-api` (EXAMPLES=250) inside `stack.py run`;
+# `fuzz_api.sh record` (make api-examples) records the API samples' real answers as the descriptions'
+# examples instead (infra/api/record_examples.py).
 # A failure prints the curl command that reproduces it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,6 +40,11 @@ done
 # The tiers' prices at localstripe, demo customers with cards that pay, its webhooks to the gateway.
 .venv/bin/python infra/local/pipeline.py stripe "$port" "http://127.0.0.1:$port/webhooks/stripe" \
   "$state/stripe-customers.json" > /dev/null
+
+if [ "${1:-}" = record ]; then
+  .venv/bin/python infra/api/record_examples.py "http://127.0.0.1:$port" "$admin_token" "$partner_token"
+  exit 0
+fi
 
 # One worker: hypothesis parses lambda sources with `ast.parse`, which CPython 3.11 cannot run on two
 # threads at once (SystemError: AST constructor recursion depth mismatch).

@@ -440,6 +440,7 @@ pub fn billing_start(req: &Request, partner_id: PartnerId, admin: &Admin) -> Res
         "send_invoice" => Ok(Collection::SendInvoice),
         other => Err(format!("must be charge_automatically or send_invoice, got {other:?}")),
     });
+    f.only(["tier", "collection"]);
     f.finish(|| {
         Some(StartBillingCommand {
             partner_id,
@@ -537,10 +538,10 @@ pub fn invoice_listing(
     ))
 }
 
-/// No body, or `{}`.
+/// No body at all, or `{}` (a body of only whitespace is not JSON: 400).
 pub fn empty_body(req: &Request) -> Result<(), AppError> {
     no_query(req)?;
-    if req.body().as_ref().iter().all(u8::is_ascii_whitespace) {
+    if req.body().as_ref().is_empty() {
         return Ok(());
     }
     let f = Fields::of(req)?;

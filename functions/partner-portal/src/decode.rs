@@ -33,10 +33,11 @@ pub fn no_query(req: &Request) -> Result<(), AppError> {
     query(req, &[]).map(drop)
 }
 
-/// A JSON object body as `T` (unknown fields refused); an empty body is `{}` when `optional`.
+/// A JSON object body as `T` (unknown fields refused); no body at all is `{}` when `optional` (a body
+/// of only whitespace is not JSON: 400).
 fn body<T: DeserializeOwned>(req: &Request, optional: bool) -> Result<T, AppError> {
     no_query(req)?;
-    let empty = req.body().as_ref().iter().all(u8::is_ascii_whitespace);
+    let empty = req.body().as_ref().is_empty();
     let value = if empty && optional {
         Value::Object(Default::default())
     } else {
