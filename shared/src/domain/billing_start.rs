@@ -150,7 +150,9 @@ fn billed_term(partner: &Partner, tier: Tier, today: CalendarDate, now: Timestam
             end: None,
             reason: None,
         };
-        return plan_tier_change(partner, &renewed, today, now).ok()?.map(|plan| plan.after);
+        return plan_tier_change(partner, &renewed, today, now)
+            .ok()?
+            .map(|plan| plan.after);
     }
     Some(after)
 }
