@@ -441,3 +441,38 @@ async fn an_unpaid_emailed_invoice_walks_the_dunning_ladder_from_the_sweep() {
     assert_eq!(history[0]["event_type"], "payment_failure_downgrade");
     assert_eq!(sweep_on(60).await.examined, 0, "out of the unpaid index");
 }
+
+/// A term that ended and does not renew cannot be billed: Stripe would be asked to stop billing in
+/// the past. 409 saying what to do; Stripe is not called and the claim is released.
+#[tokio::test]
+async fn billing_a_term_that_ended_without_renewal_answers_409_and_calls_nothing() {
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    let now = jiff::Timestamp::now();
+    let ended = BusinessCalendar::utc()
+        .today(now)
+        .checked_sub(jiff::Span::new().days(3))
+        .unwrap();
+    shared::testing::seed_term(
+        &api.app.store,
+        "lapsed",
+        shared::domain::tier::Tier::Gold,
+        ended,
+        false,
+        now,
+    )
+    .await;
+
+    let answer = api
+        .post("/admin/partners/lapsed/billing", json!({"tier": "gold"}))
+        .await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(
+        answer.body["detail"].as_str().unwrap().contains("does not renew"),
+        "{}",
+        answer.body
+    );
+    assert!(stub.requests().is_empty(), "nothing reached Stripe");
+    let p = api.get("/admin/partners/lapsed").await.body;
+    assert!(p.get("pending_billing").is_none(), "the claim is released: {p}");
+}

@@ -137,24 +137,10 @@ fn billed_term(partner: &Partner, tier: Tier, today: CalendarDate, now: Timestam
         end: None,
         reason: None,
     };
-    let after = match plan_tier_change(partner, &request, today, now).ok()? {
-        Some(plan) => plan.after,
-        None => partner.clone(),
-    };
-    // A term of this tier that has ended (an expiry the sweep has not run yet, or dates set by hand)
-    // is not billed: billing starts a new term today, never one Stripe would have to end in the past.
-    if after.subscription_end_date.is_some_and(|end| end <= today) {
-        let renewed = TierChangeRequest {
-            tier,
-            start: Some(today),
-            end: None,
-            reason: None,
-        };
-        return plan_tier_change(partner, &renewed, today, now)
-            .ok()?
-            .map(|plan| plan.after);
+    match plan_tier_change(partner, &request, today, now).ok()? {
+        Some(plan) => Some(plan.after),
+        None => Some(partner.clone()),
     }
-    Some(after)
 }
 
 /// The day the term a billing start of `tier` plans ends (Stripe's `cancel_at` without auto-renewal).
@@ -208,29 +194,6 @@ mod tests {
             subscription_id: "sub_1".into(),
             status: "active".into(),
         }
-    }
-
-    #[test]
-    fn a_term_of_the_same_tier_that_has_ended_is_billed_from_today() {
-        let today = date(2026, 11, 24);
-        let mut lapsed = sample_partner(8_000, now());
-        lapsed.apply_tier(Tier::Gold, now());
-        lapsed.subscription_start_date = Some(date(2000, 1, 1));
-        lapsed.subscription_end_date = Some(date(2001, 1, 1));
-        assert_eq!(billed_term_end(&lapsed, Tier::Gold, today), Some(date(2027, 11, 24)));
-        let mut ends_today = lapsed.clone();
-        ends_today.subscription_end_date = Some(today);
-        assert_eq!(
-            billed_term_end(&ends_today, Tier::Gold, today),
-            Some(date(2027, 11, 24))
-        );
-        let mut running = lapsed.clone();
-        running.subscription_end_date = Some(date(2027, 3, 1));
-        assert_eq!(
-            billed_term_end(&running, Tier::Gold, today),
-            Some(date(2027, 3, 1)),
-            "a running term stays"
-        );
     }
 
     #[test]

@@ -146,6 +146,21 @@ pub async fn start_billing_after_read(
         .price_of(command.tier)
         .ok_or_else(|| UseCaseError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
     let (partner, claim) = claim(store, &command, read, now).await?;
+    let today = calendar.today(now);
+    let term_end = (!partner.auto_renewal)
+        .then(|| billed_term_end(&partner, command.tier, today))
+        .flatten();
+    if let Some(end) = term_end.filter(|end| *end <= today) {
+        // Stripe would be asked to stop billing in the past (it refuses `cancel_at` then).
+        release_claim(store, &command, &claim, now).await?;
+        return Err(UseCaseError::Conflict {
+            detail: format!(
+                "the partner's {} term ended on {end} and does not renew; set a new term (or turn auto-renewal on) before billing starts",
+                command.tier.label()
+            ),
+            current_version: Some(partner.version),
+        });
+    }
     let customer_id = match &partner.stripe_customer_id {
         Some(id) => id.clone(),
         None => match stripe.create_customer(&partner).await {
@@ -165,11 +180,7 @@ pub async fn start_billing_after_read(
             current_version: Some(partner.version),
         });
     }
-    let cancel_at = if partner.auto_renewal {
-        None
-    } else {
-        billed_term_end(&partner, command.tier, calendar.today(now)).and_then(|end| calendar.start_of(end).ok())
-    };
+    let cancel_at = term_end.and_then(|end| calendar.start_of(end).ok());
     let new = NewSubscription {
         customer_id: &customer_id,
         price_id,
