@@ -156,6 +156,13 @@ pub fn change_tier(req: &Request, partner_id: PartnerId, admin: &Admin) -> Resul
     let end: Option<CalendarDate> = f.parsed("subscription_end_date", false, parse_date);
     let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
     let expected_version: Option<u64> = f.value("expected_version", false);
+    f.only([
+        "engagement_tier",
+        "subscription_start_date",
+        "subscription_end_date",
+        "reason",
+        "expected_version",
+    ]);
     f.finish(|| {
         Some(ChangeTierCommand {
             partner_id,
@@ -361,6 +368,7 @@ pub fn cancellation(req: &Request, partner_id: PartnerId, admin: &Admin) -> Resu
     if refund_unused == Some(true) && effective == Some(CancelEffective::TermEnd) {
         f.fail("refund_unused", "applies only to effective immediately");
     }
+    f.only(["effective", "reason", "refund_unused"]);
     f.finish(|| {
         Some(CancelCommand {
             partner_id,
@@ -389,6 +397,11 @@ pub fn pause(req: &Request, partner_id: PartnerId, admin: &Admin, pause: bool) -
         None
     };
     let reason = f.parsed("reason", false, |s| Note::parse_optional(Some(s))).flatten();
+    if pause {
+        f.only(["months", "reason"]);
+    } else {
+        f.only(["reason"]);
+    }
     f.finish(|| {
         Some(PauseCommand {
             partner_id,
@@ -415,6 +428,7 @@ pub fn settings(req: &Request, partner_id: PartnerId, admin: &Admin) -> Result<S
     if auto_renewal.is_none() && !f.map.contains_key("subscription_notes") {
         f.fail("body", "give auto_renewal or subscription_notes");
     }
+    f.only(["auto_renewal", "subscription_notes", "expected_version"]);
     f.finish(|| {
         Some(SettingsCommand {
             partner_id,
