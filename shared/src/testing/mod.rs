@@ -170,23 +170,13 @@ pub async fn seed_term(
     now: jiff::Timestamp,
 ) -> crate::domain::partner::Partner {
     use crate::domain::history_and_audit::{Actor, AuditAction};
-    use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
+    use crate::domain::partner::PartnerId;
     use crate::domain::partner_change::PartnerChange;
-    use crate::domain::pcr::{BasePcr, Momentum};
     use crate::domain::tier_change::TierChangeRequest;
     use crate::usecases::apply_change::apply_change;
-    use crate::usecases::partners::upsert_partner;
     use crate::usecases::tier_changes::{change_tier, ChangeTierCommand};
     let partner_id = PartnerId::parse(id).expect("test partner id");
-    let fields = ProfileFields {
-        company_name: CompanyName::parse(&format!("Company {id}")).expect("name"),
-        primary_email: Email::parse(&format!("{id}@example.com")).expect("email"),
-        base_pcr_score: BasePcr::from_hundredths(8_000).expect("base"),
-        momentum_modifier: Momentum::Steady,
-    };
-    upsert_partner(store, &partner_id, fields, Actor::System, now)
-        .await
-        .expect("upsert");
+    seed_profile(store, id, &format!("{id}@example.com"), now).await;
     let calendar = crate::domain::dates::BusinessCalendar::utc();
     if tier.is_paid() {
         let start = crate::domain::dates::add_months(end, -12).expect("start");
@@ -463,6 +453,11 @@ pub async fn rotate_local_secret(arn: &str, value: &str) {
 
 /// A free partner `id` whose address on record is `email` (emails go to the address on record).
 pub async fn seed_recipient(store: &Store, id: &str, email: &str) {
+    seed_profile(store, id, email, jiff::Timestamp::now()).await;
+}
+
+/// The free partner `id` ("Company <id>", base PCR 80, `email`), created or updated as of `now`.
+async fn seed_profile(store: &Store, id: &str, email: &str, now: jiff::Timestamp) {
     use crate::domain::history_and_audit::Actor;
     use crate::domain::partner::{CompanyName, Email, PartnerId, ProfileFields};
     use crate::domain::pcr::{BasePcr, Momentum};
@@ -473,7 +468,7 @@ pub async fn seed_recipient(store: &Store, id: &str, email: &str) {
         momentum_modifier: Momentum::Steady,
     };
     let partner_id = PartnerId::parse(id).expect("test partner id");
-    crate::usecases::partners::upsert_partner(store, &partner_id, fields, Actor::System, jiff::Timestamp::now())
+    crate::usecases::partners::upsert_partner(store, &partner_id, fields, Actor::System, now)
         .await
         .expect("upsert");
 }
