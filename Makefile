@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples
+.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -59,6 +59,10 @@ scan: $(SCAN_INSTALLED)
 
 dev: venv
 	@bash infra/local/dev.sh
+
+## Cold start against a hello-world baseline, first invoke, peak memory and bootstrap sizes, one table.
+bench: venv
+	$(PY) infra/local/stack.py run -- $(PY) infra/bench/bench.py
 
 ## Sweep scaling: 10,000 and 100,000 partners with the same 1,000 due, against moto.
 bench-sweep: venv
