@@ -60,9 +60,11 @@ scan: $(SCAN_INSTALLED)
 dev: venv
 	@bash infra/local/dev.sh
 
-## Cold start against a hello-world baseline, first invoke, peak memory and bootstrap sizes, one table.
+## One report: cold start against a hello-world baseline, first invoke, peak memory, bootstrap sizes,
+## DynamoDB requests per operation, sweep scaling, the admin API under 8 clients, the monthly cost.
 bench: venv
-	$(PY) infra/local/stack.py run -- $(PY) infra/bench/bench.py
+	@mkdir -p .local/bench && rm -f .local/bench/calls.log
+	MOTO_CALL_LOG=$(CURDIR)/.local/bench/calls.log $(PY) infra/local/stack.py run -- $(PY) infra/bench/bench.py
 
 ## Sweep scaling: 10,000 and 100,000 partners with the same 1,000 due, against moto.
 bench-sweep: venv

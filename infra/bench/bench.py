@@ -9,13 +9,22 @@ measured just before and just after each function, so that the ratio compares li
 machine whose speed drifts. Sizes are the arm64 bootstraps `make package` (sam build) leaves, or the
 host's release binaries when those are absent (the table says which).
 """
+import collections
+import hashlib
+import hmac
+import json
 import os
 import platform
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cost_model  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INIT_TIME = os.path.join(os.path.dirname(ROOT), "shared", "tools", "lambda-init-time")
@@ -33,6 +42,19 @@ FUNCTIONS = [
     ("email-sender", "EmailSenderFunction", "email-payment-receipt.json"),
 ]
 TARGET_RATIO, TARGET_RSS_MB, TARGET_SIZE_MB = 2.0, 32, 8.0
+TARGET_SWEEP_RATIO, SLOW_MS = 1.05, 5_000
+CALL_LOG = os.environ.get("MOTO_CALL_LOG")
+
+# DynamoDB requests per operation: (operation, function, sample event, target, cost-model name). Each
+# runs once on the bootstrap under lambda-init-time against the seeded table; moto logs every request
+# it serves (MOTO_CALL_LOG), so the count is what DynamoDB would bill, whatever client made it.
+OPERATIONS = [
+    ("tier PATCH (manually billed partner)", "admin-api", "admin-change-tier.json", 2, "tier_patch"),
+    ("webhook event (invoice.paid, linked customer)", "stripe-webhook", None, 3, "webhook_event"),
+    ("reminder (admin POST .../reminders)", "admin-api", "admin-send-reminder.json", 1, None),
+    ("sweep, per due term (demo table)", "expiry-sweep", "scheduled-sweep.json", 2, "sweep_per_due"),
+    ("portal upgrade (card, Stripe at localstripe)", "partner-portal", "portal-upgrade.json", 3, "portal_upgrade"),
+]
 
 
 def run(*cmd, env=None, capture=False):
@@ -109,6 +131,11 @@ def main():
         size, arch = size_of(name, resource)
         rows.append((name, init, baseline, init / baseline, invoke, rss / 1024, size, arch))
 
+    invoke_ms = {name: invoke for name, _, _, _, invoke, _, _, _ in rows}
+    calls = calls_per_operation(events, env)
+    sweep = sweep_scaling(env)
+    load = admin_load(env)
+
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {cpu}; {RUNS} runs each, medians\n")
@@ -124,7 +151,144 @@ def main():
         print(f"| {name} | {init:.1f} ms | {baseline:.1f} ms | {ratio:.1f}x {'pass' if ratio_ok else 'FAIL'} "
               f"| {invoke:.1f} ms | {rss_mb:.1f} MB {'pass' if rss_ok else 'FAIL'} "
               f"| {size_text} {'pass' if size_ok else 'FAIL'} |")
+
+    print("\n| DynamoDB requests per operation | requests | target | |\n|---|---|---|---|")
+    for label, count, kinds, target, answer in calls:
+        ok = count <= target
+        failed += not ok
+        detail = ", ".join(f"{kind} {n:g}" for kind, n in sorted(kinds.items()))
+        print(f"| {label} | {count:.2f} ({detail}) | <= {target} | {'pass' if ok else 'FAIL'} |")
+
+    ok = sweep["requests_ratio"] <= TARGET_SWEEP_RATIO and sweep["items_read_ratio"] <= TARGET_SWEEP_RATIO
+    failed += not ok
+    small, large = sweep["ratio_of"]
+    print(f"\n| sweep at {large:,} vs {small:,} partners, {sweep['due']:,} due | ratio | target | |\n|---|---|---|---|")
+    print(f"| DynamoDB requests ({sweep['requests'][0]} vs {sweep['requests'][1]}) | {sweep['requests_ratio']:.2f} "
+          f"| <= {TARGET_SWEEP_RATIO} | {'pass' if sweep['requests_ratio'] <= TARGET_SWEEP_RATIO else 'FAIL'} |")
+    print(f"| items read ({sweep['items'][0]} vs {sweep['items'][1]}) | {sweep['items_read_ratio']:.2f} "
+          f"| <= {TARGET_SWEEP_RATIO} | {'pass' if sweep['items_read_ratio'] <= TARGET_SWEEP_RATIO else 'FAIL'} |")
+    print(f"| moto's time, for the record ({sweep['ms'][0]} vs {sweep['ms'][1]} ms) | {sweep['moto_time_ratio']:.2f} "
+          f"| none | moto walks the whole table per index query |")
+
+    ok = load["errors"] == 0 and load["max_ms"] <= SLOW_MS
+    failed += not ok
+    print(f"\n| admin API, {load['clients']} clients for {load['seconds']:g} s (debug build, devtool gateway, moto) "
+          f"| figure | target | |\n|---|---|---|---|")
+    print(f"| requests / errors (5xx, failed, > 5 s) | {load['requests']} / {load['errors']} | 0 errors "
+          f"| {'pass' if ok else 'FAIL'} |")
+    print(f"| p50 / p99 / max | {load['p50_ms']:.0f} / {load['p99_ms']:.0f} / {load['max_ms']:.0f} ms "
+          f"| none over {SLOW_MS} ms | {'pass' if load['max_ms'] <= SLOW_MS else 'FAIL'} |")
+    print(f"| answers by status | {', '.join(f'{k}: {v}' for k, v in sorted(load['statuses'].items()))} | | |")
+
+    measured = cost_model.Measured(
+        lambda_ms=invoke_ms,
+        dynamodb={model: dict(kinds) for _, _, kinds, _, model in calls if model},
+    )
+    print("\n### Monthly AWS cost, estimated from the figures above\n")
+    print(cost_model.markdown(measured))
     print(f"\n{failed} figure(s) over target" if failed else "\nevery figure within its target")
+
+
+def call_log_lines():
+    if not CALL_LOG or not os.path.exists(CALL_LOG):
+        return []
+    with open(CALL_LOG) as f:
+        return f.read().splitlines()
+
+
+def counted(env, action):
+    """The DynamoDB requests on our table while `action()` runs, by kind, and its result."""
+    before = len(call_log_lines())
+    result = action()
+    kinds = collections.Counter(line.split(" ", 1)[1] for line in call_log_lines()[before:]
+                                if line.split(" ", 1)[0] == env["TABLE_NAME"])
+    return kinds, result
+
+
+def invoke_once(name, event, env):
+    """One cold start and invoke of `name` with `event`: the answer (text) and the invoke time."""
+    out = subprocess.run([INIT_TIME, os.path.join(ROOT, "target", "release", name), "--event", event, "--runs", "1"],
+                         cwd=ROOT, env=env, check=True, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT).stdout
+    answer = out.rpartition("answer: ")[2].strip() if "answer: " in out else ""
+    if not answer:
+        raise SystemExit(f"{name} gave no answer to {event}:\n{out[-2000:]}")
+    return answer
+
+
+def signed_webhook(events, env):
+    """The invoice.paid sample for a customer the seeded table links to a partner, signed now."""
+    with open(os.path.join(STATE, "customers.json")) as f:
+        customers = json.load(f)
+    partner, customer = next(iter(sorted(customers.items())))
+    with open(os.path.join(events, "stripe-invoice-paid.json")) as f:
+        event = json.load(f)
+    body = json.loads(event["body"])
+    body["id"] = f"evt_bench_{int(time.time())}"
+    invoice = body["data"]["object"]
+    invoice["id"], invoice["customer"] = f"in_bench_{partner}", customer
+    text = json.dumps(body)
+    timestamp = int(time.time())
+    signature = hmac.new(env["STRIPE_WEBHOOK_SECRET"].encode(), f"{timestamp}.{text}".encode(),
+                         hashlib.sha256).hexdigest()
+    event["body"], event["isBase64Encoded"] = text, False
+    event["headers"]["stripe-signature"] = f"t={timestamp},v1={signature}"
+    path = os.path.join(STATE, "bench-webhook.json")
+    with open(path, "w") as f:
+        json.dump(event, f)
+    return path
+
+
+def calls_per_operation(events, env):
+    rows = []
+    for label, name, sample, target, model in OPERATIONS:
+        event = os.path.join(events, sample) if sample else signed_webhook(events, env)
+        kinds, answer = counted(env, lambda: invoke_once(name, event, env))
+        status = re.match(r'\{"statusCode":\s*(\d+)', answer)
+        if status and int(status.group(1)) >= 300:
+            raise SystemExit(f"{label}: {name} answered {answer[:300]}")
+        total = sum(kinds.values())
+        per = 1
+        if name == "expiry-sweep":
+            per = max(1, json.loads(answer).get("examined", 1))
+            kinds = collections.Counter({kind: n / per for kind, n in kinds.items()})
+        rows.append((label, total / per, kinds, target, model))
+    return rows
+
+
+def sweep_scaling(env):
+    small, large, due = (int(n) for n in os.environ.get("BENCH_SWEEP", "1000,10000,100").split(","))
+    devtool = os.path.join(ROOT, "target", "debug", "devtool")
+    out = run(devtool, "bench-sweep", "--due", str(due), str(small), str(large), env=env, capture=True)
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    runs, ratios = lines[:-1], lines[-1]
+    return dict(ratios, due=due, requests=[r["requests_total"] for r in runs],
+                items=[r["index_terms_read"] for r in runs], ms=[r["sweep_ms"] for r in runs])
+
+
+def admin_load(env):
+    devtool = os.path.join(ROOT, "target", "debug", "devtool")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = run(devtool, "token", "bench-admin", "1", env=env, capture=True).strip()
+    log = open(os.path.join(STATE, "gateway.log"), "w")
+    gateway = subprocess.Popen([devtool, "gateway", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        clients, seconds = os.environ.get("BENCH_LOAD", "8,20").split(",")
+        out = run(sys.executable, os.path.join("infra", "bench", "load.py"), f"http://127.0.0.1:{port}", token,
+                  clients, seconds, env=env, capture=True)
+        return json.loads(out.strip().splitlines()[-1])
+    finally:
+        gateway.terminate()
+        gateway.wait()
+        log.close()
 
 
 if __name__ == "__main__":

@@ -98,7 +98,6 @@ impl Receiver {
         tracing::info!(
             stripe_event_id = %event.id,
             event_type = %event.event_type,
-            typed = event.typed,
             api_version = event.api_version.as_deref().unwrap_or(""),
             outcome = ?outcome,
             "Stripe event handled"

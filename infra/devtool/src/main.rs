@@ -6,7 +6,8 @@
 //! devtool stripe-demo FILE OUT  link the demo partners to Stripe customers (cus_demo_<id> for events/, and one
 //!                               each at STRIPE_API_BASE); write partner -> customer to OUT
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
-//! devtool bench-sweep N...      sweep tables of N partners with the same 1,000 due; report times and ratio
+//! devtool bench-sweep [--due D] N...  sweep tables of N partners with the same D (1,000) due; requests, items
+//!                                      read and times, and their ratios
 //! devtool gateway PORT          serve the HTTP functions behind their template routes, as API Gateway does
 //! ```
 //! AWS endpoint and credentials come from the usual variables (the local stack sets them).
@@ -120,13 +121,17 @@ async fn run(args: &[String]) -> Result<(), Error> {
                 rules.max_lifetime.as_hours()
             );
         }
+        ["bench-sweep", "--due", due, totals @ ..] if !totals.is_empty() => {
+            let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
+            bench::sweep_scaling(&totals, due.parse()?).await?;
+        }
         ["bench-sweep", totals @ ..] if !totals.is_empty() => {
             let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
             bench::sweep_scaling(&totals, 1_000).await?;
         }
         _ => {
             return Err(
-                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | sample-tokens DIR | bench-sweep TOTAL..."
+                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | sample-tokens DIR | bench-sweep [--due N] TOTAL..."
                     .into(),
             )
         }

@@ -1,18 +1,17 @@
-//! Stripe API calls out, with async-stripe. Every POST carries an idempotency key derived from what
-//! it does, so a retried Lambda never creates a second customer or subscription.
+//! Stripe API calls out, with async-stripe's client. Every POST carries an idempotency key derived
+//! from what it does, so a retried Lambda never creates a second customer or subscription.
+//!
+//! Requests are forms we write and answers are read from the few raw fields billing needs (like
+//! webhooks), not async-stripe's typed objects: whatever API version renders them, the same fields are
+//! read, and the functions do not link a deserializer for every Stripe object (about 4 MB of each
+//! bootstrap that calls Stripe).
 
 use crate::config::Secret;
 use crate::domain::partner::Partner;
 use jiff::Timestamp;
 use std::collections::HashMap;
-use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_billing::subscription::{
-    CreateSubscription, CreateSubscriptionCancelAt, CreateSubscriptionItems, CreateSubscriptionPaymentBehavior,
-    CreateSubscriptionPaymentSettings, CreateSubscriptionPaymentSettingsSaveDefaultPaymentMethod,
-};
-use stripe_billing::SubscriptionCollectionMethod;
+use stripe::{IdempotencyKey, RequestStrategy, StripeError};
 use stripe_client_core::{RequestBuilder, StripeMethod};
-use stripe_core::customer::CreateCustomer;
 
 pub use crate::domain::billing_start::{Collection, INVOICE_DAYS_UNTIL_DUE};
 
@@ -226,6 +225,12 @@ fn as_json(answer: &miniserde::json::Value) -> Result<serde_json::Value, StripeC
         .map_err(|e| StripeCallError::Unavailable(format!("an answer that is not JSON: {e}")))
 }
 
+/// `metadata[partner_id]`: which partner a Stripe object belongs to.
+#[derive(serde::Serialize)]
+struct PartnerMetadata<'a> {
+    partner_id: &'a str,
+}
+
 /// Stripe as billing uses it: the API client and the tiers' prices.
 #[derive(Debug, Clone)]
 pub struct StripeBilling {
@@ -263,50 +268,87 @@ impl StripeApi {
     /// Creates the partner's Stripe customer (name, email, `partner_id` in metadata).
     #[tracing::instrument(skip_all, fields(partner_id = %partner.id), err(Display))]
     pub async fn create_customer(&self, partner: &Partner) -> Result<String, StripeCallError> {
-        let customer = CreateCustomer::new()
-            .name(partner.company_name.to_string())
-            .email(partner.primary_email.to_string())
-            .metadata(HashMap::from([("partner_id".to_owned(), partner.id.to_string())]))
-            .customize()
-            .request_strategy(idempotent(&crate::domain::billing::customer_idempotency_key(partner))?)
-            .send(&self.client)
-            .await?;
-        Ok(customer.id.to_string())
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            name: &'a str,
+            email: &'a str,
+            metadata: PartnerMetadata<'a>,
+        }
+        let form = Form {
+            name: partner.company_name.as_str(),
+            email: partner.primary_email.as_str(),
+            metadata: PartnerMetadata {
+                partner_id: partner.id.as_str(),
+            },
+        };
+        let request = RequestBuilder::new(StripeMethod::Post, "/customers").form(&form);
+        let key = crate::domain::billing::customer_idempotency_key(partner);
+        let customer = self.send_json(request, &key).await?;
+        customer
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| unreadable("a customer without an id"))
     }
 
     /// Creates a subscription of one item at `price_id`. Charged automatically, it stays `incomplete`
     /// when the first payment does not go through (`allow_incomplete`) instead of being refused.
     #[tracing::instrument(skip_all, fields(customer_id = new.customer_id), err(Display))]
     pub async fn create_subscription(&self, new: &NewSubscription<'_>) -> Result<SubscriptionState, StripeCallError> {
-        let mut request = CreateSubscription::new()
-            .customer(new.customer_id)
-            .items(vec![CreateSubscriptionItems {
-                price: Some(new.price_id.to_owned()),
-                ..CreateSubscriptionItems::new()
-            }])
-            .metadata(new.metadata.clone());
-        request = match (new.collection, new.first_payment) {
-            (Collection::ChargeAutomatically, FirstPayment::SavedMethod) => request
-                .collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
-                .payment_behavior(CreateSubscriptionPaymentBehavior::AllowIncomplete),
-            (Collection::ChargeAutomatically, FirstPayment::ByPartner) => request
-                .collection_method(SubscriptionCollectionMethod::ChargeAutomatically)
-                .payment_behavior(CreateSubscriptionPaymentBehavior::DefaultIncomplete)
-                .payment_settings(CreateSubscriptionPaymentSettings {
-                    save_default_payment_method: Some(
-                        CreateSubscriptionPaymentSettingsSaveDefaultPaymentMethod::OnSubscription,
-                    ),
-                    ..CreateSubscriptionPaymentSettings::new()
-                })
-                .expand(vec![LATEST_PAYMENT.to_owned()]),
-            (Collection::SendInvoice, _) => request
-                .collection_method(SubscriptionCollectionMethod::SendInvoice)
-                .days_until_due(INVOICE_DAYS_UNTIL_DUE),
-        };
-        if let Some(at) = new.cancel_at {
-            request = request.cancel_at(CreateSubscriptionCancelAt::Timestamp(at.as_second()));
+        #[derive(serde::Serialize)]
+        struct Item<'a> {
+            price: &'a str,
         }
-        self.send_reading_state(request.build(), &new.idempotency_key).await
+        #[derive(serde::Serialize)]
+        struct PaymentSettings {
+            save_default_payment_method: &'static str,
+        }
+        #[derive(serde::Serialize)]
+        struct Form<'a> {
+            customer: &'a str,
+            items: [Item<'a>; 1],
+            metadata: &'a HashMap<String, String>,
+            collection_method: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            payment_behavior: Option<&'static str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            payment_settings: Option<PaymentSettings>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            days_until_due: Option<u32>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cancel_at: Option<i64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expand: Option<[&'static str; 1]>,
+        }
+        let mut form = Form {
+            customer: new.customer_id,
+            items: [Item { price: new.price_id }],
+            metadata: &new.metadata,
+            collection_method: "charge_automatically",
+            payment_behavior: None,
+            payment_settings: None,
+            days_until_due: None,
+            cancel_at: new.cancel_at.map(|at| at.as_second()),
+            expand: None,
+        };
+        match (new.collection, new.first_payment) {
+            (Collection::ChargeAutomatically, FirstPayment::SavedMethod) => {
+                form.payment_behavior = Some("allow_incomplete");
+            }
+            (Collection::ChargeAutomatically, FirstPayment::ByPartner) => {
+                form.payment_behavior = Some("default_incomplete");
+                form.payment_settings = Some(PaymentSettings {
+                    save_default_payment_method: "on_subscription",
+                });
+                form.expand = Some([LATEST_PAYMENT]);
+            }
+            (Collection::SendInvoice, _) => {
+                form.collection_method = "send_invoice";
+                form.days_until_due = Some(INVOICE_DAYS_UNTIL_DUE);
+            }
+        }
+        let request = RequestBuilder::new(StripeMethod::Post, "/subscriptions").form(&form);
+        self.send_reading_state(request, &new.idempotency_key).await
     }
 
     /// Ends `subscription_id` now (`prorate` credits the unused part of the period). A subscription

@@ -134,7 +134,6 @@ pub async fn mark_invoice_paid(
         created: now,
         api_version: None,
         object: invoice,
-        typed: false,
     };
     match apply_stripe_event(store, rules, &event, now).await? {
         EventOutcome::Applied { .. } | EventOutcome::Duplicate | EventOutcome::Stale { .. } => {}

@@ -93,7 +93,6 @@ fn localstripe_shapes_are_read_from_their_raw_fields() {
     });
     let (body, header) = signed(&fixtures::event("evt_ls", "invoice.payment_failed", NOW, invoice));
     let event = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).unwrap();
-    assert!(!event.typed, "today's typed parser does not know this shape");
     let BillingEvent::InvoicePaymentFailed(facts) = event.billing_event().unwrap() else {
         panic!("not a failed payment")
     };
@@ -129,6 +128,18 @@ proptest! {
     ) {
         let result = verify(&body, Some(&header), TEST_WEBHOOK_SECRET, now());
         prop_assert!(result.is_err());
+    }
+
+    /// A correctly signed body at any timestamp: accepted exactly when it is within the tolerance.
+    #[test]
+    fn any_signed_timestamp_is_accepted_only_within_the_tolerance(timestamp in any::<i64>(), near in -400i64..400) {
+        let body = serde_json::to_string(&paid_invoice_event()).unwrap();
+        for t in [timestamp, NOW + near] {
+            let header = fixtures::sign(&body, TEST_WEBHOOK_SECRET, t);
+            let result = verify(body.as_bytes(), Some(&header), TEST_WEBHOOK_SECRET, now()).map(|_| ());
+            let fresh = NOW.abs_diff(t) <= TOLERANCE_SECONDS.unsigned_abs();
+            prop_assert_eq!(result, if fresh { Ok(()) } else { Err(Rejection::StaleTimestamp) });
+        }
     }
 
     /// Any JSON object under a billing event type, correctly signed: read or refused with a reason,
@@ -175,5 +186,41 @@ proptest! {
                 prop_assert!(!reason.is_empty());
             }
         }
+    }
+}
+
+#[test]
+fn the_signature_is_stripes_hmac_sha256_of_timestamp_dot_body() {
+    // Computed independently (Python's hmac and hashlib) for this secret, timestamp and body.
+    let body = r#"{"id":"evt_1","object":"event"}"#;
+    let expected = "47dcdf15debfd0659802b1ff8a97f5db9aa674dc803e53473f9844baf5ba3ead";
+    assert_eq!(
+        fixtures::sign(body, "whsec_test_vector", 1_700_000_000),
+        format!("t=1700000000,v1={expected}")
+    );
+    let at = Timestamp::from_second(1_700_000_000).unwrap();
+    let header = SignatureHeader::parse(&format!("t=1700000000,v1={expected}")).unwrap();
+    assert!(header.signs(body, "whsec_test_vector"));
+    assert!(!header.signs(body, "whsec_other"));
+    // During a secret's rotation Stripe sends one v1 per secret; a v0 and unknown schemes are ignored.
+    let rotating = format!("t=1700000000, v0=00ff, v1={}, v1={expected}, x=1", "ab".repeat(32));
+    let envelope = json!({"id": "evt_1", "type": "ping", "created": 1_700_000_000, "data": {"object": {}}});
+    let body = envelope.to_string();
+    let header = fixtures::sign(&body, "whsec_test_vector", 1_700_000_000);
+    let rotating_header = rotating.replace(expected, header.split("v1=").nth(1).unwrap());
+    assert!(verify(body.as_bytes(), Some(&rotating_header), "whsec_test_vector", at).is_ok());
+    for malformed in [
+        "",
+        "t=1700000000",
+        "v1=abcd",
+        "t=1700000000,v0=abcd",
+        "t=x,v1=ab",
+        "garbage",
+    ] {
+        assert_eq!(
+            verify(body.as_bytes(), Some(malformed), "whsec_test_vector", at).map(|_| ()),
+            Err(Rejection::MalformedSignature),
+            "{malformed:?}"
+        );
     }
 }
