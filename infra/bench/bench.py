@@ -51,7 +51,7 @@ CALL_LOG = os.environ.get("MOTO_CALL_LOG")
 OPERATIONS = [
     ("tier PATCH (manually billed partner)", "admin-api", "admin-change-tier.json", 2, "tier_patch"),
     ("webhook event (invoice.paid, linked customer)", "stripe-webhook", None, 3, "webhook_event"),
-    ("reminder (admin POST .../reminders)", "admin-api", "admin-send-reminder.json", 1, None),
+    ("manual reminder (admin POST .../reminders)", "admin-api", "admin-send-reminder.json", 2, None),
     ("sweep, per due term (demo table)", "expiry-sweep", "scheduled-sweep.json", 2, "sweep_per_due"),
     ("portal upgrade (card, Stripe at localstripe)", "partner-portal", "portal-upgrade.json", 3, "portal_upgrade"),
 ]
@@ -113,6 +113,10 @@ def main():
         name, sep, value = line.partition("=")
         if sep:
             env[name] = value
+    # The tiers' prices at localstripe, and a card for every demo customer (its webhooks go nowhere:
+    # the bench invokes the functions itself).
+    run(sys.executable, "infra/local/pipeline.py", "stripe", "9", "http://127.0.0.1:9/webhooks/stripe",
+        os.path.join(STATE, "customers.json"), env=env, capture=True)
     # The API samples with tokens signed now (the checked-in ones may have expired).
     events = os.path.join(STATE, "events")
     shutil.rmtree(events, ignore_errors=True)
@@ -133,6 +137,7 @@ def main():
 
     invoke_ms = {name: invoke for name, _, _, _, invoke, _, _, _ in rows}
     calls = calls_per_operation(events, env)
+    calls.append(renewal_notice(env))
     sweep = sweep_scaling(env)
     load = admin_load(env)
 
@@ -254,6 +259,22 @@ def calls_per_operation(events, env):
             kinds = collections.Counter({kind: n / per for kind, n in kinds.items()})
         rows.append((label, total / per, kinds, target, model))
     return rows
+
+
+def renewal_notice(env):
+    """The sweep's renewal reminder: a table whose only due terms are 100 notices, requests per notice."""
+    devtool = os.path.join(ROOT, "target", "debug", "devtool")
+    out = run(devtool, "bench-sweep", "--due", "100", "--notices-only", "100", env=env, capture=True)
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    notices = result["summary"]["notices_30"] + result["summary"]["notices_7"]
+    if notices != 100:
+        raise SystemExit(f"the notices-only sweep sent {notices} notices, not 100: {result}")
+    # The index pages (Query) are the sweep's, whatever it finds; the notice is what it writes.
+    kinds = collections.Counter({kind: n / notices for kind, n in result["dynamodb_requests"].items()
+                                 if kind != "Query"})
+    pages = result["dynamodb_requests"].get("Query", 0)
+    return (f"renewal reminder (sweep notice; the run's {pages} index pages apart)", sum(kinds.values()), kinds, 1,
+            "reminder")
 
 
 def sweep_scaling(env):

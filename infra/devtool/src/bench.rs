@@ -41,16 +41,22 @@ fn partner(
     Ok(p)
 }
 
-/// `due` partners due today (notices, grace and expiries), then filler: a third free, the rest on
-/// paid terms that end 60 to 400 days out.
-fn partners(total: usize, due: usize, today: CalendarDate, now: Timestamp) -> Result<Vec<Partner>, Error> {
+/// `due` partners due today (notices, grace and expiries; only notices with `notices_only`), then
+/// filler: a third free, the rest on paid terms that end 60 to 400 days out.
+fn partners(
+    total: usize,
+    due: usize,
+    notices_only: bool,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Result<Vec<Partner>, Error> {
     let day = |n: i64| today.checked_add(Span::new().days(n));
     (0..total)
         .map(|i| {
             let tier = if i % 2 == 0 { Tier::Gold } else { Tier::Platinum };
             if i < due {
                 // 60 % notices (0..=30 days left), 20 % in grace, 20 % expiring without auto-renewal.
-                match i % 5 {
+                match if notices_only { 0 } else { i % 5 } {
                     0..=2 => partner(i, tier, Some(day((i % 31) as i64)?), true, now),
                     3 => partner(i, tier, Some(day(-1 - (i % 7) as i64)?), true, now),
                     _ => partner(i, tier, Some(day(-1 - (i % 20) as i64)?), false, now),
@@ -89,7 +95,7 @@ async fn time_index_reads(store: &Store, today: CalendarDate) -> Result<(u32, us
     Ok((pages, terms, started.elapsed().as_millis()))
 }
 
-pub async fn sweep_scaling(totals: &[usize], due: usize) -> Result<(), Error> {
+pub async fn sweep_scaling(totals: &[usize], due: usize, notices_only: bool) -> Result<(), Error> {
     let sdk = shared::config::aws_sdk_config().await;
     let now = Timestamp::now();
     let calendar = BusinessCalendar::utc();
@@ -100,7 +106,7 @@ pub async fn sweep_scaling(totals: &[usize], due: usize) -> Result<(), Error> {
         let store = Store::from_sdk_config(&sdk, &table);
         schema::create_table(store.client(), store.table()).await?;
         let load_started = Instant::now();
-        let all = partners(total, due.min(total), today, now)?;
+        let all = partners(total, due.min(total), notices_only, today, now)?;
         let loads: Vec<_> = all.chunks(2_500).map(|chunk| store.load_profiles(chunk)).collect();
         for result in few_at_a_time(loads).await {
             result?;

@@ -6,7 +6,8 @@
 //! devtool stripe-demo FILE OUT  link the demo partners to Stripe customers (cus_demo_<id> for events/, and one
 //!                               each at STRIPE_API_BASE); write partner -> customer to OUT
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
-//! devtool bench-sweep [--due D] N...  sweep tables of N partners with the same D (1,000) due; requests, items
+//! devtool bench-sweep [--due D] [--notices-only] N...  sweep tables of N partners with the same D (1,000)
+//!                                      due (all of them renewal notices with --notices-only); requests, items
 //!                                      read and times, and their ratios
 //! devtool gateway PORT          serve the HTTP functions behind their template routes, as API Gateway does
 //! ```
@@ -121,17 +122,26 @@ async fn run(args: &[String]) -> Result<(), Error> {
                 rules.max_lifetime.as_hours()
             );
         }
-        ["bench-sweep", "--due", due, totals @ ..] if !totals.is_empty() => {
-            let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
-            bench::sweep_scaling(&totals, due.parse()?).await?;
-        }
-        ["bench-sweep", totals @ ..] if !totals.is_empty() => {
-            let totals: Vec<usize> = totals.iter().map(|t| t.parse()).collect::<Result<_, _>>()?;
-            bench::sweep_scaling(&totals, 1_000).await?;
+        ["bench-sweep", args @ ..] => {
+            let notices_only = args.contains(&"--notices-only");
+            let due = match args.iter().position(|a| *a == "--due") {
+                Some(at) => args.get(at + 1).ok_or("--due needs a number")?.parse()?,
+                None => 1_000,
+            };
+            let totals: Vec<usize> = args
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--due"))
+                .map(|(_, t)| t.parse())
+                .collect::<Result<_, _>>()?;
+            if totals.is_empty() {
+                return Err("bench-sweep needs at least one table size".into());
+            }
+            bench::sweep_scaling(&totals, due, notices_only).await?;
         }
         _ => {
             return Err(
-                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | sample-tokens DIR | bench-sweep [--due N] TOTAL..."
+                "usage: devtool create-table | seed FILE | stripe-demo FILE OUT | token [SUB] [HOURS] | partner-token PARTNER [SUB] [HOURS] | sample-tokens DIR | bench-sweep [--due N] [--notices-only] TOTAL..."
                     .into(),
             )
         }

@@ -6,12 +6,12 @@
 //! read, and the functions do not link a deserializer for every Stripe object (about 4 MB of each
 //! bootstrap that calls Stripe).
 
+use super::transport::StripeTransport;
 use crate::config::Secret;
 use crate::domain::partner::Partner;
 use jiff::Timestamp;
 use std::collections::HashMap;
-use stripe::{IdempotencyKey, RequestStrategy, StripeError};
-use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_client_core::{IdempotencyKey, RequestBuilder, RequestStrategy, StripeMethod};
 
 pub use crate::domain::billing_start::{Collection, INVOICE_DAYS_UNTIL_DUE};
 
@@ -25,18 +25,6 @@ pub enum StripeCallError {
     Unavailable(String),
     #[error("the idempotency key is invalid: {0}")]
     Key(String),
-}
-
-impl From<StripeError> for StripeCallError {
-    fn from(err: StripeError) -> StripeCallError {
-        match err {
-            StripeError::Stripe(errors, status) if status < 500 => StripeCallError::Refused {
-                status,
-                message: errors.message.clone().unwrap_or_else(|| format!("{:?}", errors.type_)),
-            },
-            other => StripeCallError::Unavailable(other.to_string()),
-        }
-    }
 }
 
 /// Stripe's events since a time, oldest first, as far as the pages read reached.
@@ -219,7 +207,7 @@ fn unreadable(what: &str) -> StripeCallError {
     StripeCallError::Unavailable(format!("Stripe answered {what}"))
 }
 
-/// async-stripe's untyped answer as serde JSON.
+/// An answer read by async-stripe's request builder as untyped JSON, as serde JSON.
 fn as_json(answer: &miniserde::json::Value) -> Result<serde_json::Value, StripeCallError> {
     serde_json::from_str(&miniserde::json::to_string(answer))
         .map_err(|e| StripeCallError::Unavailable(format!("an answer that is not JSON: {e}")))
@@ -240,7 +228,7 @@ pub struct StripeBilling {
 
 #[derive(Clone)]
 pub struct StripeApi {
-    client: stripe::Client,
+    client: StripeTransport,
 }
 
 impl std::fmt::Debug for StripeApi {
@@ -257,12 +245,9 @@ fn idempotent(key: &str) -> Result<RequestStrategy, StripeCallError> {
 impl StripeApi {
     /// A client for `secret_key`, talking to `api_base` (Stripe's own when `None`).
     pub fn new(secret_key: &Secret, api_base: Option<&str>) -> Result<StripeApi, String> {
-        let mut builder = stripe::ClientBuilder::new(secret_key.expose());
-        if let Some(base) = api_base {
-            builder = builder.url(base);
-        }
-        let client = builder.build().map_err(|e| e.to_string())?;
-        Ok(StripeApi { client })
+        Ok(StripeApi {
+            client: StripeTransport::new(secret_key.expose(), api_base)?,
+        })
     }
 
     /// Creates the partner's Stripe customer (name, email, `partner_id` in metadata).

@@ -161,25 +161,31 @@ pub async fn start_billing_after_read(
             current_version: Some(partner.version),
         });
     }
+    // A customer on the partner was linked before it was recorded there (and links are never
+    // removed), so only a new one is linked: before anything is billed, so that its first webhooks
+    // find the partner.
     let customer_id = match &partner.stripe_customer_id {
         Some(id) => id.clone(),
-        None => match stripe.create_customer(&partner).await {
-            Ok(id) => id,
-            Err(err) => {
-                if matches!(err, StripeCallError::Refused { .. }) {
-                    release_claim(store, &command, &claim, now).await?;
+        None => {
+            let customer_id = match stripe.create_customer(&partner).await {
+                Ok(id) => id,
+                Err(err) => {
+                    if matches!(err, StripeCallError::Refused { .. }) {
+                        release_claim(store, &command, &claim, now).await?;
+                    }
+                    return Err(err.into());
                 }
-                return Err(err.into());
+            };
+            if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
+                release_claim(store, &command, &claim, now).await?;
+                return Err(UseCaseError::Conflict {
+                    detail: format!("Stripe customer {customer_id} belongs to another partner"),
+                    current_version: Some(partner.version),
+                });
             }
-        },
+            customer_id
+        }
     };
-    if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
-        release_claim(store, &command, &claim, now).await?;
-        return Err(UseCaseError::Conflict {
-            detail: format!("Stripe customer {customer_id} belongs to another partner"),
-            current_version: Some(partner.version),
-        });
-    }
     let cancel_at = term_end.and_then(|end| calendar.start_of(end).ok());
     let new = NewSubscription {
         customer_id: &customer_id,
