@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench
+.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench package
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -75,7 +75,23 @@ bench-sweep: venv
 stop:
 	@$(PY) infra/local/stack.py down .local/dev
 
-## Release bootstraps for Lambda (arm64), as `sam build` makes them.
+## The deployable build: `sam build` (SAM CLI pinned in its own venv, .venv-sam, since it pins its own
+## boto3; cargo-lambda and zig from .venv), then each arm64 bootstrap's size. `make bench` reads them.
+SAM_VENV := .venv-sam
+SAM_VERSION := 1.170.0
+SAM_INSTALLED := $(SAM_VENV)/.installed-sam-$(SAM_VERSION)
+
+$(SAM_INSTALLED):
+	@test -x $(SAM_VENV)/bin/python || python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+package: venv $(SAM_INSTALLED)
+	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
+	@ls -l .aws-sam/build/*/bootstrap | awk '{ printf "%-44s %5.1f MB\n", $$9, $$5 / 1e6 }'
+
+## Release bootstraps for Lambda (arm64) with cargo lambda alone (no SAM).
 release: venv
 	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64

@@ -228,7 +228,7 @@ pub const AWS_TRUST_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-trust-servic
 /// store again (the SDK's default), should an AWS endpoint ever chain to another root.
 pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
-    let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
     if optional("AWS_SDK_SYSTEM_ROOTS").as_deref() == Some("true") {
         // The escape hatch, should an AWS endpoint ever present a chain to another root.
         return builder.build_https();
