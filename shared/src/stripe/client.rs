@@ -1,10 +1,10 @@
-//! Stripe API calls out, with async-stripe's client. Every POST carries an idempotency key derived
-//! from what it does, so a retried Lambda never creates a second customer or subscription.
+//! Stripe API calls out, built with async-stripe's request builders and sent by our transport
+//! (`super::transport`). Every POST carries an idempotency key derived from what it does, so a
+//! retried Lambda never creates a second customer or subscription.
 //!
 //! Requests are forms we write and answers are read from the few raw fields billing needs (like
 //! webhooks), not async-stripe's typed objects: whatever API version renders them, the same fields are
-//! read, and the functions do not link a deserializer for every Stripe object (about 4 MB of each
-//! bootstrap that calls Stripe).
+//! read, and the functions link no deserializer of Stripe's objects.
 
 use super::transport::StripeTransport;
 use crate::config::Secret;
