@@ -56,6 +56,13 @@ OPERATIONS = [
     ("sweep, per due term (demo table)", "expiry-sweep", "scheduled-sweep.json", 2, "sweep_per_due"),
     ("portal upgrade (card, Stripe at localstripe)", "partner-portal", "portal-upgrade.json", 3, "portal_upgrade"),
 ]
+# Why a figure stays over its target, printed beside it.
+OVER_TARGET_BECAUSE = {
+    "portal_upgrade": "each request keeps a guarantee: the rate count comes before any Stripe call, the claim "
+                      "allows one subscription per start, a new Stripe customer is linked before its "
+                      "subscription exists (so that its first webhooks find the partner), then the record; a "
+                      "partner that already has a customer makes 4",
+}
 
 
 def run(*cmd, env=None, capture=False):
@@ -159,11 +166,12 @@ def main():
               f"| {size_text} {'pass' if size_ok else 'FAIL'} |")
 
     print("\n| DynamoDB requests per operation | requests | target | |\n|---|---|---|---|")
-    for label, count, kinds, target, answer in calls:
+    for label, count, kinds, target, model in calls:
         ok = count <= target
         failed += not ok
         detail = ", ".join(f"{kind} {n:g}" for kind, n in sorted(kinds.items()))
-        print(f"| {label} | {count:.2f} ({detail}) | <= {target} | {'pass' if ok else 'FAIL'} |")
+        verdict = "pass" if ok else " ".join(filter(None, ("FAIL", OVER_TARGET_BECAUSE.get(model))))
+        print(f"| {label} | {count:.2f} ({detail}) | <= {target} | {verdict} |")
 
     ok = sweep["requests_ratio"] <= TARGET_SWEEP_RATIO and sweep["items_read_ratio"] <= TARGET_SWEEP_RATIO
     failed += not ok
@@ -185,6 +193,9 @@ def main():
     print(f"| p50 / p99 / max | {load['p50_ms']:.0f} / {load['p99_ms']:.0f} / {load['max_ms']:.0f} ms "
           f"| none over {SLOW_MS} ms | {'pass' if load['max_ms'] <= SLOW_MS else 'FAIL'} |")
     print(f"| answers by status | {', '.join(f'{k}: {v}' for k, v in sorted(load['statuses'].items()))} | | |")
+    for route, figures in load["routes"].items():
+        print(f"| {route}: {figures['requests']} requests, median / max | {figures['median_ms']:.0f} / "
+              f"{figures['max_ms']:.0f} ms | | |")
 
     # Billed time per invocation: each function's slowest first invoke measured here (sample event or
     # operation), a cold connection included, so an upper bound of a warm one.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The admin API under concurrent clients: `load.py URL TOKEN [CLIENTS] [SECONDS]` sends a mix of an
 admin's reads and tier changes from CLIENTS threads (8) for SECONDS (20) and prints one JSON line:
-requests, errors (5xx, connection failures, anything over 5 s), p50, p99 and max latency in ms.
+requests, errors (5xx, connection failures, anything over 5 s), p50, p99 and max latency in ms, and
+per route its requests, median and max.
 
 The mix, per client, round robin: a partner's page, the partner list, the dashboard's active tab, a
 PCR preview, and a tier change of the client's own partner (platinum and back, each with the version
@@ -43,22 +44,25 @@ def client(base, token, partner, deadline, results):
         kind = step % 5
         step += 1
         if kind == 0:
-            results.append(call(base, token, "GET", f"/admin/partners/{partner}")[::2])
+            results.append(("GET partner", *call(base, token, "GET", f"/admin/partners/{partner}")[::2]))
         elif kind == 1:
-            results.append(call(base, token, "GET", "/admin/partners?limit=25")[::2])
+            results.append(("GET partner list", *call(base, token, "GET", "/admin/partners?limit=25")[::2]))
         elif kind == 2:
-            results.append(call(base, token, "GET", "/admin/subscriptions?tab=active")[::2])
+            results.append(("GET active subscriptions",
+                            *call(base, token, "GET", "/admin/subscriptions?tab=active")[::2]))
         elif kind == 3:
-            results.append(call(base, token, "GET", f"/admin/partners/{partner}/tier-preview?tier=gold")[::2])
+            results.append(("GET tier preview",
+                            *call(base, token, "GET", f"/admin/partners/{partner}/tier-preview?tier=gold")[::2]))
         else:
             status, text, ms = call(base, token, "GET", f"/admin/partners/{partner}")
-            results.append((status, ms))
+            results.append(("GET partner", status, ms))
             try:
                 version = json.loads(text)["version"]
             except (ValueError, KeyError, TypeError):
                 continue
-            results.append(call(base, token, "PATCH", f"/api/partners/{partner}/engagement-tier",
-                                {"engagement_tier": tier, "reason": "load test", "expected_version": version})[::2])
+            results.append(("PATCH tier", *call(base, token, "PATCH", f"/api/partners/{partner}/engagement-tier",
+                                                {"engagement_tier": tier, "reason": "load test",
+                                                 "expected_version": version})[::2]))
             tier = "gold" if tier == "platinum" else "platinum"
 
 
@@ -75,17 +79,22 @@ def main(argv):
     for thread in threads:
         thread.join()
     results = [r for rs in per_client for r in rs]
-    latencies = sorted(ms for _, ms in results)
+    latencies = sorted(ms for _, _, ms in results)
     statuses = {}
-    for status, _ in results:
+    for _, status, _ in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
-    errors = sum(1 for status, ms in results if status == 0 or status >= 500 or ms > SLOW_MS)
+    errors = sum(1 for _, status, ms in results if status == 0 or status >= 500 or ms > SLOW_MS)
     quantile = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
+    by_route = {}
+    for route, _, ms in results:
+        by_route.setdefault(route, []).append(ms)
+    routes = {route: {"requests": len(ms), "median_ms": round(statistics.median(ms), 1), "max_ms": round(max(ms), 1)}
+              for route, ms in sorted(by_route.items())}
     print(json.dumps({
         "clients": clients, "seconds": seconds, "requests": len(results), "errors": errors,
         "statuses": statuses, "p50_ms": round(quantile(0.50), 1), "p99_ms": round(quantile(0.99), 1),
         "max_ms": round(latencies[-1], 1) if latencies else 0.0,
-        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0, "routes": routes,
     }))
 
 
