@@ -29,7 +29,7 @@ import cost_model  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INIT_TIME = os.path.join(os.path.dirname(ROOT), "shared", "tools", "lambda-init-time")
 STATE = os.path.join(ROOT, ".local", "bench")
-RUNS = int(os.environ.get("BENCH_RUNS", "8"))
+RUNS = int(os.environ.get("BENCH_RUNS", "16"))
 
 # (function, its SAM resource, the sample event it answers)
 FUNCTIONS = [
@@ -95,10 +95,15 @@ def measure(binary, event, env):
 
 
 def size_of(name, resource):
+    """A bootstrap's size in MB and which build it is; an arm64 build older than the host's release
+    build (cargo relinks only what changed) is marked stale."""
+    host = os.path.join(ROOT, "target", "release", name)
     for path, arch in ((os.path.join(ROOT, ".aws-sam", "build", resource, "bootstrap"), "arm64"),
                        (os.path.join(ROOT, "target", "lambda", name, "bootstrap"), "arm64"),
-                       (os.path.join(ROOT, "target", "release", name), platform.machine())):
+                       (host, platform.machine())):
         if os.path.exists(path):
+            if path != host and os.path.exists(host) and os.path.getmtime(path) < os.path.getmtime(host):
+                arch += " (older than the release build: make package)"
             return os.path.getsize(path) / 1_000_000, arch
     return None, None
 
