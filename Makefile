@@ -89,7 +89,7 @@ $(SAM_INSTALLED):
 package: venv $(SAM_INSTALLED)
 	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
-	@ls -l .aws-sam/build/*/bootstrap | awk '{ printf "%-44s %5.1f MB\n", $$9, $$5 / 1e6 }'
+	@ls -l .aws-sam/build/*/bootstrap | awk '{ printf "%-48s %5.2f MB\n", $$9, $$5 / 1e6 }'
 
 ## Release bootstraps for Lambda (arm64) with cargo lambda alone (no SAM).
 release: venv

@@ -165,7 +165,7 @@ def main():
         ratio_ok, rss_ok = ratio <= TARGET_RATIO, rss_mb <= TARGET_RSS_MB
         size_ok = size is not None and size <= TARGET_SIZE_MB
         failed += (not ratio_ok) + (not rss_ok) + (not size_ok)
-        size_text = f"{size:.1f} MB {arch}" if size is not None else "not built"
+        size_text = f"{size:.2f} MB {arch}" if size is not None else "not built"
         print(f"| {name} | {init:.1f} ms | {baseline:.1f} ms | {ratio:.1f}x {'pass' if ratio_ok else 'FAIL'} "
               f"| {invoke:.1f} ms | {rss_mb:.1f} MB {'pass' if rss_ok else 'FAIL'} "
               f"| {size_text} {'pass' if size_ok else 'FAIL'} |")
