@@ -214,7 +214,7 @@ pub use aws_config::SdkConfig;
 /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the environment, where the SDK's default chains
 /// look first anyway. Reading them there directly skips building the rest of those chains at every
 /// cold start: an STS client for web identity (with its endpoint rules, parsed from JSON) and an
-/// IMDS client, about a third of admin-api's init instructions (callgrind). Without them in the
+/// IMDS client: admin-api's init went from 3.82 to 2.81 million instructions (callgrind). Without them in the
 /// environment (a developer's profile), the default chains are used.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(aws_http_client());
