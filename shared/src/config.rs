@@ -213,9 +213,9 @@ pub use aws_config::SdkConfig;
 /// Lambda puts the region (`AWS_REGION`) and the role's credentials (`AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the environment, where the SDK's default chains
 /// look first anyway. Reading them there directly skips building the rest of those chains at every
-/// cold start: an STS client for web identity (with its endpoint rules, parsed from JSON) and an
-/// IMDS client: admin-api's init went from 3.82 to 2.81 million instructions (callgrind). Without them in the
-/// environment (a developer's profile), the default chains are used.
+/// cold start (an STS client for web identity, with its endpoint rules parsed from JSON, and an IMDS
+/// client): admin-api's init went from 3.82 to 2.81 million instructions (callgrind). Without them in
+/// the environment (a developer's profile), the default chains are used.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(aws_http_client());
     if let Some(region) = optional("AWS_REGION") {
