@@ -130,24 +130,68 @@ mod tests {
         assert_eq!(status_after_refunds(Cents(100), Cents(100)), InvoiceStatus::Refunded);
     }
 
+    /// The status an invoice paid `paid` must show once `refunded` went back, stated on its own:
+    /// nothing refunded is paid, part is partially refunded, all is refunded.
+    fn expected_status(paid: i64, refunded: i64) -> InvoiceStatus {
+        match refunded {
+            0 => InvoiceStatus::Paid,
+            r if r == paid => InvoiceStatus::Refunded,
+            _ => InvoiceStatus::PartiallyRefunded,
+        }
+    }
+
+    /// What an admin asks to refund.
+    #[derive(Debug, Clone)]
+    enum Ask {
+        /// No amount: everything left.
+        Rest,
+        Amount(i64),
+        /// Exactly what is left, as an amount (or one cent more).
+        LeftPlus(i64),
+    }
+
     proptest! {
-        /// Whatever sequence of refunds is asked, what is given back never exceeds what was paid,
-        /// and the status says whether anything, part or all was refunded.
+        /// Whatever sequence of refunds is asked, each is granted or refused as a model of the
+        /// invoice's amounts says, what is given back never exceeds what was paid, and the status
+        /// says whether nothing, part or all was refunded.
         #[test]
         fn a_sequence_of_refunds_never_exceeds_the_payment(
             amount in 1i64..10_000_000,
-            asks in proptest::collection::vec(proptest::option::of(-100i64..5_000_000), 0..12),
+            asks in proptest::collection::vec(
+                prop_oneof![
+                    Just(Ask::Rest),
+                    (-100i64..5_000_000).prop_map(Ask::Amount),
+                    (0i64..=1).prop_map(Ask::LeftPlus),
+                ],
+                0..12,
+            ),
         ) {
             let mut invoice = paid(amount, 0);
+            let mut refunded = 0i64;
             for ask in asks {
-                if let Ok(refund) = plan_refund(&invoice, ask.map(Cents)) {
-                    prop_assert!(refund.get() > 0);
-                    let total = invoice.amount_refunded_cents.get() + refund.get();
-                    invoice.amount_refunded_cents = Cents(total);
+                let left = amount - refunded;
+                let asked = match ask {
+                    Ask::Rest => None,
+                    Ask::Amount(a) => Some(a),
+                    Ask::LeftPlus(more) => Some(left + more),
+                };
+                let expected = match asked {
+                    _ if left == 0 => Err(RefundRefusal::NothingLeft("in_1".into())),
+                    None => Ok(Cents(left)),
+                    Some(a) if a <= 0 => Err(RefundRefusal::NotPositive),
+                    Some(a) if a > left => Err(RefundRefusal::TooLarge { asked: Cents(a), refundable: Cents(left) }),
+                    Some(a) => Ok(Cents(a)),
+                };
+                let planned = plan_refund(&invoice, asked.map(Cents));
+                prop_assert_eq!(&planned, &expected);
+                if let Ok(refund) = planned {
+                    refunded += refund.get();
+                    invoice.amount_refunded_cents = Cents(refunded);
                     invoice.status = status_after_refunds(invoice.amount_paid_cents, invoice.amount_refunded_cents);
                 }
-                prop_assert!(invoice.amount_refunded_cents <= invoice.amount_paid_cents);
-                prop_assert_eq!(refundable(&invoice).get(), amount - invoice.amount_refunded_cents.get());
+                prop_assert!(refunded <= amount);
+                prop_assert_eq!(invoice.status, expected_status(amount, refunded));
+                prop_assert_eq!(refundable(&invoice), Cents(amount - refunded));
             }
         }
     }

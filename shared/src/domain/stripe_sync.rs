@@ -245,18 +245,17 @@ mod tests {
             after.apply_tier(to, now());
             after.auto_renewal = renew_after;
             after.subscription_status = status_after;
-            let action = stripe_action_for(&before, &after);
-            if !live {
-                prop_assert_eq!(action, None);
-            } else if to == Tier::Free && from != Tier::Free {
-                prop_assert_eq!(action, Some(StripeAction::CancelSubscription { prorate: false }));
-            } else if to != Tier::Free {
-                let stops = !(renew_after && status_after == SubscriptionStatus::Active);
-                let stopped = !(renew_before && status_before == SubscriptionStatus::Active);
-                let expected = (stops != stopped)
-                    .then_some(StripeAction::SetCancelAt { on: stops.then_some(date(2027, 6, 1)) });
-                prop_assert_eq!(action, expected);
-            }
+            let stops = !(renew_after && status_after == SubscriptionStatus::Active);
+            let stopped = !(renew_before && status_before == SubscriptionStatus::Active);
+            let expected = match (live, from, to) {
+                (false, _, _) => None,
+                // Nothing was billed for the free tier, and nothing is.
+                (true, Tier::Free, Tier::Free) => None,
+                (true, _, Tier::Free) => Some(StripeAction::CancelSubscription { prorate: false }),
+                (true, _, _) => (stops != stopped)
+                    .then_some(StripeAction::SetCancelAt { on: stops.then_some(date(2027, 6, 1)) }),
+            };
+            prop_assert_eq!(stripe_action_for(&before, &after), expected);
         }
     }
 }
