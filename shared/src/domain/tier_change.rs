@@ -300,11 +300,12 @@ mod tests {
         /// consistent (tier, PCR, multiplier, a whole term exactly when paid).
         #[test]
         fn accepted_changes_keep_the_subscription_consistent(
-            from in any_tier(), to in any_tier(), start in any_date(), end in any_date(), base in 0i64..=100,
+            from in any_tier(), to in any_tier(), held_since in any_date(),
+            start in any_date(), end in any_date(), base in 0i64..=100,
         ) {
             let p = match from {
                 Tier::Free => partner(base),
-                paid => apply(&partner(base), request(paid, None, None)).after,
+                paid => apply(&partner(base), request(paid, held_since, None)).after,
             };
             prop_assert_eq!(p.engagement_tier, from);
             let outcome = plan_tier_change(&p, &request(to, start, end), TODAY, now());
