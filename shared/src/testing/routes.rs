@@ -27,7 +27,13 @@ pub fn template_catch_alls(function: &str) -> BTreeSet<String> {
 }
 
 fn all_template_routes(function: &str) -> BTreeSet<String> {
-    let template = read("template.yaml");
+    routes_in_template(&read("template.yaml"), function)
+}
+
+/// The routes of `function` in a template's text. Every route is one `Type: HttpApi` event written
+/// as `Properties: { ApiId: !Ref HttpApi, Method: M, Path: P }` on one line; an event written in any
+/// other style is not silently left out of the tests that drive every route: it panics here.
+fn routes_in_template(template: &str, function: &str) -> BTreeSet<String> {
     let section = template
         .split(&format!("\n  {function}:\n"))
         .nth(1)
@@ -37,10 +43,25 @@ fn all_template_routes(function: &str) -> BTreeSet<String> {
         .lines()
         .position(|line| line.starts_with("  ") && !line.starts_with("   ") && !line.trim().is_empty())
         .unwrap_or(usize::MAX);
-    section
+    let events = section
+        .lines()
+        .take(end)
+        .filter(|line| line.trim() == "Type: HttpApi")
+        .count();
+    let routes: Vec<&str> = section
         .lines()
         .take(end)
         .filter(|line| line.contains("ApiId: !Ref HttpApi"))
+        .collect();
+    assert_eq!(
+        routes.len(),
+        events,
+        "{function}: {events} HttpApi events but {} read as one-line routes; write each event's \
+         Properties as `{{ ApiId: !Ref HttpApi, Method: M, Path: P }}` on one line",
+        routes.len()
+    );
+    routes
+        .into_iter()
         .map(|line| {
             // `Properties: { ApiId: !Ref HttpApi, Method: GET, Path: "/admin/partners/{id}" }`
             let field = |name: &str| {
@@ -57,6 +78,59 @@ fn all_template_routes(function: &str) -> BTreeSet<String> {
             format!("{} {}", field("Method"), field("Path"))
         })
         .collect()
+}
+
+/// The query parameters each described path takes (over all its operations), inline or by
+/// `$ref` to `components/parameters`: what a fuzz varies to reach a route's decoder.
+pub fn described_query_parameters(file: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let text = read(file);
+    // components/parameters: `    Name:` then `      name: x` and `      in: query`.
+    let mut components = std::collections::BTreeMap::new();
+    if let Some(section) = text.split("\n  parameters:\n").nth(1) {
+        let mut current: Option<(String, Option<String>)> = None;
+        for line in section.lines() {
+            if !line.starts_with("    ") {
+                break;
+            }
+            if let Some(name) = line.strip_prefix("    ").filter(|l| !l.starts_with(' ')) {
+                current = Some((name.trim_end_matches(':').to_owned(), None));
+            } else if let (Some((_, name)), Some(value)) = (&mut current, line.trim().strip_prefix("name: ")) {
+                *name = Some(value.trim().to_owned());
+            } else if let (Some((component, Some(name))), "in: query") = (&current, line.trim()) {
+                components.insert(component.clone(), name.clone());
+            }
+        }
+    }
+    let paths = text.split("\npaths:\n").nth(1).expect("a paths section");
+    let mut described: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let mut current = None;
+    let mut inline_name: Option<String> = None;
+    for line in paths.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            break;
+        }
+        if line.starts_with("  /") {
+            current = line.trim().strip_suffix(':').map(str::to_owned);
+            continue;
+        }
+        let Some(path) = &current else { continue };
+        let trimmed = line.trim().trim_start_matches("- ");
+        if let Some(name) = trimmed.strip_prefix("name: ") {
+            inline_name = Some(name.trim().to_owned());
+        } else if trimmed == "in: query" {
+            if let Some(name) = inline_name.take() {
+                described.entry(path.clone()).or_default().insert(name);
+            }
+        } else if let Some(component) = trimmed
+            .strip_prefix("{$ref: '#/components/parameters/")
+            .and_then(|rest| rest.strip_suffix("'}"))
+        {
+            if let Some(name) = components.get(component) {
+                described.entry(path.clone()).or_default().insert(name.clone());
+            }
+        }
+    }
+    described
 }
 
 /// `METHOD /path` of every operation in an OpenAPI description.
@@ -139,4 +213,57 @@ where
     }
     assert!(!described.is_empty(), "{description} describes routes");
     differences
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = r#"Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        One:
+          Type: HttpApi
+          Properties: { ApiId: !Ref HttpApi, Method: GET, Path: /one }
+        Two:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Method: GET
+            Path: /two
+  Next:
+    Type: AWS::Serverless::Function
+"#;
+
+    #[test]
+    fn a_route_written_in_another_style_is_not_silently_left_out() {
+        let read = std::panic::catch_unwind(|| routes_in_template(TEMPLATE, "Api"));
+        assert!(read.is_err(), "a block-style event makes the reading fail loudly");
+        let one_line = TEMPLATE.replace(
+            "Properties:\n            ApiId: !Ref HttpApi\n            Method: GET\n            Path: /two",
+            "Properties: { ApiId: !Ref HttpApi, Method: GET, Path: /two }",
+        );
+        assert_eq!(
+            routes_in_template(&one_line, "Api"),
+            BTreeSet::from(["GET /one".to_owned(), "GET /two".to_owned()])
+        );
+    }
+
+    #[test]
+    fn every_template_route_is_read_and_the_paging_routes_have_their_query() {
+        for function in ["AdminApiFunction", "PartnerPortalFunction", "StripeWebhookFunction"] {
+            assert!(!all_template_routes(function).is_empty(), "{function}");
+        }
+        let query = described_query_parameters("infra/api/admin-api.openapi.yaml");
+        assert_eq!(
+            query
+                .get("/admin/partners")
+                .map(|q| q.iter().map(String::as_str).collect::<Vec<_>>()),
+            Some(vec!["cursor", "limit", "status", "tier"])
+        );
+        assert!(query["/admin/partners/{id}/history"].contains("cursor"));
+        assert!(query["/admin/partners/{id}/tier-preview"].contains("tier"));
+    }
 }

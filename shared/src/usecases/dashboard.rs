@@ -168,8 +168,10 @@ fn months_back_from(today: CalendarDate) -> impl Iterator<Item = String> {
     .map(|m| m.strftime("%Y-%m").to_string())
 }
 
-/// Where the history feed stopped: a month and the cursor within it.
+/// Where the history feed stopped: a month and the cursor within it (nothing else: a cursor with
+/// other fields is not one this API gave out).
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FeedPosition {
     month: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -332,7 +334,8 @@ pub async fn dashboard(
                 .map_err(UseCaseError::BadCursor)?
                 .unwrap_or(0);
             let all = all_rows(store, request, today).await?;
-            let end = (offset + usize::from(page.limit)).min(all.len());
+            // A changed cursor may say any offset: past the end is a page of nothing.
+            let end = offset.saturating_add(usize::from(page.limit)).min(all.len());
             let next = (end < all.len()).then(|| cursor::encode_json(&end));
             (
                 all.into_iter().skip(offset).take(end.saturating_sub(offset)).collect(),
