@@ -1,13 +1,16 @@
-# Two commands on a fresh machine (Rust, Python 3 and make are all it needs):
-#   make dev    local stack + demo data + every function served by cargo lambda watch
+# Two commands on a fresh machine (Rust, Python 3, Node.js with npm, and make; Chromium for the
+# browser tests is installed here with apt-get):
+#   make dev    local stack + demo data + the HTTP functions and the console on production paths on one
+#               origin (devtool gateway), the event functions under cargo lambda watch
 #   make test   fmt, clippy, unit and integration tests against the emulators, cfn-lint, checkov scan,
-#               API spec check, API fuzzing (schemathesis) against the functions
+#               API spec check, API fuzzing (schemathesis) against the functions, the console's type
+#               check, component tests and browser tests (Chromium against the local stack)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench package
+.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench package web chromium
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -20,7 +23,30 @@ toolchain:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-test: venv toolchain
+## The admin console's pages (functions/console/web): `npm ci` from package-lock.json when it changed,
+## then the client generated from infra/api/admin-api.openapi.yaml, the type check and Vite's build
+## when a source changed. Built before cargo: the console function embeds dist/ (a placeholder page
+## without it, so cargo alone still builds).
+WEB := functions/console/web
+WEB_DEPS := $(WEB)/node_modules/.installed
+WEB_DIST := $(WEB)/dist/index.html
+WEB_SOURCES := $(shell find $(WEB)/src -type f ! -name '*.test.*' ! -name schema.d.ts 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json infra/api/admin-api.openapi.yaml
+
+$(WEB_DEPS): $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --loglevel=error
+	@touch $@
+
+$(WEB_DIST): $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+
+web: $(WEB_DIST)
+
+## Debian's Chromium for the browser tests (Playwright's own browser downloads cannot be fetched).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: venv toolchain web chromium
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(PY) infra/local/stack.py run -- cargo test --workspace
@@ -30,6 +56,8 @@ test: venv toolchain
 	$(VENV)/bin/openapi-spec-validator infra/api/*.openapi.yaml
 	cargo build --quiet -p devtool
 	EXAMPLES=25 $(PY) infra/local/stack.py run -- bash infra/local/fuzz_api.sh
+	cd $(WEB) && npm run --silent gen && npx tsc --noEmit && npx vitest run
+	$(PY) infra/local/stack.py run -- bash infra/local/console_e2e.sh
 
 ## The API samples' real answers (events/) as the descriptions' response examples.
 api-examples: venv
@@ -57,7 +85,7 @@ $(SCAN_INSTALLED):
 scan: $(SCAN_INSTALLED)
 	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-dev: venv
+dev: venv web
 	@bash infra/local/dev.sh
 
 ## One report: cold start against a hello-world baseline, first invoke, peak memory, bootstrap sizes,
@@ -86,7 +114,7 @@ $(SAM_INSTALLED):
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
 	@touch $@
 
-package: venv $(SAM_INSTALLED)
+package: venv web $(SAM_INSTALLED)
 	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
 	@ls -l .aws-sam/build/*/bootstrap | awk '{ printf "%-48s %5.2f MB\n", $$9, $$5 / 1e6 }'

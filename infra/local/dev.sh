@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# `make dev`: local stack, table, demo partners, then every function under `cargo lambda watch`.
-# Ctrl-C stops everything it started.
+# `make dev`: local stack, table, demo partners, then the HTTP functions on their production paths on
+# one origin (`devtool gateway`: /console/, /admin/*, /api/*, /portal/*, /webhooks/stripe, as API
+# Gateway passes them) and the event functions under `cargo lambda watch` (the stream and bus
+# pipeline and `cargo lambda invoke` use it). Leaves the work tree as it found it: everything it
+# writes goes under .local/. Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 state=.local/dev
@@ -23,8 +26,11 @@ target/debug/devtool create-table
 target/debug/devtool seed infra/seed/demo-partners.json
 target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json"
 token=$(target/debug/devtool token admin-local 12)
-# The API samples in events/ carry tokens that live a day: sign them afresh.
-target/debug/devtool sample-tokens events
+# The API samples in events/ carry tokens that live 12 h: signed copies go under .local/ (the tracked
+# files stay as they are).
+rm -rf "$state/events" && mkdir -p "$state/events"
+cp events/*.json "$state/events/"
+target/debug/devtool sample-tokens "$state/events"
 # A partner user of a free demo partner, for the portal.
 portal_partner=keystone-payroll
 partner_token=$(target/debug/devtool partner-token "$portal_partner" "keystone-owner" 12)
@@ -35,18 +41,27 @@ port=${DEV_PORT:-9000}
 if ! "$py" -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port))" 2>/dev/null; then
   port=$("$py" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 fi
-base="http://127.0.0.1:$port/lambda-url/admin-api"
-portal="http://127.0.0.1:$port/lambda-url/partner-portal"
+# The event functions (and `cargo lambda invoke`) on a port of their own.
+lambda_port=$("$py" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+origin="http://127.0.0.1:$port"
+base="$origin"
+portal="$origin"
 echo "$token" > "$state/admin-token"
 echo "$partner_token" > "$state/partner-token"
+console_link="$origin/console/#token=$token"
+echo "$console_link" > "$state/console-link"
 
 cat <<TXT
 
-Power100 partner payments is running locally.
-  admin API     $base
+Admin console (this link signs in for 12 h; the token is in the fragment, which no server sees):
+  $console_link
+
+Power100 partner payments is running locally, on production paths on one origin ($origin).
+  admin API     $base/admin/...  and  $base/api/partners/...
   DynamoDB etc. $AWS_ENDPOINT_URL  (moto; sent mail and events: $AWS_ENDPOINT_URL/moto-api/data.json)
   Stripe        $STRIPE_API_BASE  (localstripe)
-  partner portal $portal
+  partner portal $portal/portal/...
+  Stripe webhook $origin/webhooks/stripe
   admin token   (12 h, also in $state/admin-token)
 $token
   partner token (12 h, a user of $portal_partner; also in $state/partner-token)
@@ -58,16 +73,16 @@ Try:
        -d '{"engagement_tier":"gold","reason":"signed Power Gold"}' "$base/api/partners/summit-roofing/engagement-tier" | python3 -m json.tool
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/summit-roofing/history"
   curl -s -H "Authorization: Bearer \$(cat $state/admin-token)" "$base/admin/partners/summit-roofing/audit"
-Sample events (any file in events/):
-  PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file events/admin-change-tier.json -A 127.0.0.1 -P $port
+Sample events (any file in events/; the API samples signed afresh in $state/events/):
+  PATH=.venv/bin:\$PATH cargo lambda invoke admin-api --data-file $state/events/admin-change-tier.json -A 127.0.0.1 -P $lambda_port
 Daily expiry sweep (notices at 30 and 7 days, expiry; a second invoke adds nothing):
-  PATH=.venv/bin:\$PATH cargo lambda invoke expiry-sweep --data-file events/scheduled-sweep.json -A 127.0.0.1 -P $port
+  PATH=.venv/bin:\$PATH cargo lambda invoke expiry-sweep --data-file events/scheduled-sweep.json -A 127.0.0.1 -P $lambda_port
 Events and email: every change flows on its own (table stream -> outbox-relay -> bus -> email-sender
 -> moto's SES; log in $state/pipeline.log). After the PATCH above, the partner's email:
   curl -s $AWS_ENDPOINT_URL/moto-api/data.json | python3 -c 'import json,sys; [print(m["destinations"]["ToAddresses"], m["subject"]) for m in json.load(sys.stdin)["ses"]["Message"]]'
 Or by hand: the relay on a stream event, the sender on any events/email-*.json:
-  PATH=.venv/bin:\$PATH cargo lambda invoke outbox-relay --data-file events/dynamodb-stream-outbox.json -A 127.0.0.1 -P $port
-  PATH=.venv/bin:\$PATH cargo lambda invoke email-sender --data-file events/email-payment-receipt.json -A 127.0.0.1 -P $port
+  PATH=.venv/bin:\$PATH cargo lambda invoke outbox-relay --data-file events/dynamodb-stream-outbox.json -A 127.0.0.1 -P $lambda_port
+  PATH=.venv/bin:\$PATH cargo lambda invoke email-sender --data-file events/email-payment-receipt.json -A 127.0.0.1 -P $lambda_port
 Stripe billing, both ways (localstripe, with its compatibility layer, bills the demo partners' cards
 and delivers its signed webhooks to stripe-webhook):
   auth="Authorization: Bearer \$(cat $state/admin-token)"; json='Content-Type: application/json'
@@ -81,12 +96,12 @@ and delivers its signed webhooks to stripe-webhook):
   curl -s -u sk_test_local_development_only: "$STRIPE_API_BASE/v1/subscriptions?customer=\$(python3 -c 'import json;print(json.load(open("$state/stripe-customers.json"))["northstar-marketing"])')"
   Pause for two months / resume:  POST .../pause {"months":2}, POST .../resume {}
   A change Stripe has not confirmed (202, "stripe_sync") is pushed again by the reconciliation:
-  PATH=.venv/bin:\$PATH cargo lambda invoke stripe-reconcile --data-file events/scheduled-reconcile.json -A 127.0.0.1 -P $port
+  PATH=.venv/bin:\$PATH cargo lambda invoke stripe-reconcile --data-file events/scheduled-reconcile.json -A 127.0.0.1 -P $lambda_port
   Subscriptions made at localstripe directly:
   $py infra/local/pipeline.py subscribe buildpro-crm gold                # paid: payment recorded, invoice stored
   $py infra/local/pipeline.py subscribe techflow-solutions platinum --failing   # SEPA failure: reminder, then downgrade to free
-  Signed samples (re-sign first: signatures last 300 s): python3 infra/local/sign-stripe-events.py
-  PATH=.venv/bin:\$PATH cargo lambda invoke stripe-webhook --data-file events/stripe-invoice-paid.json -A 127.0.0.1 -P $port
+  Signed samples (re-sign first: signatures last 300 s): python3 infra/local/sign-stripe-events.py --out $state/events
+  PATH=.venv/bin:\$PATH cargo lambda invoke stripe-webhook --data-file $state/events/stripe-invoice-paid.json -A 127.0.0.1 -P $lambda_port
 Partner portal (the partner is the token's; $portal_partner starts on the free tier):
   pauth="Authorization: Bearer \$(cat $state/partner-token)"; json='Content-Type: application/json'
   curl -s -H "\$pauth" "$portal/portal/me" | python3 -m json.tool
@@ -118,12 +133,21 @@ Subscriptions dashboard:
 Ctrl-C stops the functions and the stack.
 TXT
 
-# localstripe -> stripe-webhook (signed deliveries), and the tiers' plans.
-"$py" infra/local/pipeline.py stripe "$port"
+# The HTTP functions behind their template routes, as API Gateway passes them.
+(set -a; . "$state/functions.env"; set +a; exec target/debug/devtool gateway "$port") > "$state/gateway.log" 2>&1 &
+gateway=$!
+trap 'kill $gateway 2>/dev/null; "$py" infra/local/stack.py down "$state"' EXIT
+for _ in $(seq 1 100); do
+  (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+# localstripe -> stripe-webhook (signed deliveries to the gateway's /webhooks/stripe), and the tiers' plans.
+"$py" infra/local/pipeline.py stripe "$port" "$origin/webhooks/stripe" "$state/stripe-customers.json"
 
 # Stream -> outbox-relay -> bus -> email rule -> email-sender, as in AWS (see pipeline.py).
-"$py" infra/local/pipeline.py run "$port" > "$state/pipeline.log" 2>&1 &
+"$py" infra/local/pipeline.py run "$lambda_port" > "$state/pipeline.log" 2>&1 &
 pipeline=$!
-trap 'kill $pipeline 2>/dev/null; "$py" infra/local/stack.py down "$state"' EXIT
+trap 'kill $pipeline $gateway 2>/dev/null; "$py" infra/local/stack.py down "$state"' EXIT
 
-PATH="$PWD/.venv/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$port" --env-file "$state/functions.env"
+PATH="$PWD/.venv/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$lambda_port" --env-file "$state/functions.env"

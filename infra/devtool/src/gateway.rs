@@ -1,6 +1,7 @@
 //! A local stand-in for the stack's API Gateway (HTTP API, payload format 2.0): the HTTP functions
-//! behind the routes `template.yaml` gives them, on one port, for the API fuzzing of `make test` and
-//! `make check-api`.
+//! behind the routes `template.yaml` gives them, on one port, for `make dev` (the production paths on
+//! one origin: `/console/`, `/admin/*`, `/api/*`, `/portal/*`, `/webhooks/stripe`), the console's
+//! browser tests, and the API fuzzing of `make test` and `make check-api`.
 //!
 //! Each request becomes the JSON event API Gateway would send (the body base64-encoded as API Gateway
 //! does for anything that is not text, so the functions' base64 path is exercised too), is read by
@@ -83,7 +84,12 @@ pub async fn serve(port: u16) -> Result<(), Error> {
         webhook: stripe_webhook::Receiver::from_env(&sdk, &secrets).await?,
     });
     let mut routes = Vec::new();
-    for function in ["AdminApiFunction", "PartnerPortalFunction", "StripeWebhookFunction"] {
+    for function in [
+        "AdminApiFunction",
+        "PartnerPortalFunction",
+        "StripeWebhookFunction",
+        "ConsoleFunction",
+    ] {
         for key in template_routes(function)
             .into_iter()
             .chain(template_catch_alls(function))
@@ -170,6 +176,7 @@ async fn answer(incoming: &Incoming, functions: &Functions, routes: &[Route]) ->
     let response = match route.function {
         "AdminApiFunction" => functions.admin.respond(&request).await,
         "PartnerPortalFunction" => functions.portal.respond(&request).await,
+        "ConsoleFunction" => console::respond(&request),
         _ => functions.webhook.respond(&request).await,
     };
     encode(response)

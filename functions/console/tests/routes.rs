@@ -1,0 +1,46 @@
+//! The console's routes in `template.yaml` are pages, not API operations: they are in no OpenAPI
+//! description (route_descriptions.rs ties the API functions' routes to theirs), so this test pins
+//! them here instead — the bare prefix and one catch-all, and no API description claims `/console`.
+
+use shared::testing::routes::{described_routes, template_catch_alls, template_routes};
+use std::collections::BTreeSet;
+
+#[test]
+fn the_console_is_served_at_console_and_described_by_no_api() {
+    assert_eq!(
+        template_routes("ConsoleFunction"),
+        BTreeSet::from(["GET /console".to_owned()])
+    );
+    assert_eq!(
+        template_catch_alls("ConsoleFunction"),
+        BTreeSet::from(["ANY /console/{proxy+}".to_owned()])
+    );
+    for description in [
+        "infra/api/admin-api.openapi.yaml",
+        "infra/api/partner-portal.openapi.yaml",
+        "infra/api/stripe-webhook.openapi.yaml",
+    ] {
+        let console: Vec<_> = described_routes(description)
+            .into_iter()
+            .filter(|route| route.contains(" /console"))
+            .collect();
+        assert!(console.is_empty(), "{description} describes console pages: {console:?}");
+    }
+}
+
+#[test]
+fn every_route_under_console_answers_with_the_policy() {
+    use lambda_http::http::Method;
+    for (method, path, status) in [
+        (Method::GET, "/console", 308),
+        (Method::GET, "/console/", 200),
+        (Method::GET, "/console/subscriptions", 200),
+        (Method::HEAD, "/console/invoices", 200),
+        (Method::DELETE, "/console/", 405),
+        (Method::GET, "/console/assets/missing.js", 404),
+    ] {
+        let res = console::respond_to(&method, path);
+        assert_eq!(res.status(), status, "{method} {path}");
+        assert!(res.headers().contains_key("content-security-policy"), "{method} {path}");
+    }
+}

@@ -1,0 +1,10 @@
+import { describe, expect, it } from 'vitest';
+import { leftToRefund } from './Invoices';
+
+describe('left to refund', () => {
+  it('is what was paid less what was refunded, never below zero', () => {
+    expect(leftToRefund({ amount_paid_cents: 360000, amount_refunded_cents: 120000 })).toBe(240000);
+    expect(leftToRefund({ amount_paid_cents: 360000, amount_refunded_cents: 360000 })).toBe(0);
+    expect(leftToRefund({ amount_paid_cents: 0, amount_refunded_cents: 0 })).toBe(0);
+  });
+});
