@@ -90,7 +90,7 @@ dev: venv web
 
 ## One report: cold start against a hello-world baseline, first invoke, peak memory, bootstrap sizes,
 ## DynamoDB requests per operation, sweep scaling, the admin API under 8 clients, the monthly cost.
-bench: venv
+bench: venv web chromium
 	@mkdir -p .local/bench && rm -f .local/bench/calls.log
 	MOTO_CALL_LOG=$(CURDIR)/.local/bench/calls.log $(PY) infra/local/stack.py run -- $(PY) infra/bench/bench.py
 

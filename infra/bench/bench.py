@@ -153,6 +153,7 @@ def main():
     calls.append(renewal_notice(env))
     sweep = sweep_scaling(env)
     load = admin_load(env)
+    console = console_figures(env)
 
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
@@ -201,6 +202,8 @@ def main():
     for route, figures in load["routes"].items():
         print(f"| {route}: {figures['requests']} requests, median / max | {figures['median_ms']:.0f} / "
               f"{figures['max_ms']:.0f} ms | | |")
+
+    failed += console_report(console)
 
     # Billed time per invocation: each function's slowest first invoke measured here (sample event or
     # operation), a cold connection included, so an upper bound of a warm one.
@@ -333,6 +336,35 @@ def admin_load(env):
         gateway.terminate()
         gateway.wait()
         log.close()
+
+
+# The admin console (issue 22): its JavaScript gzipped, and the spec's tier-change walk in Chromium.
+CONSOLE_JS_GZIP_KB, CONSOLE_WALK_MS = 150, 2_000
+
+
+def console_figures(env):
+    """The console's figures from Chromium against a stack of its own (infra/local/console_e2e.sh bench:
+    debug functions behind devtool gateway, moto, localstripe), as its last line of JSON."""
+    out = run("bash", "infra/local/console_e2e.sh", "bench", env=env, capture=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def console_report(c):
+    js_kb = c["js_gzip_bytes"] / 1024
+    js_ok = js_kb <= CONSOLE_JS_GZIP_KB
+    walk_ok = c["walk_ms"] <= CONSOLE_WALK_MS and c["walk_errors"] == 0
+    print("\n| admin console (Chromium, debug functions behind devtool gateway, moto) | figure | target | |")
+    print("|---|---|---|---|")
+    print(f"| JavaScript, gzipped (CSS {c['css_gzip_bytes'] / 1024:.1f} KB beside it) | {js_kb:.1f} KB "
+          f"| <= {CONSOLE_JS_GZIP_KB} KB | {'pass' if js_ok else 'FAIL'} |")
+    print(f"| sign-in link to a usable partner list, fresh tab, median of {c['list_runs']} | {c['list_ms']:.0f} ms "
+          f"| none | |")
+    print(f"| tier change walk: open the partner, Power Gold, Save, reason, Confirm; median (max) of "
+          f"{c['walk_runs']} | {c['walk_ms']:.0f} ({c['walk_max_ms']:.0f}) ms | <= {CONSOLE_WALK_MS} ms "
+          f"(a person: < 30 s) | {'pass' if walk_ok else 'FAIL'} |")
+    print(f"| the walk's input from the partner list (search by name included) | {c['walk_clicks']} clicks, "
+          f"{c['walk_keystrokes']} keystrokes | | |")
+    return (not js_ok) + (not walk_ok)
 
 
 if __name__ == "__main__":
