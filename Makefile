@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench package web chromium
+.PHONY: dev test venv toolchain release bench-sweep stop clean check-api api-examples bench package web chromium screenshots
 
 ## Project-local Python tools: moto, localstripe, cargo-lambda (with zig), cfn-lint.
 venv: $(INSTALLED)
@@ -41,6 +41,11 @@ $(WEB_DIST): $(WEB_DEPS) $(WEB_SOURCES)
 	cd $(WEB) && npm run --silent build
 
 web: $(WEB_DIST)
+
+## The console's browser tests again, writing the committed screenshots (docs/screenshots/).
+screenshots: venv web chromium
+	cargo build --quiet -p devtool
+	SCREENSHOTS_DIR=docs/screenshots $(PY) infra/local/stack.py run -- bash infra/local/console_e2e.sh
 
 ## Debian's Chromium for the browser tests (Playwright's own browser downloads cannot be fetched).
 chromium:

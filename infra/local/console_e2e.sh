@@ -2,7 +2,8 @@
 # The console in a real browser against the local stack: Debian's Chromium driven by playwright-core
 # (functions/console/web/e2e/), the pages and the HTTP functions served by `devtool gateway` on one
 # origin as in AWS, a table of its own with the demo partners, localstripe billing and its webhooks.
-# Run by `make test` inside `stack.py run`; the screenshots go to docs/screenshots/.
+# Run by `make test` inside `stack.py run`; the screenshots go to $SCREENSHOTS_DIR (default
+# .local/screenshots/; `make screenshots` writes the committed ones in docs/screenshots/).
 #   console_e2e.sh          the browser tests
 #   console_e2e.sh bench    the tier-change walk, timed, and the time to a usable partner list (make bench)
 #   console_e2e.sh hold     the same stack, left running for a person (prints the sign-in link)

@@ -1,14 +1,17 @@
 // The console's browser tests (make test, through infra/local/console_e2e.sh): Debian's Chromium
 // against the local stack, pages and API on one origin. Each test fails when the page shows an error
 // it did not expect or the browser logs one; each page is checked with axe-core and photographed at
-// 1280x800 and 390x844 into docs/screenshots/.
+// 1280x800 and 390x844 into SCREENSHOTS_DIR (.local/screenshots/ in make test, so that a test run
+// leaves the work tree clean; `make screenshots` writes the committed ones in docs/screenshots/).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { DESKTOP, ORIGIN, PHONE, TOKEN, apiCall, axeViolations, dollars, launch, openPage, signIn, waitFor } from './lib.mjs';
 
-const SHOTS = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const SHOTS = `${resolve(ROOT, process.env.SCREENSHOTS_DIR ?? '.local/screenshots')}/`;
 mkdirSync(SHOTS, { recursive: true });
 
 let browser;
@@ -61,6 +64,9 @@ test('sign-in: the link signs in, the fragment leaves the address bar, the token
     await page.getByRole('heading', { name: 'Power100 admin console' }).waitFor();
     await noSeriousA11yViolations(page, 'sign-in');
     await page.screenshot({ path: `${SHOTS}sign-in-desktop.png` });
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: `${SHOTS}sign-in-phone.png` });
+    await page.setViewportSize(DESKTOP);
     await signIn(page);
     assert.equal(new URL(page.url()).hash, '', 'the fragment is removed');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('power100.admin-token')), TOKEN);
