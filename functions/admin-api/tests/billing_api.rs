@@ -26,8 +26,15 @@ async fn partner(api: &TestApi, id: &str) {
 
 #[tokio::test]
 async fn starting_billing_creates_the_customer_and_subscription_once_and_records_them() {
+    // The due date is 30 days from the business day: run it where the day turns.
+    for now in support::CLOCK_EDGES {
+        Box::pin(start_billing_at(now.parse().unwrap())).await;
+    }
+}
+
+async fn start_billing_at(now: jiff::Timestamp) {
     let stub = StripeStub::start().await;
-    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    let api = TestApi::new().await.with_stripe(&stub.base_url).at(now);
     partner(&api, "buildpro").await;
 
     let answer = api
@@ -42,7 +49,7 @@ async fn starting_billing_creates_the_customer_and_subscription_once_and_records
     assert_eq!(p["stripe_customer_id"], "cus_Stub0001");
     assert_eq!(p["stripe_subscription_id"], "sub_Stub0001");
     assert_eq!(p["payment_status"], "awaiting_payment");
-    let due = jiff::Timestamp::now()
+    let due = now
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
         .checked_add(jiff::Span::new().days(30))

@@ -20,14 +20,22 @@ async fn stripe_event(api: &TestApi, id: &str, kind: &str, object: serde_json::V
         calendar: &calendar,
         prices: &prices,
     };
-    handle_stripe_event(&api.app.store, &rules, None, &event, jiff::Timestamp::now())
+    handle_stripe_event(&api.app.store, &rules, None, &event, api.now())
         .await
         .unwrap();
 }
 
 #[tokio::test]
 async fn metrics_of_a_known_fixture_to_the_cent() {
-    let api = TestApi::new().await;
+    // The fixture's invoices are ten minutes old: at five past midnight on the 1st they belong to
+    // the month before. Run it there and a second before midnight, over the window they span.
+    for now in support::CLOCK_EDGES {
+        Box::pin(metrics_of_the_fixture_at(now.parse().unwrap())).await;
+    }
+}
+
+async fn metrics_of_the_fixture_at(now: jiff::Timestamp) {
+    let api = TestApi::new().await.at(now);
     for (id, tier) in [("m1", "gold"), ("m2", "platinum"), ("m3", "gold"), ("m4", "gold")] {
         api.partner(id, &format!("Metrics {id}"), 80.0).await;
         assert_eq!(api.tier(id, json!({"engagement_tier": tier})).await.status, 200);
@@ -44,7 +52,6 @@ async fn metrics_of_a_known_fixture_to_the_cent() {
 
     // A billed partner with three invoices this month: paid at once, paid on the third attempt,
     // failed twice so far; $100.00 of the first refunded in Stripe.
-    let now = jiff::Timestamp::now();
     billed_partner(
         &api.app.store,
         "m5",
@@ -71,7 +78,14 @@ async fn metrics_of_a_known_fixture_to_the_cent() {
     let refund = json!({"id": "re_m1", "amount": 10_000, "status": "succeeded", "metadata": {"invoice_id": "in_m1"}});
     stripe_event(&api, "evt_m4", "refund.created", refund, t + 3).await;
 
-    let answer = api.get("/admin/metrics").await;
+    let day = |second: i64| {
+        jiff::Timestamp::from_second(second)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+    };
+    let window = format!("from={}&to={}", day(t), day(now.as_second()));
+    let answer = api.get(&format!("/admin/metrics?{window}")).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let m = &answer.body;
     assert_eq!(m["active_paid_partners"], json!({"gold": 2, "platinum": 2}));
@@ -129,4 +143,141 @@ async fn the_metrics_read_is_cheap() {
         ["GetItem", "Query", "Query"],
         "the seat count, one month of history, the window's invoices"
     );
+}
+
+/// The stored paid-seat count, moved by every function that changes a tier, against a count made
+/// by hand after each step (the demo seed, the sweep, an admin's cancel and upgrade, a dunning
+/// downgrade through the webhook receiver, a bulk load with its recount).
+#[tokio::test]
+async fn the_stored_seat_count_follows_every_path_that_moves_a_tier() {
+    use shared::domain::partner::{PartnerId, SubscriptionStatus};
+    use shared::usecases::seed::{load_demo_partners, DemoPartner};
+    let now: jiff::Timestamp = "2026-11-24T15:00:00Z".parse().unwrap();
+    let api = TestApi::new().await.at(now);
+    let store = &api.app.store;
+    let seats = |gold: i64, platinum: i64| shared::domain::metrics::PaidSeats { gold, platinum };
+
+    // The demo partners: 8 gold and 4 platinum terms (two of them already ended).
+    let demo: Vec<DemoPartner> = serde_json::from_str(
+        &std::fs::read_to_string(shared::testing::repo_file("infra/seed/demo-partners.json")).unwrap(),
+    )
+    .unwrap();
+    load_demo_partners(store, &BusinessCalendar::utc(), &demo, now)
+        .await
+        .unwrap();
+    assert_eq!(store.paid_seats().await.unwrap(), seats(8, 4), "seeded");
+
+    // The sweep expires ironclad-insurance (gold, ended 3 days ago, not renewing) and
+    // greenleaf-solar (platinum, 10 days past its end: beyond the 7 days of grace).
+    let sweep = expiry_sweep::Sweep {
+        store: store.clone(),
+        calendar: BusinessCalendar::utc(),
+        settings: shared::usecases::sweep::SweepSettings::default(),
+    };
+    let summary = sweep
+        .handle(expiry_sweep::ScheduledTrigger::default(), now)
+        .await
+        .unwrap();
+    assert_eq!(summary.expired, 2, "{summary:?}");
+    assert_eq!(store.paid_seats().await.unwrap(), seats(7, 3), "after the sweep");
+
+    // An admin cancels buildpro-crm (gold) now, and moves summit-roofing from free to platinum.
+    let cancelled = api
+        .post(
+            "/admin/partners/buildpro-crm/cancel",
+            json!({"effective": "immediately", "reason": "closing"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let upgraded = api.tier("summit-roofing", json!({"engagement_tier": "platinum"})).await;
+    assert_eq!(upgraded.status, 200, "{}", upgraded.body);
+    assert_eq!(
+        store.paid_seats().await.unwrap(),
+        seats(6, 4),
+        "after the admin's changes"
+    );
+
+    // A Stripe-billed gold partner fails its third attempt: the webhook downgrades it.
+    billed_partner(
+        store,
+        "dunning-co",
+        Tier::Gold,
+        jiff::civil::date(2027, 11, 1),
+        "cus_dun",
+        "sub_dun",
+        now,
+    )
+    .await;
+    assert_eq!(store.paid_seats().await.unwrap(), seats(7, 4), "billed");
+    let receiver = stripe_webhook::Receiver {
+        store: store.clone(),
+        calendar: BusinessCalendar::utc(),
+        prices: test_prices(),
+        signing_secret: shared::config::Secret::new(fixtures::TEST_WEBHOOK_SECRET),
+        stripe: None,
+    };
+    let t = now.as_second();
+    let failed = fixtures::event(
+        "evt_dun_3",
+        "invoice.payment_failed",
+        t,
+        fixtures::invoice("in_dun", "cus_dun", "sub_dun", "price_gold", 360_000, "open", 3, t),
+    );
+    let body = serde_json::to_string_pretty(&failed).unwrap();
+    let delivery = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("https://api.example.test/webhooks/stripe")
+        .header("content-type", "application/json")
+        .header(
+            "stripe-signature",
+            fixtures::sign(&body, fixtures::TEST_WEBHOOK_SECRET, t),
+        )
+        .body(lambda_http::Body::Text(body))
+        .unwrap();
+    assert_eq!(receiver.handle(delivery, now).await.status(), 200);
+    let downgraded = store
+        .get_partner(&PartnerId::parse("dunning-co").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(downgraded.engagement_tier, Tier::Free);
+    assert_eq!(
+        store.paid_seats().await.unwrap(),
+        seats(6, 4),
+        "after the dunning downgrade"
+    );
+
+    // A bulk load writes profiles without the count (one gold, one platinum, one free); its recount
+    // brings the count to what is stored.
+    let loaded: Vec<_> = [
+        ("bulk-g", Some(Tier::Gold)),
+        ("bulk-p", Some(Tier::Platinum)),
+        ("bulk-f", None),
+    ]
+    .into_iter()
+    .map(|(id, tier)| {
+        let fields = shared::domain::partner::ProfileFields {
+            company_name: shared::domain::partner::CompanyName::parse(id).unwrap(),
+            primary_email: shared::domain::partner::Email::parse(&format!("{id}@example.com")).unwrap(),
+            base_pcr_score: shared::domain::pcr::BasePcr::from_hundredths(7_000).unwrap(),
+            momentum_modifier: shared::domain::pcr::Momentum::Steady,
+        };
+        let mut p = shared::domain::partner::Partner::new_free(PartnerId::parse(id).unwrap(), fields, now);
+        p.version = 1;
+        if let Some(tier) = tier {
+            p.apply_tier(tier, now);
+            p.subscription_status = SubscriptionStatus::Active;
+            p.subscription_start_date = Some(jiff::civil::date(2026, 11, 1));
+            p.subscription_end_date = Some(jiff::civil::date(2027, 11, 1));
+        }
+        p
+    })
+    .collect();
+    store.load_profiles(&loaded).await.unwrap();
+    assert_eq!(
+        store.recount_paid_seats().await.unwrap(),
+        seats(7, 5),
+        "the recount after the load"
+    );
+    assert_eq!(store.paid_seats().await.unwrap(), seats(7, 5), "stored");
 }

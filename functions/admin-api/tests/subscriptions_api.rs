@@ -13,20 +13,24 @@ use shared::testing::seed_term;
 use shared::usecases::apply_change::apply_change;
 use support::TestApi;
 
-fn today() -> CalendarDate {
-    Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+/// The instant these tests run at (the API answers as of it too): the day's last seconds.
+fn fixed_now() -> Timestamp {
+    support::CLOCK_EDGES[0].parse().unwrap()
 }
 
-fn in_days(n: i64) -> CalendarDate {
-    today().checked_add(Span::new().days(n)).unwrap()
+fn today(now: Timestamp) -> CalendarDate {
+    now.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+fn in_days(now: Timestamp, n: i64) -> CalendarDate {
+    today(now).checked_add(Span::new().days(n)).unwrap()
 }
 
 /// Active: g-soon (5 days), g-mid (20), p-mid (25), g-far (200), p-far (90); expired: x-old;
 /// cancelled: c-now (immediately), c-later (at term end, 60 days); free: f-free.
-async fn dashboard_fixture() -> TestApi {
-    let api = TestApi::new().await;
+async fn dashboard_fixture(now: Timestamp) -> TestApi {
+    let api = TestApi::new().await.at(now);
     let store = &api.app.store;
-    let now = Timestamp::now();
     for (id, tier, days) in [
         ("g-soon", Tier::Gold, 5),
         ("g-mid", Tier::Gold, 20),
@@ -38,7 +42,7 @@ async fn dashboard_fixture() -> TestApi {
         ("c-later", Tier::Gold, 60),
         ("f-free", Tier::Free, 0),
     ] {
-        seed_term(store, id, tier, in_days(days), true, now).await;
+        seed_term(store, id, tier, in_days(now, days), true, now).await;
     }
     apply_change(
         store,
@@ -84,7 +88,14 @@ fn ids(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn dashboard_tabs_counts_filters_sorts_and_pages() {
-    let api = dashboard_fixture().await;
+    // Days left and the expiring tab follow the calendar: run where the day and the month turn.
+    for now in support::CLOCK_EDGES {
+        Box::pin(dashboard_at(now.parse().unwrap())).await;
+    }
+}
+
+async fn dashboard_at(now: Timestamp) {
+    let api = dashboard_fixture(now).await;
     let active = api.get("/admin/subscriptions").await;
     assert_eq!(active.status, 200, "{}", active.body);
     let counts = &active.body["counts"];
@@ -226,7 +237,7 @@ async fn dashboard_tabs_counts_filters_sorts_and_pages() {
 
 #[tokio::test]
 async fn bulk_renewal_reports_each_id() {
-    let api = dashboard_fixture().await;
+    let api = dashboard_fixture(fixed_now()).await;
     let before = api.get("/admin/partners/g-soon").await.body;
     // A malformed id refuses the whole request, naming it, and renews nothing.
     let malformed = json!({"partner_ids": ["g-soon", "bad#id"]});
@@ -305,14 +316,14 @@ async fn bulk_renewal_reports_each_id() {
 
 #[tokio::test]
 async fn csv_export_parses_back_to_the_dashboard_rows() {
-    let api = dashboard_fixture().await;
+    let api = dashboard_fixture(fixed_now()).await;
     seed_term(
         &api.app.store,
         "formula",
         Tier::Gold,
-        in_days(3),
+        in_days(api.now(), 3),
         true,
-        Timestamp::now(),
+        api.now(),
     )
     .await;
     api.put("/admin/partners/formula", json!({"company_name": "=HYPERLINK(\"http://x\")", "primary_email": "formula@example.com", "base_pcr_score": 80})).await;
@@ -323,7 +334,7 @@ async fn csv_export_parses_back_to_the_dashboard_rows() {
             .header("authorization", format!("Bearer {}", api.token))
             .body(lambda_http::Body::Empty)
             .unwrap();
-        let res = api.app.handle(req).await;
+        let res = api.app.handle_at(req, api.now()).await;
         (
             res.status().as_u16(),
             res.headers().clone(),
@@ -358,6 +369,7 @@ async fn csv_export_parses_back_to_the_dashboard_rows() {
         .await
         .body;
     let rows = dashboard["rows"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "g-soon, g-mid and formula expire within 30 days");
     assert_eq!(records.len(), rows.len());
     for (record, row) in records.iter().zip(rows) {
         assert_eq!(&record[0], row["partner_id"].as_str().unwrap());
@@ -386,10 +398,10 @@ async fn csv_export_parses_back_to_the_dashboard_rows() {
 
 #[tokio::test]
 async fn cancel_both_ways_reminders_and_settings() {
-    let api = TestApi::new().await;
-    let now = Timestamp::now();
-    seed_term(&api.app.store, "now", Tier::Platinum, in_days(100), true, now).await;
-    seed_term(&api.app.store, "later", Tier::Gold, in_days(40), true, now).await;
+    let now = fixed_now();
+    let api = TestApi::new().await.at(now);
+    seed_term(&api.app.store, "now", Tier::Platinum, in_days(now, 100), true, now).await;
+    seed_term(&api.app.store, "later", Tier::Gold, in_days(now, 40), true, now).await;
 
     let immediate = api
         .post(
@@ -409,7 +421,7 @@ async fn cancel_both_ways_reminders_and_settings() {
     );
     assert_eq!(
         (p["cancellation_date"].clone(), p["cancellation_reason"].clone()),
-        (json!(today().to_string()), json!("closing the business"))
+        (json!(today(now).to_string()), json!("closing the business"))
     );
     let history = api.all("now", "history").await;
     assert_eq!(
@@ -469,7 +481,7 @@ async fn cancel_both_ways_reminders_and_settings() {
     );
 
     // Reminders: only for an active paid term.
-    seed_term(&api.app.store, "remind", Tier::Gold, in_days(12), true, now).await;
+    seed_term(&api.app.store, "remind", Tier::Gold, in_days(now, 12), true, now).await;
     let sent = api.post("/admin/partners/remind/reminders", json!({})).await;
     assert_eq!(sent.status, 202, "{}", sent.body);
     assert_eq!(

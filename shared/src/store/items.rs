@@ -119,8 +119,8 @@ pub(super) fn history_item(id: Ulid, entry: &HistoryEntry) -> Result<Item, Store
     item.insert(PK.into(), string_attr(partner_pk(&entry.partner_id)));
     item.insert(SK.into(), string_attr(history_sk(id)));
     item.insert("entity".into(), string_attr("history"));
-    item.insert("gsi3pk".into(), string_attr(history_month_pk(id)));
-    item.insert("gsi3sk".into(), string_attr(history_month_sk(id)));
+    item.insert("gsi3pk".into(), string_attr(history_month_pk(entry.created_at)));
+    item.insert("gsi3sk".into(), string_attr(history_month_sk(entry.created_at, id)));
     Ok(item)
 }
 

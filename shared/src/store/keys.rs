@@ -5,7 +5,7 @@
 //! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (due index: paid terms with status active or cancelled, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>`; gsi4 (dashboard: every subscription that is not `inactive`): `DASH#<status>` / `<end>#<id>` |
 //! |                  |                    |                           | gsi6 (Stripe changes to confirm, sparse: partners with `stripe_sync`): `STRIPE_SYNC` / `<requested at>#<id>` |
 //! |                  |                    |                           | gsi7 (emailed invoices unpaid, sparse: `payment_due_date` while awaiting payment or past due): `INVOICE_DUE` / `<due date>#<id>` |
-//! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month): `HIST#<yyyy-mm>` / `<ts>#<ulid>` |
+//! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month, of `created_at`): `HIST#<yyyy-mm>` / `<created_at>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
 //! | email log        | `PARTNER#<id>`     | `EMAIL#<event id>`        | — (the email sender's exactly-once claim and the record of what it sent; TTL `expires_at`) |
@@ -85,22 +85,26 @@ pub fn partner_pk(id: &PartnerId) -> String {
 /// `2026-11-24T12:00:00.123Z` from the id's millisecond.
 pub fn id_timestamp(id: Ulid) -> String {
     let millis = i64::try_from(id.timestamp_ms()).unwrap_or(i64::MAX);
-    jiff::Timestamp::from_millisecond(millis)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    timestamp_key(jiff::Timestamp::from_millisecond(millis).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
+}
+
+/// `2026-11-24T12:00:00.123Z`: an instant as sort keys write it (UTC, milliseconds).
+pub fn timestamp_key(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 pub fn history_sk(id: Ulid) -> String {
     format!("{HISTORY_PREFIX}{}#{id}", id_timestamp(id))
 }
 
-pub fn history_month_pk(id: Ulid) -> String {
-    format!("{HISTORY_PREFIX}{}", &id_timestamp(id)[..7])
+/// The month of the history index an entry recorded at `at` belongs to (its business time, the
+/// `now` of the change that wrote it: the id's own time is when the process made it).
+pub fn history_month_pk(at: jiff::Timestamp) -> String {
+    format!("{HISTORY_PREFIX}{}", &timestamp_key(at)[..7])
 }
 
-pub fn history_month_sk(id: Ulid) -> String {
-    format!("{}#{id}", id_timestamp(id))
+pub fn history_month_sk(at: jiff::Timestamp, id: Ulid) -> String {
+    format!("{}#{id}", timestamp_key(at))
 }
 
 pub fn audit_sk(id: Ulid) -> String {
@@ -177,7 +181,12 @@ mod tests {
         let ulid = Ulid::from_parts(1_795_000_000_123, 7);
         assert_eq!(id_timestamp(ulid), "2026-11-18T11:06:40.123Z");
         assert_eq!(history_sk(ulid), format!("HIST#2026-11-18T11:06:40.123Z#{ulid}"));
-        assert_eq!(history_month_pk(ulid), "HIST#2026-11");
+        let recorded: jiff::Timestamp = "2026-11-30T23:59:59.999Z".parse().unwrap();
+        assert_eq!(history_month_pk(recorded), "HIST#2026-11");
+        assert_eq!(
+            history_month_sk(recorded, ulid),
+            format!("2026-11-30T23:59:59.999Z#{ulid}")
+        );
         assert_eq!(subscriptions_pk(SubscriptionStatus::Active), "SUB#active");
         assert_eq!(subscriptions_sk(jiff::civil::date(2026, 12, 1), &id), "2026-12-01#42");
     }

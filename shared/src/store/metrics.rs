@@ -93,8 +93,8 @@ impl Store {
         while month <= last {
             let key = month.strftime("%Y-%m").to_string();
             let query = IndexQuery::new(HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk", history_month_pk_for(&key))
-                .sort_key_from(from.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-                .sort_key_below(before.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+                .sort_key_from(timestamp_key(from))
+                .sort_key_below(timestamp_key(before));
             let rows: Vec<HistoryEntry> = self.query_all(&query, usize::MAX).await?;
             entries.extend(rows);
             month = match month.checked_add(jiff::Span::new().months(1)) {

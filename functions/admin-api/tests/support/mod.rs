@@ -8,10 +8,16 @@ use serde_json::Value;
 use shared::domain::dates::BusinessCalendar;
 use shared::testing::{admin_token, fresh_store, CallLog};
 
+/// Instants where the calendar turns, for tests whose answers depend on the day or the month: a
+/// second before midnight on a month's last day, and five minutes into the next month.
+pub const CLOCK_EDGES: [&str; 2] = ["2026-12-31T23:59:30Z", "2027-01-01T00:05:00Z"];
+
 pub struct TestApi {
     pub app: App,
     pub calls: CallLog,
     pub token: String,
+    /// The instant every request is answered at; `None`: the real clock.
+    pub clock: Option<jiff::Timestamp>,
 }
 
 pub struct Answer {
@@ -33,7 +39,19 @@ impl TestApi {
             app,
             calls,
             token: admin_token("admin-1"),
+            clock: None,
         }
+    }
+
+    /// The same API answering every request as of `now` (the handler's own clock seam).
+    pub fn at(mut self, now: jiff::Timestamp) -> TestApi {
+        self.clock = Some(now);
+        self
+    }
+
+    /// The instant requests are answered at.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.unwrap_or_else(jiff::Timestamp::now)
     }
 
     /// The same API with Stripe billing pointed at `api_base` (a local stub).
@@ -61,7 +79,7 @@ impl TestApi {
         let req: Request = builder
             .body(body.map(|b| Body::from(b.to_owned())).unwrap_or(Body::Empty))
             .unwrap();
-        answer(self.app.handle(req).await)
+        answer(self.app.handle_at(req, self.now()).await)
     }
 
     pub async fn get(&self, path: &str) -> Answer {
