@@ -153,8 +153,49 @@ async fn a_double_submit_makes_one_subscription_and_an_abandoned_payment_grants_
     let customer = pending.stripe_customer_id.clone().unwrap();
     assert_eq!(subscriptions_of(&customer).await.len(), 1, "one subscription");
 
-    // Nobody pays: the tier stays free, the upgrade stays visibly pending.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Nobody pays. Wait until localstripe has settled the first invoice unpaid (open, its payment
+    // waiting for a method) and its invoice events have reached us (the invoice is recorded here):
+    // then the tier is still free and the upgrade visibly pending.
+    let localstripe = LocalStripe::from_env();
+    let mut unpaid = None;
+    for _ in 0..100 {
+        let invoices = localstripe.get(&format!("/v1/invoices?customer={customer}")).await;
+        let open = invoices["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["status"] == json!("open") && i["paid"] == json!(false))
+            .cloned();
+        if let Some(invoice) = open {
+            let intent = localstripe
+                .get(&format!(
+                    "/v1/payment_intents/{}",
+                    invoice["payment_intent"].as_str().unwrap_or_default()
+                ))
+                .await;
+            if intent["status"] == json!("requires_payment_method") {
+                unpaid = Some(invoice);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let unpaid = unpaid.expect("localstripe settles the first invoice unpaid");
+    let invoice_id = unpaid["id"].as_str().unwrap().to_owned();
+    let page = shared::store::PageRequest {
+        limit: 10,
+        cursor: None,
+    };
+    let mut recorded = false;
+    for _ in 0..100 {
+        let invoices = api.store().partner_invoices(&partner.id, &page).await.unwrap().items;
+        if invoices.iter().any(|i| i.stripe_invoice_id == invoice_id) {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recorded, "the unpaid invoice {invoice_id} reached the receiver");
     let still = api.store().get_partner(&partner.id).await.unwrap().unwrap();
     assert_eq!(still.engagement_tier, Tier::Free);
     assert_eq!(still.pending_billing.map(|p| p.tier), Some(Tier::Platinum));
