@@ -57,6 +57,7 @@ test: venv toolchain web chromium
 	$(PY) infra/local/stack.py run -- cargo test --workspace
 	$(PY) infra/local/check_localstripe_compat.py
 	$(VENV)/bin/cfn-lint template.yaml
+	$(PY) infra/bench/cost_model.py --self-check
 	@$(MAKE) --no-print-directory scan
 	$(VENV)/bin/openapi-spec-validator infra/api/*.openapi.yaml
 	cargo build --quiet -p devtool
