@@ -560,9 +560,15 @@ async fn dynamodb_requests_per_route() {
     for ((route, calls, erased), (_, _, _, _, expected)) in measured.iter().zip(routes) {
         println!("{route}: {} {calls:?}", calls.len());
         if route.contains("payment-history") {
-            assert!(*erased >= 2, "the billed partner had history and audit to erase: {erased}");
+            assert!(
+                *erased >= 2,
+                "the billed partner had history and audit to erase: {erased}"
+            );
             assert_eq!(calls.len(), expected + erased, "{route}: {calls:?}");
-            assert!(calls[expected..].iter().all(|c| c == "UpdateItem"), "{route}: {calls:?}");
+            assert!(
+                calls[expected..].iter().all(|c| c == "UpdateItem"),
+                "{route}: {calls:?}"
+            );
         } else {
             assert_eq!(calls.len(), expected, "{route}: {calls:?}");
         }
