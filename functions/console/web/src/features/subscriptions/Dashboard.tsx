@@ -30,7 +30,22 @@ export function Dashboard() {
     () => api.GET('/admin/subscriptions', { params: { query: { tab, tier, ...(tab === 'history' ? {} : { sort, order }), limit: 100 } } }).then(must),
     [tab, tier, sort, order],
   );
-  const rows = page.data?.rows ?? [];
+  // Later pages (the API pages by cursor), appended below the first; a new view starts over.
+  const [more, setMore] = useState<{ key: string; rows: SubscriptionRow[]; history: NonNullable<typeof page.data>['history']; cursor: string | null }>({ key: '', rows: [], history: [], cursor: null });
+  const viewKey = `${tab}|${tier}|${sort}|${order}|${page.data?.next_cursor ?? ''}`;
+  const extra = more.key === viewKey ? more : { key: viewKey, rows: [], history: [], cursor: page.data?.next_cursor ?? null };
+  const rows = [...(page.data?.rows ?? []), ...extra.rows];
+  const historyRows = [...(page.data?.history ?? []), ...(extra.history ?? [])];
+
+  async function loadMore() {
+    if (!extra.cursor) return;
+    const r = await api.GET('/admin/subscriptions', { params: { query: { tab, tier, ...(tab === 'history' ? {} : { sort, order }), limit: 100, cursor: extra.cursor } } });
+    if (r.error || !r.data) {
+      setError(problemText(r.error));
+      return;
+    }
+    setMore({ key: viewKey, rows: [...extra.rows, ...(r.data.rows ?? [])], history: [...(extra.history ?? []), ...(r.data.history ?? [])], cursor: r.data.next_cursor ?? null });
+  }
 
   function toggleSort(column: Sort) {
     if (sort === column) setOrder(order === 'asc' ? 'desc' : 'asc');
@@ -136,7 +151,7 @@ export function Dashboard() {
                 </tr>
               </thead>
               <tbody>
-                {(page.data?.history ?? []).map((h) => (
+                {historyRows.map((h) => (
                   <tr key={h.id}>
                     <td>{h.created_at && shortDateTime(h.created_at)}</td>
                     <td>{h.partner_id}</td>
@@ -222,6 +237,11 @@ export function Dashboard() {
               </tbody>
             </table>
           </div>
+        )}
+        {extra.cursor && (
+          <button type="button" className="more" onClick={() => void loadMore()}>
+            Show more
+          </button>
         )}
       </div>
     </section>
