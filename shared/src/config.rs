@@ -198,6 +198,23 @@ pub fn grace_period_days() -> Result<i32, ConfigError> {
     }
 }
 
+/// `BILLED_OVERDUE_DAYS`: days past its end after which a Stripe-billed term with nothing paid is
+/// alarmed on (default 45, at most 365).
+pub fn billed_overdue_days() -> Result<i32, ConfigError> {
+    match optional("BILLED_OVERDUE_DAYS") {
+        None => Ok(crate::domain::lifecycle::DEFAULT_BILLED_OVERDUE_DAYS),
+        Some(text) => text
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|days| (1..=365).contains(days))
+            .ok_or(ConfigError::Invalid {
+                name: "BILLED_OVERDUE_DAYS",
+                why: "must be a whole number of days from 1 to 365".into(),
+            }),
+    }
+}
+
 /// The log filter: `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL`, else `info`.
 pub fn log_level() -> String {
     optional("RUST_LOG")

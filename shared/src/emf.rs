@@ -105,6 +105,17 @@ pub fn reconcile_stopped_early_line(at: Timestamp) -> Value {
     line(&[count("ReconcileStoppedEarly")], &[], at)
 }
 
+/// Stripe-billed terms past their end by more than the configured days with nothing paid (each
+/// sweep run, zero included, so that the alarm on it always has data).
+pub fn billed_terms_overdue_line(overdue: u64, at: Timestamp) -> Value {
+    let metric = Metric {
+        name: "BilledTermsOverdue",
+        value: i64::try_from(overdue).unwrap_or(i64::MAX),
+        unit: "Count",
+    };
+    line(&[metric], &[], at)
+}
+
 /// MRR and paid partners by tier (each sweep run).
 pub fn mrr_lines(seats: PaidSeats, at: Timestamp) -> Vec<Value> {
     let mrr = Revenue::monthly(seats);

@@ -5,7 +5,7 @@
 
 mod support;
 
-use jiff::{Span, Timestamp, ToSpan};
+use jiff::{Span, Timestamp};
 use serde_json::{json, Value};
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
@@ -240,35 +240,69 @@ async fn stripe_down_during_a_cancel_leaves_it_pending_until_a_retry_confirms_it
     assert_eq!(stub.requests().len(), 3);
 }
 
+/// A Stripe-billed renewal whose charge fails is Stripe's to end: its retries go on while the sweep
+/// runs every day for 20 days past the term's end, and nothing is expired, cancelled or sent to
+/// Stripe; the third failure, the ladder's last step, downgrades.
 #[tokio::test]
-async fn the_sweeps_expiry_of_a_billed_partner_is_pushed_by_the_retry() {
+async fn a_billed_renewal_in_dunning_is_never_cut_off_by_the_sweep() {
     let stub = StripeStub::start().await;
     let api = TestApi::new().await.with_stripe(&stub.base_url);
     let now = Timestamp::now();
     let calendar = BusinessCalendar::utc();
-    // Auto-renewing, unpaid and 10 days past its end: past the 7-day grace, so the sweep expires it.
-    let end = calendar.today(now).checked_sub(Span::new().days(10)).unwrap();
-    billed_partner(&api.app.store, "swept", Tier::Gold, end, "cus_S", "sub_S", now).await;
-    let summary = run_expiry_sweep(&api.app.store, &calendar, &SweepSettings::default(), now)
-        .await
-        .unwrap();
-    assert_eq!(summary.expired, 1, "{summary:?}");
-    let p = partner(&api, "swept").await;
-    assert_eq!(p["engagement_tier"], "free");
-    assert_eq!(p["stripe_sync"]["action"], "cancel_subscription", "{p}");
-    assert!(stub.requests().is_empty(), "the sweep itself does not call Stripe");
+    let end = calendar.today(now).checked_sub(Span::new().days(1)).unwrap();
+    billed_partner(&api.app.store, "renewing", Tier::Gold, end, "cus_R", "sub_R", now).await;
+    let renewal_start = end.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_second();
+    let failure = |attempt: u32| {
+        let mut invoice = shared::stripe::fixtures::invoice(
+            "in_renewal",
+            "cus_R",
+            "sub_R",
+            "price_gold",
+            360_000,
+            "open",
+            attempt,
+            renewal_start,
+        );
+        invoice["next_payment_attempt"] = json!(renewal_start + i64::from(attempt) * 5 * 86_400);
+        shared::stripe::fixtures::event(
+            &format!("evt_renewal_failed_{attempt}"),
+            "invoice.payment_failed",
+            renewal_start + i64::from(attempt) * 3_600,
+            invoice,
+        )
+    };
+    apply(&api, failure(1)).await;
+    apply(&api, failure(2)).await;
 
     let stripe: StripeApi = api.app.billing.as_ref().map(|b| b.stripe.clone()).unwrap();
-    let done = push_pending_stripe_syncs(&api.app.store, &stripe, &calendar, now + 1.second())
-        .await
-        .unwrap();
-    assert_eq!(done.confirmed, 1);
-    let requests = stub.requests();
+    for day in 0..20 {
+        let at = now + Span::new().hours(24 * day);
+        let summary = run_expiry_sweep(&api.app.store, &calendar, &SweepSettings::default(), at)
+            .await
+            .unwrap();
+        assert_eq!((summary.expired, summary.grace), (0, 0), "day {day}: {summary:?}");
+        assert_eq!(summary.awaiting_stripe, 1, "day {day}: {summary:?}");
+        assert_eq!(summary.billed_overdue, 0, "day {day}: within 45 days");
+        let pushed = push_pending_stripe_syncs(&api.app.store, &stripe, &calendar, at)
+            .await
+            .unwrap();
+        assert_eq!(pushed.pending, 0, "day {day}: nothing to send Stripe");
+    }
+    let p = partner(&api, "renewing").await;
+    assert_eq!(p["engagement_tier"], "gold", "{p}");
+    assert_eq!(p["subscription_status"], "active", "{p}");
+    assert!(p.get("stripe_sync").is_none(), "{p}");
+    assert!(stub.requests().is_empty(), "{:?}", stub.requests());
+
+    apply(&api, failure(3)).await;
+    let p = partner(&api, "renewing").await;
+    assert_eq!(p["engagement_tier"], "free", "the ladder's last step downgrades: {p}");
+    let history = api.get("/admin/partners/renewing/history").await;
     assert_eq!(
-        (requests[0].method.as_str(), requests[0].path.as_str()),
-        ("DELETE", "/v1/subscriptions/sub_S")
+        history.body["history"][0]["event_type"], "payment_failure_downgrade",
+        "{}",
+        history.body
     );
-    assert!(partner(&api, "swept").await.get("stripe_sync").is_none());
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ impl Sweep {
             calendar: config::business_calendar()?,
             settings: SweepSettings {
                 grace_days: config::grace_period_days()?,
+                billed_overdue_days: config::billed_overdue_days()?,
                 ..SweepSettings::default()
             },
         })
@@ -44,6 +45,7 @@ impl Sweep {
         let summary = run_expiry_sweep(&self.store, &self.calendar, &self.settings, now)
             .await
             .map_err(|e| RunFailed::Stopped(e.to_string()))?;
+        shared::emf::emit(&shared::emf::billed_terms_overdue_line(summary.billed_overdue, now));
         // MRR for the dashboard; a failed read costs the figure, not the run.
         if let Err(err) = report_mrr(&self.store, now).await {
             tracing::warn!(error = %err, "MRR was not reported");
@@ -54,6 +56,8 @@ impl Sweep {
             notices_7,
             expired,
             grace,
+            awaiting_stripe,
+            billed_overdue,
             errors,
             duration_ms,
             ..
@@ -64,6 +68,8 @@ impl Sweep {
             notices_7,
             expired,
             grace,
+            awaiting_stripe,
+            billed_overdue,
             errors,
             duration_ms,
             "sweep finished"

@@ -5,14 +5,24 @@
 //! partner, term end and stage), not one `renewal_notification_sent` flag that cannot carry two
 //! reminders; and an auto-renewing term that is never paid does not stay active forever: after a
 //! grace period past its end it expires like any other.
+//!
+//! A term billed through Stripe is Stripe's to end: while Stripe still collects (Smart Retries, the
+//! dunning ladder's last step, an emailed invoice's days to pay) the sweep never expires it; the
+//! webhooks end it (`customer.subscription.deleted`, the third failed attempt). The sweep only
+//! watches: such a term past its end by more than [`DEFAULT_BILLED_OVERDUE_DAYS`] with nothing paid
+//! raises an alarm ([`billed_term_overdue`]).
 
 use super::dates::{days_until, CalendarDate};
-use super::partner::{Partner, SubscriptionStatus};
+use super::partner::{BillingMode, Partner, SubscriptionStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Days past the end date that an auto-renewing, unpaid term stays in grace by default.
 pub const DEFAULT_GRACE_DAYS: i32 = 7;
+
+/// Days past its end after which a Stripe-billed term with nothing paid raises an alarm (Stripe has
+/// not ended it, and nothing paid for it: a lost webhook or a stuck subscription, for a person).
+pub const DEFAULT_BILLED_OVERDUE_DAYS: i32 = 45;
 
 /// How far ahead the sweep looks for terms that need a notice.
 pub const NOTICE_HORIZON_DAYS: i32 = 30;
@@ -98,6 +108,9 @@ pub enum SweepDecision {
     Grace { days_past_end: i32 },
     /// Downgrade to free with status `expired`.
     Expire(ExpiryReason),
+    /// A Stripe-billed term past its end: Stripe decides (renewal paid, or its subscription ended);
+    /// the sweep changes nothing.
+    AwaitStripe { days_past_end: i32 },
 }
 
 /// The notice stage for a number of days left, if any: 30 >= d > 7 is the 30-day notice,
@@ -116,6 +129,11 @@ pub fn sweep_decision(partner: &Partner, today: CalendarDate, grace_days: i32) -
         return SweepDecision::Nothing;
     };
     let days_left = days_until(today, end);
+    if days_left < 0 && partner.billing_mode() == BillingMode::Stripe {
+        return SweepDecision::AwaitStripe {
+            days_past_end: -days_left,
+        };
+    }
     match partner.subscription_status {
         SubscriptionStatus::Active if days_left >= 0 => match notice_stage(days_left) {
             Some(stage) => SweepDecision::Notice { stage, days_left },
@@ -131,6 +149,16 @@ pub fn sweep_decision(partner: &Partner, today: CalendarDate, grace_days: i32) -
             SweepDecision::Nothing
         }
     }
+}
+
+/// Whether a Stripe-billed term is past its end by more than `overdue_days` with nothing paid for
+/// today (the sweep's safety net: it alarms, it never downgrades).
+pub fn billed_term_overdue(partner: &Partner, today: CalendarDate, overdue_days: i32) -> bool {
+    let unpaid = partner.paid_through.is_none_or(|paid| paid < today);
+    matches!(
+        sweep_decision(partner, today, DEFAULT_GRACE_DAYS),
+        SweepDecision::AwaitStripe { days_past_end } if days_past_end > overdue_days && unpaid
+    )
 }
 
 /// `urgent` when 7 days or fewer are left, as the dashboard marks it.
@@ -171,6 +199,7 @@ impl Urgency {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::partner::PaymentStatus;
     use crate::domain::tier::Tier;
     use jiff::civil::date;
     use jiff::Span;
@@ -248,6 +277,94 @@ mod tests {
         );
     }
 
+    /// How a partner is billed, for the table below.
+    #[derive(Debug, Clone, Copy)]
+    enum Billing {
+        Manual,
+        /// Stripe charges the card on file.
+        StripeCard,
+        /// Stripe emails an invoice with 30 days to pay.
+        StripeInvoice,
+    }
+
+    fn billed(billing: Billing, status: SubscriptionStatus, days_left: i64, auto: bool, failed: u32) -> Partner {
+        let mut p = partner(Tier::Gold, status, days_left, auto);
+        if !matches!(billing, Billing::Manual) {
+            p.stripe_customer_id = Some("cus_1".into());
+            p.stripe_subscription_id = Some("sub_1".into());
+            p.stripe_subscription_status = Some(if failed > 0 { "past_due" } else { "active" }.into());
+        }
+        if let Billing::StripeInvoice = billing {
+            p.open_invoice_id = Some("in_1".into());
+            p.payment_due_date = TODAY.checked_add(Span::new().days(30 + days_left)).ok();
+            p.payment_status = Some(PaymentStatus::AwaitingPayment);
+        } else if failed > 0 {
+            p.payment_status = Some(PaymentStatus::PastDue);
+        }
+        p
+    }
+
+    /// (billing, auto-renewal, status, days past the end, failed attempts so far) -> decision: a
+    /// Stripe-billed term past its end is Stripe's, whatever its collection, renewal setting or
+    /// failures; a manual one gets its grace, then expires.
+    #[test]
+    fn the_sweep_decides_by_how_a_term_is_billed() {
+        use Billing::*;
+        use SubscriptionStatus::{Active, Cancelled};
+        use SweepDecision::*;
+        let table: Vec<(Billing, bool, SubscriptionStatus, i64, u32, SweepDecision)> = vec![
+            (Manual, true, Active, 3, 0, Grace { days_past_end: 3 }),
+            (Manual, true, Active, 8, 0, Expire(ExpiryReason::UnpaidAfterGrace)),
+            (Manual, false, Active, 1, 0, Expire(ExpiryReason::NotRenewing)),
+            (Manual, true, Cancelled, 1, 0, Expire(ExpiryReason::CancelledAtTermEnd)),
+            (StripeCard, true, Active, 1, 1, AwaitStripe { days_past_end: 1 }),
+            (StripeCard, true, Active, 8, 2, AwaitStripe { days_past_end: 8 }),
+            (StripeCard, true, Active, 20, 2, AwaitStripe { days_past_end: 20 }),
+            (StripeCard, true, Active, 60, 2, AwaitStripe { days_past_end: 60 }),
+            (StripeCard, false, Active, 8, 0, AwaitStripe { days_past_end: 8 }),
+            (StripeCard, true, Cancelled, 8, 0, AwaitStripe { days_past_end: 8 }),
+            (StripeInvoice, true, Active, 8, 0, AwaitStripe { days_past_end: 8 }),
+            (StripeInvoice, true, Active, 29, 0, AwaitStripe { days_past_end: 29 }),
+            (StripeInvoice, false, Active, 31, 0, AwaitStripe { days_past_end: 31 }),
+        ];
+        for (billing, auto, status, past, failed, expected) in table {
+            let p = billed(billing, status, -past, auto, failed);
+            assert_eq!(
+                sweep_decision(&p, TODAY, DEFAULT_GRACE_DAYS),
+                expected,
+                "{billing:?}, auto-renewal {auto}, {status:?}, {past} days past the end, {failed} failed"
+            );
+        }
+        // Before the end, every kind gets its notices.
+        for billing in [Manual, StripeCard, StripeInvoice] {
+            assert_eq!(
+                sweep_decision(&billed(billing, Active, 7, true, 0), TODAY, DEFAULT_GRACE_DAYS),
+                Notice {
+                    stage: NoticeStage::SevenDay,
+                    days_left: 7
+                },
+                "{billing:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_billed_term_long_past_its_end_with_nothing_paid_is_overdue() {
+        let days = DEFAULT_BILLED_OVERDUE_DAYS;
+        let stripe = |past: i64| billed(Billing::StripeCard, SubscriptionStatus::Active, -past, true, 3);
+        assert!(!billed_term_overdue(&stripe(45), TODAY, days), "45 days: not yet");
+        assert!(billed_term_overdue(&stripe(46), TODAY, days));
+        assert!(!billed_term_overdue(&stripe(46), TODAY, 60), "configurable");
+        let mut paid = stripe(46);
+        paid.paid_through = Some(TODAY);
+        assert!(!billed_term_overdue(&paid, TODAY, days), "paid for today");
+        let manual = billed(Billing::Manual, SubscriptionStatus::Active, -46, true, 0);
+        assert!(
+            !billed_term_overdue(&manual, TODAY, days),
+            "a manual term expires instead"
+        );
+    }
+
     #[test]
     fn auto_renewing_terms_get_a_grace_period_then_expire() {
         use SweepDecision::*;
@@ -320,9 +437,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn decisions_follow_days_left(days in -500i64..500, auto in any::<bool>(), grace in 0i32..30) {
-            let p = partner(Tier::Gold, SubscriptionStatus::Active, days, auto);
+        fn decisions_follow_days_left(days in -500i64..500, auto in any::<bool>(), grace in 0i32..30, stripe in any::<bool>()) {
+            let billing = if stripe { Billing::StripeCard } else { Billing::Manual };
+            let p = billed(billing, SubscriptionStatus::Active, days, auto, 0);
             match sweep_decision(&p, TODAY, grace) {
+                SweepDecision::AwaitStripe { days_past_end } => {
+                    prop_assert!(stripe && days < 0 && i64::from(days_past_end) == -days);
+                }
+                _ if stripe && days < 0 => prop_assert!(false, "a Stripe-billed term past its end is Stripe's"),
                 SweepDecision::Nothing => prop_assert!(days > 30),
                 SweepDecision::Notice { stage, days_left } => {
                     prop_assert_eq!(i64::from(days_left), days);

@@ -11,7 +11,10 @@ use super::notices::record_sweep_notice;
 use super::overdue_invoices::chase_overdue_invoices;
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
-use crate::domain::lifecycle::{sweep_decision, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS, NOTICE_HORIZON_DAYS};
+use crate::domain::lifecycle::{
+    billed_term_overdue, sweep_decision, NoticeStage, SweepDecision, DEFAULT_BILLED_OVERDUE_DAYS, DEFAULT_GRACE_DAYS,
+    NOTICE_HORIZON_DAYS,
+};
 use crate::domain::partner::{Partner, SubscriptionStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{enter_grace, expire};
@@ -25,6 +28,8 @@ use std::time::Instant;
 #[derive(Debug, Clone)]
 pub struct SweepSettings {
     pub grace_days: i32,
+    /// Days past its end after which a Stripe-billed term with nothing paid is reported (alarmed).
+    pub billed_overdue_days: i32,
     pub page_size: u16,
     /// Partners handled at once within a page.
     pub concurrency: usize,
@@ -34,6 +39,7 @@ impl Default for SweepSettings {
     fn default() -> Self {
         SweepSettings {
             grace_days: DEFAULT_GRACE_DAYS,
+            billed_overdue_days: DEFAULT_BILLED_OVERDUE_DAYS,
             page_size: 100,
             concurrency: 8,
         }
@@ -51,6 +57,11 @@ pub struct SweepSummary {
     pub expired: u64,
     /// Terms in their grace period (newly marked past due or already so).
     pub grace: u64,
+    /// Stripe-billed terms past their end, left to Stripe (its retries, its dunning, its deletion).
+    pub awaiting_stripe: u64,
+    /// Of those, the ones past their end by more than `billed_overdue_days` with nothing paid: each is
+    /// logged with its partner, and the count is alarmed on.
+    pub billed_overdue: u64,
     /// Emailed invoices past due: reminders and urgent notices sent, partners downgraded.
     pub invoice_reminders: u64,
     pub invoice_downgrades: u64,
@@ -64,6 +75,7 @@ enum Effect {
     Notice(NoticeStage),
     Grace,
     Expired,
+    AwaitStripe { overdue: bool },
 }
 
 /// Runs the sweep for the business day of `now`.
@@ -94,7 +106,7 @@ pub async fn run_expiry_sweep(
             let (partners, next) = store.due_terms(status, until, start, settings.page_size).await?;
             summary.examined += partners.len() as u64;
             let effects: Vec<Result<Effect, UseCaseError>> = stream::iter(partners)
-                .map(|partner| sweep_partner(store, partner, today, settings.grace_days, now))
+                .map(|partner| sweep_partner(store, partner, today, settings, now))
                 .buffer_unordered(settings.concurrency.max(1))
                 .collect()
                 .await;
@@ -104,6 +116,10 @@ pub async fn run_expiry_sweep(
                     Ok(Effect::Notice(NoticeStage::SevenDay)) => summary.notices_7 += 1,
                     Ok(Effect::Grace) => summary.grace += 1,
                     Ok(Effect::Expired) => summary.expired += 1,
+                    Ok(Effect::AwaitStripe { overdue }) => {
+                        summary.awaiting_stripe += 1;
+                        summary.billed_overdue += u64::from(overdue);
+                    }
                     Ok(Effect::Nothing) => {}
                     Err(_) => summary.errors += 1,
                 }
@@ -128,10 +144,10 @@ async fn sweep_partner(
     store: &Store,
     partner: Partner,
     today: CalendarDate,
-    grace_days: i32,
+    settings: &SweepSettings,
     now: Timestamp,
 ) -> Result<Effect, UseCaseError> {
-    let result = handle_partner(store, &partner, today, grace_days, now).await;
+    let result = handle_partner(store, &partner, today, settings, now).await;
     if let Err(err) = &result {
         tracing::error!(partner_id = %partner.id, error = %err, "sweep could not handle partner");
     }
@@ -142,11 +158,23 @@ async fn handle_partner(
     store: &Store,
     partner: &Partner,
     today: CalendarDate,
-    grace_days: i32,
+    settings: &SweepSettings,
     now: Timestamp,
 ) -> Result<Effect, UseCaseError> {
+    let grace_days = settings.grace_days;
     match sweep_decision(partner, today, grace_days) {
         SweepDecision::Nothing => Ok(Effect::Nothing),
+        SweepDecision::AwaitStripe { days_past_end } => {
+            let overdue = billed_term_overdue(partner, today, settings.billed_overdue_days);
+            if overdue {
+                tracing::warn!(
+                    partner_id = %partner.id,
+                    days_past_end,
+                    "a Stripe-billed term is past its end with nothing paid and Stripe has not ended it"
+                );
+            }
+            Ok(Effect::AwaitStripe { overdue })
+        }
         SweepDecision::Notice { stage, days_left } => {
             // The index read may be stale: on a version conflict, decide again on a consistent read.
             let mut current = partner.clone();
