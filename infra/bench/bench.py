@@ -40,6 +40,7 @@ FUNCTIONS = [
     ("expiry-sweep", "ExpirySweepFunction", "scheduled-sweep.json"),
     ("outbox-relay", "OutboxRelayFunction", "dynamodb-stream-outbox.json"),
     ("email-sender", "EmailSenderFunction", "email-payment-receipt.json"),
+    ("console", "ConsoleFunction", "console-page.json"),
 ]
 TARGET_RATIO, TARGET_RSS_MB, TARGET_SIZE_MB = 2.0, 32, 8.0
 TARGET_SWEEP_RATIO, SLOW_MS = 1.05, 5_000

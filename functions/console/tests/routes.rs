@@ -44,3 +44,14 @@ fn every_route_under_console_answers_with_the_policy() {
         assert!(res.headers().contains_key("content-security-policy"), "{method} {path}");
     }
 }
+
+#[test]
+fn the_sample_event_is_a_page_as_api_gateway_passes_it() {
+    // events/console-page.json, for `cargo lambda invoke console` and `sam local invoke ConsoleFunction`.
+    let text = std::fs::read_to_string(shared::testing::repo_file("events/console-page.json")).unwrap();
+    let req = lambda_http::request::from_str(&text).expect("an API Gateway v2 event");
+    let res = console::respond(&req);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], console::NO_CACHE);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}
