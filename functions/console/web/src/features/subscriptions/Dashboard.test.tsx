@@ -6,6 +6,7 @@ const rows = [
   { partner_id: 'b-co', company_name: 'B Co', tier: 'platinum', tier_label: 'Power Platinum', monthly_price: '$6,000.00', subscription_end_date: '2027-01-20', days_left: 45, urgency: 'normal', subscription_status: 'active', auto_renewal: false },
 ];
 const calls: { method: string; url: string; body: string | null }[] = [];
+let paged = false;
 
 beforeEach(() => {
   calls.length = 0;
@@ -17,10 +18,14 @@ beforeEach(() => {
     if (input.url.includes('/admin/subscriptions/renew')) {
       return json({ renewed: 1, results: [{ partner_id: 'a-co', status: 'renewed', subscription_end_date: '2027-12-08' }, { partner_id: 'b-co', status: 'not_subscribed', message: 'no paid term' }] });
     }
-    return json({ tab: 'active', rows, counts: { active: 2, expiring: 1, expired: 0, cancelled: 3, history: 9 }, next_cursor: null });
+    if (input.url.includes('cursor=c1')) {
+      return json({ tab: 'active', rows: [{ ...rows[1], partner_id: 'c-co', company_name: 'C Co' }], counts: {}, next_cursor: null });
+    }
+    return json({ tab: 'active', rows, counts: { active: 2, expiring: 1, expired: 0, cancelled: 3, history: 9 }, next_cursor: paged ? 'c1' : null });
   });
 });
 afterEach(() => {
+  paged = false;
   cleanup();
   vi.unstubAllGlobals();
   sessionStorage.clear();
@@ -44,6 +49,17 @@ describe('the subscriptions dashboard', () => {
     expect(results.textContent).toContain('b-co: not_subscribed (no paid term)');
     const renew = calls.find((c) => c.url.endsWith('/admin/subscriptions/renew'))!;
     expect(JSON.parse(renew.body!)).toEqual({ partner_ids: ['a-co', 'b-co'] });
+  });
+
+  it('follows the cursor with Show more, appending the next page', async () => {
+    paged = true;
+    const { Dashboard } = await import('./Dashboard');
+    render(<Dashboard />);
+    await screen.findByText('A Co');
+    fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+    await screen.findByText('C Co');
+    expect(screen.getByText('A Co')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Show more' })).toBeNull();
   });
 
   it('sorts by company when its heading is pressed', async () => {
