@@ -31,7 +31,8 @@ WEB := functions/console/web
 WEB_DEPS := $(WEB)/node_modules/.installed
 WEB_DIST := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f ! -name '*.test.*' ! -name schema.d.ts 2>/dev/null) \
-	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json infra/api/admin-api.openapi.yaml
+	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package.json $(WEB)/scripts/gzip.mjs \
+	infra/api/admin-api.openapi.yaml
 
 $(WEB_DEPS): $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --loglevel=error
