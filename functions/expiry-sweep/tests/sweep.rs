@@ -64,7 +64,15 @@ async fn cancel_at_term_end(store: &Store, id: &str, now: Timestamp) {
     use shared::domain::subscription::{cancel, CancelEffective};
     use shared::usecases::apply_change::apply_change;
     apply_change(store, &PartnerId::parse(id).unwrap(), &Actor::System, None, now, |p| {
-        let after = cancel(p, CancelEffective::TermEnd, None, TODAY, now).unwrap();
+        let after = cancel(
+            p,
+            CancelEffective::TermEnd,
+            None,
+            &shared::domain::history_and_audit::Actor::System,
+            TODAY,
+            now,
+        )
+        .unwrap();
         Ok(Some(PartnerChange {
             stripe_action: None,
             after,

@@ -282,6 +282,78 @@ async fn cancel_within_the_commitment_keeps_access_then_withdraw() {
     assert_eq!(twice.status, 409);
 }
 
+/// A cancellation an admin made (or Stripe) is not the partner's to take back: 409 saying who, and
+/// nothing changes, here or in Stripe; `GET /portal/me` says who cancelled beforehand.
+#[tokio::test]
+async fn a_partner_withdraws_only_its_own_cancellation() {
+    use shared::domain::history_and_audit::Actor;
+    use shared::domain::subscription::CancelEffective;
+    use shared::usecases::cancellation::{cancel_subscription, CancelCommand};
+    let stub = StripeStub::start().await;
+    let api = TestPortal::new(&stub.base_url, STUB_KEY).await;
+    let partner = billed_gold_with_invoice(api.store(), &unique("adm-cx")).await;
+    let token = token_for(&partner);
+    let command = CancelCommand {
+        partner_id: partner.id.clone(),
+        effective: CancelEffective::TermEnd,
+        reason: shared::domain::partner::Note::parse("contract not extended").ok(),
+        refund_unused: false,
+        actor: Actor::Admin("admin-7".into()),
+    };
+    let calendar = shared::domain::dates::BusinessCalendar::utc();
+    cancel_subscription(api.store(), None, &calendar, command, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let me = api.send("GET", "/portal/me", None, Some(&token)).await;
+    assert_eq!(
+        me.body["subscription"]["cancelled_by"],
+        json!("power100"),
+        "{}",
+        me.body
+    );
+    // Everything but the request counters of the rate limit.
+    let snapshot = || async {
+        let mut items = shared::testing::table_snapshot(api.store()).await;
+        items.retain(|item| !item.contains(r#""pk":{"S":"RATE#"#));
+        items
+    };
+    let before = snapshot().await;
+    let requests_before = stub.requests().len();
+
+    let refused = api.send("POST", "/portal/cancel/withdraw", None, Some(&token)).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.content_type, "application/problem+json");
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("cancelled by Power100"), "{detail}");
+    assert!(
+        !detail.contains("admin-7"),
+        "an admin's id is not shown to a partner: {detail}"
+    );
+    assert_eq!(snapshot().await, before, "nothing changed");
+    assert_eq!(stub.requests().len(), requests_before, "nothing sent to Stripe");
+
+    // Its own cancellation, the partner may withdraw.
+    let own = billed_gold_with_invoice(api.store(), &unique("own-cx")).await;
+    let own_token = token_for(&own);
+    let cancelled = api
+        .send(
+            "POST",
+            "/portal/cancel",
+            Some(r#"{"reason":"budget","confirm":true}"#),
+            Some(&own_token),
+        )
+        .await;
+    assert!(cancelled.status < 300, "{}", cancelled.body);
+    let me = api.send("GET", "/portal/me", None, Some(&own_token)).await;
+    assert_eq!(me.body["subscription"]["cancelled_by"], json!("partner"), "{}", me.body);
+    let withdrawn = api
+        .send("POST", "/portal/cancel/withdraw", None, Some(&own_token))
+        .await;
+    assert!(withdrawn.status < 300, "{}", withdrawn.body);
+    let me = api.send("GET", "/portal/me", None, Some(&own_token)).await;
+    assert_eq!(me.body["subscription"]["cancelled_by"], json!(null), "{}", me.body);
+}
+
 #[tokio::test]
 async fn export_holds_every_kind_and_erasure_keeps_what_tax_law_needs() {
     let stub = StripeStub::start().await;

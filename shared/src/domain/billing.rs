@@ -233,6 +233,7 @@ fn dunning(mut next: Partner, step: DunningStep, now: Timestamp) -> PaymentFailu
                 next.subscription_status = SubscriptionStatus::Expired;
                 next.cancellation_date = None;
                 next.cancellation_reason = None;
+                next.cancelled_by = None;
             }
             next.auto_renewal = false;
         }
@@ -274,6 +275,7 @@ pub fn subscription_event(
         next.apply_tier(Tier::Free, now);
         next.subscription_status = SubscriptionStatus::Cancelled;
         next.cancellation_date = Some(today);
+        next.cancelled_by = Some(crate::domain::history_and_audit::Actor::Stripe);
         next.auto_renewal = false;
         SubscriptionChange::Ended
     } else if !deleted
@@ -283,6 +285,7 @@ pub fn subscription_event(
     {
         next.subscription_status = SubscriptionStatus::Cancelled;
         next.cancellation_date = Some(today);
+        next.cancelled_by = Some(crate::domain::history_and_audit::Actor::Stripe);
         next.auto_renewal = false;
         SubscriptionChange::CancelsAtTermEnd
     } else if !deleted
@@ -294,6 +297,7 @@ pub fn subscription_event(
         next.subscription_status = SubscriptionStatus::Active;
         next.cancellation_date = None;
         next.cancellation_reason = None;
+        next.cancelled_by = None;
         next.auto_renewal = true;
         SubscriptionChange::CancellationWithdrawn
     } else {

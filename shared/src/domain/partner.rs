@@ -233,6 +233,9 @@ pub struct Partner {
     pub cancellation_date: Option<CalendarDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<Note>,
+    /// Who cancelled the term (kept while it is cancelled): a partner may withdraw only its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<crate::domain::history_and_audit::Actor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_notes: Option<Note>,
     pub base_pcr_score: BasePcr,
@@ -314,6 +317,7 @@ impl Partner {
             auto_renewal: true,
             cancellation_date: None,
             cancellation_reason: None,
+            cancelled_by: None,
             subscription_notes: None,
             base_pcr_score: fields.base_pcr_score,
             momentum_modifier: fields.momentum_modifier,

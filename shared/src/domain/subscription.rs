@@ -2,6 +2,7 @@
 //! settings. Each takes the current partner and returns the next state; nothing here does I/O.
 
 use super::dates::{add_months, CalendarDate};
+use super::history_and_audit::Actor;
 use super::lifecycle::ExpiryReason;
 use super::partner::{Note, Partner, PaymentStatus, SubscriptionStatus};
 use super::tier::Tier;
@@ -25,6 +26,9 @@ pub enum SubscriptionError {
     NotCancelled(String),
     #[error("partner {0} is not paused")]
     NotPaused(String),
+    /// Only who cancelled may take it back: an admin's or Stripe's cancellation is theirs.
+    #[error("the subscription of partner {partner} was cancelled by {}: only they can withdraw it; contact your Power100 account manager", .by.who())]
+    CancelledByOther { partner: String, by: CancelledBy },
     #[error("a pause lasts 1 to {MAX_PAUSE_MONTHS} months")]
     PauseLength,
     /// Stripe's paid invoices renew a billed term; a renewal by hand would grant months nobody paid.
@@ -132,6 +136,7 @@ pub fn renew(partner: &Partner, months: u8, now: Timestamp) -> Result<Partner, S
     next.subscription_status = SubscriptionStatus::Active;
     next.cancellation_date = None;
     next.cancellation_reason = None;
+    next.cancelled_by = None;
     if next.payment_status == Some(PaymentStatus::PastDue) {
         next.payment_status = Some(PaymentStatus::Current);
     }
@@ -144,6 +149,7 @@ pub fn cancel(
     partner: &Partner,
     effective: CancelEffective,
     reason: Option<Note>,
+    by: &Actor,
     today: CalendarDate,
     now: Timestamp,
 ) -> Result<Partner, SubscriptionError> {
@@ -158,9 +164,53 @@ pub fn cancel(
     next.subscription_status = SubscriptionStatus::Cancelled;
     next.cancellation_date = Some(today);
     next.cancellation_reason = reason;
+    next.cancelled_by = Some(by.clone());
     next.auto_renewal = false;
     next.updated_at = now;
     Ok(next)
+}
+
+/// Who cancelled a term, as a partner is told (never an admin's own id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    /// The partner, in the portal: it may withdraw the cancellation itself.
+    Partner,
+    /// Power100 (an admin, or a scheduled job), or unknown for a cancellation recorded before this
+    /// was kept.
+    Power100,
+    /// In Stripe (its dashboard, or Stripe's own customer portal).
+    Stripe,
+}
+
+impl CancelledBy {
+    /// Who, in a sentence.
+    pub const fn who(self) -> &'static str {
+        match self {
+            CancelledBy::Partner => "you",
+            CancelledBy::Power100 => "Power100",
+            CancelledBy::Stripe => "Stripe (billing)",
+        }
+    }
+
+    pub fn of(partner: &Partner) -> Option<CancelledBy> {
+        (partner.subscription_status == SubscriptionStatus::Cancelled).then_some(match &partner.cancelled_by {
+            Some(Actor::Partner(_)) => CancelledBy::Partner,
+            Some(Actor::Stripe) => CancelledBy::Stripe,
+            Some(Actor::Admin(_) | Actor::System) | None => CancelledBy::Power100,
+        })
+    }
+}
+
+/// A partner withdrawing its cancellation: only one it made itself in the portal.
+pub fn withdraw_own_cancellation(partner: &Partner, now: Timestamp) -> Result<Partner, SubscriptionError> {
+    match CancelledBy::of(partner) {
+        Some(CancelledBy::Partner) | None => withdraw_cancellation(partner, now),
+        Some(by) => Err(SubscriptionError::CancelledByOther {
+            partner: partner.id.to_string(),
+            by,
+        }),
+    }
 }
 
 /// Withdraws a cancellation at term end before the end: the term is active again and renews.
@@ -194,6 +244,7 @@ pub fn change_settings(partner: &Partner, change: &SettingsChange, now: Timestam
             next.subscription_status = SubscriptionStatus::Active;
             next.cancellation_date = None;
             next.cancellation_reason = None;
+            next.cancelled_by = None;
         }
     }
     if let Some(notes) = &change.subscription_notes {
@@ -228,7 +279,7 @@ mod tests {
     fn a_cancellation_at_term_end_can_be_withdrawn_once() {
         let today = date(2026, 11, 24);
         let p = gold(date(2027, 3, 1));
-        let cancelled = cancel(&p, CancelEffective::TermEnd, None, today, now()).unwrap();
+        let cancelled = cancel(&p, CancelEffective::TermEnd, None, &Actor::System, today, now()).unwrap();
         let back = withdraw_cancellation(&cancelled, now()).unwrap();
         assert_eq!(back.subscription_status, SubscriptionStatus::Active);
         assert!(back.auto_renewal);
@@ -238,7 +289,7 @@ mod tests {
             withdraw_cancellation(&back, now()),
             Err(SubscriptionError::NotCancelled(p.id.to_string()))
         );
-        let ended = cancel(&p, CancelEffective::Immediately, None, today, now()).unwrap();
+        let ended = cancel(&p, CancelEffective::Immediately, None, &Actor::System, today, now()).unwrap();
         assert!(matches!(
             withdraw_cancellation(&ended, now()),
             Err(SubscriptionError::NotSubscribed(..))
@@ -296,26 +347,26 @@ mod tests {
     fn cancellation_both_ways() {
         let p = gold(date(2027, 1, 31));
         let today = date(2026, 11, 24);
-        let now_ = cancel(&p, CancelEffective::Immediately, None, today, now()).unwrap();
+        let now_ = cancel(&p, CancelEffective::Immediately, None, &Actor::System, today, now()).unwrap();
         assert_eq!(
             (now_.engagement_tier, now_.subscription_status),
             (Tier::Free, SubscriptionStatus::Cancelled)
         );
         assert_eq!(now_.cancellation_date, Some(today));
         assert_eq!(now_.final_pcr_score.hundredths(), 7_000);
-        let later = cancel(&p, CancelEffective::TermEnd, None, today, now()).unwrap();
+        let later = cancel(&p, CancelEffective::TermEnd, None, &Actor::System, today, now()).unwrap();
         assert_eq!(
             (later.engagement_tier, later.subscription_status),
             (Tier::Gold, SubscriptionStatus::Cancelled)
         );
         assert!(!later.auto_renewal);
         assert!(matches!(
-            cancel(&later, CancelEffective::TermEnd, None, today, now()),
+            cancel(&later, CancelEffective::TermEnd, None, &Actor::System, today, now()),
             Err(SubscriptionError::AlreadyCancelled(_))
         ));
-        assert!(cancel(&later, CancelEffective::Immediately, None, today, now()).is_ok());
+        assert!(cancel(&later, CancelEffective::Immediately, None, &Actor::System, today, now()).is_ok());
         assert!(matches!(
-            cancel(&now_, CancelEffective::Immediately, None, today, now()),
+            cancel(&now_, CancelEffective::Immediately, None, &Actor::System, today, now()),
             Err(SubscriptionError::NotSubscribed(..))
         ));
     }

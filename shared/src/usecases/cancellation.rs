@@ -47,7 +47,7 @@ pub async fn cancel_subscription(
     let actor = &actor;
     let id = &id;
     let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::cancel(current, effective, reason.clone(), today, now)?;
+        let after = subscription::cancel(current, effective, reason.clone(), actor, today, now)?;
         let immediately = effective == CancelEffective::Immediately;
         let mut events = vec![EventBody::SubscriptionCancelled(SubscriptionCancelled {
             cancelled_tier: current.engagement_tier,

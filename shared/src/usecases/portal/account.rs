@@ -8,6 +8,7 @@ use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
 use crate::domain::money::Cents;
 use crate::domain::partner::{BillingMode, Partner, PartnerId, PaymentStatus, SubscriptionStatus};
 use crate::domain::pcr::{BasePcr, Momentum, PcrScore};
+use crate::domain::subscription::CancelledBy;
 use crate::domain::tier::{self, Multiplier, Tier};
 use crate::domain::tier_switch::ScheduledTierChange;
 use crate::store::Store;
@@ -62,6 +63,8 @@ pub struct SubscriptionView {
     /// The last day of access of a cancelled term.
     pub access_until: Option<CalendarDate>,
     pub cancellation_date: Option<CalendarDate>,
+    /// Who cancelled a cancelled term: the partner may withdraw only its own (`partner`).
+    pub cancelled_by: Option<CancelledBy>,
     pub paused_until: Option<CalendarDate>,
 }
 
@@ -111,6 +114,7 @@ impl AccountView {
                 renews_on: partner.subscription_end_date.filter(|_| renews),
                 access_until: partner.subscription_end_date.filter(|_| cancelled),
                 cancellation_date: partner.cancellation_date,
+                cancelled_by: CancelledBy::of(partner),
                 paused_until: partner.paused_until,
             },
             billing: partner.billing_mode(),

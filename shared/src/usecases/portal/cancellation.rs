@@ -11,7 +11,7 @@ use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner};
 use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription::{withdraw_cancellation, CancelEffective};
+use crate::domain::subscription::{withdraw_own_cancellation, CancelEffective};
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
@@ -46,7 +46,7 @@ pub async fn withdraw(
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     let outcome = apply_change(store, &user.partner_id, &user.actor(), None, now, |current| {
-        let after = withdraw_cancellation(current, now)?;
+        let after = withdraw_own_cancellation(current, now)?;
         Ok(Some(PartnerChange {
             after,
             history: Some(HistoryEventType::Reactivation),
