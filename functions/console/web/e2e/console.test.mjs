@@ -5,7 +5,7 @@
 // leaves the work tree clean; `make screenshots` writes the committed ones in docs/screenshots/).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { DESKTOP, ORIGIN, PHONE, TOKEN, apiCall, axeViolations, dollars, launch, openPage, signIn, waitFor } from './lib.mjs';
@@ -181,6 +181,11 @@ test('the dashboard: tab counts equal the API\'s, a reminder, a bulk renewal of 
     assert.match(await results.innerText(), new RegExp(`${second}: renewed`));
     const endsAfter = (await apiCall('GET', `/admin/partners/${first}`)).json.subscription_end_date;
     assert.ok(endsAfter > endsBefore, `${first}'s term moved on (${endsBefore} -> ${endsAfter})`);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    assert.match(csv.suggestedFilename(), /^subscriptions-active.*\.csv$/);
+    const text = readFileSync(await csv.path(), 'utf8');
+    assert.match(text.split('\n')[0], /^partner_id,company_name,tier/);
+    assert.equal(text.trim().split('\n').length - 1, api.json.counts.active, 'one line per active subscription');
     await page.getByRole('tab', { name: /Expiring soon/ }).click();
     await page.getByRole('tab', { name: /History/ }).click();
     await page.getByRole('cell', { name: 'renewal' }).first().waitFor();
@@ -220,6 +225,61 @@ test('invoices: mark one paid, refund part of another, "left to refund" drops', 
     await page.getByRole('status').getByText('Refunded $1,200.00; $2,400.00 left to refund.').waitFor();
     await waitFor(async () => (await paidRow.getByTestId('left').innerText()) === '$2,400.00', 'left to refund to drop');
     assert.match(await paidRow.innerText(), /partially refunded/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 3, 'a header and the two invoices');
+    assert.ok(lines.slice(1).some((l) => l.includes(invoices.paid.invoice_id)));
+  });
+});
+
+/** Presses Tab until `check` holds for the focused element (at most `limit` times). */
+async function tabUntil(page, check, what, limit = 60) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(check)) return;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
+
+test('the tier change by keyboard alone: search, open, pick Platinum, Save, reason, Confirm', async () => {
+  await inPage(async (page) => {
+    await signIn(page);
+    await tabUntil(page, () => document.activeElement?.getAttribute('type') === 'search', 'the search box');
+    await page.keyboard.type('Vertex');
+    await tabUntil(page, () => document.activeElement?.textContent === 'Vertex Lending', 'the partner link');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /Vertex Lending/ }).waitFor();
+    await tabUntil(page, () => document.activeElement?.getAttribute('name') === 'tier', 'the tier choice');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('value')), 'platinum');
+    await tabUntil(page, () => document.activeElement?.textContent === 'Save', 'Save');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.type('moved to Power Platinum by keyboard');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('h1 .badge-platinum').waitFor();
+    await page.getByTestId('history').getByText('moved to Power Platinum by keyboard').waitFor();
+  });
+});
+
+test('a partner\'s actions: reminder, pause and resume, GDPR export', async () => {
+  await inPage(async (page) => {
+    await signIn(page);
+    await page.goto(`${ORIGIN}/console/partners/apex-hvac`);
+    await page.getByRole('button', { name: 'Send reminder now' }).click();
+    await page.getByRole('status').getByText('Reminder: done.').waitFor();
+    await page.getByLabel('Pause months').fill('2');
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByRole('status').getByText('Pause: done.').waitFor();
+    await page.getByTestId('history').getByText(/^pause/).first().waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('status').getByText('Resume: done.').waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'GDPR export' }).click()]);
+    const exported = JSON.parse(readFileSync(await file.path(), 'utf8'));
+    assert.equal(exported.partner_id, 'apex-hvac');
+    assert.ok(exported.records.history.length > 0);
+    await noSeriousA11yViolations(page, 'partner');
   });
 });
 

@@ -298,7 +298,7 @@ function Billing({ partner, onChanged }: { partner: Partner; onChanged: () => vo
   const id = partner.id;
   const path = { params: { path: { id } } };
 
-  async function run(what: string, call: () => Promise<{ error?: unknown; response: Response }>) {
+  async function run(what: string, call: () => Promise<{ error?: unknown; response: Response }>, stripe = true) {
     setMessage(null);
     setError(null);
     const r = await call();
@@ -306,7 +306,7 @@ function Billing({ partner, onChanged }: { partner: Partner; onChanged: () => vo
       setError(`${what}: ${problemText(r.error)}`);
       return;
     }
-    setMessage(`${what}: done${r.response.status === 202 ? ' (Stripe confirms later)' : ''}.`);
+    setMessage(`${what}: done${stripe && r.response.status === 202 ? ' (Stripe confirms later)' : ''}.`);
     onChanged();
   }
 
@@ -346,7 +346,7 @@ function Billing({ partner, onChanged }: { partner: Partner; onChanged: () => vo
         </button>
       </div>
       <div className="action-group">
-        <button type="button" onClick={() => void run('Reminder', () => api.POST('/admin/partners/{id}/reminders', path))}>
+        <button type="button" onClick={() => void run('Reminder', () => api.POST('/admin/partners/{id}/reminders', path), false)}>
           Send reminder now
         </button>
         <button type="button" onClick={() => void run('Cancel at term end', () => api.POST('/admin/partners/{id}/cancel', { ...path, body: { effective: 'term_end' } }))}>
