@@ -21,7 +21,7 @@ use shared::stripe::client::Collection;
 use shared::usecases::billing_start::StartBillingCommand;
 use shared::usecases::cancellation::CancelCommand;
 use shared::usecases::dashboard::{DashboardRequest, SortBy, Tab};
-use shared::usecases::invoice_actions::{MarkPaidCommand, RefundCommand};
+use shared::usecases::invoice_actions::{MarkPaidCommand, RefundCommand, RefundRequestId};
 use shared::usecases::pause::PauseCommand;
 use shared::usecases::renewals::renewal_months;
 use shared::usecases::subscription_settings::SettingsCommand;
@@ -611,12 +611,24 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
         f.fail("amount_cents", "must be at least 1 (a cent)");
     }
     f.only(["reason", "amount_cents"]);
+    // `Idempotency-Key`: a retried request with the same key is the same refund.
+    let idempotency_key = match edge::header_str(req, "idempotency-key") {
+        None => None,
+        Some(key) => match RefundRequestId::parse(key) {
+            Ok(key) => Some(key),
+            Err(why) => {
+                f.fail("Idempotency-Key", why);
+                None
+            }
+        },
+    };
     f.finish(|| {
         Some(RefundCommand {
             invoice_id: invoice_id.to_owned(),
             amount: amount.map(Cents),
             reason: reason.flatten()?,
             actor: admin.actor(),
+            idempotency_key,
         })
     })
 }

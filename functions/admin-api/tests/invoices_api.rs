@@ -324,10 +324,10 @@ async fn refunds_never_give_back_more_than_was_paid() {
     assert_eq!(sent[0].field("payment_intent"), Some("pi_for_in_a1"));
     assert_eq!(sent[0].field("amount"), Some("100000"));
     assert_eq!(sent[0].field("metadata[invoice_id]"), Some("in_a1"));
-    assert_eq!(
-        sent[0].headers.get("idempotency-key").map(String::as_str),
-        Some("refund-in_a1-260000"),
-        "the key names what is left after this refund"
+    let first_key = sent[0].headers.get("idempotency-key").cloned().unwrap_or_default();
+    assert!(
+        first_key.starts_with("refund-in_a1-"),
+        "the key names the invoice and the request: {first_key}"
     );
 
     let too_much = refund(serde_json::json!({"amount_cents": 260_001, "reason": "x"})).await;
@@ -370,6 +370,16 @@ async fn refunds_never_give_back_more_than_was_paid() {
         .filter_map(|r| r.field("amount").and_then(|a| a.parse::<i64>().ok()))
         .sum::<i64>();
     assert_eq!(refunds_made, 360_000, "Stripe was asked for exactly what was paid");
+    let keys: std::collections::BTreeSet<String> = stub
+        .requests_to("/v1/refunds")
+        .iter()
+        .filter_map(|r| r.headers.get("idempotency-key").cloned())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        stub.requests_to("/v1/refunds").len(),
+        "every request a key of its own"
+    );
 
     let history = api.all("alpha", "history").await;
     assert_eq!(history.iter().filter(|h| h["event_type"] == "refund").count(), 4);
@@ -393,4 +403,121 @@ async fn refunds_never_give_back_more_than_was_paid() {
     ] {
         assert_eq!(refund(bad.clone()).await.status, 422, "{bad}");
     }
+}
+
+/// The refunds Stripe made for the requests it received: (refund id, amount), failed ones included,
+/// one per idempotency key (a key seen again is the same refund).
+fn refunds_at_stripe(stub: &shared::testing::stripe_stub::StripeStub) -> Vec<String> {
+    let mut keys: Vec<String> = stub
+        .requests_to("/v1/refunds")
+        .iter()
+        .filter_map(|r| r.headers.get("idempotency-key").cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Stripe reports a refund failed: asking again for the same amount makes a second refund at
+/// Stripe, which moves the money (a key built from what is left would repeat the failed one).
+#[tokio::test]
+async fn a_refund_stripe_reports_failed_can_be_asked_again_and_moves_money() {
+    use shared::testing::stripe_stub::{RefundFailure, StripeStub};
+    let stub = StripeStub::start().await;
+    let api = seeded().await.with_stripe(&stub.base_url);
+    stub.fail_next_refunds(&[RefundFailure::Failed]);
+    let body = serde_json::json!({"amount_cents": 10_000, "reason": "outage credit"});
+    let failed = api.post("/admin/invoices/in_a1/refund", body.clone()).await;
+    assert_eq!(failed.status, 502, "{}", failed.body);
+    let invoice = api.get("/admin/invoices/in_a1").await.body;
+    assert_eq!(invoice["amount_refunded_cents"], 0, "{invoice}");
+
+    let again = api.post("/admin/invoices/in_a1/refund", body).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body["refund_status"], "succeeded");
+    assert_eq!(again.body["total_refunded_cents"], 10_000);
+    assert_eq!(refunds_at_stripe(&stub).len(), 2, "two distinct refunds at Stripe");
+    let invoice = api.get("/admin/invoices/in_a1").await.body;
+    assert_eq!(invoice["amount_refunded_cents"], 10_000, "{invoice}");
+}
+
+/// Two admins refund at once and one of them meets a transient failure, then asks again: three
+/// requests, three refunds asked of Stripe, two made, and both admins' money moved (a retry never
+/// receives the other admin's refund).
+#[tokio::test]
+async fn concurrent_refunds_with_a_transient_failure_stay_two_refunds() {
+    use shared::testing::stripe_stub::{RefundFailure, StripeStub};
+    let stub = StripeStub::start().await;
+    let api = seeded().await.with_stripe(&stub.base_url);
+    stub.fail_next_refunds(&[RefundFailure::Unavailable]);
+    let a = serde_json::json!({"amount_cents": 10_000, "reason": "admin A"});
+    let b = serde_json::json!({"amount_cents": 10_000, "reason": "admin B"});
+    let (first, second) = futures::join!(
+        api.post("/admin/invoices/in_a1/refund", a.clone()),
+        api.post("/admin/invoices/in_a1/refund", b.clone()),
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 503], "{} {}", first.body, second.body);
+    let retry_body = if first.status == 503 { a } else { b };
+    let retried = api.post("/admin/invoices/in_a1/refund", retry_body).await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+
+    let made: std::collections::BTreeSet<String> = [&first, &second, &retried]
+        .iter()
+        .filter(|answer| answer.status == 201)
+        .map(|answer| answer.body["refund_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(made.len(), 2, "two different refunds: {made:?}");
+    assert_eq!(refunds_at_stripe(&stub).len(), 3, "three requests, three keys");
+    let invoice = api.get("/admin/invoices/in_a1").await.body;
+    assert_eq!(
+        invoice["amount_refunded_cents"], 20_000,
+        "both admins' money moved: {invoice}"
+    );
+    assert_eq!(retried.body["total_refunded_cents"], 20_000);
+}
+
+/// An `Idempotency-Key` makes a retried request the same refund: one refund at Stripe, reserved
+/// once, the same answer; the key with another amount is refused.
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retried_refund_the_same_refund() {
+    let stub = shared::testing::stripe_stub::StripeStub::start().await;
+    let api = seeded().await.with_stripe(&stub.base_url);
+    async fn refund_with_key(api: &TestApi, body: serde_json::Value, key: &str) -> support::Answer {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("https://admin.example.test/admin/invoices/in_a1/refund")
+            .header("authorization", format!("Bearer {}", api.token))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(lambda_http::Body::from(body.to_string()))
+            .unwrap();
+        support::answer(api.app.handle_at(req, api.now()).await)
+    }
+    let send = |body: serde_json::Value, key: &'static str| refund_with_key(&api, body, key);
+    let body = serde_json::json!({"amount_cents": 25_000, "reason": "goodwill"});
+    let once = send(body.clone(), "refund-ticket-4711").await;
+    assert_eq!(once.status, 201, "{}", once.body);
+    let again = send(body.clone(), "refund-ticket-4711").await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body["refund_id"], once.body["refund_id"]);
+    assert_eq!(again.body["total_refunded_cents"], 25_000, "counted once");
+    assert_eq!(refunds_at_stripe(&stub).len(), 1);
+    let invoice = api.get("/admin/invoices/in_a1").await.body;
+    assert_eq!(invoice["amount_refunded_cents"], 25_000, "{invoice}");
+
+    let other_amount = send(
+        serde_json::json!({"amount_cents": 1_000, "reason": "goodwill"}),
+        "refund-ticket-4711",
+    )
+    .await;
+    assert_eq!(other_amount.status, 409, "{}", other_amount.body);
+    assert!(other_amount.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("$250.00"));
+    let malformed = send(body, "not a key!").await;
+    assert_eq!(malformed.status, 422, "{}", malformed.body);
+    assert_eq!(refunds_at_stripe(&stub).len(), 1, "nothing more asked of Stripe");
 }

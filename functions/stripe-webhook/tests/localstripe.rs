@@ -227,6 +227,7 @@ async fn an_admin_refunds_and_marks_paid_at_localstripe() {
         amount: Some(shared::domain::money::Cents(120_000)),
         reason: Note::parse("November outage credit").unwrap(),
         actor: admin.clone(),
+        idempotency_key: None,
     };
     let refunded = refund_invoice(store, &stripe, command, jiff::Timestamp::now())
         .await

@@ -2,6 +2,12 @@
 //! conditional update, so that concurrent refunds can never give back more than was paid), released
 //! when Stripe refuses, and each refund Stripe made is recorded once (by its id) in the same
 //! transaction as the partner's history, audit and outbox event.
+//!
+//! Each refund request has an id of its own (the admin's `Idempotency-Key`, else a new ULID): its
+//! reservation is the invoice's attribute `refund_reserved_<request>` (the amount and when) until the
+//! refund is recorded, when it becomes `refund_done_<request>` (the refund's id). The request id is
+//! Stripe's idempotency key, so two requests are never one refund at Stripe, and a retried request
+//! (the same key) is never two.
 
 use super::items::{number_attr, string_attr};
 use super::keys::*;
@@ -14,12 +20,32 @@ use std::collections::HashMap;
 use ulid::Ulid;
 
 /// Whether a reservation was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
     /// Reserved; `left` is what stays refundable after it.
     Reserved { left: Cents },
+    /// This request reserved before (an earlier attempt, in flight, interrupted or done): nothing is
+    /// reserved again.
+    Earlier(EarlierRequest),
     /// Less than asked is left (another refund took it), or the invoice is not paid.
     NotEnough,
+}
+
+/// A refund request seen before on an invoice: what it reserved, and its refund once recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierRequest {
+    pub amount: Cents,
+    pub refund_id: Option<String>,
+}
+
+/// The invoice attribute that holds request `request`'s reservation.
+fn reserved_attribute(request: &str) -> String {
+    format!("refund_reserved_{request}")
+}
+
+/// The invoice attribute that names the refund request `request` recorded.
+fn done_attribute(request: &str) -> String {
+    format!("refund_done_{request}")
 }
 
 /// A refund Stripe made, to record with the partner's change.
@@ -29,9 +55,9 @@ pub struct RefundWrite {
     pub invoice_id: String,
     pub refund_id: String,
     pub amount: Cents,
-    /// Whether the amount was reserved by this system before Stripe was asked (a refund made in
-    /// Stripe's dashboard takes its amount off what is left when it is recorded).
-    pub reserved: bool,
+    /// The request whose reservation holds the amount (a refund made in Stripe's dashboard has
+    /// none, and takes its amount off what is left when it is recorded).
+    pub reserved_by: Option<String>,
     pub partner: PartnerWrite,
 }
 
@@ -40,6 +66,8 @@ pub enum RefundCommit {
     Committed,
     /// This refund id is recorded already.
     AlreadyRecorded,
+    /// The request's reservation is gone (released as stale): record it as unreserved instead.
+    ReservationGone,
     VersionConflict,
 }
 
@@ -62,18 +90,31 @@ impl Store {
         partner_id: &PartnerId,
         invoice_id: &str,
         amount: Cents,
+        request: &str,
+        now: jiff::Timestamp,
     ) -> Result<Reservation, StoreError> {
+        let reservation = AttributeValue::M(HashMap::from([
+            ("amount".to_owned(), number_attr(amount.get())),
+            ("at".to_owned(), string_attr(now.to_string())),
+        ]));
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(invoice_key(partner_id, invoice_id)))
-            .update_expression("SET refundable_cents = if_not_exists(refundable_cents, amount_paid_cents) - :amount")
+            .update_expression(
+                "SET refundable_cents = if_not_exists(refundable_cents, amount_paid_cents) - :amount, \
+                 #reserved = :reservation",
+            )
             .condition_expression(
-                "attribute_exists(pk) AND #status IN (:paid, :partial) AND (refundable_cents >= :amount \
+                "attribute_exists(pk) AND attribute_not_exists(#reserved) AND attribute_not_exists(#done) \
+                 AND #status IN (:paid, :partial) AND (refundable_cents >= :amount \
                  OR (attribute_not_exists(refundable_cents) AND amount_paid_cents >= :amount))",
             )
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#reserved", reserved_attribute(request))
+            .expression_attribute_names("#done", done_attribute(request))
+            .expression_attribute_values(":reservation", reservation)
             .expression_attribute_values(":amount", number_attr(amount.get()))
             .expression_attribute_values(":paid", string_attr(InvoiceStatus::Paid.as_str()))
             .expression_attribute_values(":partial", string_attr(InvoiceStatus::PartiallyRefunded.as_str()))
@@ -88,30 +129,63 @@ impl Store {
                     .and_then(|a| cents(a, "refundable_cents"))
                     .unwrap_or(Cents::ZERO),
             }),
-            Err(err) if update_condition_failed(&err) => Ok(Reservation::NotEnough),
+            Err(err) if update_condition_failed(&err) => {
+                Ok(match self.refund_request(partner_id, invoice_id, request).await? {
+                    Some(earlier) => Reservation::Earlier(earlier),
+                    None => Reservation::NotEnough,
+                })
+            }
             Err(err) => Err(dynamo_error(err)),
         }
     }
 
-    /// Gives a reservation back (Stripe refused or could not be reached).
+    /// Request `request` on the invoice, if it was made before (reserved, or recorded).
+    pub async fn refund_request(
+        &self,
+        partner_id: &PartnerId,
+        invoice_id: &str,
+        request: &str,
+    ) -> Result<Option<EarlierRequest>, StoreError> {
+        let item = self
+            .get_item(partner_pk(partner_id), &invoice_sk(invoice_id))
+            .await?
+            .unwrap_or_default();
+        let read = |attribute: String| {
+            let held = item.get(&attribute)?.as_m().ok()?;
+            Some(EarlierRequest {
+                amount: cents(held, "amount")?,
+                refund_id: held.get("refund_id").and_then(|v| v.as_s().ok()).cloned(),
+            })
+        };
+        Ok(read(done_attribute(request)).or_else(|| read(reserved_attribute(request))))
+    }
+
+    /// Gives request `request`'s reservation back (Stripe refused or could not be reached, or the
+    /// refund was recorded without it), once; nothing when it was released or recorded already.
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn release_refund(
         &self,
         partner_id: &PartnerId,
         invoice_id: &str,
         amount: Cents,
+        request: &str,
     ) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(invoice_key(partner_id, invoice_id)))
-            .update_expression("SET refundable_cents = refundable_cents + :amount")
-            .condition_expression("attribute_exists(refundable_cents)")
+            .update_expression("SET refundable_cents = refundable_cents + :amount REMOVE #reserved")
+            .condition_expression("attribute_exists(refundable_cents) AND #reserved.amount = :amount")
+            .expression_attribute_names("#reserved", reserved_attribute(request))
             .expression_attribute_values(":amount", number_attr(amount.get()))
             .send()
-            .await
-            .map_err(dynamo_error)?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if update_condition_failed(&err) => Ok(()),
+            Err(err) => Err(dynamo_error(err)),
+        }
     }
 
     /// Records a refund Stripe made, once per refund id, with the partner's change.
@@ -121,25 +195,65 @@ impl Store {
             "SET amount_refunded_cents = if_not_exists(amount_refunded_cents, :zero) + :amount, \
              refund_ids = list_append(if_not_exists(refund_ids, :empty), :refund)",
         );
-        if !write.reserved {
-            expression.push_str(", refundable_cents = if_not_exists(refundable_cents, amount_paid_cents) - :amount");
+        let mut condition = String::from("attribute_exists(pk) AND NOT contains(refund_ids, :refund_id)");
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([
+            (":zero".to_owned(), number_attr(0)),
+            (":amount".to_owned(), number_attr(write.amount.get())),
+            (":empty".to_owned(), AttributeValue::L(vec![])),
+            (
+                ":refund".to_owned(),
+                AttributeValue::L(vec![string_attr(&write.refund_id)]),
+            ),
+            (":refund_id".to_owned(), string_attr(&write.refund_id)),
+        ]);
+        match &write.reserved_by {
+            None => {
+                expression.push_str(", refundable_cents = if_not_exists(refundable_cents, amount_paid_cents) - :amount")
+            }
+            Some(request) => {
+                // The reservation becomes the request's record: its amount and its refund.
+                expression.push_str(", #done = :done REMOVE #reserved");
+                condition.push_str(" AND attribute_exists(#reserved)");
+                names.insert("#done".to_owned(), done_attribute(request));
+                names.insert("#reserved".to_owned(), reserved_attribute(request));
+                let done = HashMap::from([
+                    ("amount".to_owned(), number_attr(write.amount.get())),
+                    ("refund_id".to_owned(), string_attr(&write.refund_id)),
+                ]);
+                values.insert(":done".to_owned(), AttributeValue::M(done));
+            }
         }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(invoice_key(&write.partner_id, &write.invoice_id)))
             .update_expression(expression)
-            .condition_expression("attribute_exists(pk) AND NOT contains(refund_ids, :refund_id)")
-            .expression_attribute_values(":zero", number_attr(0))
-            .expression_attribute_values(":amount", number_attr(write.amount.get()))
-            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
-            .expression_attribute_values(":refund", AttributeValue::L(vec![string_attr(&write.refund_id)]))
-            .expression_attribute_values(":refund_id", string_attr(&write.refund_id))
+            .condition_expression(condition)
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
             .build()
             .map_err(|e| StoreError::Dynamo(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
         items.extend(self.partner_write_items(&write.partner)?);
+        let reserved = write.reserved_by.is_some();
         Ok(match self.transact(items, token).await? {
             None => RefundCommit::Committed,
+            Some(codes) if failed_condition(&codes, 0) && reserved => {
+                // Recorded already, or the reservation it counted on is gone: the invoice says which.
+                let item = self
+                    .get_item(partner_pk(&write.partner_id), &invoice_sk(&write.invoice_id))
+                    .await?
+                    .unwrap_or_default();
+                let recorded = item
+                    .get("refund_ids")
+                    .and_then(|v| v.as_l().ok())
+                    .is_some_and(|ids| ids.iter().any(|id| id.as_s().ok() == Some(&write.refund_id)));
+                if recorded {
+                    RefundCommit::AlreadyRecorded
+                } else {
+                    RefundCommit::ReservationGone
+                }
+            }
             Some(codes) if failed_condition(&codes, 0) => RefundCommit::AlreadyRecorded,
             Some(codes) if failed_condition(&codes, 1) || conflicted(&codes) => RefundCommit::VersionConflict,
             Some(codes) => return Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),

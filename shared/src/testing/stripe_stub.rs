@@ -1,6 +1,10 @@
 //! A local stand-in for Stripe's API that pins the exact requests our client makes: it records every
 //! request (method, path, headers, form body) and answers with bodies in today's API shape, which
 //! async-stripe must parse. It can be switched to answer 503 (Stripe down) to test what stays pending.
+//!
+//! Refunds keep Stripe's idempotency: a `POST /v1/refunds` with a key seen before answers what it
+//! answered then (Stripe keeps a key's result for 24 hours), and each new key makes a new refund
+//! with an id of its own. The next refunds can be made to fail (`fail_next_refunds`).
 
 use super::http_server::RawRequest;
 use serde_json::{json, Value};
@@ -36,6 +40,16 @@ pub struct StripeStub {
     requests: Arc<Mutex<Vec<Recorded>>>,
     down: Arc<AtomicBool>,
     revoked: Arc<AtomicBool>,
+    refund_failures: Arc<Mutex<Vec<RefundFailure>>>,
+}
+
+/// How one of the next refunds fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundFailure {
+    /// Stripe makes the refund, and it fails (`status: failed`).
+    Failed,
+    /// Stripe cannot be reached for this request (503; nothing made, and the key not kept).
+    Unavailable,
 }
 
 impl StripeStub {
@@ -61,8 +75,18 @@ impl StripeStub {
         self.revoked.store(revoked, Ordering::SeqCst);
     }
 
+    /// The next refund requests with a new key fail as listed, in order.
+    pub fn fail_next_refunds(&self, failures: &[RefundFailure]) {
+        if let Ok(mut next) = self.refund_failures.lock() {
+            next.extend_from_slice(failures);
+        }
+    }
+
     /// Starts the stub on a free local port; it serves until the test ends.
     pub async fn start() -> StripeStub {
+        let refund_failures: Arc<Mutex<Vec<RefundFailure>>> = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::clone(&refund_failures);
+        let refunds_by_key: Arc<Mutex<HashMap<String, (u16, Value)>>> = Arc::new(Mutex::new(HashMap::new()));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
         let down = Arc::new(AtomicBool::new(false));
@@ -87,6 +111,8 @@ impl StripeStub {
                     503,
                     json!({"error": {"type": "api_error", "message": "Stripe is down (stub)"}}),
                 )
+            } else if (request.method.as_str(), request.path.as_str()) == ("POST", "/v1/refunds") {
+                refund_answer(&request, &refunds_by_key, &failures)
             } else {
                 answer(&request)
             };
@@ -101,8 +127,43 @@ impl StripeStub {
             requests,
             down,
             revoked,
+            refund_failures,
         }
     }
+}
+
+/// A refund as Stripe answers it: the answer kept for its idempotency key, else a new refund (or the
+/// next failure asked for).
+fn refund_answer(
+    request: &Recorded,
+    by_key: &Mutex<HashMap<String, (u16, Value)>>,
+    failures: &Mutex<Vec<RefundFailure>>,
+) -> (u16, Value) {
+    let key = request.headers.get("idempotency-key").cloned().unwrap_or_default();
+    let Ok(mut by_key) = by_key.lock() else {
+        return (500, json!({"error": {"type": "api_error", "message": "stub poisoned"}}));
+    };
+    if let Some(kept) = by_key.get(&key) {
+        return kept.clone();
+    }
+    let failure = failures
+        .lock()
+        .ok()
+        .and_then(|mut next| (!next.is_empty()).then(|| next.remove(0)));
+    if failure == Some(RefundFailure::Unavailable) {
+        return (
+            503,
+            json!({"error": {"type": "api_error", "message": "Stripe is down (stub)"}}),
+        );
+    }
+    let (status, mut body) = answer(request);
+    body["id"] = json!(format!("re_stub{:04}", by_key.len() + 1));
+    if failure == Some(RefundFailure::Failed) {
+        body["status"] = json!("failed");
+        body["failure_reason"] = json!("expired_or_canceled_card");
+    }
+    by_key.insert(key, (status, body.clone()));
+    (status, body)
 }
 
 /// Today's shapes, as Stripe documents them, filled from the request.

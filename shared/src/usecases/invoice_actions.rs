@@ -229,6 +229,35 @@ pub struct RefundCommand {
     pub amount: Option<Cents>,
     pub reason: Note,
     pub actor: Actor,
+    /// The caller's `Idempotency-Key`: a retried request with it is the same refund. Without it,
+    /// every request is a refund of its own.
+    pub idempotency_key: Option<RefundRequestId>,
+}
+
+/// A refund request's id: the caller's idempotency key (1 to 64 of `A-Z a-z 0-9 _ -`), or a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequestId(String);
+
+impl RefundRequestId {
+    pub fn parse(text: &str) -> Result<RefundRequestId, String> {
+        let ok = (1..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(RefundRequestId(text.to_owned()))
+        } else {
+            Err("must be 1 to 64 letters, digits, '_' or '-'".into())
+        }
+    }
+
+    fn new() -> RefundRequestId {
+        RefundRequestId(next_id().to_string().to_lowercase())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What a refund did.
@@ -257,12 +286,13 @@ fn refusal(refusal: RefundRefusal) -> UseCaseError {
 
 /// Refunds all or part of a paid invoice through Stripe.
 ///
-/// What is left to refund is reserved on the invoice first (one conditional update), so two
-/// concurrent refunds can never give back more than was paid; Stripe is asked with the key
-/// `refund-<invoice>-<left after this refund>`, which a retry of the same refund repeats (Stripe
-/// answers it once) and which differs for every other refund of the invoice. Stripe refusing or not
-/// answering gives the reservation back. The refund is then recorded once, with the partner's
-/// history `refund`, the audit entry (the admin and the reason) and `PaymentRefunded` (the email).
+/// What is left to refund is reserved on the invoice first, under the request's own id (one
+/// conditional update), so two concurrent refunds can never give back more than was paid; Stripe is
+/// asked with the key `refund-<invoice>-<request id>`: a retry of the same request (the same
+/// `Idempotency-Key`) repeats it and reserves nothing again, and no two requests ever share it (a
+/// key built from amounts, which repeat, once made two refunds one). Stripe refusing or not
+/// answering gives this request's reservation back. The refund is then recorded once, with the
+/// partner's history `refund`, the audit entry (the admin and the reason) and `PaymentRefunded`.
 #[tracing::instrument(skip_all, fields(invoice_id = %command.invoice_id), err(Display))]
 pub async fn refund_invoice(
     store: &Store,
@@ -275,23 +305,53 @@ pub async fn refund_invoice(
         .partner_invoice(&found.partner_id, &found.stripe_invoice_id)
         .await?
         .unwrap_or(found);
-    let amount = plan_refund(&record, command.amount).map_err(refusal)?;
+    let request = command.idempotency_key.clone().unwrap_or_else(RefundRequestId::new);
     let (partner_id, invoice_id) = (&record.partner_id, record.stripe_invoice_id.as_str());
-    let left = match store.reserve_refund(partner_id, invoice_id, amount).await? {
-        Reservation::Reserved { left } => left,
-        Reservation::NotEnough => {
-            let now_left = store
-                .partner_invoice(partner_id, invoice_id)
+    let same_key_reused = |earlier: Cents| {
+        UseCaseError::Conflict {
+        detail: format!(
+            "this Idempotency-Key was used for a refund of {earlier} on invoice {invoice_id}; use a new key for another refund"
+        ),
+        current_version: None,
+    }
+    };
+    // A retry (the same Idempotency-Key) repeats its request: the same amount, nothing reserved again.
+    let earlier = match &command.idempotency_key {
+        Some(key) => store.refund_request(partner_id, invoice_id, key.as_str()).await?,
+        None => None,
+    };
+    let (amount, reserved_now) = match earlier {
+        Some(earlier) if command.amount.is_some_and(|asked| asked != earlier.amount) => {
+            return Err(same_key_reused(earlier.amount))
+        }
+        Some(earlier) => (earlier.amount, false),
+        None => {
+            let amount = plan_refund(&record, command.amount).map_err(refusal)?;
+            match store
+                .reserve_refund(partner_id, invoice_id, amount, request.as_str(), now)
                 .await?
-                .map(|r| refundable(&r))
-                .unwrap_or(Cents::ZERO);
-            return Err(refusal(RefundRefusal::TooLarge {
-                asked: amount,
-                refundable: now_left,
-            }));
+            {
+                Reservation::Reserved { .. } => (amount, true),
+                // The same key, at the same moment: one reserved, the other repeats it.
+                Reservation::Earlier(earlier) if earlier.amount != amount => {
+                    return Err(same_key_reused(earlier.amount))
+                }
+                Reservation::Earlier(_) => (amount, false),
+                Reservation::NotEnough => {
+                    let now_left = store
+                        .partner_invoice(partner_id, invoice_id)
+                        .await?
+                        .map(|r| refundable(&r))
+                        .unwrap_or(Cents::ZERO);
+                    return Err(refusal(RefundRefusal::TooLarge {
+                        asked: amount,
+                        refundable: now_left,
+                    }));
+                }
+            }
         }
     };
-    let key = format!("refund-{invoice_id}-{}", left.get());
+    let key = format!("refund-{invoice_id}-{}", request.as_str());
     let made = async {
         let intent = stripe.invoice_payment_intent(invoice_id).await?;
         stripe
@@ -302,14 +362,22 @@ pub async fn refund_invoice(
     let refund = match made {
         Ok(refund) if refund.status != "failed" && refund.status != "canceled" => refund,
         Ok(refund) => {
-            store.release_refund(partner_id, invoice_id, amount).await?;
+            if reserved_now {
+                store
+                    .release_refund(partner_id, invoice_id, amount, request.as_str())
+                    .await?;
+            }
             return Err(UseCaseError::StripeRefused(format!(
                 "Stripe's refund {} {}",
                 refund.id, refund.status
             )));
         }
         Err(err) => {
-            store.release_refund(partner_id, invoice_id, amount).await?;
+            if reserved_now {
+                store
+                    .release_refund(partner_id, invoice_id, amount, request.as_str())
+                    .await?;
+            }
             return Err(err.into());
         }
     };
@@ -318,7 +386,7 @@ pub async fn refund_invoice(
         &record,
         &refund.id,
         amount,
-        true,
+        Some(request.as_str()),
         Some(&command.reason),
         &command.actor,
         now,
@@ -345,12 +413,13 @@ pub(crate) async fn record_refund(
     record: &InvoiceRecord,
     refund_id: &str,
     amount: Cents,
-    reserved: bool,
+    reserved_by: Option<&str>,
     reason: Option<&Note>,
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Cents, UseCaseError> {
     let number = record.invoice_number.as_deref().unwrap_or(&record.stripe_invoice_id);
+    let mut reserved_by = reserved_by;
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let partner = owner(store, record).await?;
         let current = store
@@ -394,7 +463,7 @@ pub(crate) async fn record_refund(
             invoice_id: record.stripe_invoice_id.clone(),
             refund_id: refund_id.to_owned(),
             amount,
-            reserved,
+            reserved_by: reserved_by.map(str::to_owned),
             partner: write,
         };
         match store.commit_refund(refund, next_id()).await? {
@@ -407,14 +476,15 @@ pub(crate) async fn record_refund(
             }
             RefundCommit::AlreadyRecorded => {
                 // Stripe's webhook recorded it first and took the amount off what is left itself:
-                // this request's reservation is one too many.
-                if reserved {
+                // this request's reservation is one too many (nothing, if this request recorded it).
+                if let Some(request) = reserved_by {
                     store
-                        .release_refund(&record.partner_id, &record.stripe_invoice_id, amount)
+                        .release_refund(&record.partner_id, &record.stripe_invoice_id, amount, request)
                         .await?;
                 }
                 return Ok(current.amount_refunded_cents);
             }
+            RefundCommit::ReservationGone => reserved_by = None,
             RefundCommit::VersionConflict => conflict_backoff(attempt).await,
         }
     }

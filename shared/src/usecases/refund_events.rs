@@ -101,7 +101,7 @@ pub async fn apply_refund_event(
                 &record,
                 &refund.refund_id,
                 refund.amount,
-                false,
+                None,
                 None,
                 &Actor::Stripe,
                 now,
