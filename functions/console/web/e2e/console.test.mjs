@@ -23,14 +23,15 @@ after(async () => {
 });
 
 /** Runs `body` in a fresh tab; afterwards no unexpected console error and no error shown. */
-async function inPage(body, { allowErrors = [], allowAlerts = false, viewport = DESKTOP } = {}) {
+async function inPage(body, { allowErrors = [], allowAlerts = [], viewport = DESKTOP } = {}) {
   const { context, page, errors } = await openPage(browser, viewport);
   try {
     await body(page);
-    if (!allowAlerts) {
-      const alerts = await page.locator('[role=alert]').allInnerTexts();
-      assert.deepEqual(alerts, [], `the page shows an error: ${alerts.join(' | ')}`);
-    }
+    // Any error shown at any time during the test (recorded by openPage), and any shown now.
+    const shown = [...(await page.evaluate(() => window.__alerts ?? [])), ...(await page.locator('[role=alert]').allInnerTexts())].filter(
+      (text) => !allowAlerts.some((re) => re.test(text)),
+    );
+    assert.deepEqual(shown, [], `the page showed an error: ${shown.join(' | ')}`);
     const unexpected = errors.filter((e) => !allowErrors.some((re) => re.test(e)));
     assert.deepEqual(unexpected, [], `the browser logged errors: ${unexpected.join(' | ')}`);
   } finally {
@@ -150,7 +151,7 @@ test('a 409 when someone else changed the partner meanwhile, with a reload', asy
       await page.locator('h1 .badge-gold').waitFor();
       await page.getByTestId('history').getByText('the other admin').waitFor();
     },
-    { allowErrors: [/status of 409/] },
+    { allowErrors: [/status of 409/], allowAlerts: [/Someone else changed this partner/] },
   );
 });
 

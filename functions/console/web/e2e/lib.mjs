@@ -34,6 +34,16 @@ export async function launch() {
 /** A fresh tab that records every console error and uncaught exception. */
 export async function openPage(browser, viewport = DESKTOP) {
   const context = await browser.newContext({ viewport });
+  // Every error the page shows, even one that goes away again ([role=alert] added at any time).
+  await context.addInitScript(() => {
+    window.__alerts = [];
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[role=alert]')) {
+        const text = el.textContent ?? '';
+        if (!window.__alerts.includes(text)) window.__alerts.push(text);
+      }
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (msg) => {
