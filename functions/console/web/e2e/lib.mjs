@@ -1,6 +1,7 @@
 // Shared by the browser tests and the bench: Debian's Chromium driven by playwright-core (Playwright's
 // own browser builds cannot be downloaded here), console errors collected, axe-core injected.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -16,7 +17,8 @@ export const PHONE = { width: 390, height: 844 };
 
 export async function launch() {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    // Debian's chromium package (make installs it), found on the PATH; CHROMIUM names another.
+    executablePath: process.env.CHROMIUM ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim(),
     args: [
       '--headless',
       '--no-sandbox',
