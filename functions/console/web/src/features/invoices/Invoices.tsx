@@ -13,6 +13,12 @@ export function leftToRefund(invoice: Pick<Invoice, 'amount_paid_cents' | 'amoun
 
 type Dialog = { kind: 'mark-paid' | 'refund'; invoice: Invoice } | null;
 
+/** A key naming one refund request: a retry after a lost answer repeats it instead of refunding twice. */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `console-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 export function Invoices() {
   const [status, setStatus] = useState<Status>('');
   const [partner, setPartner] = useState('');
@@ -146,6 +152,8 @@ function InvoiceDialog({ dialog, onClose, onDone }: { dialog: NonNullable<Dialog
   const [amount, setAmount] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // One key per refund asked for: the same amount retried keeps it, another amount gets a new one.
+  const [refundKey, setRefundKey] = useState(newIdempotencyKey);
   const left = leftToRefund(inv);
 
   async function submit() {
@@ -168,7 +176,10 @@ function InvoiceDialog({ dialog, onClose, onDone }: { dialog: NonNullable<Dialog
       setError('Type the amount in dollars, such as 1200 or 1,200.00.');
       return;
     }
-    const r = await api.POST('/admin/invoices/{invoice_id}/refund', { params: { path: { invoice_id: inv.invoice_id } }, body: { reason: reason.trim(), amount_cents: cents } });
+    const r = await api.POST('/admin/invoices/{invoice_id}/refund', {
+      params: { path: { invoice_id: inv.invoice_id }, header: { 'Idempotency-Key': refundKey } },
+      body: { reason: reason.trim(), amount_cents: cents },
+    });
     setBusy(false);
     if (r.error !== undefined || !r.data) setError(problemText(r.error));
     else onDone(`Refunded ${r.data.amount}; ${formatCents(Math.max(0, inv.amount_paid_cents - r.data.total_refunded_cents))} left to refund.`);
@@ -191,7 +202,16 @@ function InvoiceDialog({ dialog, onClose, onDone }: { dialog: NonNullable<Dialog
               Left to refund: <strong data-testid="dialog-left">{formatCents(left)}</strong>
             </p>
             <label htmlFor="refund-amount">Amount in dollars (empty: all that is left)</label>
-            <input id="refund-amount" inputMode="decimal" data-autofocus value={amount} onChange={(e) => setAmount(e.target.value)} />
+            <input
+              id="refund-amount"
+              inputMode="decimal"
+              data-autofocus
+              value={amount}
+              onChange={(e) => {
+                setAmount(e.target.value);
+                setRefundKey(newIdempotencyKey());
+              }}
+            />
           </>
         )}
         <label htmlFor="invoice-reason">Reason (required)</label>
