@@ -30,3 +30,33 @@ async fn the_admin_router_takes_exactly_the_described_methods_of_every_described
     .await;
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// Every function the HTTP API routes to is tied to a description above, except the console, whose
+/// routes serve pages, not API operations (`functions/console/tests/routes.rs` pins them): a new HTTP
+/// function cannot slip past the check above.
+#[test]
+fn every_http_function_is_checked_against_a_description_or_is_the_console() {
+    let template = std::fs::read_to_string(shared::testing::repo_file("template.yaml")).unwrap();
+    let lines: Vec<&str> = template.lines().collect();
+    let functions: Vec<&str> = lines
+        .windows(2)
+        .filter(|pair| pair[1].trim() == "Type: AWS::Serverless::Function")
+        .filter_map(|pair| pair[0].strip_prefix("  ")?.strip_suffix(':'))
+        .collect();
+    assert!(functions.len() >= 7, "functions found in template.yaml: {functions:?}");
+    let mut routed: Vec<&str> = functions
+        .into_iter()
+        .filter(|f| !template_routes(f).is_empty() || !shared::testing::routes::template_catch_alls(f).is_empty())
+        .collect();
+    routed.sort_unstable();
+    assert_eq!(
+        routed,
+        [
+            "AdminApiFunction",
+            "ConsoleFunction",
+            "PartnerPortalFunction",
+            "StripeWebhookFunction"
+        ],
+        "the HTTP API's functions"
+    );
+}
