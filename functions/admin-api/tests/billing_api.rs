@@ -10,7 +10,7 @@ use shared::stripe::fixtures;
 use shared::stripe::webhook::StripeEvent;
 use shared::testing::billing::test_prices;
 use shared::testing::outbox_events;
-use shared::testing::stripe_stub::StripeStub;
+use shared::testing::stripe_stub::{StripeStub, SubscriptionFailure};
 use shared::usecases::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
 use support::TestApi;
 
@@ -482,4 +482,162 @@ async fn billing_a_term_that_ended_without_renewal_answers_409_and_calls_nothing
     assert!(stub.requests().is_empty(), "nothing reached Stripe");
     let p = api.get("/admin/partners/lapsed").await.body;
     assert!(p.get("pending_billing").is_none(), "the claim is released: {p}");
+}
+
+/// Stripe creates the subscription but its answer is lost (the caller timed out); the next day the
+/// partner asks again from the portal, a different route with different wishes: the start resumes
+/// as claimed, finds the subscription at Stripe instead of asking for another, and exactly one
+/// `POST /v1/subscriptions` ever reached Stripe.
+#[tokio::test]
+async fn a_start_whose_answer_was_lost_resumes_from_the_other_route_with_one_subscription() {
+    use shared::auth::PartnerUser;
+    use shared::domain::billing_start::{Collection, FirstPayment};
+    use shared::domain::history_and_audit::Actor;
+    use shared::domain::tier::Tier;
+    use shared::usecases::billing_start::{start_billing, StartBillingCommand};
+    use shared::usecases::portal::upgrade::{upgrade, UpgradeOutcome};
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    partner(&api, "lost-answer").await;
+    let billing = api.app.billing.as_ref().unwrap();
+    let calendar = BusinessCalendar::utc();
+    let day0: jiff::Timestamp = "2026-12-01T16:00:00Z".parse().unwrap();
+    let id = PartnerId::parse("lost-answer").unwrap();
+
+    stub.fail_next_subscriptions(&[SubscriptionFailure::AnswerLost]);
+    let command = StartBillingCommand {
+        partner_id: id.clone(),
+        tier: Tier::Gold,
+        collection: Collection::ChargeAutomatically,
+        first_payment: FirstPayment::SavedMethod,
+        actor: Actor::Admin("admin-1".into()),
+    };
+    let lost = start_billing(
+        &api.app.store,
+        &billing.stripe,
+        &billing.prices,
+        &calendar,
+        command,
+        day0,
+    )
+    .await;
+    assert!(lost.is_err(), "the answer was lost: {lost:?}");
+    let claimed = api.app.store.get_partner(&id).await.unwrap().unwrap();
+    assert!(claimed.pending_billing.is_some(), "the claim stays, resumable");
+
+    let day1 = day0 + jiff::SignedDuration::from_hours(24);
+    let user = PartnerUser {
+        user: "owner".into(),
+        partner_id: id.clone(),
+    };
+    let resumed = upgrade(&api.app.store, billing, &calendar, &user, Tier::Gold, day1)
+        .await
+        .unwrap();
+    let partner = match resumed {
+        UpgradeOutcome::PaymentRequired { partner, .. } | UpgradeOutcome::Processing { partner, .. } => partner,
+        other => panic!("resumed as {other:?}"),
+    };
+    let created = stub
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/subscriptions")
+        .collect::<Vec<_>>();
+    assert_eq!(created.len(), 1, "one subscription asked of Stripe: {created:?}");
+    assert_eq!(
+        created[0].field("payment_behavior"),
+        Some("allow_incomplete"),
+        "as first claimed"
+    );
+    let pending = partner.pending_billing.expect("the start waits for its first payment");
+    assert_eq!(pending.subscription_id.as_deref(), Some("sub_Stub0001"));
+    assert_eq!(
+        stub.requests_to("/v1/subscriptions")
+            .iter()
+            .filter(|r| r.method == "GET")
+            .count(),
+        2,
+        "looked up (the listing, then the subscription with its payment)"
+    );
+}
+
+/// A start whose request never reached Stripe, resumed the next day from the portal, sends the same
+/// request byte for byte under the same key (what the admin's route claimed, not the portal's wishes).
+#[tokio::test]
+async fn a_resumed_start_sends_the_claimed_request_byte_for_byte() {
+    use shared::auth::PartnerUser;
+    use shared::domain::billing_start::{Collection, FirstPayment};
+    use shared::domain::history_and_audit::Actor;
+    use shared::domain::tier::Tier;
+    use shared::usecases::billing_start::{start_billing, StartBillingCommand};
+    use shared::usecases::portal::upgrade::upgrade;
+    let stub = StripeStub::start().await;
+    let api = TestApi::new().await.with_stripe(&stub.base_url);
+    partner(&api, "never-sent").await;
+    let billing = api.app.billing.as_ref().unwrap();
+    let calendar = BusinessCalendar::utc();
+    let id = PartnerId::parse("never-sent").unwrap();
+    // Not renewing: Stripe's cancel_at is the term's end, fixed when the start was claimed.
+    let settings = api
+        .patch(
+            "/admin/partners/never-sent/subscription",
+            json!({"auto_renewal": false}),
+        )
+        .await;
+    assert!(settings.status < 300, "{}", settings.body);
+    let day0: jiff::Timestamp = "2026-12-01T16:00:00Z".parse().unwrap();
+    let command = StartBillingCommand {
+        partner_id: id.clone(),
+        tier: Tier::Gold,
+        collection: Collection::ChargeAutomatically,
+        first_payment: FirstPayment::SavedMethod,
+        actor: Actor::Admin("admin-1".into()),
+    };
+    // The customer is made; the subscription request dies on the way (Stripe unreachable).
+    stub.fail_next_subscriptions(&[SubscriptionFailure::Unreachable]);
+    let died = start_billing(
+        &api.app.store,
+        &billing.stripe,
+        &billing.prices,
+        &calendar,
+        command,
+        day0,
+    )
+    .await;
+    assert!(died.is_err(), "{died:?}");
+    let day1 = day0 + jiff::SignedDuration::from_hours(24);
+    let user = PartnerUser {
+        user: "owner".into(),
+        partner_id: id.clone(),
+    };
+    upgrade(&api.app.store, billing, &calendar, &user, Tier::Gold, day1)
+        .await
+        .unwrap();
+    let sent: Vec<_> = stub
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/subscriptions")
+        .collect();
+    assert_eq!(sent.len(), 2, "the request that died, and the resumed one");
+    assert_eq!(
+        sent[1].form, sent[0].form,
+        "the same form, field by field in the same order"
+    );
+    assert_eq!(
+        sent[1].headers.get("idempotency-key"),
+        sent[0].headers.get("idempotency-key")
+    );
+    assert_eq!(
+        sent[1].headers.get("content-length"),
+        sent[0].headers.get("content-length")
+    );
+    assert_eq!(
+        sent[0].field("payment_behavior"),
+        Some("allow_incomplete"),
+        "as the admin claimed it"
+    );
+    assert!(
+        sent[0].field("cancel_at").is_some(),
+        "a term that does not renew stops: {:?}",
+        sent[0].form
+    );
 }

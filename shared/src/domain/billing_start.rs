@@ -51,6 +51,30 @@ pub struct PendingBilling {
     /// The subscription Stripe created for it, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
+    /// The request as claimed (`None` on claims written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<StartRequest>,
+}
+
+/// How the first invoice of a subscription charged automatically is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstPayment {
+    /// Stripe charges the customer's saved payment method at once (`allow_incomplete`).
+    SavedMethod,
+    /// The partner pays it in the browser with Stripe Elements (`default_incomplete`): the answer
+    /// carries its `client_secret`, and the card paid with becomes the subscription's default.
+    ByPartner,
+}
+
+/// What a billing start asks of Stripe beyond its tier and collection, fixed when it is claimed: a
+/// start resumed later, from any route, sends exactly the same request under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartRequest {
+    pub first_payment: FirstPayment,
+    /// Stripe's `cancel_at`: the end of a term that does not renew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_at: Option<Timestamp>,
 }
 
 impl PendingBilling {
@@ -87,6 +111,7 @@ pub fn claim_billing_start(
     partner: &Partner,
     tier: Tier,
     collection: Collection,
+    request: StartRequest,
     now: Timestamp,
 ) -> Result<Claim, StartRefusal> {
     if partner.has_live_stripe_subscription() {
@@ -114,6 +139,7 @@ pub fn claim_billing_start(
         requested_version: partner.version + 1,
         requested_at: now,
         subscription_id: None,
+        request: Some(request),
     });
     after.updated_at = now;
     Ok(Claim::New(after))
@@ -180,6 +206,13 @@ pub fn grant_billed_tier(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn saved_method() -> StartRequest {
+        StartRequest {
+            first_payment: FirstPayment::SavedMethod,
+            cancel_at: None,
+        }
+    }
     use crate::domain::partner::{sample_partner, SubscriptionStatus};
     use jiff::civil::date;
     use jiff::ToSpan;
@@ -199,8 +232,13 @@ mod tests {
     #[test]
     fn one_start_at_a_time_whatever_the_tier() {
         let free = sample_partner(8_000, now());
-        let Ok(Claim::New(claimed)) = claim_billing_start(&free, Tier::Gold, Collection::ChargeAutomatically, now())
-        else {
+        let Ok(Claim::New(claimed)) = claim_billing_start(
+            &free,
+            Tier::Gold,
+            Collection::ChargeAutomatically,
+            saved_method(),
+            now(),
+        ) else {
             panic!("a free partner may start billing");
         };
         let pending = claimed.pending_billing.clone().unwrap();
@@ -213,17 +251,30 @@ mod tests {
         let soon = now() + 5.seconds();
         for tier in [Tier::Gold, Tier::Platinum] {
             assert!(matches!(
-                claim_billing_start(&claimed, tier, Collection::ChargeAutomatically, soon),
+                claim_billing_start(&claimed, tier, Collection::ChargeAutomatically, saved_method(), soon),
                 Err(StartRefusal::InProgress { .. })
             ));
         }
         // A claim left by a request that died may be resumed, with its own key, by the same start only.
         let later = now() + 61.seconds();
         assert_eq!(
-            claim_billing_start(&claimed, Tier::Gold, Collection::ChargeAutomatically, later),
+            claim_billing_start(
+                &claimed,
+                Tier::Gold,
+                Collection::ChargeAutomatically,
+                saved_method(),
+                later
+            ),
             Ok(Claim::Resume(pending))
         );
-        assert!(claim_billing_start(&claimed, Tier::Platinum, Collection::ChargeAutomatically, later).is_err());
+        assert!(claim_billing_start(
+            &claimed,
+            Tier::Platinum,
+            Collection::ChargeAutomatically,
+            saved_method(),
+            later
+        )
+        .is_err());
 
         let billed = grant_billed_tier(
             &free,
@@ -235,7 +286,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            claim_billing_start(&billed, Tier::Platinum, Collection::SendInvoice, later),
+            claim_billing_start(&billed, Tier::Platinum, Collection::SendInvoice, saved_method(), later),
             Err(StartRefusal::AlreadyBilled { .. })
         ));
     }
@@ -244,6 +295,7 @@ mod tests {
     fn money_grants_the_tier_with_its_term() {
         let mut free = sample_partner(8_000, now());
         free.pending_billing = Some(PendingBilling {
+            request: None,
             tier: Tier::Gold,
             collection: Collection::SendInvoice,
             requested_version: 2,

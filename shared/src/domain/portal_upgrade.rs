@@ -102,6 +102,7 @@ mod tests {
     fn pending(tier: Tier, subscription: Option<&str>, seconds_ago: i64) -> Partner {
         let mut p = on(Tier::Free, false);
         p.pending_billing = Some(PendingBilling {
+            request: None,
             tier,
             collection: Collection::ChargeAutomatically,
             requested_version: 3,

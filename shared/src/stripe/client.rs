@@ -10,7 +10,7 @@ use super::transport::StripeTransport;
 use crate::config::Secret;
 use crate::domain::partner::Partner;
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use stripe_client_core::{IdempotencyKey, RequestBuilder, RequestStrategy, StripeMethod};
 
 pub use crate::domain::billing_start::{Collection, INVOICE_DAYS_UNTIL_DUE};
@@ -25,6 +25,10 @@ pub enum StripeCallError {
     Unavailable(String),
     #[error("the idempotency key is invalid: {0}")]
     Key(String),
+    /// Stripe refused a key already used with other parameters: what the first request did is
+    /// unknown here (it may have created something); look before letting anything go.
+    #[error("Stripe refused a reused idempotency key: {0}")]
+    IdempotencyConflict(String),
 }
 
 /// Stripe's events since a time, oldest first, as far as the pages read reached.
@@ -44,21 +48,13 @@ pub struct NewSubscription<'a> {
     /// When billing stops: the term's end for a partner without auto-renewal, `None` to keep billing
     /// month after month (renewals roll the term forward as invoices are paid).
     pub cancel_at: Option<Timestamp>,
-    pub metadata: HashMap<String, String>,
+    pub metadata: BTreeMap<String, String>,
     pub idempotency_key: String,
     /// Who completes the first payment (charged automatically only).
     pub first_payment: FirstPayment,
 }
 
-/// How the first invoice of a subscription charged automatically is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FirstPayment {
-    /// Stripe charges the customer's saved payment method at once (`allow_incomplete`).
-    SavedMethod,
-    /// The partner pays it in the browser with Stripe Elements (`default_incomplete`): the answer
-    /// carries its `client_secret`, and the card paid with becomes the subscription's default.
-    ByPartner,
-}
+pub use crate::domain::billing_start::FirstPayment;
 
 /// What billing reads of a subscription Stripe answers with (raw fields, whatever the API version).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,7 +288,7 @@ impl StripeApi {
         struct Form<'a> {
             customer: &'a str,
             items: [Item<'a>; 1],
-            metadata: &'a HashMap<String, String>,
+            metadata: &'a BTreeMap<String, String>,
             collection_method: &'static str,
             #[serde(skip_serializing_if = "Option::is_none")]
             payment_behavior: Option<&'static str>,
@@ -476,6 +472,33 @@ impl StripeApi {
                 .send(&self.client)
                 .await?;
         SubscriptionState::read(&as_json(&answer)?)
+    }
+
+    /// The subscription of `customer_id` whose `metadata[billing_start]` is `start_key`, if Stripe has
+    /// one (a billing start whose answer was lost), with its newest invoice's payment.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn started_subscription(
+        &self,
+        customer_id: &str,
+        start_key: &str,
+    ) -> Result<Option<SubscriptionState>, StripeCallError> {
+        let listing = self
+            .get_json(
+                "/subscriptions",
+                &[("customer", customer_id), ("status", "all"), ("limit", "100")],
+            )
+            .await?;
+        let found = listing
+            .get("data")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|s| s.pointer("/metadata/billing_start").and_then(serde_json::Value::as_str) == Some(start_key))
+            .and_then(|s| s.get("id").and_then(serde_json::Value::as_str).map(str::to_owned));
+        match found {
+            Some(id) => Ok(Some(self.subscription_with_payment(&id).await?)),
+            None => Ok(None),
+        }
     }
 
     /// How `subscription_id` stands, with its newest invoice's payment when that is still to be paid.
@@ -722,7 +745,7 @@ impl StripeApi {
 
     /// A GET with query parameters, answered as JSON.
     async fn get_json(&self, path: &str, query: &[(&str, &str)]) -> Result<serde_json::Value, StripeCallError> {
-        let query: std::collections::BTreeMap<&str, &str> = query.iter().copied().collect();
+        let query: BTreeMap<&str, &str> = query.iter().copied().collect();
         let answer: miniserde::json::Value = RequestBuilder::new(StripeMethod::Get, path)
             .query(&query)
             .customize()

@@ -90,6 +90,10 @@ impl StripeTransport {
             .map_err(|_| StripeCallError::Unavailable(format!("no answer within {} s", TIMEOUT.as_secs())))??;
         if status.is_success() {
             Ok(body)
+        } else if status.is_client_error() && error_type(&body).as_deref() == Some("idempotency_error") {
+            Err(StripeCallError::IdempotencyConflict(
+                error_message(&body).unwrap_or_else(|| format!("HTTP {status}")),
+            ))
         } else if status.is_client_error() {
             Err(StripeCallError::Refused {
                 status: status.as_u16(),
@@ -102,6 +106,12 @@ impl StripeTransport {
             )))
         }
     }
+}
+
+/// Stripe's `error.type` of an error answer.
+fn error_type(body: &[u8]) -> Option<String> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    answer.pointer("/error/type")?.as_str().map(str::to_owned)
 }
 
 /// Stripe's `error.message` (else its `error.type`) of an error answer.

@@ -41,6 +41,16 @@ pub struct StripeStub {
     down: Arc<AtomicBool>,
     revoked: Arc<AtomicBool>,
     refund_failures: Arc<Mutex<Vec<RefundFailure>>>,
+    subscription_failures: Arc<Mutex<Vec<SubscriptionFailure>>>,
+}
+
+/// How one of the next subscription creations fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionFailure {
+    /// Created at Stripe, but the answer is lost (503, as when the caller timed out).
+    AnswerLost,
+    /// Never reaches Stripe (503, nothing created).
+    Unreachable,
 }
 
 /// How one of the next refunds fails.
@@ -82,8 +92,19 @@ impl StripeStub {
         }
     }
 
+    /// The next subscription creations fail as listed, in order (`GET /v1/subscriptions?customer=`
+    /// lists every subscription created, answered or not).
+    pub fn fail_next_subscriptions(&self, failures: &[SubscriptionFailure]) {
+        if let Ok(mut next) = self.subscription_failures.lock() {
+            next.extend_from_slice(failures);
+        }
+    }
+
     /// Starts the stub on a free local port; it serves until the test ends.
     pub async fn start() -> StripeStub {
+        let subscription_failures: Arc<Mutex<Vec<SubscriptionFailure>>> = Arc::new(Mutex::new(Vec::new()));
+        let next_failures = Arc::clone(&subscription_failures);
+        let created_subscriptions: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
         let refund_failures: Arc<Mutex<Vec<RefundFailure>>> = Arc::new(Mutex::new(Vec::new()));
         let failures = Arc::clone(&refund_failures);
         let refunds_by_key: Arc<Mutex<HashMap<String, (u16, Value)>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -113,6 +134,40 @@ impl StripeStub {
                 )
             } else if (request.method.as_str(), request.path.as_str()) == ("POST", "/v1/refunds") {
                 refund_answer(&request, &refunds_by_key, &failures)
+            } else if (request.method.as_str(), request.path.as_str()) == ("POST", "/v1/subscriptions") {
+                let failure = next_failures
+                    .lock()
+                    .ok()
+                    .and_then(|mut next| (!next.is_empty()).then(|| next.remove(0)));
+                let (status, body) = answer(&request);
+                if status == 200 && failure != Some(SubscriptionFailure::Unreachable) {
+                    if let Ok(mut created) = created_subscriptions.lock() {
+                        created.push(body.clone());
+                    }
+                }
+                match failure {
+                    Some(_) => (
+                        503,
+                        json!({"error": {"type": "api_error", "message": "no answer (stub)"}}),
+                    ),
+                    None => (status, body),
+                }
+            } else if (request.method.as_str(), request.path.as_str()) == ("GET", "/v1/subscriptions") {
+                let customer = request.query_field("customer").map(str::to_owned);
+                let data: Vec<Value> = created_subscriptions
+                    .lock()
+                    .map(|created| {
+                        created
+                            .iter()
+                            .filter(|s| customer.is_none() || s["customer"].as_str() == customer.as_deref())
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    200,
+                    json!({"object": "list", "data": data, "has_more": false, "url": "/v1/subscriptions"}),
+                )
             } else {
                 answer(&request)
             };
@@ -128,6 +183,7 @@ impl StripeStub {
             down,
             revoked,
             refund_failures,
+            subscription_failures,
         }
     }
 }
@@ -261,7 +317,8 @@ fn answer(request: &Recorded) -> (u16, Value) {
                 "billing_mode": {"type": "classic"},
                 "invoice_settings": {"issuer": {"type": "self"}, "account_tax_ids": null},
                 "items": {"object": "list", "data": [], "has_more": false, "url": "/v1/subscription_items"},
-                "metadata": {"partner_id": request.field("metadata[partner_id]"), "tier": request.field("metadata[tier]")}
+                "metadata": {"partner_id": request.field("metadata[partner_id]"), "tier": request.field("metadata[tier]"),
+                             "billing_start": request.field("metadata[billing_start]")}
             }),
         ),
         ("DELETE", path) if path.starts_with("/v1/subscriptions/") => (

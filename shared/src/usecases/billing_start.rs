@@ -32,6 +32,7 @@ use super::partners::not_found;
 use crate::domain::billing::PriceCatalog;
 use crate::domain::billing_start::{
     billed_term_end, claim_billing_start, grant_billed_tier, BilledSubscription, Claim, Collection, PendingBilling,
+    StartRequest,
 };
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
@@ -44,7 +45,7 @@ use crate::store::billing::{BillingCommit, BillingWrite};
 use crate::store::Store;
 use crate::stripe::client::{FirstPayment, NewSubscription, PaymentToConfirm, StripeApi, StripeCallError};
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct StartBillingCommand {
@@ -69,17 +70,29 @@ pub enum BillingStartOutcome {
     Granted(Partner),
 }
 
-/// Claims the start (or takes over one whose request died); the partner as claimed and the claim it
-/// goes ahead with.
+/// Claims the start (or takes over one whose request died); the partner as claimed, the claim it
+/// goes ahead with, and whether it took over an earlier one.
 async fn claim(
     store: &Store,
+    calendar: &BusinessCalendar,
     command: &StartBillingCommand,
     read: Option<Partner>,
     now: Timestamp,
-) -> Result<(Partner, PendingBilling), UseCaseError> {
+) -> Result<(Partner, PendingBilling, bool), UseCaseError> {
+    let today = calendar.today(now);
     let outcome = apply_change_after_read(store, &command.partner_id, read, &command.actor, None, now, |current| {
-        match claim_billing_start(current, command.tier, command.collection, now) {
+        // A term that does not renew stops billing at its end: fixed now, with the claim.
+        let cancel_at = (!current.auto_renewal)
+            .then(|| billed_term_end(current, command.tier, today))
+            .flatten()
+            .and_then(|end| calendar.start_of(end).ok());
+        let request = StartRequest {
+            first_payment: command.first_payment,
+            cancel_at,
+        };
+        match claim_billing_start(current, command.tier, command.collection, request, now) {
             Ok(Claim::New(after)) => Ok(Some(PartnerChange::audited(after, AuditAction::BillingStartRequested))),
+            // Nothing to write: the earlier claim goes on.
             Ok(Claim::Resume(_)) => Ok(None),
             Err(refusal) => Err(UseCaseError::Conflict {
                 detail: refusal.to_string(),
@@ -88,15 +101,15 @@ async fn claim(
         }
     })
     .await?;
-    let partner = match outcome {
-        Outcome::Applied(applied) => applied.after,
-        Outcome::Unchanged(current) => current,
+    let (partner, resumed) = match outcome {
+        Outcome::Applied(applied) => (applied.after, false),
+        Outcome::Unchanged(current) => (current, true),
     };
     let claim = partner
         .pending_billing
         .clone()
         .ok_or_else(|| UseCaseError::Internal("a claimed billing start without its claim".into()))?;
-    Ok((partner, claim))
+    Ok((partner, claim, resumed))
 }
 
 /// Lets go of a claim Stripe refused (nothing was created there), so that a corrected start may follow.
@@ -145,12 +158,18 @@ pub async fn start_billing_after_read(
     let price_id = prices
         .price_of(command.tier)
         .ok_or_else(|| UseCaseError::invalid("tier", "billing needs a paid tier (gold or platinum)"))?;
-    let (partner, claim) = claim(store, &command, read, now).await?;
+    let (partner, claim, resumed) = claim(store, calendar, &command, read, now).await?;
     let today = calendar.today(now);
-    let term_end = (!partner.auto_renewal)
-        .then(|| billed_term_end(&partner, command.tier, today))
-        .flatten();
-    if let Some(end) = term_end.filter(|end| *end <= today) {
+    // The request as claimed, whichever route resumes it (a claim from before it was kept: as asked).
+    let request = claim.request.unwrap_or(StartRequest {
+        first_payment: command.first_payment,
+        cancel_at: (!partner.auto_renewal)
+            .then(|| billed_term_end(&partner, command.tier, today))
+            .flatten()
+            .and_then(|end| calendar.start_of(end).ok()),
+    });
+    let ended = request.cancel_at.map(|at| calendar.today(at));
+    if let Some(end) = ended.filter(|end| *end <= today) {
         // Stripe would be asked to stop billing in the past (it refuses `cancel_at` then).
         release_claim(store, &command, &claim, now).await?;
         return Err(UseCaseError::Conflict {
@@ -186,27 +205,45 @@ pub async fn start_billing_after_read(
             customer_id
         }
     };
-    let cancel_at = term_end.and_then(|end| calendar.start_of(end).ok());
+    let key = claim.subscription_key(&partner);
     let new = NewSubscription {
         customer_id: &customer_id,
         price_id,
         collection: command.collection,
-        cancel_at,
-        metadata: HashMap::from([
+        cancel_at: request.cancel_at,
+        metadata: BTreeMap::from([
             ("partner_id".to_owned(), partner.id.to_string()),
             ("tier".to_owned(), command.tier.to_string()),
+            ("billing_start".to_owned(), key.clone()),
         ]),
-        idempotency_key: claim.subscription_key(&partner),
-        first_payment: command.first_payment,
+        idempotency_key: key.clone(),
+        first_payment: request.first_payment,
     };
-    let state = match stripe.create_subscription(&new).await {
-        Ok(state) => state,
-        Err(err) => {
-            if matches!(err, StripeCallError::Refused { .. }) {
-                release_claim(store, &command, &claim, now).await?;
+    // A start taken over from a request that died may have created its subscription already: look
+    // before asking again (then the same request, byte for byte, under the same key).
+    let earlier = if resumed {
+        stripe.started_subscription(&customer_id, &key).await?
+    } else {
+        None
+    };
+    let state = match earlier {
+        Some(state) => state,
+        None => match stripe.create_subscription(&new).await {
+            Ok(state) => state,
+            Err(StripeCallError::IdempotencyConflict(why)) => {
+                // The key was used with other parameters: whatever it did, find it; release nothing.
+                match stripe.started_subscription(&customer_id, &key).await? {
+                    Some(state) => state,
+                    None => return Err(StripeCallError::IdempotencyConflict(why).into()),
+                }
             }
-            return Err(err.into());
-        }
+            Err(err) => {
+                if matches!(err, StripeCallError::Refused { .. }) {
+                    release_claim(store, &command, &claim, now).await?;
+                }
+                return Err(err.into());
+            }
+        },
     };
     let subscription = BilledSubscription {
         customer_id,

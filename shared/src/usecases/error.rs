@@ -65,6 +65,9 @@ impl From<StripeCallError> for UseCaseError {
     fn from(err: StripeCallError) -> UseCaseError {
         match err {
             StripeCallError::Unavailable(why) => UseCaseError::Unavailable(why),
+            StripeCallError::IdempotencyConflict(why) => {
+                UseCaseError::Unavailable(format!("{why} (the request's outcome is unknown; it is retried)"))
+            }
             refused @ StripeCallError::Refused { status: 401, .. } => {
                 UseCaseError::StripeKeyRefused(refused.to_string())
             }

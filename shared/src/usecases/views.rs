@@ -199,6 +199,7 @@ mod tests {
             effective: day,
         });
         partner.pending_billing = Some(crate::domain::billing_start::PendingBilling {
+            request: None,
             tier: Tier::Platinum,
             collection: crate::domain::billing_start::Collection::ChargeAutomatically,
             requested_version: 3,
