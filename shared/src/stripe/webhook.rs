@@ -179,6 +179,7 @@ impl StripeEvent {
     /// lacks its id or amount.
     pub fn refund_facts(&self) -> Result<Vec<RefundFacts>, String> {
         let one = |refund: &Value, charge: Option<&Value>| -> Result<RefundFacts, String> {
+            of_kind(refund, "refund")?;
             Ok(RefundFacts {
                 refund_id: required(text(refund, "/id"), "refund id")?,
                 amount: Cents(required(refund.get("amount").and_then(Value::as_i64), "refund amount")?),
@@ -192,16 +193,27 @@ impl StripeEvent {
             })
         };
         match self.event_type.as_str() {
-            "charge.refunded" => self
-                .object
-                .pointer("/refunds/data")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|refund| one(refund, Some(&self.object)))
-                .collect(),
+            "charge.refunded" => of_kind(&self.object, "charge").and_then(|()| {
+                self.object
+                    .pointer("/refunds/data")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|refund| one(refund, Some(&self.object)))
+                    .collect()
+            }),
             _ => Ok(vec![one(&self.object, None)?]),
         }
+    }
+}
+
+/// Refuses an object that says it is another kind than the event's type is about (a signed event
+/// that carries, say, a subscription in `invoice.paid` is not read as an invoice); an object that does
+/// not say what it is is read as it is.
+fn of_kind(object: &Value, kind: &str) -> Result<(), String> {
+    match object.get("object").and_then(Value::as_str) {
+        Some(other) if other != kind => Err(format!("the event's object is a {other}, not a {kind}")),
+        _ => Ok(()),
     }
 }
 
@@ -240,6 +252,7 @@ fn first_line_price(lines: Option<&Value>) -> Option<String> {
 }
 
 fn invoice_facts(invoice: &Value) -> Result<InvoiceFacts, String> {
+    of_kind(invoice, "invoice")?;
     let line_period = |edge: &str| seconds(invoice, &format!("/lines/data/0/period/{edge}"));
     let created = required(
         seconds(invoice, "/created").or_else(|| seconds(invoice, "/date")),
@@ -284,6 +297,7 @@ fn invoice_facts(invoice: &Value) -> Result<InvoiceFacts, String> {
 }
 
 fn subscription_facts(subscription: &Value) -> Result<SubscriptionFacts, String> {
+    of_kind(subscription, "subscription")?;
     Ok(SubscriptionFacts {
         subscription_id: required(text(subscription, "/id"), "id")?,
         customer_id: required(subscription.get("customer").and_then(id_of), "customer")?,
