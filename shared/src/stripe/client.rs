@@ -745,12 +745,14 @@ impl StripeApi {
 
     /// A GET with query parameters, answered as JSON.
     async fn get_json(&self, path: &str, query: &[(&str, &str)]) -> Result<serde_json::Value, StripeCallError> {
-        let query: BTreeMap<&str, &str> = query.iter().copied().collect();
-        let answer: miniserde::json::Value = RequestBuilder::new(StripeMethod::Get, path)
-            .query(&query)
-            .customize()
-            .send(&self.client)
-            .await?;
+        let mut request = RequestBuilder::new(StripeMethod::Get, path);
+        if !query.is_empty() {
+            // Only with parameters: serde_qs writes an empty map as `=`, a parameter without a name
+            // (`GET /v1/invoices/in_1?=`), which Stripe's API does not define.
+            let query: BTreeMap<&str, &str> = query.iter().copied().collect();
+            request = request.query(&query);
+        }
+        let answer: miniserde::json::Value = request.customize().send(&self.client).await?;
         as_json(&answer)
     }
 
