@@ -57,6 +57,7 @@ test: venv toolchain web chromium
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(PY) infra/local/stack.py run -- cargo test --workspace
 	$(PY) infra/local/check_localstripe_compat.py
+	STRIPE_REQUESTS_OUT=$(CURDIR)/.local/stripe-requests.json cargo test --quiet -p admin-api --test stripe_conformance && $(PY) infra/local/check_stripe_requests.py --self-test && $(PY) infra/local/check_stripe_requests.py .local/stripe-requests.json
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) infra/bench/cost_model.py --self-check
 	@$(MAKE) --no-print-directory scan
