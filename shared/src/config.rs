@@ -346,9 +346,39 @@ pub fn portal_rate_limit_per_minute() -> Result<u32, ConfigError> {
     }
 }
 
-/// Where Stripe's customer portal sends the partner back; `None`: no customer-portal sessions.
-pub fn stripe_billing_portal_return_url() -> Option<String> {
-    optional("STRIPE_BILLING_PORTAL_RETURN_URL")
+/// Stripe's customer portal: `STRIPE_BILLING_PORTAL_RETURN_URL` (where it sends the partner back)
+/// with `STRIPE_BILLING_PORTAL_CONFIGURATION` (`bpc_...`, the configuration that allows only
+/// payment-method updates and invoice history). `None` without a return URL: no sessions. A return
+/// URL without a configuration refuses to start: the account's default configuration may let a
+/// partner switch plans or cancel its commitment.
+pub fn stripe_customer_portal() -> Result<Option<crate::stripe::client::CustomerPortal>, ConfigError> {
+    customer_portal_from(
+        optional("STRIPE_BILLING_PORTAL_RETURN_URL"),
+        optional("STRIPE_BILLING_PORTAL_CONFIGURATION"),
+    )
+}
+
+fn customer_portal_from(
+    return_url: Option<String>,
+    configuration: Option<String>,
+) -> Result<Option<crate::stripe::client::CustomerPortal>, ConfigError> {
+    let Some(return_url) = return_url else {
+        return Ok(None);
+    };
+    match configuration {
+        Some(configuration) if configuration.starts_with("bpc_") && configuration.len() <= 255 => {
+            Ok(Some(crate::stripe::client::CustomerPortal {
+                configuration,
+                return_url,
+            }))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: "STRIPE_BILLING_PORTAL_CONFIGURATION",
+            why: "must name the customer-portal configuration (bpc_...) that allows only payment-method updates \
+                  and invoice history whenever STRIPE_BILLING_PORTAL_RETURN_URL is set"
+                .into(),
+        }),
+    }
 }
 
 /// The Stripe API client where a key is configured (functions for which Stripe is optional).
@@ -370,6 +400,25 @@ pub fn stripe_prices() -> Result<crate::domain::billing::PriceCatalog, ConfigErr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_customer_portal_is_never_the_accounts_default_configuration() {
+        use super::customer_portal_from;
+        let url = || Some("https://partners.power100.example/portal".to_owned());
+        assert!(
+            matches!(customer_portal_from(None, None), Ok(None)),
+            "no return URL: no sessions"
+        );
+        assert!(
+            customer_portal_from(url(), None).is_err(),
+            "a return URL needs its configuration"
+        );
+        assert!(customer_portal_from(url(), Some("default".into())).is_err());
+        let portal = customer_portal_from(url(), Some("bpc_1Payments".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(portal.configuration, "bpc_1Payments");
+    }
+
     #[test]
     fn secrets_do_not_print() {
         let secret = super::Secret::new("very-secret-value");

@@ -67,7 +67,7 @@ impl App {
     /// Answers one request as of `now` (the business clock; tokens are still checked against the
     /// real one): the seam tests use to run at a fixed instant.
     pub async fn handle_at(&self, req: Request, now: jiff::Timestamp) -> Response<Body> {
-        edge::answer(&req, |req| self.route(req, now)).await
+        edge::answer(&req, |req| Box::pin(self.route(req, now))).await
     }
 
     async fn route(&self, req: &Request, now: jiff::Timestamp) -> Result<Response<Body>, AppError> {
@@ -481,6 +481,6 @@ fn list_tiers() -> Response<Body> {
 
 impl HttpFunction for App {
     async fn respond(&self, req: &Request) -> Response<Body> {
-        edge::answer(req, |req| self.route(req, jiff::Timestamp::now())).await
+        edge::answer(req, |req| Box::pin(self.route(req, jiff::Timestamp::now()))).await
     }
 }

@@ -361,7 +361,14 @@ async fn every_request_the_client_builds() {
     log.made("card_on_file", "subscription, then customer");
 
     let _ = stripe
-        .create_billing_portal_session("cus_Stub0001", "https://partners.power100.example/portal", "portal-1")
+        .create_billing_portal_session(
+            "cus_Stub0001",
+            &shared::stripe::client::CustomerPortal {
+                configuration: "bpc_PaymentMethodOnly".into(),
+                return_url: "https://partners.power100.example/portal".into(),
+            },
+            "portal-1",
+        )
         .await;
     log.made("create_billing_portal_session", "");
 

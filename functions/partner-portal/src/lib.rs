@@ -38,8 +38,8 @@ pub struct Portal {
     pub publishable_key: String,
     /// Payment requests a partner may make per minute.
     pub rate_limit_per_minute: u32,
-    /// Where Stripe's customer portal returns to; `None`: no customer-portal links.
-    pub customer_portal_return_url: Option<String>,
+    /// Stripe's customer portal (its configuration and return URL); `None`: no customer-portal links.
+    pub customer_portal: Option<shared::stripe::client::CustomerPortal>,
 }
 
 /// Payment routes end with this sentence when they do not change the tier at once.
@@ -59,7 +59,7 @@ impl Portal {
             },
             publishable_key: config::stripe_publishable_key()?,
             rate_limit_per_minute: config::portal_rate_limit_per_minute()?,
-            customer_portal_return_url: config::stripe_billing_portal_return_url(),
+            customer_portal: config::stripe_customer_portal()?,
         })
     }
 
@@ -119,7 +119,7 @@ impl Portal {
                         &self.store,
                         &self.billing.stripe,
                         &user,
-                        self.customer_portal_return_url.as_deref(),
+                        self.customer_portal.as_ref(),
                         now,
                     ))
                     .await?;

@@ -354,6 +354,40 @@ async fn a_partner_withdraws_only_its_own_cancellation() {
     assert_eq!(me.body["subscription"]["cancelled_by"], json!(null), "{}", me.body);
 }
 
+/// Every customer-portal session names our configuration (payment methods and invoice history
+/// only), never the account's default, which could allow plan switches or leaving the commitment.
+#[tokio::test]
+async fn customer_portal_sessions_always_name_our_configuration() {
+    let stub = StripeStub::start().await;
+    let mut api = TestPortal::new(&stub.base_url, STUB_KEY).await;
+    api.portal.customer_portal = Some(shared::stripe::client::CustomerPortal {
+        configuration: "bpc_PaymentMethodsOnly".into(),
+        return_url: "https://partners.power100.example/portal".into(),
+    });
+    for prefix in ["cpc-a", "cpc-b"] {
+        let partner = billed_gold_with_invoice(api.store(), &unique(prefix)).await;
+        let answer = api
+            .send("POST", "/portal/payment-method", None, Some(&token_for(&partner)))
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        assert!(answer.body["customer_portal_url"].is_string(), "{}", answer.body);
+    }
+    let sessions = stub.requests_to("/v1/billing_portal/sessions");
+    assert_eq!(sessions.len(), 2);
+    for session in sessions {
+        assert_eq!(
+            session.field("configuration"),
+            Some("bpc_PaymentMethodsOnly"),
+            "{:?}",
+            session.form
+        );
+        assert_eq!(
+            session.field("return_url"),
+            Some("https://partners.power100.example/portal")
+        );
+    }
+}
+
 #[tokio::test]
 async fn export_holds_every_kind_and_erasure_keeps_what_tax_law_needs() {
     let stub = StripeStub::start().await;

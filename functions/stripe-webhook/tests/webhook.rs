@@ -235,17 +235,39 @@ async fn both_paid_events_of_one_invoice_record_one_payment_in_either_order() {
     }
 }
 
-/// A price changed in Stripe's dashboard moves the partner's tier to match, recorded as Stripe's.
+/// A higher price set in Stripe's dashboard (or its customer portal) grants nothing by itself: the
+/// tier stays and nothing is scheduled until an invoice at that price is paid, which grants it, as
+/// our own upgrades are granted for money. A lower price moves the tier down at once.
 #[tokio::test]
-async fn a_price_changed_in_stripe_moves_the_tier() {
+async fn a_price_changed_in_stripe_grants_a_higher_tier_only_when_paid() {
     let f = fixture().await;
     let before = billed(&f, "buildpro", Tier::Gold, "cus_bp", "sub_bp").await;
     let repriced = fixtures::subscription("sub_bp", "cus_bp", "price_platinum", "active", false);
     let event = fixtures::event("evt_repriced", "customer.subscription.updated", T0 + 10, repriced);
     let (status, body) = f.deliver(&event, T0 + 11).await;
+    assert_eq!(status, 200, "{body}");
+    let partner = f.partner("buildpro").await;
+    assert_eq!(partner.engagement_tier, Tier::Gold, "not granted by a price alone");
+    assert!(partner.scheduled_tier_change.is_none(), "nothing unpaid scheduled");
+    assert!(partner.pending_billing.is_none());
+
+    // The invoice at the platinum price is paid: platinum from this period, the term unchanged.
+    let mut invoice = fixtures::invoice(
+        "in_plat",
+        "cus_bp",
+        "sub_bp",
+        "price_platinum",
+        600_000,
+        "paid",
+        1,
+        T0 + 20,
+    );
+    invoice["amount_paid"] = json!(600_000);
+    let paid = fixtures::event("evt_plat_paid", "invoice.paid", T0 + 30, invoice);
+    let (status, body) = f.deliver(&paid, T0 + 31).await;
     assert_eq!((status, outcome(&body)), (200, "applied"), "{body}");
     let partner = f.partner("buildpro").await;
-    assert_eq!(partner.engagement_tier, Tier::Platinum);
+    assert_eq!(partner.engagement_tier, Tier::Platinum, "granted by the paid invoice");
     assert_eq!(
         partner.subscription_end_date, before.subscription_end_date,
         "the term stays"
@@ -256,12 +278,13 @@ async fn a_price_changed_in_stripe_moves_the_tier() {
         (last.event_type, last.created_by.to_string().as_str()),
         (HistoryEventType::Upgrade, "stripe")
     );
-    let tier_changes = outbox_events(f.store())
-        .await
-        .into_iter()
-        .filter(|(t, _)| t == "TierChanged")
-        .count();
-    assert_eq!(tier_changes, 2, "the billing start's and Stripe's");
+
+    // A lower price in Stripe moves the tier down at once.
+    let lowered = fixtures::subscription("sub_bp", "cus_bp", "price_gold", "active", false);
+    let event = fixtures::event("evt_lowered", "customer.subscription.updated", T0 + 40, lowered);
+    let (status, body) = f.deliver(&event, T0 + 41).await;
+    assert_eq!((status, outcome(&body)), (200, "applied"), "{body}");
+    assert_eq!(f.partner("buildpro").await.engagement_tier, Tier::Gold);
 }
 
 #[tokio::test]

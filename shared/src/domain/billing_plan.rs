@@ -37,6 +37,25 @@ pub struct BillingPlan {
 
 /// What `billing` (a Stripe event created at `created`) does to `partner`: nothing at all (both `None`)
 /// when the event is older than what the partner and its invoice reflect.
+/// A higher price set in Stripe (its dashboard, its customer portal), now paid: the higher tier is
+/// granted by the money, from this period (the term stays).
+fn paid_price_upgrade(
+    partner: &Partner,
+    invoice_tier: Option<crate::domain::tier::Tier>,
+    facts: &InvoiceFacts,
+    now: Timestamp,
+) -> Option<Partner> {
+    let tier = invoice_tier.filter(|tier| *tier > partner.engagement_tier && partner.engagement_tier.is_paid())?;
+    if !partner.has_live_stripe_subscription() || facts.amount_paid.get() <= 0 {
+        return None;
+    }
+    let mut after = partner.clone();
+    after.apply_tier(tier, now);
+    after.last_paid_tier = Some(tier);
+    after.updated_at = now;
+    Some(after)
+}
+
 pub fn plan_billing_event(
     partner: &Partner,
     billing: &BillingEvent,
@@ -67,7 +86,8 @@ pub fn plan_billing_event(
             // The first payment of a billing start is what grants its tier.
             let invoice_tier = facts.price_id.as_deref().and_then(|p| rules.prices.tier_of(p));
             let granted = first_payment_grant(partner, facts, rules.calendar.today(now), now)
-                .or_else(|| apply_scheduled_change(partner, invoice_tier, now));
+                .or_else(|| apply_scheduled_change(partner, invoice_tier, now))
+                .or_else(|| paid_price_upgrade(partner, invoice_tier, facts, now));
             let (after, renewal) = payment_succeeded(granted.as_ref().unwrap_or(partner), facts, rules.calendar, now);
             let tier = invoice.tier.unwrap_or(after.engagement_tier);
             let grant_note = granted.as_ref().map(|_| {
@@ -343,12 +363,14 @@ fn subscription_change(
     if after.stripe_subscription_id.is_none() && BILLING_STATUSES.contains(&facts.status.as_str()) {
         after.stripe_subscription_id = Some(facts.subscription_id.clone());
     }
-    // A price changed in Stripe's dashboard moves the paid tier to match (the term stays).
-    // (A change we scheduled ourselves is Stripe's echo of it: it applies when its period is paid.)
+    // A price lowered in Stripe's dashboard (or its customer portal) moves the paid tier down to
+    // match at once (the term stays). A higher price grants nothing yet: like our own upgrades, the
+    // higher tier comes with the paid invoice at that price (`paid_price_upgrade`). (A change we
+    // scheduled ourselves is Stripe's echo of it: it applies when its period is paid.)
     let repriced = (!deleted && after.engagement_tier.is_paid())
         .then(|| facts.price_id.as_deref().and_then(|price| rules.prices.tier_of(price)))
         .flatten()
-        .filter(|tier| *tier != after.engagement_tier)
+        .filter(|tier| *tier < after.engagement_tier)
         .filter(|tier| after.scheduled_tier_change.map(|s| s.tier) != Some(*tier));
     if let Some(tier) = repriced {
         after.apply_tier(tier, now);

@@ -39,6 +39,16 @@ pub struct EventListing {
     pub reached_window_start: bool,
 }
 
+/// Stripe's customer portal as partners may use it: a configuration that allows only payment-method
+/// updates and invoice history (no plan switches, no cancelling: those are ours, with their rules),
+/// and where it returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerPortal {
+    /// `bpc_...`: see the README's Stripe setup.
+    pub configuration: String,
+    pub return_url: String,
+}
+
 /// What a new subscription needs.
 #[derive(Debug, Clone)]
 pub struct NewSubscription<'a> {
@@ -718,22 +728,25 @@ impl StripeApi {
             .and_then(CardSummary::of_payment_method))
     }
 
-    /// A Stripe customer-portal session for `customer_id`; its URL.
-    #[tracing::instrument(skip(self, return_url), err(Display))]
+    /// A Stripe customer-portal session for `customer_id` under `portal`'s configuration (never the
+    /// account's default, which may allow plan switches or cancelling the commitment); its URL.
+    #[tracing::instrument(skip(self, portal), err(Display))]
     pub async fn create_billing_portal_session(
         &self,
         customer_id: &str,
-        return_url: &str,
+        portal: &CustomerPortal,
         idempotency_key: &str,
     ) -> Result<String, StripeCallError> {
         #[derive(serde::Serialize)]
         struct Form<'a> {
             customer: &'a str,
+            configuration: &'a str,
             return_url: &'a str,
         }
         let request = RequestBuilder::new(StripeMethod::Post, "/billing_portal/sessions").form(&Form {
             customer: customer_id,
-            return_url,
+            configuration: &portal.configuration,
+            return_url: &portal.return_url,
         });
         let answer = self.send_json(request, idempotency_key).await?;
         answer

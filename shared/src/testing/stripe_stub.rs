@@ -248,6 +248,15 @@ fn answer(request: &Recorded) -> (u16, Value) {
                                  "message": format!("No such price: '{}'", request.field("items[0][price]").unwrap_or_default())}}),
             )
         }
+        ("POST", "/v1/billing_portal/sessions") => (
+            200,
+            json!({
+                "id": "bps_Stub0001", "object": "billing_portal.session", "created": now, "livemode": false,
+                "customer": request.field("customer"), "return_url": request.field("return_url"),
+                "configuration": request.field("configuration").unwrap_or("bpc_account_default"),
+                "url": "https://billing.stripe.com/p/session/test_stub", "flow": null, "locale": null, "on_behalf_of": null
+            }),
+        ),
         ("POST", "/v1/refunds") => {
             let key = request.headers.get("idempotency-key").cloned().unwrap_or_default();
             let id: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect();

@@ -52,7 +52,7 @@ impl TestPortal {
                 },
                 publishable_key: PUBLISHABLE_KEY.into(),
                 rate_limit_per_minute: 100,
-                customer_portal_return_url: None,
+                customer_portal: None,
             },
             calls,
         }

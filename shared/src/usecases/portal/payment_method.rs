@@ -12,6 +12,7 @@ use crate::domain::partner::Partner;
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, RecordedOutcome};
 use crate::store::Store;
+use crate::stripe::client::CustomerPortal;
 use crate::stripe::client::{StripeApi, StripeCallError};
 use crate::stripe::webhook::StripeEvent;
 use jiff::Timestamp;
@@ -53,7 +54,7 @@ pub async fn start_card_setup(
     store: &Store,
     stripe: &StripeApi,
     user: &PartnerUser,
-    customer_portal_return_url: Option<&str>,
+    customer_portal: Option<&CustomerPortal>,
     now: Timestamp,
 ) -> Result<CardSetup, UseCaseError> {
     let partner = store
@@ -69,10 +70,10 @@ pub async fn start_card_setup(
             &format!("setup-{}-{request}", partner.id),
         )
         .await?;
-    let customer_portal_url = match customer_portal_return_url {
-        Some(url) => Some(
+    let customer_portal_url = match customer_portal {
+        Some(portal) => Some(
             stripe
-                .create_billing_portal_session(&customer_id, url, &format!("portal-{}-{request}", partner.id))
+                .create_billing_portal_session(&customer_id, portal, &format!("portal-{}-{request}", partner.id))
                 .await?,
         ),
         None => None,
