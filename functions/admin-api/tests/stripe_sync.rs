@@ -71,7 +71,7 @@ async fn cancel_immediately_cancels_the_subscription_without_proration() {
         (requests[0].method.as_str(), requests[0].path.as_str()),
         ("DELETE", "/v1/subscriptions/sub_A")
     );
-    assert_eq!(key(&requests[0]), format!("cancel-cancel-now-v{}", version + 1));
+    assert_eq!(key(&requests[0]), format!("sync:cancel:cancel-now:v{}", version + 1));
     assert_eq!(form(&requests[0]), [("invoice_now", "false"), ("prorate", "false")]);
     assert_eq!(
         api.calls.calls(),
@@ -125,7 +125,7 @@ async fn moving_a_billed_partner_to_free_cancels_its_subscription() {
         (requests[0].method.as_str(), requests[0].path.as_str()),
         ("DELETE", "/v1/subscriptions/sub_A")
     );
-    assert_eq!(key(&requests[0]), format!("cancel-patch-free-v{}", version + 1));
+    assert_eq!(key(&requests[0]), format!("sync:cancel:patch-free:v{}", version + 1));
     assert_eq!(answer.body["partner"]["engagement_tier"], "free");
     assert!(answer.body["partner"].get("stripe_sync").is_none());
 }
@@ -142,7 +142,7 @@ async fn cancelling_at_term_end_and_auto_renewal_set_and_clear_cancel_at() {
         (requests[0].method.as_str(), requests[0].path.as_str()),
         ("POST", "/v1/subscriptions/sub_A")
     );
-    assert_eq!(key(&requests[0]), format!("cancel-at-term-end-v{}", version + 1));
+    assert_eq!(key(&requests[0]), format!("sync:cancel-at:term-end:v{}", version + 1));
     assert_eq!(form(&requests[0]), [("cancel_at", term_end_second().as_str())]);
     assert_eq!(
         answer.body["partner"]["engagement_tier"], "gold",
@@ -157,7 +157,7 @@ async fn cancelling_at_term_end_and_auto_renewal_set_and_clear_cancel_at() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let requests = stub.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
-    assert_eq!(key(&requests[1]), format!("keep-billing-term-end-v{}", version + 1));
+    assert_eq!(key(&requests[1]), format!("sync:keep-billing:term-end:v{}", version + 1));
     assert_eq!(form(&requests[1]), [("cancel_at", "")]);
     assert_eq!(answer.body["partner"]["subscription_status"], "active");
     let history = api.all("term-end", "history").await;
@@ -176,7 +176,7 @@ async fn turning_auto_renewal_off_stops_billing_at_the_terms_end() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let requests = stub.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(key(&requests[0]), format!("cancel-at-renewal-off-v{}", version + 1));
+    assert_eq!(key(&requests[0]), format!("sync:cancel-at:renewal-off:v{}", version + 1));
     assert_eq!(form(&requests[0]), [("cancel_at", term_end_second().as_str())]);
 
     // Notes only: nothing that affects money, nothing sent.
@@ -231,7 +231,7 @@ async fn stripe_down_during_a_cancel_leaves_it_pending_until_a_retry_confirms_it
     // Every attempt carried the same key; nothing is left to push.
     let requests = stub.requests();
     assert_eq!(requests.len(), 3, "{requests:?}");
-    let expected = format!("cancel-stripe-down-v{}", version + 1);
+    let expected = format!("sync:cancel:stripe-down:v{}", version + 1);
     assert!(requests.iter().all(|r| key(r) == expected), "{requests:?}");
     let idle = push_pending_stripe_syncs(&api.app.store, &stripe, &calendar, Timestamp::now())
         .await
@@ -496,7 +496,7 @@ async fn a_pause_moves_the_term_and_pauses_collection_until_the_resume_date() {
     );
     let requests = stub.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(key(&requests[0]), format!("pause-pausing-v{}", version + 1));
+    assert_eq!(key(&requests[0]), format!("sync:pause:pausing:v{}", version + 1));
     let resumes_at = until
         .to_zoned(jiff::tz::TimeZone::UTC)
         .unwrap()

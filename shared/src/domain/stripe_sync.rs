@@ -69,9 +69,12 @@ pub struct StripeSync {
 }
 
 impl StripeSync {
-    /// The same for every retry of this request, different for any other request.
+    /// The same for every retry of this request, different for any other request: `:` separates
+    /// the action, the partner and the version, and appears in none of them (action names and
+    /// partner ids both hold `-`: `cancel-at-x` was once partner `at-x` cancelled and partner `x`'s
+    /// `cancel-at` alike).
     pub fn idempotency_key(&self, partner: &Partner) -> String {
-        format!("{}-{}-v{}", self.action.key_name(), partner.id, self.requested_version)
+        format!("sync:{}:{}:v{}", self.action.key_name(), partner.id, self.requested_version)
     }
 }
 
@@ -189,32 +192,46 @@ mod tests {
         assert_eq!(stripe_action_for(&ended, &free), None, "Stripe already ended it");
     }
 
-    #[test]
-    fn keys_differ_by_action_and_version_only() {
-        let partner = billed(Tier::Gold, true);
-        let sync = |action, requested_version| StripeSync {
+    fn sync(action: StripeAction, requested_version: u64) -> StripeSync {
+        StripeSync {
             subscription_id: "sub_1".into(),
             action,
             requested_version,
             requested_at: now(),
             attempts: 0,
             last_error: None,
-        };
+        }
+    }
+
+    #[test]
+    fn keys_differ_by_action_and_version_only() {
+        let partner = billed(Tier::Gold, true);
         let cancel = StripeAction::CancelSubscription { prorate: false };
-        assert_eq!(sync(cancel, 4).idempotency_key(&partner), "cancel-p1-v4");
+        assert_eq!(sync(cancel, 4).idempotency_key(&partner), "sync:cancel:p1:v4");
         let mut retried = sync(cancel, 4);
         retried.attempts = 3;
         retried.requested_at = "2026-11-25T00:00:00Z".parse().unwrap();
         assert_eq!(
             retried.idempotency_key(&partner),
-            "cancel-p1-v4",
+            "sync:cancel:p1:v4",
             "a retry sends the same key"
         );
-        assert_ne!(sync(cancel, 5).idempotency_key(&partner), "cancel-p1-v4");
+        assert_ne!(sync(cancel, 5).idempotency_key(&partner), "sync:cancel:p1:v4");
     }
 
     fn any_tier() -> impl Strategy<Value = Tier> {
         prop::sample::select(Tier::ALL.to_vec())
+    }
+
+    fn any_action() -> impl Strategy<Value = StripeAction> {
+        prop::sample::select(vec![
+            StripeAction::CancelSubscription { prorate: false },
+            StripeAction::CancelSubscription { prorate: true },
+            StripeAction::SetCancelAt { on: Some(date(2027, 6, 1)) },
+            StripeAction::SetCancelAt { on: None },
+            StripeAction::PauseCollection { until: Some(date(2027, 1, 1)) },
+            StripeAction::PauseCollection { until: None },
+        ])
     }
 
     fn any_status() -> impl Strategy<Value = SubscriptionStatus> {
@@ -226,7 +243,36 @@ mod tests {
         ])
     }
 
+    #[test]
+    fn a_partner_id_that_looks_like_an_action_makes_another_key() {
+        let mut at_x = billed(Tier::Gold, true);
+        at_x.id = crate::domain::partner::PartnerId::parse("at-x").unwrap();
+        let mut x = at_x.clone();
+        x.id = crate::domain::partner::PartnerId::parse("x").unwrap();
+        let cancel = sync(StripeAction::CancelSubscription { prorate: false }, 4);
+        let cancel_at = sync(StripeAction::SetCancelAt { on: Some(date(2027, 6, 1)) }, 4);
+        assert_ne!(cancel.idempotency_key(&at_x), cancel_at.idempotency_key(&x));
+    }
+
     proptest! {
+        /// Two syncs have the same key only when they are the same request: the same action kind,
+        /// partner and version.
+        #[test]
+        fn keys_name_exactly_one_request(
+            a in any_action(), b in any_action(),
+            p in "[A-Za-z0-9_-]{1,12}", q in "[A-Za-z0-9_-]{1,12}",
+            v in 0u64..50, w in 0u64..50,
+        ) {
+            let with_id = |id: &str| {
+                let mut partner = billed(Tier::Gold, true);
+                partner.id = crate::domain::partner::PartnerId::parse(id).unwrap();
+                partner
+            };
+            let (first, second) = (sync(a, v).idempotency_key(&with_id(&p)), sync(b, w).idempotency_key(&with_id(&q)));
+            let same_request = a.key_name() == b.key_name() && p == q && v == w;
+            prop_assert_eq!(first == second, same_request, "{} / {}", first, second);
+        }
+
         /// Whatever the change, a billed partner that ends on the free tier has its subscription
         /// cancelled, and a paid partner that stops renewing gets its term's end as Stripe's stop.
         #[test]
