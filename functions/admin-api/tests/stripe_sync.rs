@@ -157,7 +157,10 @@ async fn cancelling_at_term_end_and_auto_renewal_set_and_clear_cancel_at() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let requests = stub.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
-    assert_eq!(key(&requests[1]), format!("sync:keep-billing:term-end:v{}", version + 1));
+    assert_eq!(
+        key(&requests[1]),
+        format!("sync:keep-billing:term-end:v{}", version + 1)
+    );
     assert_eq!(form(&requests[1]), [("cancel_at", "")]);
     assert_eq!(answer.body["partner"]["subscription_status"], "active");
     let history = api.all("term-end", "history").await;
@@ -176,7 +179,10 @@ async fn turning_auto_renewal_off_stops_billing_at_the_terms_end() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let requests = stub.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(key(&requests[0]), format!("sync:cancel-at:renewal-off:v{}", version + 1));
+    assert_eq!(
+        key(&requests[0]),
+        format!("sync:cancel-at:renewal-off:v{}", version + 1)
+    );
     assert_eq!(form(&requests[0]), [("cancel_at", term_end_second().as_str())]);
 
     // Notes only: nothing that affects money, nothing sent.

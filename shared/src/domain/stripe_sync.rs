@@ -74,7 +74,12 @@ impl StripeSync {
     /// partner ids both hold `-`: `cancel-at-x` was once partner `at-x` cancelled and partner `x`'s
     /// `cancel-at` alike).
     pub fn idempotency_key(&self, partner: &Partner) -> String {
-        format!("sync:{}:{}:v{}", self.action.key_name(), partner.id, self.requested_version)
+        format!(
+            "sync:{}:{}:v{}",
+            self.action.key_name(),
+            partner.id,
+            self.requested_version
+        )
     }
 }
 
@@ -227,9 +232,13 @@ mod tests {
         prop::sample::select(vec![
             StripeAction::CancelSubscription { prorate: false },
             StripeAction::CancelSubscription { prorate: true },
-            StripeAction::SetCancelAt { on: Some(date(2027, 6, 1)) },
+            StripeAction::SetCancelAt {
+                on: Some(date(2027, 6, 1)),
+            },
             StripeAction::SetCancelAt { on: None },
-            StripeAction::PauseCollection { until: Some(date(2027, 1, 1)) },
+            StripeAction::PauseCollection {
+                until: Some(date(2027, 1, 1)),
+            },
             StripeAction::PauseCollection { until: None },
         ])
     }
@@ -250,7 +259,12 @@ mod tests {
         let mut x = at_x.clone();
         x.id = crate::domain::partner::PartnerId::parse("x").unwrap();
         let cancel = sync(StripeAction::CancelSubscription { prorate: false }, 4);
-        let cancel_at = sync(StripeAction::SetCancelAt { on: Some(date(2027, 6, 1)) }, 4);
+        let cancel_at = sync(
+            StripeAction::SetCancelAt {
+                on: Some(date(2027, 6, 1)),
+            },
+            4,
+        );
         assert_ne!(cancel.idempotency_key(&at_x), cancel_at.idempotency_key(&x));
     }
 
