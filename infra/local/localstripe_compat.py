@@ -1180,7 +1180,27 @@ async def idempotency_middleware(request, handler):
         return response
 
 
+async def _list_invoice_payments(request):
+    """`GET /v1/invoice_payments?invoice=`: the invoice's PaymentIntent as Stripe lists it, none for an
+    invoice paid outside Stripe (localstripe has no such list)."""
+    invoice_id = request.query.get("invoice")
+    data = []
+    if invoice_id:
+        try:
+            inv = Invoice._api_retrieve(invoice_id)
+        except UserError:
+            inv = None
+        intent = getattr(inv, "payment_intent", None) if inv is not None else None
+        intent_id = getattr(intent, "id", intent)
+        if intent_id and getattr(inv, "status", None) == "paid":
+            data.append({"object": "invoice_payment", "invoice": invoice_id, "status": "paid",
+                         "payment": {"type": "payment_intent", "payment_intent": intent_id}})
+    return server.json_response({"object": "list", "data": data, "has_more": False,
+                                 "url": "/v1/invoice_payments"})
+
+
 _ROUTES = [
+    ("GET", re.compile(r"/v1/invoice_payments"), _list_invoice_payments),
     ("POST", re.compile(r"/v1/prices"), _create_price),
     ("GET", re.compile(r"/v1/prices/(?P<id>[^/]+)"), _get_price),
     ("POST", re.compile(r"/v1/invoices/(?P<id>[^/]+)/pay"), _pay_invoice),

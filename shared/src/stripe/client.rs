@@ -554,24 +554,21 @@ impl StripeApi {
     /// The PaymentIntent that paid invoice `invoice_id` (today's API lists it among the invoice's
     /// payments; older ones put it on the invoice).
     #[tracing::instrument(skip(self), err(Display))]
-    pub async fn invoice_payment_intent(&self, invoice_id: &str) -> Result<String, StripeCallError> {
+    pub async fn invoice_payment_intent(&self, invoice_id: &str) -> Result<Option<String>, StripeCallError> {
         let invoice = self.get_json(&format!("/invoices/{invoice_id}"), &[]).await?;
         if let Some(intent) = invoice.get("payment_intent").and_then(|p| p.as_str()) {
-            return Ok(intent.to_owned());
+            return Ok(Some(intent.to_owned()));
         }
         let payments = self
             .get_json("/invoice_payments", &[("invoice", invoice_id), ("status", "paid")])
             .await?;
-        payments["data"]
+        // None: paid outside Stripe (out of band), with no card payment to refund.
+        Ok(payments["data"]
             .as_array()
             .into_iter()
             .flatten()
             .find_map(|p| p.pointer("/payment/payment_intent").and_then(|i| i.as_str()))
-            .map(str::to_owned)
-            .ok_or_else(|| StripeCallError::Refused {
-                status: 400,
-                message: format!("invoice {invoice_id} has no card payment to refund (paid outside Stripe?)"),
-            })
+            .map(str::to_owned))
     }
 
     /// The invoice a PaymentIntent paid, if it paid one (refunds made in Stripe's dashboard name only

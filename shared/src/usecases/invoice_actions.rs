@@ -353,12 +353,34 @@ pub async fn refund_invoice(
     };
     let key = format!("refund-{invoice_id}-{}", request.as_str());
     let made = async {
-        let intent = stripe.invoice_payment_intent(invoice_id).await?;
-        stripe
-            .create_refund(&intent, amount, invoice_id, partner_id.as_str(), &key)
-            .await
+        match stripe.invoice_payment_intent(invoice_id).await? {
+            Some(intent) => stripe
+                .create_refund(&intent, amount, invoice_id, partner_id.as_str(), &key)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
     }
     .await;
+    let made = match made {
+        Ok(Some(refund)) => Ok(refund),
+        Ok(None) => {
+            // Paid outside Stripe (marked paid, or by bank transfer): nothing Stripe can give back.
+            if reserved_now {
+                store
+                    .release_refund(partner_id, invoice_id, amount, request.as_str())
+                    .await?;
+            }
+            return Err(UseCaseError::Conflict {
+                detail: format!(
+                    "invoice {invoice_id} was not paid through Stripe (marked paid, or paid outside Stripe): \
+                     there is no card payment to refund; refund it the way it was paid"
+                ),
+                current_version: None,
+            });
+        }
+        Err(err) => Err(err),
+    };
     let refund = match made {
         Ok(refund) if refund.status != "failed" && refund.status != "canceled" => refund,
         Ok(refund) => {
