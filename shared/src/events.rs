@@ -341,6 +341,35 @@ mod tests {
             "InvoiceResendRequested",
             "PaymentRefunded",
         ];
+        // The email rule as documented is the email rule the template deploys.
+        let documented_rule: std::collections::BTreeSet<String> = doc
+            .split("The partner email rule")
+            .nth(1)
+            .and_then(|rest| rest.split("```json\n").nth(1))
+            .and_then(|rest| rest.split("\n```").next())
+            .and_then(|rule| serde_json::from_str::<serde_json::Value>(rule).ok())
+            .and_then(|rule| rule["detail-type"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        let template =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
+        let deployed_rule: std::collections::BTreeSet<String> = template
+            .split("RuleName: !Sub ${AWS::StackName}-partner-email")
+            .nth(1)
+            .and_then(|rest| rest.split("detail-type:\n").nth(1))
+            .map(|rest| {
+                rest.lines()
+                    .map_while(|line| line.trim().strip_prefix("- ").map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(deployed_rule.contains("PaymentRefunded"), "{deployed_rule:?}");
+        assert_eq!(
+            documented_rule, deployed_rule,
+            "infra/EVENTS.md's email rule and template.yaml's"
+        );
         documented.sort();
         let mut expected: Vec<String> = all.iter().map(|s| s.to_string()).collect();
         expected.sort();
