@@ -60,6 +60,18 @@ pub fn plausible_invoice_id(text: &str) -> bool {
     (1..=100).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// `url` when it is a Stripe document over https (`https://<…>stripe.com/…`, no credentials, no
+/// port): the only place the PDF routes redirect to, whatever an event carried.
+pub fn stripe_document_url(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let stripe = host == "stripe.com" || host.strip_suffix(".stripe.com").is_some_and(|sub| !sub.is_empty());
+    let plain = host
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    (stripe && plain).then_some(url)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceRecord {
     pub partner_id: PartnerId,
@@ -124,6 +136,29 @@ impl InvoiceRecord {
             pdf_url: facts.invoice_pdf.clone(),
             created_at: facts.created,
             stripe_event_order: order,
+        }
+    }
+}
+
+#[cfg(test)]
+mod stripe_url_tests {
+    #[test]
+    fn pdf_redirects_go_only_to_stripe_over_https() {
+        use super::stripe_document_url as ok;
+        assert!(ok("https://pay.stripe.com/invoice/acct_1/in_1/pdf").is_some());
+        assert!(ok("https://files.stripe.com/links/x").is_some());
+        for bad in [
+            "http://pay.stripe.com/invoice/x/pdf",
+            "https://pay.stripe.com.evil.example/x",
+            "https://evilstripe.com/x",
+            "https://user@pay.stripe.com/x",
+            "https://pay.stripe.com:8443/x",
+            "https://.stripe.com/x",
+            "https://invoice.localstripe.invalid/i/in_1/pdf",
+            "javascript:alert(1)",
+            "//pay.stripe.com/x",
+        ] {
+            assert_eq!(ok(bad), None, "{bad}");
         }
     }
 }

@@ -103,11 +103,13 @@ pub async fn invoice(store: &Store, invoice_id: &str) -> Result<InvoiceRow, UseC
 
 /// Where Stripe keeps invoice `invoice_id`'s PDF.
 pub async fn invoice_pdf(store: &Store, invoice_id: &str) -> Result<String, UseCaseError> {
-    invoice(store, invoice_id).await?.invoice_pdf_url.ok_or_else(|| {
-        UseCaseError::NotFound(format!(
-            "Stripe has no PDF for invoice {invoice_id} yet (it is made when the invoice is finalized)"
-        ))
-    })
+    let pdf = invoice(store, invoice_id).await?.invoice_pdf_url;
+    pdf.filter(|url| crate::domain::invoice::stripe_document_url(url).is_some())
+        .ok_or_else(|| {
+            UseCaseError::NotFound(format!(
+                "Stripe has no PDF for invoice {invoice_id} yet (it is made when the invoice is finalized)"
+            ))
+        })
 }
 
 /// Every invoice `filter` selects as CSV: header row, ISO dates, dollar amounts, safe text cells.

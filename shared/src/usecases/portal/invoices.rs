@@ -32,9 +32,12 @@ pub async fn invoice_pdf(store: &Store, partner_id: &PartnerId, invoice_id: &str
         .partner_invoice(partner_id, invoice_id)
         .await?
         .ok_or_else(unknown)?;
-    invoice.pdf_url.ok_or_else(|| {
-        UseCaseError::NotFound(format!(
-            "Stripe has no PDF for invoice {invoice_id} yet (it is made when the invoice is finalized)"
-        ))
-    })
+    invoice
+        .pdf_url
+        .filter(|url| crate::domain::invoice::stripe_document_url(url).is_some())
+        .ok_or_else(|| {
+            UseCaseError::NotFound(format!(
+                "Stripe has no PDF for invoice {invoice_id} yet (it is made when the invoice is finalized)"
+            ))
+        })
 }
