@@ -5,7 +5,7 @@
 //! | `TABLE_NAME`        | the DynamoDB table                                       | —       |
 //! | `ADMIN_JWT_SECRET_ARN` | deployed: the Secrets Manager secret holding the token signing key (see `crate::secrets`) | — |
 //! | `ADMIN_JWT_SECRET`  | local runs: HS256 key of the identity service's tokens, admin and partner alike (at least 32 bytes; the role is a signed claim) | — |
-//! | `ALLOW_LOCAL_SIGNING_KEY` | `true` lets the public local key of `infra/local/local.env` sign tokens (make dev only; refused otherwise) | — |
+//! | `ALLOW_LOCAL_SIGNING_KEY` | `true` lets the public local key and webhook secret of `infra/local/local.env` sign tokens and deliveries (make dev only; refused otherwise) | — |
 //! | `TOKEN_ISSUER`, `TOKEN_AUDIENCE` | the `iss` and `aud` every token must carry | — |
 //! | `TOKEN_MAX_LIFETIME_HOURS` | the longest a token may live, `iat` to `exp` (1 to 24) | 12 |
 //! | `BUSINESS_TIME_ZONE`| IANA zone that decides what "today" is                    | `UTC`   |
@@ -284,7 +284,25 @@ pub async fn stripe_webhook_secret(secrets: &mut SecretSession<'_>) -> Result<Se
         },
         None => SecretSource::Environment("STRIPE_WEBHOOK_SECRET"),
     };
-    secrets.read("STRIPE_WEBHOOK_SECRET", &source).await
+    let secret = secrets.read("STRIPE_WEBHOOK_SECRET", &source).await?;
+    let local_allowed = optional("ALLOW_LOCAL_SIGNING_KEY").is_some_and(|v| v.trim() == "true");
+    refuse_public_webhook_secret(secret, local_allowed)
+}
+
+/// The webhook signing secret of `infra/local/local.env`: public, so accepted only in local runs.
+pub const PUBLIC_LOCAL_WEBHOOK_SECRET: &str = "whsec_local_test_only_0123456789abcdef";
+
+/// `secret`, unless it is the public local one outside a local run (`ALLOW_LOCAL_SIGNING_KEY=true`,
+/// which only `local.env` sets): anyone could sign a delivery with it.
+fn refuse_public_webhook_secret(secret: Secret, local_allowed: bool) -> Result<Secret, ConfigError> {
+    if secret.expose() == PUBLIC_LOCAL_WEBHOOK_SECRET && !local_allowed {
+        return Err(ConfigError::Invalid {
+            name: "STRIPE_WEBHOOK_SECRET",
+            why: "is the public local development secret; it is accepted only with ALLOW_LOCAL_SIGNING_KEY=true (make dev)"
+                .into(),
+        });
+    }
+    Ok(secret)
 }
 
 /// Where this function's Stripe key comes from: the field `STRIPE_SECRET_KEY_FIELD` of the secret
@@ -400,6 +418,20 @@ pub fn stripe_prices() -> Result<crate::domain::billing::PriceCatalog, ConfigErr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_public_local_webhook_secret_is_refused_outside_local_runs() {
+        use super::{refuse_public_webhook_secret, Secret, PUBLIC_LOCAL_WEBHOOK_SECRET};
+        let local_env =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local/local.env")).unwrap();
+        assert!(
+            local_env.contains(&format!("STRIPE_WEBHOOK_SECRET={PUBLIC_LOCAL_WEBHOOK_SECRET}")),
+            "the constant is local.env's secret"
+        );
+        assert!(refuse_public_webhook_secret(Secret::new(PUBLIC_LOCAL_WEBHOOK_SECRET), false).is_err());
+        assert!(refuse_public_webhook_secret(Secret::new(PUBLIC_LOCAL_WEBHOOK_SECRET), true).is_ok());
+        assert!(refuse_public_webhook_secret(Secret::new("whsec_a_real_one"), false).is_ok());
+    }
+
     #[test]
     fn the_customer_portal_is_never_the_accounts_default_configuration() {
         use super::customer_portal_from;
