@@ -222,6 +222,16 @@ async fn an_admin_refunds_and_marks_paid_at_localstripe() {
     // A paid invoice, refunded in part through localstripe.
     let (paid_partner, _) = subscribed_partner(store, &unique("ls-refund"), Tier::Gold, false).await;
     let paid = wait_for_invoice(store, &paid_partner.id, |i| i.status == InvoiceStatus::Paid).await;
+    // Marking paid an invoice Stripe has paid already (its payment arrived first): localstripe
+    // refuses to pay it again, and the client answers the invoice as it stands, paid.
+    let again = stripe
+        .pay_invoice_out_of_band(
+            &paid.stripe_invoice_id,
+            &format!("mark-paid-{}", paid.stripe_invoice_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again["status"], "paid", "{again}");
     let command = RefundCommand {
         invoice_id: paid.stripe_invoice_id.clone(),
         amount: Some(shared::domain::money::Cents(120_000)),

@@ -548,7 +548,19 @@ impl StripeApi {
         }
         let request = RequestBuilder::new(StripeMethod::Post, format!("/invoices/{invoice_id}/pay"))
             .form(&Form { paid_out_of_band: true });
-        self.send_json(request, idempotency_key).await
+        match self.send_json(request, idempotency_key).await {
+            // Stripe refuses to pay an invoice that is paid: its payment arrived first (the webhook
+            // may still be on its way). The invoice is paid all the same: answer it as it stands.
+            Err(StripeCallError::Refused { status: 400, message }) => {
+                let invoice = self.get_json(&format!("/invoices/{invoice_id}"), &[]).await?;
+                if invoice.get("status").and_then(serde_json::Value::as_str) == Some("paid") {
+                    Ok(invoice)
+                } else {
+                    Err(StripeCallError::Refused { status: 400, message })
+                }
+            }
+            answer => answer,
+        }
     }
 
     /// The PaymentIntent that paid invoice `invoice_id` (today's API lists it among the invoice's
