@@ -92,9 +92,16 @@ def localstripe(method, path, form=None):
         return {"error": err.read().decode(errors="replace"), "status": err.code}
 
 
+# Every event type stripe-webhook acts on (shared::stripe::webhook::HANDLED_EVENT_TYPES; a test keeps
+# them equal), registered as Stripe's dashboard registers them.
+WEBHOOK_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.created", "invoice.finalized", "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted", "refund.created", "refund.updated", "refund.failed", "charge.refunded", "setup_intent.succeeded")
+
+
 def stripe(port, url=None, customers_file=".local/dev/stripe-customers.json"):
-    url = url or f"http://127.0.0.1:{port}/lambda-url/stripe-webhook/webhooks/stripe"
-    localstripe("POST", "/_config/webhooks/make-dev", {"url": url, "secret": os.environ["STRIPE_WEBHOOK_SECRET"]})
+    url = url or f"http://127.0.0.1:{port}/webhooks/stripe"
+    registration = {"url": url, "secret": os.environ["STRIPE_WEBHOOK_SECRET"]}
+    registration.update({f"events[{i}]": event for i, event in enumerate(WEBHOOK_EVENTS)})
+    localstripe("POST", "/_config/webhooks/make-dev", registration)
     for plan, amount in ((os.environ["STRIPE_PRICE_GOLD"], 360000), (os.environ["STRIPE_PRICE_PLATINUM"], 600000)):
         localstripe("POST", "/v1/plans", {"id": plan, "amount": amount, "currency": "usd", "interval": "month",
                                           "product[name]": plan})

@@ -29,21 +29,7 @@ use stripe_webhook::Receiver;
 
 /// Every event type the code acts on. Kept equal to the types named in the dispatch
 /// (`every_type_the_code_acts_on_is_listed`).
-const HANDLED: &[&str] = &[
-    "invoice.paid",
-    "invoice.payment_succeeded",
-    "invoice.payment_failed",
-    "invoice.created",
-    "invoice.finalized",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-    "charge.refunded",
-    "setup_intent.succeeded",
-];
+const HANDLED: &[&str] = &shared::stripe::webhook::HANDLED_EVENT_TYPES;
 
 /// The objects of the fixture file wrapped in events.
 const OBJECTS: &[&str] = &[
@@ -487,4 +473,38 @@ async fn accepting_stripe() -> (String, Arc<Mutex<Vec<RawRequest>>>) {
     })
     .await;
     (format!("{base}/"), sent)
+}
+
+/// The endpoint is registered for exactly the types the code acts on: the template's
+/// `StripeWebhookEvents` output (what to register in Stripe's dashboard), the README's list, and the
+/// registration `make dev` makes at localstripe.
+#[test]
+fn every_registration_lists_the_types_the_code_acts_on() {
+    let read = |path: &str| std::fs::read_to_string(shared::testing::repo_file(path)).unwrap();
+    let handled: std::collections::BTreeSet<&str> = HANDLED.iter().copied().collect();
+    let template = read("template.yaml");
+    let output = template
+        .split("\n  StripeWebhookEvents:\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|line| line.trim().strip_prefix("Value: ")))
+        .expect("the StripeWebhookEvents output");
+    let registered: std::collections::BTreeSet<&str> = output.trim_matches('"').split(',').collect();
+    assert_eq!(registered, handled, "template.yaml's StripeWebhookEvents");
+    let readme = read("README.md");
+    let missing: Vec<&&str> = HANDLED.iter().filter(|t| !readme.contains(&format!("`{t}`"))).collect();
+    assert!(missing.is_empty(), "README.md does not list {missing:?}");
+    let pipeline = read("infra/local/pipeline.py");
+    let dev: std::collections::BTreeSet<&str> = pipeline
+        .split("WEBHOOK_EVENTS = (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("WEBHOOK_EVENTS in pipeline.py")
+        .split(',')
+        .map(|t| t.trim().trim_matches('"'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    assert_eq!(
+        dev, handled,
+        "make dev's registration (infra/local/pipeline.py WEBHOOK_EVENTS)"
+    );
 }

@@ -171,6 +171,25 @@ impl StripeEvent {
 }
 
 /// The Stripe event types that report refunds.
+/// Every event type the webhook acts on: what its endpoint is registered for in Stripe (the
+/// template's `StripeWebhookEvents` output, the README, `make dev`'s registration; a test keeps them
+/// and the dispatch equal).
+pub const HANDLED_EVENT_TYPES: [&str; 13] = [
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "invoice.created",
+    "invoice.finalized",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.refunded",
+    "setup_intent.succeeded",
+];
+
 pub const REFUND_EVENT_TYPES: [&str; 4] = ["refund.created", "refund.updated", "refund.failed", "charge.refunded"];
 
 impl StripeEvent {
