@@ -521,3 +521,26 @@ async fn an_idempotency_key_makes_a_retried_refund_the_same_refund() {
     assert_eq!(malformed.status, 422, "{}", malformed.body);
     assert_eq!(refunds_at_stripe(&stub).len(), 1, "nothing more asked of Stripe");
 }
+
+/// A refund's Stripe calls (the invoice, its payments, the refund), each at the transport's timeout,
+/// fit the function's timeout with margin: the function is never killed between reserving and
+/// recording (or giving the reservation back).
+#[test]
+fn a_refunds_stripe_calls_fit_the_function_timeout() {
+    let template = std::fs::read_to_string(shared::testing::repo_file("template.yaml")).unwrap();
+    let function = template.split("\n  AdminApiFunction:\n").nth(1).unwrap();
+    let timeout: u64 = function
+        .lines()
+        .take_while(|line| !line.starts_with("  ") || line.starts_with("   "))
+        .find_map(|line| line.trim().strip_prefix("Timeout: "))
+        .expect("AdminApiFunction's Timeout")
+        .parse()
+        .unwrap();
+    let stripe_calls = 3 * shared::stripe::transport::TIMEOUT.as_secs();
+    assert!(
+        stripe_calls + 3 <= timeout,
+        "three Stripe calls of {} s need {stripe_calls} s and a margin; the function has {timeout} s",
+        shared::stripe::transport::TIMEOUT.as_secs()
+    );
+    assert!(timeout < 30, "the HTTP API waits 30 s at most");
+}
