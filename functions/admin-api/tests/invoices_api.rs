@@ -503,7 +503,17 @@ async fn an_idempotency_key_makes_a_retried_refund_the_same_refund() {
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(again.body["refund_id"], once.body["refund_id"]);
     assert_eq!(again.body["total_refunded_cents"], 25_000, "counted once");
+    assert_eq!(
+        again.body["refund_status"], "recorded",
+        "answered from the record: {}",
+        again.body
+    );
     assert_eq!(refunds_at_stripe(&stub).len(), 1);
+    assert_eq!(
+        stub.requests_to("/v1/refunds").len(),
+        1,
+        "Stripe is not asked again (its keys expire after 24 hours)"
+    );
     let invoice = api.get("/admin/invoices/in_a1").await.body;
     assert_eq!(invoice["amount_refunded_cents"], 25_000, "{invoice}");
 

@@ -18,7 +18,7 @@ use crate::domain::refund::{plan_refund, refundable, status_after_refunds, Refun
 use crate::domain::tier_change::{plan_tier_change, TierChangeRequest};
 use crate::events::{DomainEvent, EventBody, InvoiceResendRequested, PaymentRefunded, TierChanged};
 use crate::ids::next_id;
-use crate::store::refunds::{RefundCommit, RefundWrite, Reservation};
+use crate::store::refunds::{EarlierRequest, RefundCommit, RefundWrite, Reservation};
 use crate::store::{PageRequest, ResendOutcome, ResendWrite, Store};
 use crate::stripe::client::{StripeApi, StripeBilling};
 use crate::stripe::webhook::StripeEvent;
@@ -323,6 +323,27 @@ pub async fn refund_invoice(
     let (amount, reserved_now) = match earlier {
         Some(earlier) if command.amount.is_some_and(|asked| asked != earlier.amount) => {
             return Err(same_key_reused(earlier.amount))
+        }
+        // Recorded already: the same answer from the record, without asking Stripe again (a key
+        // Stripe has forgotten, after 24 hours, would make a second refund).
+        Some(EarlierRequest {
+            amount,
+            refund_id: Some(refund_id),
+        }) => {
+            let current = store
+                .partner_invoice(partner_id, invoice_id)
+                .await?
+                .unwrap_or_else(|| record.clone());
+            return Ok(Refunded {
+                invoice_id: record.stripe_invoice_id.clone(),
+                partner_id: record.partner_id.clone(),
+                refund_id,
+                refund_status: "recorded".into(),
+                amount_cents: amount,
+                amount: amount.to_string(),
+                total_refunded_cents: current.amount_refunded_cents,
+                invoice_status: current.status,
+            });
         }
         Some(earlier) => (earlier.amount, false),
         None => {
