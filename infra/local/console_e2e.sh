@@ -12,29 +12,10 @@ cd "$(dirname "$0")/../.."
 state=.local/console-e2e
 mkdir -p "$state"
 
-set -a
-# shellcheck disable=SC1091
-. infra/local/local.env
-set +a
-export TABLE_NAME="console-$$"
-export EVENT_BUS_NAME="console-$$"
-export RUST_LOG=warn
-
-target/debug/devtool create-table > /dev/null
-target/debug/devtool seed infra/seed/demo-partners.json > /dev/null
-target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json" > /dev/null
+# shellcheck source=infra/local/gateway_stack.sh
+. infra/local/gateway_stack.sh
+gateway_stack console "$state"
 admin_token=$(target/debug/devtool token console-e2e 2)
-
-port=$(.venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-target/debug/devtool gateway "$port" > "$state/gateway.log" 2>&1 &
-gateway=$!
-trap 'kill $gateway 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-.venv/bin/python infra/local/pipeline.py stripe "$port" "http://127.0.0.1:$port/webhooks/stripe" \
-  "$state/stripe-customers.json" > /dev/null
 
 export CONSOLE_ORIGIN="http://127.0.0.1:$port" CONSOLE_ADMIN_TOKEN="$admin_token"
 case "${1:-test}" in

@@ -13,33 +13,13 @@ seed=${FUZZ_SEED:-20261125}
 state=.local/fuzz
 mkdir -p "$state"
 
-set -a
-# shellcheck disable=SC1091
-. infra/local/local.env
-set +a
-export TABLE_NAME="fuzz-$$"
-export EVENT_BUS_NAME="fuzz-$$"
-export RUST_LOG=warn
-
-target/debug/devtool create-table > /dev/null
-target/debug/devtool seed infra/seed/demo-partners.json > /dev/null
-target/debug/devtool stripe-demo infra/seed/demo-partners.json "$state/stripe-customers.json" > /dev/null
+# shellcheck source=infra/local/gateway_stack.sh
+. infra/local/gateway_stack.sh
+gateway_stack fuzz "$state"
 admin_token=$(target/debug/devtool token fuzz-admin 1)
 partner_token=$(target/debug/devtool partner-token keystone-payroll fuzz-partner 1)
 echo "$admin_token" > "$state/admin-token"
 echo "$partner_token" > "$state/partner-token"
-
-port=$(.venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-target/debug/devtool gateway "$port" > "$state/gateway.log" 2>&1 &
-gateway=$!
-trap 'kill $gateway 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-# The tiers' prices at localstripe, demo customers with cards that pay, its webhooks to the gateway.
-.venv/bin/python infra/local/pipeline.py stripe "$port" "http://127.0.0.1:$port/webhooks/stripe" \
-  "$state/stripe-customers.json" > /dev/null
 
 if [ "${1:-}" = record ]; then
   .venv/bin/python infra/api/record_examples.py "http://127.0.0.1:$port" "$admin_token" "$partner_token"

@@ -484,56 +484,77 @@ async fn billing_a_term_that_ended_without_renewal_answers_409_and_calls_nothing
     assert!(p.get("pending_billing").is_none(), "the claim is released: {p}");
 }
 
+/// The admin's billing start (card on file) of `id` at gold, as the route asks it, at `now`.
+async fn admin_start_at(
+    api: &TestApi,
+    id: &PartnerId,
+    now: jiff::Timestamp,
+) -> Result<shared::usecases::billing_start::BillingStartOutcome, shared::usecases::error::UseCaseError> {
+    use shared::domain::billing_start::{Collection, FirstPayment};
+    use shared::usecases::billing_start::{start_billing, StartBillingCommand};
+    let billing = api.app.billing.as_ref().unwrap();
+    let command = StartBillingCommand {
+        partner_id: id.clone(),
+        tier: shared::domain::tier::Tier::Gold,
+        collection: Collection::ChargeAutomatically,
+        first_payment: FirstPayment::SavedMethod,
+        actor: shared::domain::history_and_audit::Actor::Admin("admin-1".into()),
+    };
+    start_billing(
+        &api.app.store,
+        &billing.stripe,
+        &billing.prices,
+        &BusinessCalendar::utc(),
+        command,
+        now,
+    )
+    .await
+}
+
+/// The partner's own upgrade of `id` to gold from the portal, at `now`.
+async fn portal_upgrade_at(
+    api: &TestApi,
+    id: &PartnerId,
+    now: jiff::Timestamp,
+) -> shared::usecases::portal::upgrade::UpgradeOutcome {
+    let user = shared::auth::PartnerUser {
+        user: "owner".into(),
+        partner_id: id.clone(),
+    };
+    let billing = api.app.billing.as_ref().unwrap();
+    shared::usecases::portal::upgrade::upgrade(
+        &api.app.store,
+        billing,
+        &BusinessCalendar::utc(),
+        &user,
+        shared::domain::tier::Tier::Gold,
+        now,
+    )
+    .await
+    .unwrap()
+}
+
 /// Stripe creates the subscription but its answer is lost (the caller timed out); the next day the
 /// partner asks again from the portal, a different route with different wishes: the start resumes
 /// as claimed, finds the subscription at Stripe instead of asking for another, and exactly one
 /// `POST /v1/subscriptions` ever reached Stripe.
 #[tokio::test]
 async fn a_start_whose_answer_was_lost_resumes_from_the_other_route_with_one_subscription() {
-    use shared::auth::PartnerUser;
-    use shared::domain::billing_start::{Collection, FirstPayment};
-    use shared::domain::history_and_audit::Actor;
-    use shared::domain::tier::Tier;
-    use shared::usecases::billing_start::{start_billing, StartBillingCommand};
-    use shared::usecases::portal::upgrade::{upgrade, UpgradeOutcome};
+    use shared::usecases::portal::upgrade::UpgradeOutcome;
     let stub = StripeStub::start().await;
     let api = TestApi::new().await.with_stripe(&stub.base_url);
     partner(&api, "lost-answer").await;
-    let billing = api.app.billing.as_ref().unwrap();
-    let calendar = BusinessCalendar::utc();
     let day0: jiff::Timestamp = "2026-12-01T16:00:00Z".parse().unwrap();
     let id = PartnerId::parse("lost-answer").unwrap();
 
     stub.fail_next_subscriptions(&[SubscriptionFailure::AnswerLost]);
-    let command = StartBillingCommand {
-        partner_id: id.clone(),
-        tier: Tier::Gold,
-        collection: Collection::ChargeAutomatically,
-        first_payment: FirstPayment::SavedMethod,
-        actor: Actor::Admin("admin-1".into()),
-    };
-    let lost = start_billing(
-        &api.app.store,
-        &billing.stripe,
-        &billing.prices,
-        &calendar,
-        command,
-        day0,
-    )
-    .await;
+    let lost = admin_start_at(&api, &id, day0).await;
     assert!(lost.is_err(), "the answer was lost: {lost:?}");
     let claimed = api.app.store.get_partner(&id).await.unwrap().unwrap();
     assert!(claimed.pending_billing.is_some(), "the claim stays, resumable");
 
     let day1 = day0 + jiff::SignedDuration::from_hours(24);
-    let user = PartnerUser {
-        user: "owner".into(),
-        partner_id: id.clone(),
-    };
-    let resumed = upgrade(&api.app.store, billing, &calendar, &user, Tier::Gold, day1)
-        .await
-        .unwrap();
-    let partner = match resumed {
+    let partner = match portal_upgrade_at(&api, &id, day1).await {
         UpgradeOutcome::PaymentRequired { partner, .. } | UpgradeOutcome::Processing { partner, .. } => partner,
         other => panic!("resumed as {other:?}"),
     };
@@ -564,17 +585,9 @@ async fn a_start_whose_answer_was_lost_resumes_from_the_other_route_with_one_sub
 /// request byte for byte under the same key (what the admin's route claimed, not the portal's wishes).
 #[tokio::test]
 async fn a_resumed_start_sends_the_claimed_request_byte_for_byte() {
-    use shared::auth::PartnerUser;
-    use shared::domain::billing_start::{Collection, FirstPayment};
-    use shared::domain::history_and_audit::Actor;
-    use shared::domain::tier::Tier;
-    use shared::usecases::billing_start::{start_billing, StartBillingCommand};
-    use shared::usecases::portal::upgrade::upgrade;
     let stub = StripeStub::start().await;
     let api = TestApi::new().await.with_stripe(&stub.base_url);
     partner(&api, "never-sent").await;
-    let billing = api.app.billing.as_ref().unwrap();
-    let calendar = BusinessCalendar::utc();
     let id = PartnerId::parse("never-sent").unwrap();
     // Not renewing: Stripe's cancel_at is the term's end, fixed when the start was claimed.
     let settings = api
@@ -585,33 +598,12 @@ async fn a_resumed_start_sends_the_claimed_request_byte_for_byte() {
         .await;
     assert!(settings.status < 300, "{}", settings.body);
     let day0: jiff::Timestamp = "2026-12-01T16:00:00Z".parse().unwrap();
-    let command = StartBillingCommand {
-        partner_id: id.clone(),
-        tier: Tier::Gold,
-        collection: Collection::ChargeAutomatically,
-        first_payment: FirstPayment::SavedMethod,
-        actor: Actor::Admin("admin-1".into()),
-    };
     // The customer is made; the subscription request dies on the way (Stripe unreachable).
     stub.fail_next_subscriptions(&[SubscriptionFailure::Unreachable]);
-    let died = start_billing(
-        &api.app.store,
-        &billing.stripe,
-        &billing.prices,
-        &calendar,
-        command,
-        day0,
-    )
-    .await;
+    let died = admin_start_at(&api, &id, day0).await;
     assert!(died.is_err(), "{died:?}");
     let day1 = day0 + jiff::SignedDuration::from_hours(24);
-    let user = PartnerUser {
-        user: "owner".into(),
-        partner_id: id.clone(),
-    };
-    upgrade(&api.app.store, billing, &calendar, &user, Tier::Gold, day1)
-        .await
-        .unwrap();
+    portal_upgrade_at(&api, &id, day1).await;
     let sent: Vec<_> = stub
         .requests()
         .into_iter()

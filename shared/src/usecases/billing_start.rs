@@ -34,7 +34,7 @@ use crate::domain::billing_start::{
     billed_term_end, claim_billing_start, grant_billed_tier, BilledSubscription, Claim, Collection, PendingBilling,
     StartRequest,
 };
-use crate::domain::dates::BusinessCalendar;
+use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
 use crate::domain::partner_change::PartnerChange;
@@ -70,6 +70,23 @@ pub enum BillingStartOutcome {
     Granted(Partner),
 }
 
+/// What `command` asks of Stripe for `partner` today: a term that does not renew stops billing at
+/// its end. Fixed with the claim, so a resumed start asks the same.
+fn start_request(
+    partner: &Partner,
+    command: &StartBillingCommand,
+    calendar: &BusinessCalendar,
+    today: CalendarDate,
+) -> StartRequest {
+    StartRequest {
+        first_payment: command.first_payment,
+        cancel_at: (!partner.auto_renewal)
+            .then(|| billed_term_end(partner, command.tier, today))
+            .flatten()
+            .and_then(|end| calendar.start_of(end).ok()),
+    }
+}
+
 /// Claims the start (or takes over one whose request died); the partner as claimed, the claim it
 /// goes ahead with, and whether it took over an earlier one.
 async fn claim(
@@ -81,15 +98,7 @@ async fn claim(
 ) -> Result<(Partner, PendingBilling, bool), UseCaseError> {
     let today = calendar.today(now);
     let outcome = apply_change_after_read(store, &command.partner_id, read, &command.actor, None, now, |current| {
-        // A term that does not renew stops billing at its end: fixed now, with the claim.
-        let cancel_at = (!current.auto_renewal)
-            .then(|| billed_term_end(current, command.tier, today))
-            .flatten()
-            .and_then(|end| calendar.start_of(end).ok());
-        let request = StartRequest {
-            first_payment: command.first_payment,
-            cancel_at,
-        };
+        let request = start_request(current, command, calendar, today);
         match claim_billing_start(current, command.tier, command.collection, request, now) {
             Ok(Claim::New(after)) => Ok(Some(PartnerChange::audited(after, AuditAction::BillingStartRequested))),
             // Nothing to write: the earlier claim goes on.
@@ -161,13 +170,9 @@ pub async fn start_billing_after_read(
     let (partner, claim, resumed) = claim(store, calendar, &command, read, now).await?;
     let today = calendar.today(now);
     // The request as claimed, whichever route resumes it (a claim from before it was kept: as asked).
-    let request = claim.request.unwrap_or(StartRequest {
-        first_payment: command.first_payment,
-        cancel_at: (!partner.auto_renewal)
-            .then(|| billed_term_end(&partner, command.tier, today))
-            .flatten()
-            .and_then(|end| calendar.start_of(end).ok()),
-    });
+    let request = claim
+        .request
+        .unwrap_or_else(|| start_request(&partner, &command, calendar, today));
     let ended = request.cancel_at.map(|at| calendar.today(at));
     if let Some(end) = ended.filter(|end| *end <= today) {
         // Stripe would be asked to stop billing in the past (it refuses `cancel_at` then).

@@ -307,121 +307,74 @@ pub async fn refund_invoice(
         .unwrap_or(found);
     let request = command.idempotency_key.clone().unwrap_or_else(RefundRequestId::new);
     let (partner_id, invoice_id) = (&record.partner_id, record.stripe_invoice_id.as_str());
-    let same_key_reused = |earlier: Cents| {
-        UseCaseError::Conflict {
-        detail: format!(
-            "this Idempotency-Key was used for a refund of {earlier} on invoice {invoice_id}; use a new key for another refund"
-        ),
-        current_version: None,
-    }
-    };
-    // A retry (the same Idempotency-Key) repeats its request: the same amount, nothing reserved again.
-    let earlier = match &command.idempotency_key {
-        Some(key) => store.refund_request(partner_id, invoice_id, key.as_str()).await?,
-        None => None,
-    };
-    let (amount, reserved_now) = match earlier {
-        Some(earlier) if command.amount.is_some_and(|asked| asked != earlier.amount) => {
-            return Err(same_key_reused(earlier.amount))
-        }
-        // Recorded already: the same answer from the record, without asking Stripe again (a key
-        // Stripe has forgotten, after 24 hours, would make a second refund).
-        Some(EarlierRequest {
-            amount,
-            refund_id: Some(refund_id),
-        }) => {
-            let current = store
-                .partner_invoice(partner_id, invoice_id)
-                .await?
-                .unwrap_or_else(|| record.clone());
-            return Ok(Refunded {
-                invoice_id: record.stripe_invoice_id.clone(),
-                partner_id: record.partner_id.clone(),
-                refund_id,
-                refund_status: "recorded".into(),
-                amount_cents: amount,
-                amount: amount.to_string(),
-                total_refunded_cents: current.amount_refunded_cents,
-                invoice_status: current.status,
-            });
-        }
-        Some(earlier) => (earlier.amount, false),
-        None => {
-            let amount = plan_refund(&record, command.amount).map_err(refusal)?;
-            match store
-                .reserve_refund(partner_id, invoice_id, amount, request.as_str(), now)
-                .await?
-            {
-                Reservation::Reserved { .. } => (amount, true),
-                // The same key, at the same moment: one reserved, the other repeats it.
-                Reservation::Earlier(earlier) if earlier.amount != amount => {
-                    return Err(same_key_reused(earlier.amount))
-                }
-                Reservation::Earlier(_) => (amount, false),
-                Reservation::NotEnough => {
-                    let now_left = store
-                        .partner_invoice(partner_id, invoice_id)
-                        .await?
-                        .map(|r| refundable(&r))
-                        .unwrap_or(Cents::ZERO);
-                    return Err(refusal(RefundRefusal::TooLarge {
-                        asked: amount,
-                        refundable: now_left,
-                    }));
-                }
+    let next = match plan_refund(&record, command.amount) {
+        Ok(amount) => match store
+            .reserve_refund(partner_id, invoice_id, amount, request.as_str(), now)
+            .await?
+        {
+            Reservation::Reserved { .. } => Next::Ask {
+                amount,
+                reserved_now: true,
+            },
+            // The same Idempotency-Key again (a retry, or the same request at the same moment).
+            Reservation::Earlier(earlier) => repeat(store, &record, command.amount, earlier).await?,
+            Reservation::NotEnough => {
+                let now_left = store
+                    .partner_invoice(partner_id, invoice_id)
+                    .await?
+                    .map(|r| refundable(&r))
+                    .unwrap_or(Cents::ZERO);
+                return Err(refusal(RefundRefusal::TooLarge {
+                    asked: amount,
+                    refundable: now_left,
+                }));
             }
-        }
+        },
+        // Nothing (or too little) left: a retry of the refund that took it is answered all the same.
+        Err(refused) => match &command.idempotency_key {
+            Some(key) => match store.refund_request(partner_id, invoice_id, key.as_str()).await? {
+                Some(earlier) => repeat(store, &record, command.amount, earlier).await?,
+                None => return Err(refusal(refused)),
+            },
+            None => return Err(refusal(refused)),
+        },
+    };
+    let (amount, reserved_now) = match next {
+        Next::Answered(refunded) => return Ok(refunded),
+        Next::Ask { amount, reserved_now } => (amount, reserved_now),
     };
     let key = format!("refund-{invoice_id}-{}", request.as_str());
-    let made = async {
-        match stripe.invoice_payment_intent(invoice_id).await? {
-            Some(intent) => stripe
-                .create_refund(&intent, amount, invoice_id, partner_id.as_str(), &key)
-                .await
-                .map(Some),
-            None => Ok(None),
-        }
-    }
-    .await;
-    let made = match made {
-        Ok(Some(refund)) => Ok(refund),
-        Ok(None) => {
-            // Paid outside Stripe (marked paid, or by bank transfer): nothing Stripe can give back.
-            if reserved_now {
-                store
-                    .release_refund(partner_id, invoice_id, amount, request.as_str())
-                    .await?;
-            }
-            return Err(UseCaseError::Conflict {
-                detail: format!(
-                    "invoice {invoice_id} was not paid through Stripe (marked paid, or paid outside Stripe): \
-                     there is no card payment to refund; refund it the way it was paid"
-                ),
-                current_version: None,
-            });
-        }
-        Err(err) => Err(err),
+    let made = match stripe.invoice_payment_intent(invoice_id).await {
+        Ok(Some(intent)) => match stripe
+            .create_refund(&intent, amount, invoice_id, partner_id.as_str(), &key)
+            .await
+        {
+            Ok(refund) if refund.status == "failed" || refund.status == "canceled" => Err(UseCaseError::StripeRefused(
+                format!("Stripe's refund {} {}", refund.id, refund.status),
+            )),
+            made => made.map_err(UseCaseError::from),
+        },
+        // Paid outside Stripe (marked paid, or by bank transfer): nothing Stripe can give back.
+        Ok(None) => Err(UseCaseError::Conflict {
+            detail: format!(
+                "invoice {invoice_id} was not paid through Stripe (marked paid, or paid outside Stripe): \
+                 there is no card payment to refund; refund it the way it was paid"
+            ),
+            current_version: None,
+        }),
+        Err(err) => Err(err.into()),
     };
     let refund = match made {
-        Ok(refund) if refund.status != "failed" && refund.status != "canceled" => refund,
-        Ok(refund) => {
-            if reserved_now {
-                store
-                    .release_refund(partner_id, invoice_id, amount, request.as_str())
-                    .await?;
-            }
-            return Err(UseCaseError::StripeRefused(format!(
-                "Stripe's refund {} {}",
-                refund.id, refund.status
-            )));
-        }
+        Ok(refund) => refund,
         Err(err) => {
+            // Nothing was refunded: this request's reservation goes back (an earlier attempt's stays
+            // with that attempt).
             if reserved_now {
                 store
                     .release_refund(partner_id, invoice_id, amount, request.as_str())
                     .await?;
             }
-            return Err(err.into());
+            return Err(err);
         }
     };
     let total = record_refund(
@@ -446,6 +399,55 @@ pub async fn refund_invoice(
         total_refunded_cents: total,
         invoice_status: status,
     })
+}
+
+/// How a refund request goes on once what it stands on is known.
+enum Next {
+    /// Ask Stripe for `amount`; `reserved_now` when this attempt made the reservation.
+    Ask { amount: Cents, reserved_now: bool },
+    /// A repeat of a request whose refund is recorded: its answer.
+    Answered(Refunded),
+}
+
+/// A repeat of an earlier request with the same Idempotency-Key: the same amount, nothing reserved
+/// again; one already recorded is answered from the record, without asking Stripe (after 24 hours
+/// Stripe forgets a key, and asking again would make a second refund). Another amount is refused.
+async fn repeat(
+    store: &Store,
+    record: &InvoiceRecord,
+    asked: Option<Cents>,
+    earlier: EarlierRequest,
+) -> Result<Next, UseCaseError> {
+    let invoice_id = &record.stripe_invoice_id;
+    if asked.is_some_and(|asked| asked != earlier.amount) {
+        return Err(UseCaseError::Conflict {
+            detail: format!(
+                "this Idempotency-Key was used for a refund of {} on invoice {invoice_id}; use a new key for another refund",
+                earlier.amount
+            ),
+            current_version: None,
+        });
+    }
+    let Some(refund_id) = earlier.refund_id else {
+        return Ok(Next::Ask {
+            amount: earlier.amount,
+            reserved_now: false,
+        });
+    };
+    let current = store
+        .partner_invoice(&record.partner_id, invoice_id)
+        .await?
+        .unwrap_or_else(|| record.clone());
+    Ok(Next::Answered(Refunded {
+        invoice_id: invoice_id.clone(),
+        partner_id: record.partner_id.clone(),
+        refund_id,
+        refund_status: "recorded".into(),
+        amount_cents: earlier.amount,
+        amount: earlier.amount.to_string(),
+        total_refunded_cents: current.amount_refunded_cents,
+        invoice_status: current.status,
+    }))
 }
 
 /// Records refund `refund_id` of `amount` on `record` once (retrying on a partner that moved), then
