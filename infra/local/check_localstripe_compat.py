@@ -2,7 +2,7 @@
 the calls our Stripe client makes (prices, subscriptions create/get/update/delete, idempotency, failing
 payments, invoice pay, refunds; test cards, customers' and subscriptions' default payment methods, the
 default_incomplete checkout with its confirmation_secret and PaymentIntent confirm, SetupIntents,
-billing portal sessions), receives the signed webhooks on a local HTTP server, then stops everything.
+billing portal sessions, our Stripe.js and the calls it makes with the publishable key), receives the signed webhooks on a local HTTP server, then stops everything.
 Prints one line per check and `N passed, M failed` last; exits 1 on any failure.
 
 Usage: .venv/bin/python infra/local/check_localstripe_compat.py
@@ -214,7 +214,8 @@ def scenario(s, hooks, hook_url):
     check("create: expand[]=latest_invoice is the paid invoice", isinstance(invoice, dict)
           and invoice["id"].startswith("in_") and invoice["status"] == "paid" and invoice["amount_due"] == 1000
           and invoice["amount_paid"] == 1000 and invoice["due_date"] is None and invoice["hosted_invoice_url"]
-          and invoice["invoice_pdf"] == invoice["hosted_invoice_url"] + "/pdf",
+          and invoice["hosted_invoice_url"] == f"https://invoice.stripe.com/i/acct_localstripe/{invoice['id']}"
+          and invoice["invoice_pdf"] == f"https://pay.stripe.com/invoice/acct_localstripe/{invoice['id']}/pdf",
           invoice)
 
     status, replay, headers = s.call("POST", "/v1/subscriptions", form, key="create-1")
@@ -756,6 +757,97 @@ def scenario_payments(s, hooks, base):
           and not any(leaks_card(raw.decode()) for _, raw in received), len(received))
 
 
+def browser_call(base, method, path, form=(), query=None):
+    """A request as Stripe.js in a page makes it: no Authorization, the publishable key in the form or
+    query, an Origin (status, JSON or text answer, headers)."""
+    url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    body = None if method == "GET" else urllib.parse.urlencode(list(form)).encode()
+    request = urllib.request.Request(url, data=body, method=method)
+    request.add_header("Origin", "http://127.0.0.1:9")
+    if body is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            raw, status, headers = answer.read(), answer.status, dict(answer.headers)
+    except urllib.error.HTTPError as err:
+        raw, status, headers = err.read(), err.code, dict(err.headers)
+    try:
+        return status, json.loads(raw), headers
+    except ValueError:
+        return status, raw.decode("utf-8", "replace"), headers
+
+
+def scenario_stripe_js(s):
+    """Our Stripe.js (stripe_js_v3.js) served in place of localstripe's, and the calls it makes with the
+    publishable key: a card payment method from typed numbers, PaymentIntent and SetupIntent confirms
+    with the client_secret, a declined card (0002) then a good one."""
+    pk = "pk_test_compat_check"
+    status, text, headers = browser_call(s.base, "GET", "/js.stripe.com/v3/")
+    check("GET /js.stripe.com/v3/ is our Stripe.js", status == 200 and isinstance(text, str)
+          and "window.Stripe = Stripe" in text and "confirmCardPayment" in text and "confirmCardSetup" in text
+          and headers.get("Content-Type", "").startswith("text/javascript"), (status, headers))
+
+    def card(number):
+        return [("type", "card"), ("card[number]", number), ("card[exp_month]", "12"), ("card[exp_year]", "2034"),
+                ("card[cvc]", "123"), ("billing_details[name]", "Kim Keystone"),
+                ("billing_details[address][line1]", "1 Main St"), ("billing_details[address][postal_code]", "10001"),
+                ("billing_details[address][country]", "US"), ("key", pk)]
+
+    status, declining, headers = browser_call(s.base, "POST", "/v1/payment_methods", card("4000000000000002"))
+    check("POST /v1/payment_methods with the publishable key makes a card (CORS for the page's origin)",
+          status == 200 and declining["id"].startswith("pm_") and declining["card"]["last4"] == "0002"
+          and declining["billing_details"]["name"] == "Kim Keystone"
+          and headers.get("Access-Control-Allow-Origin") == "http://127.0.0.1:9", (status, declining, headers))
+    status, err, _ = browser_call(s.base, "POST", "/v1/payment_methods", card("4242424242424242")[:-1])
+    check("POST /v1/payment_methods without any key: 401", status == 401, (status, err))
+
+    s.ok("POST", "/v1/prices", [("id", "price_js_check"), ("unit_amount", "1000"), ("currency", "usd"),
+                                 ("recurring[interval]", "month"), ("product_data[name]", "JS check")])
+    buyer = s.ok("POST", "/v1/customers", [("email", "js-check@example.com")])["id"]
+    sub = s.ok("POST", "/v1/subscriptions", [
+        ("customer", buyer), ("items[0][price]", "price_js_check"), ("payment_behavior", "default_incomplete"),
+        ("payment_settings[save_default_payment_method]", "on_subscription"),
+        ("expand[0]", "latest_invoice.confirmation_secret")])
+    secret = sub["latest_invoice"]["confirmation_secret"]["client_secret"]
+    intent_id = secret.split("_secret_")[0]
+    confirm = f"/v1/payment_intents/{intent_id}/confirm"
+    status, err, _ = browser_call(s.base, "POST", confirm, [("payment_method", declining["id"]), ("key", pk)])
+    check("a publishable key confirms only with the client_secret: 400", status == 400
+          and err["error"]["param"] == "client_secret", (status, err))
+    status, err, _ = browser_call(s.base, "POST", confirm, [("payment_method", declining["id"]),
+                                                           ("client_secret", secret), ("key", pk)])
+    check("confirming with 4000 0000 0000 0002: 402 card_declined, the invoice still open", status == 402
+          and err["error"]["code"] == "card_declined"
+          and s.ok("GET", f"/v1/invoices/{sub['latest_invoice']['id']}")["status"] == "open", (status, err))
+    status, good, _ = browser_call(s.base, "POST", "/v1/payment_methods", card("4242424242424242"))
+    status, paid, _ = browser_call(s.base, "POST", confirm, [("payment_method", good["id"]),
+                                                            ("client_secret", secret), ("key", pk)])
+    check("then 4242 4242 4242 4242 pays it: succeeded, the subscription active", status == 200
+          and paid["status"] == "succeeded"
+          and s.ok("GET", f"/v1/subscriptions/{sub['id']}")["status"] == "active", (status, paid))
+    status, got, _ = browser_call(s.base, "GET", f"/v1/payment_intents/{intent_id}",
+                                  query=[("key", pk), ("client_secret", secret)])
+    check("GET of the PaymentIntent with its client_secret and the publishable key", status == 200
+          and got["id"] == intent_id, (status, got))
+    status, got, _ = browser_call(s.base, "GET", f"/v1/payment_intents/{intent_id}",
+                                  query=[("key", pk), ("client_secret", "pi_x_secret_y")])
+    check("... and with another client_secret: 400", status == 400, (status, got))
+
+    seti = s.ok("POST", "/v1/setup_intents", [("customer", buyer), ("usage", "off_session")])
+    confirm = f"/v1/setup_intents/{seti['id']}/confirm"
+    _, declining, _ = browser_call(s.base, "POST", "/v1/payment_methods", card("4000000000000002"))
+    status, err, _ = browser_call(s.base, "POST", confirm, [("payment_method", declining["id"]),
+                                                           ("client_secret", seti["client_secret"]), ("key", pk)])
+    check("SetupIntent confirmed with 0002: 402 card_declined", status == 402
+          and err["error"]["code"] == "card_declined", (status, err))
+    _, good, _ = browser_call(s.base, "POST", "/v1/payment_methods", card("5555555555554444"))
+    status, done, _ = browser_call(s.base, "POST", confirm, [("payment_method", good["id"]),
+                                                            ("client_secret", seti["client_secret"]), ("key", pk)])
+    check("... then with 5555 5555 5555 4444: succeeded, the card attached to the customer", status == 200
+          and done["status"] == "succeeded" and done["payment_method"] == good["id"]
+          and s.ok("GET", f"/v1/payment_methods/{good['id']}")["customer"] == buyer, (status, done))
+
+
 def main():
     started = time.monotonic()
     hooks = Hooks()
@@ -775,6 +867,10 @@ def main():
                 scenario_payments(stripe, hooks, stripe.base)
             except Exception as err:
                 check("payments scenario ran to its end", False, repr(err))
+            try:
+                scenario_stripe_js(stripe)
+            except Exception as err:
+                check("Stripe.js scenario ran to its end", False, repr(err))
     finally:
         proc.terminate()
         try:

@@ -60,7 +60,8 @@ Subscription shape (patched `_export` of Subscription, SubscriptionItem, Invoice
 `default_source` (null), `payment_settings` (`{save_default_payment_method, payment_method_types: null,
 payment_method_options: null}`); each item has `price`, `current_period_start`, `current_period_end`,
 `subscription`; `latest_invoice` (id, or the invoice when expanded) also has `due_date`,
-`hosted_invoice_url` and `invoice_pdf` (fake `.invalid` URLs), `amount_remaining`, `paid`, `paid_out_of_band` and
+`hosted_invoice_url` and `invoice_pdf` (in Stripe's shape: `https://invoice.stripe.com/i/acct_localstripe/<id>`,
+`https://pay.stripe.com/invoice/acct_localstripe/<id>/pdf`; nothing answers there offline), `amount_remaining`, `paid`, `paid_out_of_band` and
 `confirmation_secret`: `{"client_secret": <its PaymentIntent's client_secret>, "type": "payment_intent"}`
 while it is open with a PaymentIntent, else null. Real Stripe renders `confirmation_secret` only when
 expanded; here it is always rendered, and `expand[]=latest_invoice.confirmation_secret` (subscriptions)
@@ -184,6 +185,17 @@ SetupIntents (localstripe's `SetupIntent`, patched `__init__`, own confirm route
 `{id: "bps_...", object: "billing_portal.session", url, customer, return_url, created, livemode: false,
 locale, configuration, flow: null, on_behalf_of}`. `url` is `http://<this server>/billing_portal/sessions/
 <id>`, a page served without an API key that only links back to `return_url` (nothing can be changed).
+
+Stripe.js in the browser (middleware ahead of localstripe's API-key check)
+- `GET /js.stripe.com/v3/` answers our own Stripe.js (`stripe_js_v3.js`, beside this file) in place of
+  localstripe's, whose `confirmCardPayment` ignores the typed card and only plays a 3-D Secure prompt
+  that answers 400 on a PaymentIntent waiting for its payment method. Ours makes the payment method from
+  the card typed into its card element and confirms the intent with it (see the file's header).
+- The calls it makes with the publishable key (`key=pk_...` in the form, no Authorization, as Stripe.js):
+  `POST /v1/payment_methods` (`type=card` only), `POST /v1/payment_intents/<id>/confirm` and
+  `POST /v1/setup_intents/<id>/confirm` (both only with the intent's `client_secret`: 400 without), and
+  `GET /v1/{payment,setup}_intents/<id>?key=pk_...&client_secret=...`. localstripe's CORS headers let a
+  page on another local port read the answers.
 """
 
 import asyncio
@@ -195,6 +207,7 @@ import re
 import time
 import types
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -480,8 +493,9 @@ def _invoice_export(self, expand=None):
     obj = _orig["invoice_export"](self, expand=expand)
     obj["due_date"] = getattr(self, "_due_date", None)
     obj["hosted_invoice_url"] = (None if not self.id or obj["status"] == "draft"
-                                 else f"https://invoice.localstripe.invalid/i/{self.id}")
-    obj["invoice_pdf"] = (None if obj["hosted_invoice_url"] is None else obj["hosted_invoice_url"] + "/pdf")
+                                 else f"https://invoice.stripe.com/i/acct_localstripe/{self.id}")
+    obj["invoice_pdf"] = (None if obj["hosted_invoice_url"] is None
+                          else f"https://pay.stripe.com/invoice/acct_localstripe/{self.id}/pdf")
     obj["amount_remaining"] = obj["amount_due"] - obj["amount_paid"]
     obj["paid"] = obj["status"] == "paid"
     obj["paid_out_of_band"] = getattr(self, "_paid_out_of_band", False)
@@ -1142,6 +1156,63 @@ async def portal_page_middleware(request, handler):
         f"Stripe's customer portal changes nothing.</p>{link}\n"))
 
 
+# ---- Stripe.js in the browser -----------------------------------------------------------------------
+
+_STRIPE_JS = Path(__file__).with_name("stripe_js_v3.js")
+_BROWSER_ROUTES = [
+    (re.compile(r"/v1/payment_methods"), None),
+    (re.compile(r"/v1/payment_intents/(?P<id>[^/]+)/confirm"), _confirm_payment_intent),
+    (re.compile(r"/v1/setup_intents/(?P<id>[^/]+)/confirm"), _confirm_setup_intent),
+]
+
+
+def _publishable(key):
+    return type(key) is str and key.startswith("pk_") and len(key) > 5
+
+
+@web.middleware
+async def stripe_js_middleware(request, handler):
+    """Our own Stripe.js at `/js.stripe.com/v3/` (in place of localstripe's, which ignores the typed
+    card), and the calls it makes with the publishable key as Stripe.js does (`key=pk_...` in the form,
+    no Authorization): creating a card payment method, and confirming a PaymentIntent or SetupIntent
+    with its client_secret (required here, as Stripe requires it of a publishable key). GET of an
+    intent with `key` and its `client_secret` answers it. Ahead of localstripe's API-key check."""
+    if request.method == "GET" and request.path in ("/js.stripe.com/v3/", "/js.stripe.com/v3"):
+        return web.Response(body=_STRIPE_JS.read_bytes(), content_type="text/javascript", charset="utf-8",
+                            headers={"Cache-Control": "no-store"})
+    if "Authorization" in request.headers:
+        return await handler(request)
+    if request.method == "GET":
+        match = re.fullmatch(r"/v1/(payment_intent|setup_intent)s/(?P<id>[^/]+)", request.path)
+        key, secret = request.query.get("key"), request.query.get("client_secret")
+        if match is None or not _publishable(key):
+            return await handler(request)
+        cls = PaymentIntent if match.group(1) == "payment_intent" else SetupIntent
+        intent = cls._api_retrieve(match.group("id"))
+        if secret != intent.client_secret:
+            raise _error(400, "The client_secret does not match.", param="client_secret")
+        return server.json_response(intent._export())
+    if request.method != "POST":
+        return await handler(request)
+    for pattern, route in _BROWSER_ROUTES:
+        match = pattern.fullmatch(request.path)
+        if match is None:
+            continue
+        data = await server.get_post_data(request, remove_auth=False) or {}
+        if not _publishable(data.get("key")):
+            return await handler(request)
+        if route is None:
+            data = await server.get_post_data(request) or {}
+            data.pop("expand", None)
+            if data.get("type") != "card":
+                raise _error(400, "Only card payment methods can be made with a publishable key.", param="type")
+            return server.json_response(PaymentMethod._api_create(**data)._export())
+        if not data.get("client_secret"):
+            raise _error(400, "A publishable key confirms only with the intent's client_secret.", param="client_secret")
+        return await route(request, **match.groupdict())
+    return await handler(request)
+
+
 # ---- middlewares ----------------------------------------------------------------------------------
 
 _answers = {}  # Idempotency-Key -> ((method, path, parameters), status, body, content type, charset)
@@ -1255,6 +1326,7 @@ def install(app):
 
     position = list(app.middlewares).index(server.auth_middleware)
     app.middlewares.insert(position, portal_page_middleware)
+    app.middlewares.insert(position + 1, stripe_js_middleware)
     position = list(app.middlewares).index(server.auth_middleware) + 1
     app.middlewares.insert(position, idempotency_middleware)
     app.middlewares.insert(position + 1, routes_middleware)
