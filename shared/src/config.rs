@@ -3,13 +3,15 @@
 //! | variable            | meaning                                                  | default |
 //! |---------------------|----------------------------------------------------------|---------|
 //! | `TABLE_NAME`        | the DynamoDB table                                       | —       |
-//! | `ADMIN_JWT_SECRET_ARN` | deployed: the Secrets Manager secret holding the token signing key (see `crate::secrets`) | — |
-//! | `ADMIN_JWT_SECRET`  | local runs: HS256 key of the identity service's tokens, admin and partner alike (at least 32 bytes; the role is a signed claim) | — |
-//! | `ALLOW_LOCAL_SIGNING_KEY` | `true` lets the public local key and webhook secret of `infra/local/local.env` sign tokens and deliveries (make dev only; refused otherwise) | — |
-//! | `TOKEN_ISSUER`, `TOKEN_AUDIENCE` | the `iss` and `aud` every token must carry | — |
+//! | `ADMIN_JWT_SECRET_ARN`, `PARTNER_JWT_SECRET_ARN` | deployed: the Secrets Manager secret holding the HS256 key of admin tokens (admin-api) or of partner tokens (partner-portal); each function names only its own (see `crate::secrets`) | — |
+//! | `ADMIN_JWT_SECRET`, `PARTNER_JWT_SECRET` | local runs: the same keys as plain values (at least 32 bytes each, never the same) | — |
+//! | `ALLOW_LOCAL_SIGNING_KEY` | `true` lets the public local keys and webhook secret of `infra/local/local.env` sign tokens and deliveries (make dev only; refused otherwise) | — |
+//! | `TOKEN_ISSUER`      | the `iss` every token must carry                           | — |
+//! | `ADMIN_TOKEN_AUDIENCE`, `PARTNER_TOKEN_AUDIENCE` | the `aud` of admin tokens and of partner tokens (they must differ) | — |
 //! | `TOKEN_MAX_LIFETIME_HOURS` | the longest a token may live, `iat` to `exp` (1 to 24) | 12 |
 //! | `BUSINESS_TIME_ZONE`| IANA zone that decides what "today" is                    | `UTC`   |
-//! | `STRIPE_SECRET_ARN`, `STRIPE_SECRET_KEY_FIELD` | deployed: the Secrets Manager secret (a JSON object) holding the Stripe keys, and the field of this function's own restricted key; the webhook's signing secret is its field `webhook_signing_secret` | — |
+//! | `STRIPE_SECRET_KEY_ARN` | deployed: the Secrets Manager secret holding this function's own restricted Stripe key (one secret per key) | — |
+//! | `STRIPE_WEBHOOK_SECRET_ARN` | deployed (stripe-webhook only): the secret holding the webhook endpoint's signing secret | — |
 //! | `STRIPE_WEBHOOK_SECRET` | local runs: the webhook endpoint's signing secret (`whsec_...`) | — |
 //! | `STRIPE_SECRET_KEY` | local runs: the API key (`sk_...` or restricted `rk_...`)   | —       |
 //! | `STRIPE_PRICE_GOLD`, `STRIPE_PRICE_PLATINUM` | the Stripe price id of each paid tier | — |
@@ -29,6 +31,7 @@
 //! AWS endpoints and credentials come from the SDK's own variables (`AWS_ENDPOINT_URL` points the
 //! functions at local emulators; nothing else differs).
 
+use crate::auth::Role;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::lifecycle::DEFAULT_GRACE_DAYS;
 use crate::secrets::{SecretSession, SecretSource};
@@ -85,54 +88,105 @@ pub fn table_name() -> Result<String, ConfigError> {
     required("TABLE_NAME")
 }
 
-/// The signing key of `infra/local/local.env`: public, so worthless (and refused) anywhere else.
+/// The admin signing key of `infra/local/local.env`: public, so worthless (and refused) anywhere else.
 pub const PUBLIC_LOCAL_SIGNING_KEY: &str = "public-local-development-key-for-make-dev-only-0000";
+/// The partner signing key of `infra/local/local.env`: public too, and refused the same way.
+pub const PUBLIC_LOCAL_PARTNER_SIGNING_KEY: &str = "public-local-partner-key-for-make-dev-only-000000";
 
-/// The Secrets Manager secrets this function's environment names (none in local runs).
+/// The Secrets Manager secrets this function's environment names (none in local runs). Each holds
+/// one value, its whole `SecretString`, so a function's policy can name exactly the ones it uses.
 pub fn configured_secret_arns() -> Vec<String> {
-    ["ADMIN_JWT_SECRET_ARN", "STRIPE_SECRET_ARN"]
-        .into_iter()
-        .filter_map(optional)
-        .collect()
+    SECRET_ARN_VARIABLES.into_iter().filter_map(optional).collect()
 }
 
-/// Where the token signing key comes from: `ADMIN_JWT_SECRET_ARN` deployed, `ADMIN_JWT_SECRET` locally.
-fn admin_jwt_secret_source() -> SecretSource {
-    match optional("ADMIN_JWT_SECRET_ARN") {
-        Some(arn) => SecretSource::SecretsManager { arn, field: None },
-        None => SecretSource::Environment("ADMIN_JWT_SECRET"),
+/// The variables that name a function's secrets (deployed); a function sets only those it uses.
+pub const SECRET_ARN_VARIABLES: [&str; 4] = [
+    "ADMIN_JWT_SECRET_ARN",
+    "PARTNER_JWT_SECRET_ARN",
+    "STRIPE_SECRET_KEY_ARN",
+    "STRIPE_WEBHOOK_SECRET_ARN",
+];
+
+/// Where a secret comes from: the secret named by `arn_variable` deployed, the environment
+/// variable `variable` locally.
+fn secret_source(variable: &'static str, arn_variable: &'static str) -> SecretSource {
+    match optional(arn_variable) {
+        Some(arn) => SecretSource::SecretsManager { arn },
+        None => SecretSource::Environment(variable),
     }
 }
 
-/// The token signing key, read through `secrets`; the public local key and keys under 32 bytes are
-/// refused.
-pub async fn admin_jwt_secret(secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
-    let secret = secrets
-        .read("ADMIN_JWT_SECRET", &admin_jwt_secret_source())
-        .await?
-        .expose()
-        .to_owned();
-    if secret.len() < MIN_JWT_SECRET_BYTES {
+/// The variables that configure one role's tokens: each role has its own key and audience, so a
+/// function that holds one role's key can neither mint nor accept the other role's tokens.
+struct TokenVariables {
+    key: &'static str,
+    key_arn: &'static str,
+    audience: &'static str,
+    public_local_key: &'static str,
+}
+
+fn token_variables(role: Role) -> TokenVariables {
+    match role {
+        Role::Admin => TokenVariables {
+            key: "ADMIN_JWT_SECRET",
+            key_arn: "ADMIN_JWT_SECRET_ARN",
+            audience: "ADMIN_TOKEN_AUDIENCE",
+            public_local_key: PUBLIC_LOCAL_SIGNING_KEY,
+        },
+        Role::Partner => TokenVariables {
+            key: "PARTNER_JWT_SECRET",
+            key_arn: "PARTNER_JWT_SECRET_ARN",
+            audience: "PARTNER_TOKEN_AUDIENCE",
+            public_local_key: PUBLIC_LOCAL_PARTNER_SIGNING_KEY,
+        },
+    }
+}
+
+fn local_keys_allowed() -> bool {
+    optional("ALLOW_LOCAL_SIGNING_KEY").is_some_and(|v| v.trim() == "true")
+}
+
+/// The key that signs `role`'s tokens (`ADMIN_JWT_SECRET[_ARN]` or `PARTNER_JWT_SECRET[_ARN]`), read
+/// through `secrets`; keys under 32 bytes and the public local keys (outside local runs) are refused.
+pub async fn token_signing_key(role: Role, secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
+    let vars = token_variables(role);
+    let secret = secrets.read(vars.key, &secret_source(vars.key, vars.key_arn)).await?;
+    check_signing_key(vars.key, secret, vars.public_local_key, local_keys_allowed())
+}
+
+fn check_signing_key(
+    name: &'static str,
+    secret: Secret,
+    public_local_key: &str,
+    local_allowed: bool,
+) -> Result<Secret, ConfigError> {
+    if secret.expose().len() < MIN_JWT_SECRET_BYTES {
         return Err(ConfigError::Invalid {
-            name: "ADMIN_JWT_SECRET",
+            name,
             why: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
         });
     }
-    let local_allowed = optional("ALLOW_LOCAL_SIGNING_KEY").is_some_and(|v| v.trim() == "true");
-    if secret == PUBLIC_LOCAL_SIGNING_KEY && !local_allowed {
+    let public = [PUBLIC_LOCAL_SIGNING_KEY, PUBLIC_LOCAL_PARTNER_SIGNING_KEY];
+    if public.contains(&secret.expose()) && !local_allowed {
         return Err(ConfigError::Invalid {
-            name: "ADMIN_JWT_SECRET",
-            why:
-                "is the public local development key; it is accepted only with ALLOW_LOCAL_SIGNING_KEY=true (make dev)"
-                    .into(),
+            name,
+            why: "is a public local development key; it is accepted only with ALLOW_LOCAL_SIGNING_KEY=true (make dev)"
+                .into(),
         });
     }
-    Ok(Secret(secret))
+    if public.contains(&secret.expose()) && secret.expose() != public_local_key {
+        return Err(ConfigError::Invalid {
+            name,
+            why: "is the other role's local key: admin and partner tokens never share a key".into(),
+        });
+    }
+    Ok(secret)
 }
 
-/// Whom tokens must come from and be for (`TOKEN_ISSUER`, `TOKEN_AUDIENCE`), and how long they may
-/// live (`TOKEN_MAX_LIFETIME_HOURS`, 1 to 24, default 12).
-pub fn token_rules() -> Result<crate::auth::TokenRules, ConfigError> {
+/// Whom `role`'s tokens must come from and be for (`TOKEN_ISSUER`; `ADMIN_TOKEN_AUDIENCE` or
+/// `PARTNER_TOKEN_AUDIENCE`), and how long they may live (`TOKEN_MAX_LIFETIME_HOURS`, 1 to 24,
+/// default 12). The two audiences must differ, where both are set: a token is for one API only.
+pub fn token_rules(role: Role) -> Result<crate::auth::TokenRules, ConfigError> {
     let hours = match optional("TOKEN_MAX_LIFETIME_HOURS") {
         None => crate::auth::DEFAULT_MAX_TOKEN_LIFETIME.as_hours(),
         Some(text) => text
@@ -145,9 +199,20 @@ pub fn token_rules() -> Result<crate::auth::TokenRules, ConfigError> {
                 why: "must be a whole number of hours from 1 to 24".into(),
             })?,
     };
+    let audience = required(token_variables(role).audience)?;
+    let other = match role {
+        Role::Admin => Role::Partner,
+        Role::Partner => Role::Admin,
+    };
+    if optional(token_variables(other).audience).is_some_and(|a| a.trim() == audience.trim()) {
+        return Err(ConfigError::Invalid {
+            name: token_variables(role).audience,
+            why: "must differ from the other role's audience".into(),
+        });
+    }
     Ok(crate::auth::TokenRules {
         issuer: required("TOKEN_ISSUER")?,
-        audience: required("TOKEN_AUDIENCE")?,
+        audience,
         max_lifetime: jiff::SignedDuration::from_hours(hours),
     })
 }
@@ -271,22 +336,12 @@ pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
     }
 }
 
-/// The field of the Stripe secret that holds the webhook endpoint's signing secret.
-pub const WEBHOOK_SIGNING_SECRET_FIELD: &str = "webhook_signing_secret";
-
-/// The webhook endpoint's signing secret: the Stripe secret's `webhook_signing_secret` deployed,
+/// The webhook endpoint's signing secret: the secret `STRIPE_WEBHOOK_SECRET_ARN` deployed,
 /// `STRIPE_WEBHOOK_SECRET` locally.
 pub async fn stripe_webhook_secret(secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
-    let source = match optional("STRIPE_SECRET_ARN") {
-        Some(arn) => SecretSource::SecretsManager {
-            arn,
-            field: Some(WEBHOOK_SIGNING_SECRET_FIELD.to_owned()),
-        },
-        None => SecretSource::Environment("STRIPE_WEBHOOK_SECRET"),
-    };
+    let source = secret_source("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_ARN");
     let secret = secrets.read("STRIPE_WEBHOOK_SECRET", &source).await?;
-    let local_allowed = optional("ALLOW_LOCAL_SIGNING_KEY").is_some_and(|v| v.trim() == "true");
-    refuse_public_webhook_secret(secret, local_allowed)
+    refuse_public_webhook_secret(secret, local_keys_allowed())
 }
 
 /// The webhook signing secret of `infra/local/local.env`: public, so accepted only in local runs.
@@ -305,16 +360,13 @@ fn refuse_public_webhook_secret(secret: Secret, local_allowed: bool) -> Result<S
     Ok(secret)
 }
 
-/// Where this function's Stripe key comes from: the field `STRIPE_SECRET_KEY_FIELD` of the secret
-/// `STRIPE_SECRET_ARN` deployed, `STRIPE_SECRET_KEY` locally; `None` when neither is configured.
-fn stripe_key_source() -> Result<Option<SecretSource>, ConfigError> {
-    match (optional("STRIPE_SECRET_ARN"), optional("STRIPE_SECRET_KEY")) {
-        (Some(arn), _) => Ok(Some(SecretSource::SecretsManager {
-            arn,
-            field: Some(required("STRIPE_SECRET_KEY_FIELD")?),
-        })),
-        (None, Some(_)) => Ok(Some(SecretSource::Environment("STRIPE_SECRET_KEY"))),
-        (None, None) => Ok(None),
+/// Where this function's Stripe key comes from: the secret `STRIPE_SECRET_KEY_ARN` (this function's
+/// own restricted key) deployed, `STRIPE_SECRET_KEY` locally; `None` when neither is configured.
+fn stripe_key_source() -> Option<SecretSource> {
+    match (optional("STRIPE_SECRET_KEY_ARN"), optional("STRIPE_SECRET_KEY")) {
+        (Some(arn), _) => Some(SecretSource::SecretsManager { arn }),
+        (None, Some(_)) => Some(SecretSource::Environment("STRIPE_SECRET_KEY")),
+        (None, None) => None,
     }
 }
 
@@ -322,7 +374,7 @@ fn stripe_key_source() -> Result<Option<SecretSource>, ConfigError> {
 /// where it is set.
 pub async fn stripe_api(secrets: &mut SecretSession<'_>) -> Result<StripeApi, ConfigError> {
     optional_stripe_api(secrets).await?.ok_or(ConfigError::Missing(
-        "STRIPE_SECRET_ARN (deployed) or STRIPE_SECRET_KEY (local runs)",
+        "STRIPE_SECRET_KEY_ARN (deployed) or STRIPE_SECRET_KEY (local runs)",
     ))
 }
 
@@ -401,7 +453,7 @@ fn customer_portal_from(
 
 /// The Stripe API client where a key is configured (functions for which Stripe is optional).
 pub async fn optional_stripe_api(secrets: &mut SecretSession<'_>) -> Result<Option<StripeApi>, ConfigError> {
-    let Some(source) = stripe_key_source()? else {
+    let Some(source) = stripe_key_source() else {
         return Ok(None);
     };
     let key = secrets.read("STRIPE_SECRET_KEY", &source).await?;
@@ -449,6 +501,158 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(portal.configuration, "bpc_1Payments");
+    }
+
+    /// The resource `name`'s lines in the template's text (up to the next top-level resource).
+    fn template_resource<'t>(template: &'t str, name: &str) -> Vec<&'t str> {
+        let section = template
+            .split(&format!("\n  {name}:\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name} is in the template"));
+        section
+            .lines()
+            .take_while(|line| !(line.starts_with("  ") && !line.starts_with("   ") && !line.trim().is_empty()))
+            .collect()
+    }
+
+    /// `VARIABLE: !Ref Parameter` pairs of a function's environment whose variable ends in `_ARN`.
+    fn secret_variables(lines: &[&str]) -> std::collections::BTreeMap<String, String> {
+        lines
+            .iter()
+            .filter_map(|line| line.trim().split_once(": !Ref "))
+            .filter(|(variable, _)| variable.ends_with("_ARN"))
+            .map(|(variable, parameter)| (variable.to_owned(), parameter.trim().to_owned()))
+            .collect()
+    }
+
+    /// The secret parameters the function's `secretsmanager:GetSecretValue` statement names.
+    fn readable_secrets(lines: &[&str]) -> std::collections::BTreeSet<String> {
+        let Some(start) = lines.iter().position(|l| l.contains("secretsmanager:")) else {
+            return Default::default();
+        };
+        lines[start + 1..]
+            .iter()
+            .take_while(|line| !line.trim_start().starts_with("- Sid:"))
+            .filter_map(|line| line.split("!Ref ").nth(1))
+            .map(|parameter| parameter.trim().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn no_function_can_read_a_secret_it_does_not_use() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+        // What each function's code reads (`token_signing_key` of its one role, its own Stripe key,
+        // and the webhook's signing secret), and from which parameter.
+        let uses: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::from([
+            (
+                "AdminApiFunction",
+                BTreeMap::from([
+                    ("ADMIN_JWT_SECRET_ARN", "AdminJwtSecretArn"),
+                    ("STRIPE_SECRET_KEY_ARN", "StripeAdminApiKeySecretArn"),
+                ]),
+            ),
+            (
+                "PartnerPortalFunction",
+                BTreeMap::from([
+                    ("PARTNER_JWT_SECRET_ARN", "PartnerJwtSecretArn"),
+                    ("STRIPE_SECRET_KEY_ARN", "StripePartnerPortalKeySecretArn"),
+                ]),
+            ),
+            (
+                "StripeWebhookFunction",
+                BTreeMap::from([
+                    ("STRIPE_SECRET_KEY_ARN", "StripeWebhookKeySecretArn"),
+                    ("STRIPE_WEBHOOK_SECRET_ARN", "StripeWebhookSigningSecretArn"),
+                ]),
+            ),
+            (
+                "StripeReconcileFunction",
+                BTreeMap::from([("STRIPE_SECRET_KEY_ARN", "StripeReconcileKeySecretArn")]),
+            ),
+        ]);
+        let lines: Vec<&str> = template.lines().collect();
+        let functions: Vec<&str> = lines
+            .windows(2)
+            .filter(|pair| pair[1] == "    Type: AWS::Serverless::Function")
+            .filter_map(|pair| pair[0].strip_prefix("  ")?.strip_suffix(':'))
+            .collect();
+        assert_eq!(functions.len(), 8, "every function is checked: {functions:?}");
+        let variables_the_code_reads = configured_secret_arns_names();
+        let mut readers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for function in &functions {
+            let lines = template_resource(&template, function);
+            let expected: BTreeMap<String, String> = uses
+                .get(function)
+                .into_iter()
+                .flatten()
+                .map(|(v, p)| ((*v).to_owned(), (*p).to_owned()))
+                .collect();
+            let environment = secret_variables(&lines);
+            assert_eq!(
+                environment, expected,
+                "{function}'s environment names exactly the secrets it uses"
+            );
+            assert!(environment.keys().all(|v| variables_the_code_reads.contains(v)));
+            let readable = readable_secrets(&lines);
+            let used: BTreeSet<String> = expected.values().cloned().collect();
+            assert_eq!(
+                readable, used,
+                "{function}'s policy reaches exactly the secrets it uses"
+            );
+            assert!(
+                lines
+                    .iter()
+                    .filter(|l| l.contains("secretsmanager:"))
+                    .all(|l| l.trim() == "Action: secretsmanager:GetSecretValue"),
+                "{function}: reading is all a function may do with a secret"
+            );
+            for parameter in readable {
+                readers.entry(parameter).or_default().push(function);
+            }
+        }
+        for (parameter, functions) in &readers {
+            assert_eq!(
+                functions.len(),
+                1,
+                "{parameter} is one function's secret, not {functions:?}'s"
+            );
+        }
+        assert_eq!(readers.len(), 7, "one secret per key: {readers:?}");
+        // The role split itself: the portal never holds the admin key, nor admin-api the partner key.
+        assert!(!readers["AdminJwtSecretArn"].contains(&"PartnerPortalFunction"));
+        assert!(!readers["PartnerJwtSecretArn"].contains(&"AdminApiFunction"));
+    }
+
+    fn configured_secret_arns_names() -> std::collections::BTreeSet<String> {
+        super::SECRET_ARN_VARIABLES.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_signing_key_is_one_roles_and_never_a_public_one_outside_local_runs() {
+        use super::{check_signing_key, Secret, PUBLIC_LOCAL_PARTNER_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY};
+        let local_env =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local/local.env")).unwrap();
+        assert!(local_env.contains(&format!("ADMIN_JWT_SECRET={PUBLIC_LOCAL_SIGNING_KEY}\n")));
+        assert!(local_env.contains(&format!("PARTNER_JWT_SECRET={PUBLIC_LOCAL_PARTNER_SIGNING_KEY}\n")));
+        let check = |key: &str, own: &str, local: bool| check_signing_key("K", Secret::new(key), own, local).is_ok();
+        assert!(check(PUBLIC_LOCAL_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY, true));
+        assert!(!check(PUBLIC_LOCAL_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY, false));
+        assert!(!check(
+            PUBLIC_LOCAL_PARTNER_SIGNING_KEY,
+            PUBLIC_LOCAL_PARTNER_SIGNING_KEY,
+            false
+        ));
+        assert!(
+            !check(PUBLIC_LOCAL_SIGNING_KEY, PUBLIC_LOCAL_PARTNER_SIGNING_KEY, true),
+            "the portal refuses the admin's local key even locally"
+        );
+        assert!(!check("short", PUBLIC_LOCAL_SIGNING_KEY, true));
+        assert!(check(
+            "a-real-key-of-at-least-thirty-two-bytes!!",
+            PUBLIC_LOCAL_SIGNING_KEY,
+            false
+        ));
     }
 
     #[test]

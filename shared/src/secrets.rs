@@ -1,14 +1,14 @@
 //! Secrets read at run time, and the function state built from them.
 //!
-//! Deployed, a function's environment holds only where its secrets are (`ADMIN_JWT_SECRET_ARN`,
-//! `STRIPE_SECRET_ARN` and the JSON field of its own Stripe key, `STRIPE_SECRET_KEY_FIELD`), never
-//! their values: anyone allowed to read a function's configuration would read them there. The values
+//! Deployed, a function's environment holds only where its secrets are (`ADMIN_JWT_SECRET_ARN` or
+//! `PARTNER_JWT_SECRET_ARN`, `STRIPE_SECRET_KEY_ARN`, `STRIPE_WEBHOOK_SECRET_ARN`: one secret per
+//! value, so each function's policy names exactly the secrets it uses), never their values: anyone allowed to read a function's configuration would read them there. The values
 //! are read from Secrets Manager at cold start and kept; [`Reloading`] reads them again after
 //! [`MAX_AGE`], and at once (at most once per [`REFUSAL_GAP`]) when one was refused, so a rotation
 //! takes effect without a deploy.
 //!
 //! Local runs (`make dev`, the tests) set no ARN and keep plain environment values
-//! (`ADMIN_JWT_SECRET`, `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`); [`SecretSession::read`] logs
+//! (`ADMIN_JWT_SECRET`, `PARTNER_JWT_SECRET`, `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`); [`SecretSession::read`] logs
 //! which of the two a secret came from.
 
 use crate::config::{ConfigError, Secret};
@@ -30,8 +30,8 @@ pub const REFUSAL_GAP: Duration = Duration::from_secs(60);
 pub enum SecretSource {
     /// Local runs: a plain environment variable.
     Environment(&'static str),
-    /// Deployed: a Secrets Manager secret, its whole `SecretString` or one field of its JSON object.
-    SecretsManager { arn: String, field: Option<String> },
+    /// Deployed: a Secrets Manager secret, its whole `SecretString`.
+    SecretsManager { arn: String },
 }
 
 /// Reads secrets. The Secrets Manager client is built once per cold start; it sends nothing unless
@@ -48,7 +48,7 @@ impl SecretReader {
         }
     }
 
-    /// One load's reads: each secret is fetched once, however many of its fields are read.
+    /// One load's reads: each secret is fetched once, however often it is read.
     pub fn session(&self) -> SecretSession<'_> {
         SecretSession {
             client: &self.client,
@@ -97,17 +97,9 @@ impl SecretSession<'_> {
                     _ => Err(ConfigError::Missing(variable)),
                 }
             }
-            SecretSource::SecretsManager { arn, field } => {
-                let text = self.secret_string(name, arn).await?;
-                let value = match field {
-                    None => text.to_owned(),
-                    Some(field) => secret_field(text, field).map_err(|why| ConfigError::Invalid { name, why })?,
-                };
-                tracing::info!(
-                    secret = name,
-                    field = field.as_deref(),
-                    "secret read from Secrets Manager"
-                );
+            SecretSource::SecretsManager { arn } => {
+                let value = self.secret_string(name, arn).await?.to_owned();
+                tracing::info!(secret = name, "secret read from Secrets Manager");
                 if value.trim().is_empty() {
                     return Err(ConfigError::Invalid {
                         name,
@@ -139,17 +131,6 @@ impl SecretSession<'_> {
         }
         Ok(self.fetched.get(arn).map(String::as_str).unwrap_or_default())
     }
-}
-
-/// One string field of a secret that holds a JSON object.
-fn secret_field(text: &str, field: &str) -> Result<String, String> {
-    let object: serde_json::Value =
-        serde_json::from_str(text).map_err(|_| format!("the secret is not a JSON object with a {field:?} field"))?;
-    object
-        .get(field)
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| format!("the secret has no string field {field:?}"))
 }
 
 /// Which secret an answer says was refused. [`crate::http::problem`] puts it on the response; the
@@ -386,17 +367,6 @@ mod tests {
         assert_eq!(*state.current().await, "first");
         assert!(state.reload_after_refusal(SecretRefused::SigningKey).await.is_none());
         assert_eq!(loads.load(Ordering::SeqCst), 3);
-    }
-
-    #[test]
-    fn a_field_is_read_from_the_secrets_json() {
-        let text = r#"{"admin_api_key":"rk_test_1","webhook_signing_secret":"whsec_2"}"#;
-        assert_eq!(secret_field(text, "admin_api_key").unwrap(), "rk_test_1");
-        assert!(secret_field(text, "partner_portal_key")
-            .unwrap_err()
-            .contains("partner_portal_key"));
-        assert!(secret_field("rk_plain", "admin_api_key").is_err());
-        assert!(secret_field(r#"{"admin_api_key":7}"#, "admin_api_key").is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod decode;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::{Admin, TokenAuth};
+use shared::auth::{Admin, Role, TokenAuth};
 use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::PartnerId;
@@ -51,7 +51,10 @@ impl App {
         Ok(App {
             store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: TokenAuth::new(&config::admin_jwt_secret(&mut secrets).await?, config::token_rules()?),
+            auth: TokenAuth::new(
+                &config::token_signing_key(Role::Admin, &mut secrets).await?,
+                config::token_rules(Role::Admin)?,
+            ),
             billing: Some(Billing {
                 stripe: config::stripe_api(&mut secrets).await?,
                 prices: config::stripe_prices()?,

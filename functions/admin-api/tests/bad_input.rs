@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use shared::auth::{mint_token, Claims, Role};
 use shared::domain::partner::PartnerId;
-use shared::testing::{partner_token, test_secret, test_token_rules};
+use shared::testing::{partner_token, test_rules, test_secret, test_token_rules};
 use support::TestApi;
 
 struct Case {
@@ -28,7 +28,15 @@ enum Token {
     Expired,
     OtherKey,
     Partner,
+    /// Signed with the admin key, claiming the admin role, but for the partner audience.
+    AdminRoleForPartnerAudience,
+    /// Signed with the admin key for the admin audience, but of the partner role.
+    PartnerRoleWithAdminKey,
     AlgNone,
+}
+
+fn in_an_hour() -> u64 {
+    jiff::Timestamp::now().as_second() as u64 + 3_600
 }
 
 fn token(api: &TestApi, kind: Token) -> Option<String> {
@@ -51,6 +59,28 @@ fn token(api: &TestApi, kind: Token) -> Option<String> {
             .unwrap(),
         ),
         Token::Partner => Some(partner_token("p-1", &PartnerId::parse("p1").unwrap())),
+        Token::AdminRoleForPartnerAudience => Some(
+            mint_token(
+                &test_secret(),
+                &test_rules(Role::Partner),
+                "a",
+                Role::Admin,
+                None,
+                in_an_hour(),
+            )
+            .unwrap(),
+        ),
+        Token::PartnerRoleWithAdminKey => Some(
+            mint_token(
+                &test_secret(),
+                &test_token_rules(),
+                "p-1",
+                Role::Partner,
+                Some(&PartnerId::parse("p1").unwrap()),
+                in_an_hour(),
+            )
+            .unwrap(),
+        ),
         Token::AlgNone => {
             let claims = Claims {
                 sub: "a".into(),
@@ -247,7 +277,34 @@ fn cases() -> Vec<Case> {
             "invalid token",
         ),
         case("alg none", "GET", "/admin/tiers", None, AlgNone, 401, "token"),
-        case("partner token", "GET", "/admin/tiers", None, Partner, 403, "admin role"),
+        // admin-api holds only the admin key: a partner token does not even verify here.
+        case(
+            "partner token",
+            "GET",
+            "/admin/tiers",
+            None,
+            Partner,
+            401,
+            "invalid token",
+        ),
+        case(
+            "admin role for the partner audience",
+            "GET",
+            "/admin/tiers",
+            None,
+            AdminRoleForPartnerAudience,
+            401,
+            "invalid token",
+        ),
+        case(
+            "partner role with the admin key",
+            "GET",
+            "/admin/tiers",
+            None,
+            PartnerRoleWithAdminKey,
+            403,
+            "admin role",
+        ),
         case(
             "preview without tier",
             "GET",

@@ -4,7 +4,7 @@
 mod support;
 
 use admin_api::App;
-use shared::auth::TokenAuth;
+use shared::auth::{Role, TokenAuth};
 use shared::config::Secret;
 use shared::domain::dates::BusinessCalendar;
 use shared::testing::{fresh_store, local_signing_key, repo_file, sample_event_files};
@@ -62,7 +62,10 @@ async fn every_admin_sample_event_answers_as_expected() {
     let app = App {
         store,
         calendar,
-        auth: TokenAuth::new(&local_signing_key(), shared::testing::local_token_rules()),
+        auth: TokenAuth::new(
+            &local_signing_key(Role::Admin),
+            shared::testing::local_token_rules(Role::Admin),
+        ),
         billing: Some(admin_api::Billing {
             stripe: shared::stripe::client::StripeApi::new(&Secret::new("sk_test_stub_key"), Some(&stub.base_url))
                 .expect("a Stripe client"),

@@ -46,7 +46,7 @@ async fn api_reading(arn: String, refusal_gap: Duration) -> Reloading<App> {
             async move {
                 let key = secrets
                     .session()
-                    .read("ADMIN_JWT_SECRET", &SecretSource::SecretsManager { arn, field: None })
+                    .read("ADMIN_JWT_SECRET", &SecretSource::SecretsManager { arn })
                     .await?;
                 Ok::<_, ConfigError>(App {
                     store,
@@ -100,35 +100,26 @@ async fn refused_tokens_read_the_secret_at_most_once_per_gap() {
 }
 
 #[tokio::test]
-async fn a_field_of_a_json_secret_is_read_and_a_missing_one_named() {
-    let arn = create_local_secret(r#"{"admin_api_key":"rk_test_admin","webhook_signing_secret":"whsec_x"}"#).await;
+async fn a_secret_is_read_whole_and_an_unknown_one_named_without_its_value() {
+    let arn = create_local_secret("rk_test_admin_only").await;
     let secrets = SecretReader::from_sdk_config(&local_sdk_config().await);
-    let mut session = secrets.session();
-    let field = |name: &str| SecretSource::SecretsManager {
-        arn: arn.clone(),
-        field: Some(name.to_owned()),
-    };
-    let key = session
-        .read("STRIPE_SECRET_KEY", &field("admin_api_key"))
+    let key = secrets
+        .session()
+        .read("STRIPE_SECRET_KEY", &SecretSource::SecretsManager { arn: arn.clone() })
         .await
         .unwrap();
-    assert_eq!(key.expose(), "rk_test_admin");
-    let missing = session
-        .read("STRIPE_SECRET_KEY", &field("partner_portal_key"))
-        .await
-        .unwrap_err();
-    assert!(missing.to_string().contains("partner_portal_key"), "{missing}");
-    assert!(
-        !missing.to_string().contains("rk_test_admin"),
-        "the error never shows the secret"
-    );
+    assert_eq!(key.expose(), "rk_test_admin_only");
 
     let unknown = SecretSource::SecretsManager {
         arn: format!("{arn}-gone"),
-        field: None,
     };
     let unreadable = secrets.session().read("ADMIN_JWT_SECRET", &unknown).await.unwrap_err();
     assert!(matches!(unreadable, ConfigError::Unreadable { .. }), "{unreadable}");
+    assert!(unreadable.to_string().contains("ADMIN_JWT_SECRET"), "{unreadable}");
+    assert!(
+        !unreadable.to_string().contains("rk_test_admin_only"),
+        "the error never shows a secret"
+    );
 }
 
 #[tokio::test]

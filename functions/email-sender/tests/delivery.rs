@@ -83,7 +83,7 @@ async fn a_tier_change_through_the_api_ends_as_exactly_one_email() {
     let app = App {
         store: store.clone(),
         calendar: BusinessCalendar::utc(),
-        auth: shared::testing::test_token_auth(),
+        auth: shared::testing::test_token_auth(shared::auth::Role::Admin),
         billing: None,
     };
     let id = unique_partner("mail");

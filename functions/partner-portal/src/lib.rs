@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use lambda_http::http::{header, HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::{PartnerUser, TokenAuth};
+use shared::auth::{PartnerUser, Role, TokenAuth};
 use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::Partner;
@@ -52,7 +52,10 @@ impl Portal {
         Ok(Portal {
             store: Store::from_sdk_config(sdk, config::table_name()?),
             calendar: config::business_calendar()?,
-            auth: TokenAuth::new(&config::admin_jwt_secret(&mut secrets).await?, config::token_rules()?),
+            auth: TokenAuth::new(
+                &config::token_signing_key(Role::Partner, &mut secrets).await?,
+                config::token_rules(Role::Partner)?,
+            ),
             billing: StripeBilling {
                 stripe: config::stripe_api(&mut secrets).await?,
                 prices: config::stripe_prices()?,

@@ -5,12 +5,12 @@
 mod support;
 
 use serde_json::json;
-use shared::auth::{sign_claims, Claims};
+use shared::auth::{sign_claims, Claims, Role};
 use shared::domain::history_and_audit::{AuditAction, HistoryEventType};
 use shared::domain::partner::SubscriptionStatus;
 use shared::store::PageRequest;
 use shared::testing::stripe_stub::StripeStub;
-use shared::testing::{admin_token, outbox_events, test_secret};
+use shared::testing::{admin_token, outbox_events, test_signing_key};
 use support::*;
 
 const STUB_KEY: &str = "sk_test_stub_key";
@@ -30,7 +30,7 @@ const ROUTES: [(&str, &str, Option<&str>); 10] = [
 ];
 
 fn claims(role: &str, partner_id: Option<&str>, exp: u64) -> Claims {
-    let rules = shared::testing::test_token_rules();
+    let rules = shared::testing::test_rules(Role::Partner);
     let now = jiff::Timestamp::now().as_second() as u64;
     Claims {
         iss: Some(rules.issuer),
@@ -44,6 +44,10 @@ fn claims(role: &str, partner_id: Option<&str>, exp: u64) -> Claims {
     }
 }
 
+fn partner_key() -> shared::config::Secret {
+    test_signing_key(Role::Partner)
+}
+
 #[tokio::test]
 async fn only_a_valid_partner_token_opens_the_portal() {
     let stub = StripeStub::start().await;
@@ -51,13 +55,13 @@ async fn only_a_valid_partner_token_opens_the_portal() {
     let partner = free_partner(api.store(), &unique("p")).await;
     let id = partner.id.to_string();
     let in_an_hour = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    let expired = sign_claims(&test_secret(), &claims("partner", Some(&id), 1_000)).unwrap();
+    let expired = sign_claims(&partner_key(), &claims("partner", Some(&id), 1_000)).unwrap();
     let other_key = sign_claims(
         &shared::config::Secret::new("another-key-another-key-another-key!!"),
         &claims("partner", Some(&id), in_an_hour),
     )
     .unwrap();
-    let no_partner = sign_claims(&test_secret(), &claims("partner", None, in_an_hour)).unwrap();
+    let no_partner = sign_claims(&partner_key(), &claims("partner", None, in_an_hour)).unwrap();
     let alg_none = {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -67,6 +71,9 @@ async fn only_a_valid_partner_token_opens_the_portal() {
             b64.encode(serde_json::to_vec(&claims("partner", Some(&id), in_an_hour)).unwrap())
         )
     };
+    // The portal holds only the partner key: an admin token does not verify here at all, and a
+    // token signed with the partner key that claims the admin role is still refused for its role.
+    let admin_role_with_partner_key = sign_claims(&partner_key(), &claims("admin", None, in_an_hour)).unwrap();
     for (method, path, body) in ROUTES {
         for (token, status) in [
             (None, 401),
@@ -74,7 +81,8 @@ async fn only_a_valid_partner_token_opens_the_portal() {
             (Some(other_key.as_str()), 401),
             (Some(no_partner.as_str()), 401),
             (Some(alg_none.as_str()), 401),
-            (Some(admin_token("admin-1")).as_deref(), 403),
+            (Some(admin_token("admin-1")).as_deref(), 401),
+            (Some(admin_role_with_partner_key.as_str()), 403),
         ] {
             let answer = api.send(method, path, body, token).await;
             assert_eq!(answer.status, status, "{method} {path} with {token:?}: {}", answer.body);

@@ -4,7 +4,7 @@
 
 mod support;
 
-use shared::auth::TokenAuth;
+use shared::auth::{Role, TokenAuth};
 use shared::domain::dates::BusinessCalendar;
 use shared::testing::stripe_stub::StripeStub;
 use shared::testing::{fresh_store, local_signing_key, repo_file, sample_event_files};
@@ -41,7 +41,10 @@ async fn every_portal_sample_event_answers_as_expected() {
         .unwrap();
     let stub = StripeStub::start().await;
     let mut portal = support::TestPortal::on(store, calls, &stub.base_url, "sk_test_stub_key").portal;
-    portal.auth = TokenAuth::new(&local_signing_key(), shared::testing::local_token_rules());
+    portal.auth = TokenAuth::new(
+        &local_signing_key(Role::Partner),
+        shared::testing::local_token_rules(Role::Partner),
+    );
     for (file, status) in EXPECTED {
         let request = shared::testing::api_sample(file);
         let response = portal.handle(request).await;

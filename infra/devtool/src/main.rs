@@ -90,20 +90,27 @@ async fn run(args: &[String]) -> Result<(), Error> {
             let sub = rest.first().copied().unwrap_or("admin-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            println!("{}", mint_token(&signing_key().await?, &config::token_rules()?, sub, Role::Admin, None, exp)?);
+            let (key, rules) = (signing_key(Role::Admin).await?, config::token_rules(Role::Admin)?);
+            println!("{}", mint_token(&key, &rules, sub, Role::Admin, None, exp)?);
         }
         ["partner-token", partner, rest @ ..] if rest.len() <= 2 => {
             let partner = shared::domain::partner::PartnerId::parse(partner)?;
             let sub = rest.first().copied().unwrap_or("partner-user-local");
             let hours: u64 = rest.get(1).map(|h| h.parse()).transpose()?.unwrap_or(12);
             let exp = jiff::Timestamp::now().as_second() as u64 + hours * 3_600;
-            let secret = signing_key().await?;
-            println!("{}", mint_token(&secret, &config::token_rules()?, sub, Role::Partner, Some(&partner), exp)?);
+            let (key, rules) = (signing_key(Role::Partner).await?, config::token_rules(Role::Partner)?);
+            println!("{}", mint_token(&key, &rules, sub, Role::Partner, Some(&partner), exp)?);
         }
         ["sample-tokens", dir] => {
-            // The API samples' tokens, signed afresh with the local key, for as long as a token
-            // may live (12 h by default).
-            let (secret, rules) = (signing_key().await?, config::token_rules()?);
+            // The API samples' tokens, signed afresh with the local keys (each role its own), for as
+            // long as a token may live (12 h by default).
+            let admin = (signing_key(Role::Admin).await?, config::token_rules(Role::Admin)?);
+            let partner = (signing_key(Role::Partner).await?, config::token_rules(Role::Partner)?);
+            let rules = admin.1.clone();
+            let keys = |role: Role| match role {
+                Role::Admin => admin.clone(),
+                Role::Partner => partner.clone(),
+            };
             let exp = jiff::Timestamp::now().as_second() as u64 + rules.max_lifetime.as_secs().max(0) as u64;
             let mut count = 0;
             for entry in std::fs::read_dir(dir)? {
@@ -113,7 +120,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
                     continue;
                 }
                 let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-                shared::testing::remint_sample_token(&mut event, &secret, &rules, exp)?;
+                shared::testing::remint_sample_token(&mut event, &keys, exp)?;
                 std::fs::write(&path, serde_json::to_string_pretty(&event)? + "\n")?;
                 count += 1;
             }
@@ -150,7 +157,8 @@ async fn run(args: &[String]) -> Result<(), Error> {
 }
 
 /// The token signing key, read as the functions read it.
-async fn signing_key() -> Result<shared::config::Secret, shared::config::ConfigError> {
+/// The local key that signs `role`'s tokens.
+async fn signing_key(role: Role) -> Result<shared::config::Secret, shared::config::ConfigError> {
     let secrets = shared::secrets::SecretReader::from_sdk_config(&config::aws_sdk_config().await);
-    config::admin_jwt_secret(&mut secrets.session()).await
+    config::token_signing_key(role, &mut secrets.session()).await
 }

@@ -3,7 +3,7 @@
 
 use crate::auth::{sign_claims, Claims, Role};
 use crate::config::Secret;
-use crate::testing::{test_secret, test_token_rules};
+use crate::testing::{test_rules, test_signing_key};
 
 /// One way a token is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,12 +17,15 @@ pub enum BadToken {
     WrongKey,
     /// `alg: none`, no signature.
     AlgNone,
-    /// Valid, but of the role the route is not for.
+    /// Signed with the route's key for its audience, but of the role the route is not for.
     OtherRole,
+    /// A genuine token of the other role: the other role's key and audience (a function holds only
+    /// its own role's key, so this does not verify).
+    OtherRolesToken,
 }
 
 impl BadToken {
-    pub const ALL: [BadToken; 8] = [
+    pub const ALL: [BadToken; 9] = [
         BadToken::Missing,
         BadToken::Expired,
         BadToken::NotYetValid,
@@ -31,9 +34,17 @@ impl BadToken {
         BadToken::WrongKey,
         BadToken::AlgNone,
         BadToken::OtherRole,
+        BadToken::OtherRolesToken,
     ];
 
-    /// What the route answers: 403 to a valid token of the other role, 401 to everything else.
+    /// Whether the route must mark its signing key refused (so that its secrets are read again): a
+    /// signature that does not verify with its key.
+    pub fn bad_signature(self) -> bool {
+        matches!(self, BadToken::WrongKey | BadToken::OtherRolesToken)
+    }
+
+    /// What the route answers: 403 to a token of the route's key that claims the other role, 401 to
+    /// everything else.
     pub fn status(self) -> u16 {
         match self {
             BadToken::OtherRole => 403,
@@ -44,12 +55,16 @@ impl BadToken {
     /// The `Authorization` header value for a route that needs `role` (`None`: no header).
     pub fn header(self, role: Role) -> Option<String> {
         let now = jiff::Timestamp::now().as_second().max(0) as u64;
-        let rules = test_token_rules();
-        let token_role = match (self, role) {
-            (BadToken::OtherRole, Role::Admin) => Role::Partner,
-            (BadToken::OtherRole, Role::Partner) => Role::Admin,
-            _ => role,
+        let other = match role {
+            Role::Admin => Role::Partner,
+            Role::Partner => Role::Admin,
         };
+        let (token_role, key_role) = match self {
+            BadToken::OtherRole => (other, role),
+            BadToken::OtherRolesToken => (other, other),
+            _ => (role, role),
+        };
+        let rules = test_rules(key_role);
         let mut claims = Claims {
             sub: "attacker".into(),
             role: token_role.as_str().into(),
@@ -60,7 +75,7 @@ impl BadToken {
             iat: Some(now),
             nbf: Some(now),
         };
-        let mut key = test_secret();
+        let mut key = test_signing_key(key_role);
         match self {
             BadToken::Missing => return None,
             BadToken::Expired => {
@@ -86,7 +101,7 @@ impl BadToken {
                     b64.encode(body)
                 ));
             }
-            BadToken::OtherRole => {}
+            BadToken::OtherRole | BadToken::OtherRolesToken => {}
         }
         let token = sign_claims(&key, &claims).unwrap_or_else(|e| panic!("signing a test token: {e}"));
         Some(format!("Bearer {token}"))
@@ -139,7 +154,7 @@ where
                 .get("content-type")
                 .is_some_and(|v| v.as_bytes() == crate::http::PROBLEM_JSON.as_bytes());
             let refused = response.extensions().get::<SecretRefused>().copied();
-            let refused_as_it_must = refused == (bad == BadToken::WrongKey).then_some(SecretRefused::SigningKey);
+            let refused_as_it_must = refused == bad.bad_signature().then_some(SecretRefused::SigningKey);
             if status != bad.status() || !problem || !refused_as_it_must {
                 failures.push(format!(
                     "{route} with a {bad:?} token answered {status} (problem+json: {problem}, refused: {refused:?})"

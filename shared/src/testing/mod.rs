@@ -23,23 +23,42 @@ use std::sync::{Arc, Mutex};
 
 /// The key the tests sign admin tokens with.
 pub const TEST_JWT_SECRET: &str = "integration-tests-only-signing-key-0123456789";
+/// The key the tests sign partner tokens with: never the admin key, as deployed.
+pub const TEST_PARTNER_JWT_SECRET: &str = "integration-tests-only-partner-key-9876543210";
 
+/// The admin token key of the tests.
 pub fn test_secret() -> Secret {
-    Secret::new(TEST_JWT_SECRET)
+    test_signing_key(Role::Admin)
 }
 
-/// The issuer and audience test tokens carry.
+/// The tests' key of `role`'s tokens.
+pub fn test_signing_key(role: Role) -> Secret {
+    match role {
+        Role::Admin => Secret::new(TEST_JWT_SECRET),
+        Role::Partner => Secret::new(TEST_PARTNER_JWT_SECRET),
+    }
+}
+
+/// The issuer and audience test admin tokens carry.
 pub fn test_token_rules() -> TokenRules {
+    test_rules(Role::Admin)
+}
+
+/// The issuer and audience the tests' tokens of `role` carry (each role its own audience).
+pub fn test_rules(role: Role) -> TokenRules {
     TokenRules {
         issuer: "https://id.power100.test".into(),
-        audience: "partner-payments-test".into(),
+        audience: match role {
+            Role::Admin => "partner-payments-admin-test".into(),
+            Role::Partner => "partner-payments-portal-test".into(),
+        },
         max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
     }
 }
 
-/// Token verification as the tests' tokens are signed.
-pub fn test_token_auth() -> crate::auth::TokenAuth {
-    crate::auth::TokenAuth::new(&test_secret(), test_token_rules())
+/// Token verification of `role`'s tokens as the tests sign them (admin-api: admin; portal: partner).
+pub fn test_token_auth(role: Role) -> crate::auth::TokenAuth {
+    crate::auth::TokenAuth::new(&test_signing_key(role), test_rules(role))
 }
 
 /// An admin token valid for an hour.
@@ -47,9 +66,10 @@ pub fn admin_token(sub: &str) -> String {
     token_with_role(sub, Role::Admin)
 }
 
+/// A token of `role` (without a partner), signed with that role's key for its audience.
 pub fn token_with_role(sub: &str, role: Role) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    mint_token(&test_secret(), &test_token_rules(), sub, role, None, exp)
+    mint_token(&test_signing_key(role), &test_rules(role), sub, role, None, exp)
         .unwrap_or_else(|e| panic!("minting a test token: {e}"))
 }
 
@@ -57,8 +77,8 @@ pub fn token_with_role(sub: &str, role: Role) -> String {
 pub fn partner_token(sub: &str, partner_id: &PartnerId) -> String {
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
     mint_token(
-        &test_secret(),
-        &test_token_rules(),
+        &test_signing_key(Role::Partner),
+        &test_rules(Role::Partner),
         sub,
         Role::Partner,
         Some(partner_id),
@@ -331,26 +351,37 @@ fn local_setting(name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} in infra/local/local.env"))
 }
 
-/// The public local key the sample events' tokens are signed with (`infra/local/local.env`).
-pub fn local_signing_key() -> Secret {
-    Secret::new(local_setting("ADMIN_JWT_SECRET"))
+/// The public local key of `role`'s tokens, as the sample events are signed (`infra/local/local.env`).
+pub fn local_signing_key(role: Role) -> Secret {
+    Secret::new(local_setting(match role {
+        Role::Admin => "ADMIN_JWT_SECRET",
+        Role::Partner => "PARTNER_JWT_SECRET",
+    }))
 }
 
-/// The issuer and audience of local tokens (`infra/local/local.env`).
-pub fn local_token_rules() -> TokenRules {
+/// The issuer and audience of local tokens of `role` (`infra/local/local.env`).
+pub fn local_token_rules(role: Role) -> TokenRules {
     TokenRules {
         issuer: local_setting("TOKEN_ISSUER"),
-        audience: local_setting("TOKEN_AUDIENCE"),
+        audience: local_setting(match role {
+            Role::Admin => "ADMIN_TOKEN_AUDIENCE",
+            Role::Partner => "PARTNER_TOKEN_AUDIENCE",
+        }),
         max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
     }
 }
 
+/// The local key and rules of each role.
+pub fn local_keys(role: Role) -> (Secret, TokenRules) {
+    (local_signing_key(role), local_token_rules(role))
+}
+
 /// `event` (an API Gateway sample) with its bearer token signed again, for the same user, role and
-/// partner, by `secret` for `rules`, expiring at `exp`: sample tokens are short-lived.
+/// partner, with the key and rules `keys` gives for that role, expiring at `exp`: sample tokens are
+/// short-lived.
 pub fn remint_sample_token(
     event: &mut serde_json::Value,
-    secret: &Secret,
-    rules: &TokenRules,
+    keys: &impl Fn(Role) -> (Secret, TokenRules),
     exp: u64,
 ) -> Result<(), String> {
     use base64::Engine;
@@ -373,7 +404,8 @@ pub fn remint_sample_token(
         .map(crate::domain::partner::PartnerId::parse)
         .transpose()
         .map_err(|e| e.to_string())?;
-    let fresh = mint_token(secret, rules, &claims.sub, role, partner.as_ref(), exp).map_err(|e| e.to_string())?;
+    let (secret, rules) = keys(role);
+    let fresh = mint_token(&secret, &rules, &claims.sub, role, partner.as_ref(), exp).map_err(|e| e.to_string())?;
     event["headers"]["authorization"] = serde_json::Value::String(format!("Bearer {fresh}"));
     Ok(())
 }
@@ -419,8 +451,7 @@ pub fn api_sample(file: &str) -> lambda_http::Request {
         std::fs::read_to_string(repo_file(&format!("events/{file}"))).unwrap_or_else(|e| panic!("events/{file}: {e}"));
     let mut event: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
     let exp = jiff::Timestamp::now().as_second() as u64 + 3_600;
-    remint_sample_token(&mut event, &local_signing_key(), &local_token_rules(), exp)
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    remint_sample_token(&mut event, &local_keys, exp).unwrap_or_else(|e| panic!("{file}: {e}"));
     lambda_http::request::from_str(&event.to_string())
         .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"))
 }

@@ -32,7 +32,7 @@ impl TestApi {
         let app = App {
             store,
             calendar: BusinessCalendar::utc(),
-            auth: shared::testing::test_token_auth(),
+            auth: shared::testing::test_token_auth(shared::auth::Role::Admin),
             billing: None,
         };
         TestApi {

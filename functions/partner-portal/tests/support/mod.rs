@@ -45,7 +45,7 @@ impl TestPortal {
             portal: Portal {
                 store,
                 calendar: BusinessCalendar::utc(),
-                auth: shared::testing::test_token_auth(),
+                auth: shared::testing::test_token_auth(shared::auth::Role::Partner),
                 billing: StripeBilling {
                     stripe,
                     prices: test_prices(),
