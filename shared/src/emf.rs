@@ -11,6 +11,7 @@
 //! | `Expiries` | `SubscriptionExpired` (relayed) | Count |
 //! | `RemindersSent` | `RenewalReminderDue` (relayed) | Count |
 //! | `MrrCents`, `ActivePaidPartners` by `Tier` | each sweep run | None, Count |
+//! | `CounterDrift` (no dimensions) | each sweep run: the current month's counters against a recount | Count |
 //! | `ReconcileStoppedEarly` (no dimensions) | a stripe-reconcile run that stopped paging before its window's start | Count |
 
 use crate::domain::metrics::{PaidSeats, Revenue};
@@ -111,6 +112,16 @@ pub fn billed_terms_overdue_line(overdue: u64, at: Timestamp) -> Value {
     let metric = Metric {
         name: "BilledTermsOverdue",
         value: i64::try_from(overdue).unwrap_or(i64::MAX),
+        unit: "Count",
+    };
+    line(&[metric], &[], at)
+}
+
+/// Counters that differ from a recount of the current month (each sweep run; 0 when true).
+pub fn counter_drift_line(drifted: usize, at: Timestamp) -> Value {
+    let metric = Metric {
+        name: "CounterDrift",
+        value: i64::try_from(drifted).unwrap_or(i64::MAX),
         unit: "Count",
     };
     line(&[metric], &[], at)

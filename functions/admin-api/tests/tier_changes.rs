@@ -215,7 +215,7 @@ async fn a_failed_transaction_writes_nothing() {
             history: Some((history_id, history)),
             audit: (existing_audit_id, audit),
             events: vec![],
-            seats: Default::default(),
+            before: Some(before.clone()),
         })
         .await;
     assert!(result.is_err(), "the colliding write must fail");

@@ -2,10 +2,12 @@
 //! business day (a late retry or a replayed event sweeps the day it runs on).
 
 use shared::config::{self, ConfigError};
+use shared::domain::counters::Month;
 use shared::domain::dates::BusinessCalendar;
 pub use shared::schedule::ScheduledTrigger;
 use shared::store::Store;
 use shared::usecases::metrics::report_mrr;
+use shared::usecases::recount::{recount, RecountReport, RecountRequest};
 use shared::usecases::sweep::{run_expiry_sweep, SweepSettings, SweepSummary};
 
 /// What the sweep needs, built once per cold start.
@@ -25,7 +27,50 @@ pub enum RunFailed {
     Stopped(String),
 }
 
+/// What the function is invoked with: the daily schedule, or once by hand with
+/// `{"recount": {"check_only": true}}` (the counters' backfill or check, `usecases::recount`).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct SweepEvent {
+    #[serde(default)]
+    pub recount: Option<RecountRequest>,
+    #[serde(flatten)]
+    pub trigger: ScheduledTrigger,
+}
+
 impl Sweep {
+    /// Runs what `event` asks for: a recount, or the sweep.
+    pub async fn handle_event(&self, event: SweepEvent, now: jiff::Timestamp) -> Result<serde_json::Value, RunFailed> {
+        match event.recount {
+            Some(request) => {
+                let report = Box::pin(recount(&self.store, &request))
+                    .await
+                    .map_err(|e| RunFailed::Stopped(e.to_string()))?;
+                Ok(serde_json::to_value(report).unwrap_or_default())
+            }
+            None => Ok(serde_json::to_value(Box::pin(self.handle(event.trigger, now)).await?).unwrap_or_default()),
+        }
+    }
+
+    /// The current month's counters against a recount of the month, as a `CounterDrift` metric
+    /// (its alarm fires on any drift); a failed check costs the figure, not the run.
+    pub async fn check_counters(&self, now: jiff::Timestamp) -> Option<RecountReport> {
+        let month = Month::of_date(self.calendar.today(now));
+        let request = RecountRequest {
+            check_only: true,
+            month: Some(month),
+        };
+        match Box::pin(recount(&self.store, &request)).await {
+            Ok(report) => {
+                shared::emf::emit(&shared::emf::counter_drift_line(report.drifted.len(), now));
+                Some(report)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the counters were not checked");
+                None
+            }
+        }
+    }
+
     pub async fn from_env() -> Result<Sweep, ConfigError> {
         let sdk = config::aws_sdk_config().await;
         Ok(Sweep {
@@ -46,6 +91,7 @@ impl Sweep {
             .await
             .map_err(|e| RunFailed::Stopped(e.to_string()))?;
         shared::emf::emit(&shared::emf::billed_terms_overdue_line(summary.billed_overdue, now));
+        self.check_counters(now).await;
         // MRR for the dashboard; a failed read costs the figure, not the run.
         if let Err(err) = report_mrr(&self.store, now).await {
             tracing::warn!(error = %err, "MRR was not reported");

@@ -3,7 +3,7 @@
 // nested async state machines inside lambda_runtime's service push the query depth past it.
 #![recursion_limit = "256"]
 
-use expiry_sweep::{ScheduledTrigger, Sweep};
+use expiry_sweep::{Sweep, SweepEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::sync::Arc;
 
@@ -11,11 +11,11 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json_logs();
     let sweep = Arc::new(Sweep::from_env().await?);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduledTrigger>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SweepEvent>| {
         let sweep = Arc::clone(&sweep);
         async move {
             sweep
-                .handle(event.payload, jiff::Timestamp::now())
+                .handle_event(event.payload, jiff::Timestamp::now())
                 .await
                 .map_err(Error::from)
         }

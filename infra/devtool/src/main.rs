@@ -6,9 +6,13 @@
 //! devtool stripe-demo FILE OUT  link the demo partners to Stripe customers (cus_demo_<id> for events/, and one
 //!                               each at STRIPE_API_BASE); write partner -> customer to OUT
 //! devtool token [SUB] [HOURS]   print an admin token signed with ADMIN_JWT_SECRET (default admin-local, 12)
+//! devtool partner-token ID [SUB] [HOURS]  print a partner token for ID signed with PARTNER_JWT_SECRET
 //! devtool bench-sweep [--due D] [--notices-only] N...  sweep tables of N partners with the same D (1,000)
 //!                                      due (all of them renewal notices with --notices-only); requests, items
 //!                                      read and times, and their ratios
+//! devtool recount [--check] [--month YYYY-MM]  recount every counter from the items and repair drift; with
+//!                               --check report drift without writing (--month: one month's history and days)
+//! devtool bench-counts PARTNERS MONTHS...  the dashboard's and the metrics' requests at each history length
 //! devtool gateway PORT          serve the HTTP functions behind their template routes, as API Gateway does
 //! ```
 //! AWS endpoint and credentials come from the usual variables (the local stack sets them).
@@ -20,6 +24,7 @@ use shared::usecases::seed::{link_demo_customers, load_demo_partners, DemoPartne
 use std::process::ExitCode;
 
 mod bench;
+mod bench_counts;
 mod gateway;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -128,6 +133,22 @@ async fn run(args: &[String]) -> Result<(), Error> {
                 "signed the tokens of {count} samples in {dir} for {} h",
                 rules.max_lifetime.as_hours()
             );
+        }
+        ["bench-counts", args @ ..] => {
+            // devtool bench-counts PARTNERS MONTHS...
+            let (partners, months) = args.split_first().ok_or("bench-counts PARTNERS MONTHS...")?;
+            let months: Vec<i64> = months.iter().map(|m| m.parse()).collect::<Result<_, _>>()?;
+            bench_counts::counts_scaling(&months, partners.parse()?).await?;
+        }
+        ["recount", args @ ..] => {
+            let sdk = config::aws_sdk_config().await;
+            let store = Store::from_sdk_config(&sdk, config::table_name()?);
+            let request = shared::usecases::recount::RecountRequest::parse_args(args)?;
+            let report = shared::usecases::recount::recount(&store, &request).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.drifted.is_empty() && request.check_only {
+                return Err(format!("{} counter(s) drifted", report.drifted.len()).into());
+            }
         }
         ["bench-sweep", args @ ..] => {
             let notices_only = args.contains(&"--notices-only");

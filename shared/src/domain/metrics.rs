@@ -164,6 +164,24 @@ pub struct Collections {
     pub revenue_cents: Cents,
 }
 
+/// The collections of a window from its counts: `paid` invoices (`recovered` of them after a
+/// failed attempt), `failed` ones not paid (yet), and the cents collected and given back.
+pub fn collections_from_counts(
+    paid: i64,
+    recovered: i64,
+    failed: i64,
+    collected: Cents,
+    refunded: Cents,
+) -> Collections {
+    Collections {
+        payment_success: Rate::of(paid, paid + failed),
+        dunning_recovery: Rate::of(recovered, recovered + failed),
+        collected_cents: collected,
+        refunded_cents: refunded,
+        revenue_cents: Cents(collected.get() - refunded.get()),
+    }
+}
+
 pub fn collections<'a>(invoices: impl IntoIterator<Item = &'a InvoiceRecord>) -> Collections {
     let (mut paid, mut attempted, mut failed_once, mut recovered) = (0, 0, 0, 0);
     let (mut collected, mut refunded) = (0i64, 0i64);

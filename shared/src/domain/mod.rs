@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod billing_plan;
 pub mod billing_start;
+pub mod counters;
 pub mod dates;
 pub mod history_and_audit;
 pub mod invoice;

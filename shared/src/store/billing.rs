@@ -4,6 +4,7 @@
 use super::items::{conditional_put, conditional_put_named, number_attr, string_attr, to_item, Item};
 use super::keys::*;
 use super::{conflicted, failed_condition, PartnerWrite, Store, StoreError};
+use crate::domain::counters::Counts;
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
 use jiff::Timestamp;
@@ -200,9 +201,18 @@ impl Store {
             )?);
         }
         let profile_at = items.len();
+        let mut counts = Counts::default();
         if let Some(partner) = &write.partner {
-            items.extend(self.partner_write_items(partner)?);
+            let (partner_items, partner_counts) = self.partner_write_items(partner)?;
+            items.extend(partner_items);
+            counts = partner_counts;
         }
+        // The invoice put commits only over an unpaid record (its condition): once paid, it
+        // counts once, on the day Stripe created it.
+        if let Some(invoice) = &write.invoice {
+            counts = counts.plus(&Counts::of_invoice(invoice, &self.calendar));
+        }
+        items.extend(super::metrics::counter_updates(&self.table, &counts)?);
         if items.is_empty() {
             return Ok(BillingCommit::Committed);
         }

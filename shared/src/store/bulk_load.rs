@@ -8,7 +8,7 @@ use crate::domain::partner::Partner;
 impl Store {
     /// Writes profiles in batches of 25 without history (bulk loads for benchmarks and imports of
     /// partners that have no past here). Existing profiles with the same ids are replaced. The
-    /// paid-seat count does not follow: `recount_paid_seats` afterwards.
+    /// counters do not follow: `repair_counters` (`devtool recount`) afterwards.
     pub async fn load_profiles(&self, partners: &[Partner]) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
         for chunk in partners.chunks(25) {

@@ -76,6 +76,11 @@ impl InvoiceFilter {
 
 impl Store {
     /// One partner's invoices, newest invoice id first.
+    /// How many invoices the filter finds (a `COUNT` query: it reads only what it counts).
+    pub async fn invoice_count(&self, filter: &InvoiceFilter) -> Result<u64, StoreError> {
+        self.query_count(&filter.query()).await
+    }
+
     pub async fn partner_invoices(
         &self,
         id: &PartnerId,

@@ -118,10 +118,6 @@ impl Store {
         self.query_all(&view.index_query(), max).await
     }
 
-    pub async fn dashboard_count(&self, view: &DashboardQuery) -> Result<u64, StoreError> {
-        self.query_count(&view.index_query()).await
-    }
-
     /// History entries of one month (`2026-11`), newest first, optionally of one event type.
     pub async fn history_month_page(
         &self,
@@ -130,14 +126,6 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<HistoryEntry>, StoreError> {
         self.query_page(&history_month_query(month, event_type), page).await
-    }
-
-    pub async fn history_month_count(
-        &self,
-        month: &str,
-        event_type: Option<HistoryEventType>,
-    ) -> Result<u64, StoreError> {
-        self.query_count(&history_month_query(month, event_type)).await
     }
 
     /// A partner's history entries, newest first, optionally of one event type.

@@ -6,7 +6,7 @@
 //!
 //! Each concern has its file: `keys` (every key), `items` (item mapping), `queries` (index queries
 //! and paging), `listings` (what the routes list), `notices`, `billing`, `email_log`, `bulk_load`, `invoices` (invoice reads), `personal_data` (export and erasure),
-//! `rate_limit` (request counters), `metrics` (the paid-seat count and the metrics reads), `refunds` (refund reservations and records).
+//! `rate_limit` (request counters), `metrics` (the counters kept in the writes, their reads and their recount), `refunds` (refund reservations and records).
 
 pub mod billing;
 mod bulk_load;
@@ -30,6 +30,8 @@ pub use listings::{DashboardQuery, PartnerFilter};
 pub use notices::{NoticeOutcome, NoticeWrite};
 pub use queries::{Page, PageRequest};
 
+use crate::domain::counters::Counts;
+use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PartnerId};
 use crate::events::DomainEvent;
@@ -71,8 +73,9 @@ pub struct PartnerWrite {
     pub history: Option<(Ulid, HistoryEntry)>,
     /// Its audit entry and the id that keys it.
     pub audit: (Ulid, AuditEntry),
-    /// How it moves the paid-seat counts (`domain::metrics`), written with it.
-    pub seats: crate::domain::metrics::PaidSeats,
+    /// The state the change was planned on (`None`: a new partner): the counters move by the
+    /// difference (`domain::counters`), in the same transaction.
+    pub before: Option<Partner>,
     /// Events to announce, each keyed by its own id.
     pub events: Vec<(Ulid, DomainEvent)>,
 }
@@ -81,6 +84,8 @@ pub struct PartnerWrite {
 pub struct Store {
     client: Client,
     table: String,
+    /// Which business day a counted fact belongs to (`domain::counters`).
+    calendar: BusinessCalendar,
 }
 
 /// Whether an update failed only because its condition did not hold.
@@ -109,12 +114,25 @@ impl Store {
         Store {
             client,
             table: table.into(),
+            calendar: BusinessCalendar::utc(),
         }
     }
 
-    /// A store whose client is built from the SDK configuration (once per cold start).
+    /// The same store counting business days in `calendar`'s time zone (UTC otherwise).
+    pub fn with_calendar(mut self, calendar: BusinessCalendar) -> Store {
+        self.calendar = calendar;
+        self
+    }
+
+    /// A store whose client is built from the SDK configuration (once per cold start), counting
+    /// business days in `BUSINESS_TIME_ZONE` (each function checks that setting at start).
     pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Store {
-        Store::new(Client::new(sdk), table)
+        let calendar = crate::config::business_calendar().unwrap_or_else(|_| BusinessCalendar::utc());
+        Store::new(Client::new(sdk), table).with_calendar(calendar)
+    }
+
+    pub fn calendar(&self) -> &BusinessCalendar {
+        &self.calendar
     }
 
     pub fn client(&self) -> &Client {
@@ -152,7 +170,8 @@ impl Store {
     /// Writes one partner change atomically; [`StoreError::VersionConflict`] if the profile moved on.
     #[tracing::instrument(skip_all, fields(partner_id = %write.partner.id, version = write.partner.version), err(Display))]
     pub async fn commit(&self, write: PartnerWrite) -> Result<(), StoreError> {
-        let items = self.partner_write_items(&write)?;
+        let (mut items, counts) = self.partner_write_items(&write)?;
+        items.extend(metrics::counter_updates(&self.table, &counts)?);
         match self.transact(items, write.audit.0).await? {
             None => Ok(()),
             // The profile's version condition is the first item.
@@ -162,8 +181,9 @@ impl Store {
     }
 
     /// The items of one partner change: the profile (first, guarded by its version), its history
-    /// entry, its audit entry and its outbox events.
-    fn partner_write_items(&self, write: &PartnerWrite) -> Result<Vec<TransactWriteItem>, StoreError> {
+    /// entry, its audit entry and its outbox events; and how it moves the counters, which the
+    /// caller merges with the rest of its transaction's and appends ([`metrics::counter_updates`]).
+    fn partner_write_items(&self, write: &PartnerWrite) -> Result<(Vec<TransactWriteItem>, Counts), StoreError> {
         let now = write.partner.updated_at;
         let (condition, values) = match write.expected_version {
             Some(version) => (
@@ -196,10 +216,11 @@ impl Store {
                 None,
             )?);
         }
-        if !write.seats.is_zero() {
-            items.push(metrics::seat_count_update(&self.table, write.seats)?);
+        let mut counts = Counts::change(write.before.as_ref(), &write.partner);
+        if let Some((_, entry)) = &write.history {
+            counts = counts.plus(&Counts::of_history(entry, &self.calendar));
         }
-        Ok(items)
+        Ok((items, counts))
     }
 
     /// Runs one transaction: `None` when it committed, the cancellation reason code of each item when

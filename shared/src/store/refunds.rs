@@ -12,6 +12,7 @@
 use super::items::{number_attr, string_attr};
 use super::keys::*;
 use super::{conflicted, dynamo_error, failed_condition, update_condition_failed, PartnerWrite, Store, StoreError};
+use crate::domain::counters::Counts;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Cents;
 use crate::domain::partner::PartnerId;
@@ -58,6 +59,8 @@ pub struct RefundWrite {
     /// The request whose reservation holds the amount (a refund made in Stripe's dashboard has
     /// none, and takes its amount off what is left when it is recorded).
     pub reserved_by: Option<String>,
+    /// When Stripe created the invoice: the business day whose refunded counter it moves.
+    pub invoice_created: jiff::Timestamp,
     pub partner: PartnerWrite,
 }
 
@@ -234,7 +237,15 @@ impl Store {
             .build()
             .map_err(|e| StoreError::Dynamo(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        items.extend(self.partner_write_items(&write.partner)?);
+        let (partner_items, counts) = self.partner_write_items(&write.partner)?;
+        items.extend(partner_items);
+        let refunded = Counts::of_refund(
+            &write.partner_id,
+            write.invoice_created,
+            write.amount.get(),
+            &self.calendar,
+        );
+        items.extend(super::metrics::counter_updates(&self.table, &counts.plus(&refunded))?);
         let reserved = write.reserved_by.is_some();
         Ok(match self.transact(items, token).await? {
             None => RefundCommit::Committed,
@@ -299,6 +310,7 @@ impl Store {
         invoice_id: &str,
         refund_id: &str,
         amount: Cents,
+        invoice_created: jiff::Timestamp,
     ) -> Result<Option<Cents>, StoreError> {
         let result = self
             .client
@@ -319,13 +331,19 @@ impl Store {
             .send()
             .await;
         match result {
-            Ok(output) => Ok(Some(
-                output
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| cents(a, "amount_refunded_cents"))
-                    .unwrap_or(Cents::ZERO),
-            )),
+            Ok(output) => {
+                // Its own request (the reversal answers with the new total, which a transaction
+                // cannot): a failure between the two is drift the daily check reports.
+                let back = Counts::of_refund(partner_id, invoice_created, -amount.get(), &self.calendar);
+                self.move_counters(&back).await?;
+                Ok(Some(
+                    output
+                        .attributes
+                        .as_ref()
+                        .and_then(|a| cents(a, "amount_refunded_cents"))
+                        .unwrap_or(Cents::ZERO),
+                ))
+            }
             Err(err) if update_condition_failed(&err) => Ok(None),
             Err(err) => Err(dynamo_error(err)),
         }

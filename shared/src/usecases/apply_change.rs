@@ -5,7 +5,6 @@
 use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::history_and_audit::{changed_fields, Actor, AuditEntry, HistoryEntry};
-use crate::domain::metrics::PaidSeats;
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::stripe_sync::{stripe_action_for, StripeSync};
@@ -114,7 +113,7 @@ pub(crate) fn partner_write(
         .collect();
     let entry = history.as_ref().map(|(_, entry)| entry.clone());
     let write = PartnerWrite {
-        seats: PaidSeats::change(Some(before), &after),
+        before: Some(before.clone()),
         expected_version: Some(before.version),
         history,
         audit: (audit_id, audit),

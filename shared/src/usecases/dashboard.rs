@@ -2,6 +2,7 @@
 //! of every tab, sorted and paged rows, and the history feed month by month.
 
 use super::error::UseCaseError;
+use crate::domain::counters::Month;
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{HistoryEntry, HistoryEventType};
 use crate::domain::lifecycle::{Urgency, NOTICE_HORIZON_DAYS};
@@ -239,32 +240,31 @@ pub(super) async fn history_feed(
     })
 }
 
+/// The count of every tab, from the counters the writes keep (`domain::counters`): two queries
+/// side by side, whatever the number of partners or months of history. "Expiring" (active, ending
+/// within [`NOTICE_HORIZON_DAYS`]) moves with the calendar, not with a write: it is the sum of the
+/// per-day ending buckets over the horizon, which no day's passing makes wrong.
 async fn tab_counts(
     store: &Store,
     tier: Option<Tier>,
     event_type: Option<HistoryEventType>,
     today: CalendarDate,
 ) -> Result<TabCounts, UseCaseError> {
-    use futures::future::try_join_all;
-    // All counts at once: one query per status tab and one per month of history.
-    let status_counts = try_join_all([Tab::Active, Tab::Expiring, Tab::Expired, Tab::Cancelled].map(
-        |tab| async move {
-            match status_view(tab, tier, false, today) {
-                Some(view) => store.dashboard_count(&view).await,
-                None => Ok(0),
-            }
-        },
-    ));
-    let months: Vec<String> = months_back_from(today).collect();
-    let history_counts = try_join_all(months.iter().map(|month| store.history_month_count(month, event_type)));
-    let (statuses, history) = futures::future::try_join(status_counts, history_counts).await?;
-    let [active, expiring, expired, cancelled] = <[u64; 4]>::try_from(statuses).unwrap_or_default();
+    let horizon = today
+        .checked_add(Span::new().days(i64::from(NOTICE_HORIZON_DAYS)))
+        .map_err(|e| UseCaseError::Internal(e.to_string()))?;
+    let counts = store.dashboard_counters(today, horizon).await?;
+    let first = Month {
+        year: HISTORY_START_MONTH.0,
+        month: HISTORY_START_MONTH.1,
+    };
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(TabCounts {
-        active,
-        expiring,
-        expired,
-        cancelled,
-        history: history.iter().sum(),
+        active: count(counts.tab(SubscriptionStatus::Active, tier)),
+        expiring: count(counts.ending_between(today, horizon, tier)),
+        expired: count(counts.tab(SubscriptionStatus::Expired, tier)),
+        cancelled: count(counts.tab(SubscriptionStatus::Cancelled, tier)),
+        history: count(counts.history_since(first, event_type.map(HistoryEventType::as_str))),
     })
 }
 

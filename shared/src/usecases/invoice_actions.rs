@@ -509,6 +509,7 @@ pub(crate) async fn record_refund(
             refund_id: refund_id.to_owned(),
             amount,
             reserved_by: reserved_by.map(str::to_owned),
+            invoice_created: record.created_at,
             partner: write,
         };
         match store.commit_refund(refund, next_id()).await? {

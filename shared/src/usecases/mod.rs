@@ -18,6 +18,7 @@ pub mod pause;
 pub mod personal_data;
 pub mod portal;
 pub mod reconcile;
+pub mod recount;
 pub mod refund_events;
 pub mod relay;
 pub mod renewals;

@@ -53,7 +53,7 @@ pub async fn upsert_partner(
         next.version = current.as_ref().map_or(1, |c| c.version + 1);
         let (audit_id, event_id) = (next_id(), next_id());
         let write = PartnerWrite {
-            seats: crate::domain::metrics::PaidSeats::change(current.as_ref(), &next),
+            before: current.clone(),
             expected_version: current.as_ref().map(|c| c.version),
             history: None,
             audit: (

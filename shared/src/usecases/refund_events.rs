@@ -76,6 +76,7 @@ pub async fn apply_refund_event(
                     &record.stripe_invoice_id,
                     &refund.refund_id,
                     refund.amount,
+                    record.created_at,
                 )
                 .await?;
             if let Some(total) = reversed {

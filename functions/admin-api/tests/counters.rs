@@ -1,0 +1,262 @@
+//! The counters kept in the writes (`domain::counters`) against a recount from scratch, after every
+//! step of random sequences of the operations that write history or move a status: admins' tier
+//! changes, cancellations and renewals, the daily sweep (notices, grace, expiry), Stripe's invoice
+//! payments and failures (dunning to the third attempt) and refunds through the webhook's use-case,
+//! and a personal-data erasure. Each runs through its production path, so the counters move through
+//! the store's real transaction builder; the recount reads the items themselves.
+
+mod support;
+
+use proptest::prelude::*;
+use serde_json::json;
+use shared::domain::dates::BusinessCalendar;
+use shared::domain::tier::Tier;
+use shared::stripe::fixtures;
+use shared::stripe::webhook::StripeEvent;
+use shared::testing::billing::{billed_partner, test_prices};
+use shared::usecases::stripe_events::{handle_stripe_event, BillingRules};
+use support::TestApi;
+
+const MANUAL: [&str; 3] = ["m-a", "m-b", "m-c"];
+const BILLED: [&str; 2] = ["b-a", "b-b"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Tier(usize, Tier),
+    CancelNow(usize),
+    CancelAtEnd(usize),
+    Renew(usize),
+    /// The sweep, `days` after the start.
+    Sweep(i64),
+    InvoicePaid(usize, u32),
+    InvoiceFailed(usize, u32),
+    /// A refund of `cents` on the billed partner's first paid invoice.
+    Refund(usize, i64),
+    Erase(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let tier = prop_oneof![Just(Tier::Free), Just(Tier::Gold), Just(Tier::Platinum)];
+    prop_oneof![
+        (0..MANUAL.len(), tier).prop_map(|(p, t)| Op::Tier(p, t)),
+        (0..MANUAL.len()).prop_map(Op::CancelNow),
+        (0..MANUAL.len()).prop_map(Op::CancelAtEnd),
+        (0..MANUAL.len()).prop_map(Op::Renew),
+        (0i64..400).prop_map(Op::Sweep),
+        (0..BILLED.len(), 1u32..4).prop_map(|(p, a)| Op::InvoicePaid(p, a)),
+        (0..BILLED.len(), 1u32..4).prop_map(|(p, a)| Op::InvoiceFailed(p, a)),
+        (0..BILLED.len(), 1i64..50_000).prop_map(|(p, c)| Op::Refund(p, c)),
+        (0..MANUAL.len()).prop_map(Op::Erase),
+    ]
+}
+
+struct World {
+    api: TestApi,
+    /// Stripe events sent so far (ids and their order).
+    events: i64,
+    invoices: i64,
+}
+
+impl World {
+    async fn new() -> World {
+        let now: jiff::Timestamp = "2026-11-24T15:00:00Z".parse().unwrap();
+        let api = TestApi::new().await.at(now);
+        for (i, id) in MANUAL.iter().enumerate() {
+            api.partner(id, &format!("Manual {id}"), 70.0 + i as f64).await;
+        }
+        for id in BILLED {
+            billed_partner(
+                &api.app.store,
+                id,
+                Tier::Gold,
+                jiff::civil::date(2027, 11, 1),
+                &format!("cus_{id}"),
+                &format!("sub_{id}"),
+                now,
+            )
+            .await;
+        }
+        World {
+            api,
+            events: 0,
+            invoices: 0,
+        }
+    }
+
+    async fn stripe(&mut self, kind: &str, object: serde_json::Value) {
+        self.events += 1;
+        let created = self.api.now().as_second() + self.events;
+        let event =
+            StripeEvent::from_api(fixtures::event(&format!("evt_{}", self.events), kind, created, object)).unwrap();
+        let calendar = BusinessCalendar::utc();
+        let prices = test_prices();
+        let rules = BillingRules {
+            calendar: &calendar,
+            prices: &prices,
+        };
+        handle_stripe_event(&self.api.app.store, &rules, None, &event, self.api.now())
+            .await
+            .unwrap();
+    }
+
+    async fn run(&mut self, op: &Op) {
+        let api = &self.api;
+        match op {
+            Op::Tier(p, tier) => {
+                let answer = api.tier(MANUAL[*p], json!({"engagement_tier": tier.as_str()})).await;
+                assert!(answer.status < 500, "{}", answer.body);
+            }
+            Op::CancelNow(p) => {
+                let path = format!("/admin/partners/{}/cancel", MANUAL[*p]);
+                let answer = api
+                    .post(&path, json!({"effective": "immediately", "reason": "test"}))
+                    .await;
+                assert!(answer.status < 500, "{}", answer.body);
+            }
+            Op::CancelAtEnd(p) => {
+                let path = format!("/admin/partners/{}/cancel", MANUAL[*p]);
+                let answer = api
+                    .post(&path, json!({"effective": "term_end", "reason": "test"}))
+                    .await;
+                assert!(answer.status < 500, "{}", answer.body);
+            }
+            Op::Renew(p) => {
+                api.post(
+                    "/admin/subscriptions/renew",
+                    json!({"partner_ids": [MANUAL[*p]], "months": 12}),
+                )
+                .await;
+            }
+            Op::Sweep(days) => {
+                let sweep = expiry_sweep::Sweep {
+                    store: api.app.store.clone(),
+                    calendar: BusinessCalendar::utc(),
+                    settings: shared::usecases::sweep::SweepSettings::default(),
+                };
+                let at = api
+                    .now()
+                    .checked_add(jiff::SignedDuration::from_hours(24 * days))
+                    .unwrap();
+                let _ = sweep.handle(expiry_sweep::ScheduledTrigger::default(), at).await;
+            }
+            Op::InvoicePaid(p, attempts) | Op::InvoiceFailed(p, attempts) => {
+                let paid = matches!(op, Op::InvoicePaid(..));
+                let id = BILLED[*p];
+                // Alternately a new invoice and the last one again (a payment after failures).
+                if paid || self.invoices % 2 == 0 {
+                    self.invoices += 1;
+                }
+                let invoice = format!("in_{id}_{}", self.invoices);
+                let t = api.now().as_second() - 600;
+                let (kind, status) = if paid {
+                    ("invoice.paid", "paid")
+                } else {
+                    ("invoice.payment_failed", "open")
+                };
+                let object = fixtures::invoice(
+                    &invoice,
+                    &format!("cus_{id}"),
+                    &format!("sub_{id}"),
+                    "price_gold",
+                    360_000,
+                    status,
+                    *attempts,
+                    t,
+                );
+                self.stripe(kind, object).await;
+            }
+            Op::Refund(p, cents) => {
+                let id = BILLED[*p];
+                let refund = json!({"id": format!("re_{}", self.events + 1), "amount": cents, "status": "succeeded",
+                                    "metadata": {"invoice_id": format!("in_{id}_1")}});
+                self.stripe("refund.created", refund).await;
+            }
+            Op::Erase(p) => {
+                let path = format!("/admin/partners/{}/payment-history", MANUAL[*p]);
+                let token = api.token.clone();
+                let answer = api
+                    .send("DELETE", &path, Some(r#"{"confirm": true}"#), Some(&token))
+                    .await;
+                assert!(answer.status < 500, "{}", answer.body);
+            }
+        }
+    }
+}
+
+async fn counters_equal_a_recount(ops: Vec<Op>) {
+    let mut world = World::new().await;
+    let store = world.api.app.store.clone();
+    let drift = store.check_all_counters().await.unwrap();
+    assert!(drift.is_clean(), "after the setup: {drift:?}");
+    for (step, op) in ops.iter().enumerate() {
+        world.run(op).await;
+        let drift = store.check_all_counters().await.unwrap();
+        assert!(drift.is_clean(), "after step {step} ({op:?}) of {ops:?}: {drift:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Like the paid-seat count before it, every counter equals a recount from scratch after every
+    /// step of any sequence of writes.
+    #[test]
+    fn every_counter_equals_a_recount(ops in proptest::collection::vec(op(), 1..14)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(Box::pin(counters_equal_a_recount(ops)));
+    }
+}
+
+/// The repair brings drifted counters back, and the check then finds none; a month's check reads
+/// only that month.
+#[tokio::test]
+async fn the_backfill_repairs_drift_and_the_check_reports_it() {
+    let mut world = World::new().await;
+    for op in [
+        Op::Tier(0, Tier::Gold),
+        Op::InvoicePaid(0, 2),
+        Op::Tier(1, Tier::Platinum),
+    ] {
+        world.run(&op).await;
+    }
+    let store = world.api.app.store.clone();
+    let counters = store.all_counters().await.unwrap();
+    let upgrades = counters.history_since(
+        shared::domain::counters::Month::parse("2026-11").unwrap(),
+        Some("upgrade"),
+    );
+    assert_eq!(upgrades, 4, "two billing starts and two tier changes: {counters:?}");
+    // A bulk load writes a profile without counting it: drift.
+    let mut extra = store
+        .get_partner(&shared::domain::partner::PartnerId::parse("m-a").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    extra.id = shared::domain::partner::PartnerId::parse("bulk-x").unwrap();
+    store.load_profiles(&[extra]).await.unwrap();
+    let check = shared::usecases::recount::RecountRequest {
+        check_only: true,
+        month: None,
+    };
+    let found = shared::usecases::recount::recount(&store, &check).await.unwrap();
+    assert_eq!(found.mode, "check");
+    assert!(!found.drifted.is_empty(), "{found:?}");
+    assert!(
+        !store.check_all_counters().await.unwrap().is_clean(),
+        "a check writes nothing"
+    );
+    // The month's check sees only history and days: a profile's drift is not its business.
+    let month = shared::domain::counters::Month::of_instant(world.api.now());
+    assert!(store.check_month_counters(month).await.unwrap().is_clean());
+
+    let repaired = shared::usecases::recount::recount(&store, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(repaired.mode, "repair");
+    assert_eq!(repaired.drifted, found.drifted);
+    assert!(store.check_all_counters().await.unwrap().is_clean());
+    assert_eq!(
+        store.paid_seats().await.unwrap(),
+        shared::domain::metrics::PaidSeats { gold: 4, platinum: 1 }
+    );
+}
