@@ -153,6 +153,7 @@ def main():
     calls = calls_per_operation(events, env)
     calls.append(renewal_notice(env))
     sweep = sweep_scaling(env)
+    counts = counters_scaling(env)
     load = admin_load(env)
     console = console_figures(env)
 
@@ -190,6 +191,19 @@ def main():
           f"| <= {TARGET_SWEEP_RATIO} | {'pass' if sweep['items_read_ratio'] <= TARGET_SWEEP_RATIO else 'FAIL'} |")
     print(f"| moto's time, for the record ({sweep['ms'][0]} vs {sweep['ms'][1]} ms) | {sweep['moto_time_ratio']:.2f} "
           f"| none | moto walks the whole table per index query |")
+
+    print("\n| dashboard and metrics, from the counters (issue 25) | requests | target | |\n|---|---|---|---|")
+    for run_ in counts:
+        months = run_["history_months"]
+        for label, key, target in ((f"dashboard view (tab counts + first page), {months} month(s) of history",
+                                    "dashboard_requests", TARGET_DASHBOARD_REQUESTS),
+                                   (f"metrics, 12-month window, {months} month(s) of history", "metrics_requests",
+                                    TARGET_METRICS_REQUESTS)):
+            ok = run_[key] <= target
+            failed += not ok
+            kinds = run_[key.replace("requests", "by_kind")]
+            detail = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+            print(f"| {label} | {run_[key]} ({detail}) | <= {target} | {'pass' if ok else 'FAIL'} |")
 
     ok = load["errors"] == 0 and load["max_ms"] <= SLOW_MS
     failed += not ok
@@ -313,6 +327,17 @@ def sweep_scaling(env):
     runs, ratios = lines[:-1], lines[-1]
     return dict(ratios, due=due, requests=[r["requests_total"] for r in runs],
                 items=[r["index_terms_read"] for r in runs], ms=[r["sweep_ms"] for r in runs])
+
+
+TARGET_DASHBOARD_REQUESTS, TARGET_METRICS_REQUESTS = 3, 4
+
+
+def counters_scaling(env):
+    """The dashboard's and the metrics' requests at 1 and 24 months of history (devtool bench-counts:
+    20 partners whose tiers move every month through apply_change), one JSON line each."""
+    devtool = os.path.join(ROOT, "target", "debug", "devtool")
+    out = run(devtool, "bench-counts", "20", "1", "24", env=env, capture=True)
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def admin_load(env):

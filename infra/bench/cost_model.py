@@ -92,11 +92,16 @@ class Workload:
     notice_stages_per_paid_year: float = 2    # of those, the two notices ("reminder" operation)
     admin_reads_base_per_day: float = 50      # dashboard/list/partner views: 50 + partners / 100
     admin_reads_per_partner_day: float = 1 / 100
-    # The dashboard's tab counts (usecases::dashboard::tab_counts): one COUNT query per status tab and
-    # one per month of history, each reading every index entry it counts (eventually consistent).
+    # The dashboard's tab counts (usecases::dashboard::tab_counts) read the counters the writes keep
+    # (issue 25): the 31 ending-day buckets, every history month, the seats and the tabs, each counter
+    # item split over `counter_shards` items, in two strongly consistent queries (1 RRU per 4 KB each).
     dashboard_share_of_admin_reads: float = 0.3
     history_months_counted: int = 12          # every month since 2025-10 is counted; a year assumed
     expiring_share_of_paid: float = 30 / 365  # the expiring tab: terms ending within 30 days
+    counter_shards: int = 8                   # domain::counters::SHARDS
+    counter_item_kb: float = 0.25             # one counter item (a day's or a month's fields)
+    counter_items_per_write: float = 4        # counter items a state change moves (seats, tab, ending
+                                              # day, history month, business day: 3 to 5)
     portal_visits_per_paid_month: float = 2
     portal_requests_per_visit: float = 3
     free_visitor_share: float = 0.05          # free partners opening the portal once a month
@@ -244,13 +249,13 @@ def volumes(partners: int, w: Workload) -> dict[str, float]:
 
 
 def dashboard_count_rru(partners: int, v: dict, w: Workload) -> float:
-    """RRU of one dashboard view's tab counts: a COUNT reads every index entry it counts, at 0.5 RRU per
-    4 KB (eventually consistent): the active and expiring partners' entries, and a history entry per
-    state change for each month counted."""
-    paid = partners * (w.gold_share + w.platinum_share)
-    status_kb = paid * (1 + w.expiring_share_of_paid) * w.partner_item_kb
-    history_kb = w.history_months_counted * v["state changes"] * w.small_item_kb
-    return 0.5 * (status_kb + history_kb) / 4
+    """RRU of one dashboard view's tab counts, from the counters: two strongly consistent queries (1 RRU
+    per 4 KB, rounded up per query), the 31 ending days' items and the months', seats' and tabs' items,
+    each in `counter_shards` shards. The same for any number of partners; it grows by a few items a
+    month of history."""
+    ending = 31 * w.counter_shards * w.counter_item_kb
+    months = (w.history_months_counted + 2) * w.counter_shards * w.counter_item_kb
+    return math.ceil(ending / 4) + math.ceil(months / 4)
 
 
 def monthly_bill(partners: int, measured: Measured, workload: Workload = Workload()) -> list[Row]:
@@ -275,6 +280,9 @@ def monthly_bill(partners: int, measured: Measured, workload: Workload = Workloa
         r, u = request_units(measured.dynamodb.get(op, DEFAULT_DYNAMODB[op]), w)
         rru, wru = rru + v[against] * r, wru + v[against] * u
     dashboard_rru = v["admin reads"] * w.dashboard_share_of_admin_reads * dashboard_count_rru(partners, v, w)
+    # Each counter item a transaction moves is one more small item in it (2 WRU, <= 1 KB), for every
+    # state change and every paid invoice.
+    counter_wru = 2 * (v["state changes"] * w.counter_items_per_write + v["paid invoices"])
     # Items a state change adds (history, audit, outbox), plus invoices and email-log items, for a year.
     items_per_tx = measured.dynamodb.get("tier_patch", {}).get("transact_items", 4) - 1
     year_items = 12 * (v["state changes"] * items_per_tx + v["paid invoices"] + v["emails"])
@@ -293,8 +301,9 @@ def monthly_bill(partners: int, measured: Measured, workload: Workload = Workloa
         ("Lambda duration (arm64)", gb_seconds, "GB-s", p.lambda_gb_second),
         ("API Gateway HTTP API", api_requests, "requests", p.api_request),
         ("DynamoDB reads", rru, "RRU", p.dynamodb_rru),
-        ("DynamoDB reads (dashboard tab counts)", dashboard_rru, "RRU", p.dynamodb_rru),
+        ("DynamoDB reads (dashboard tab counts, from the counters)", dashboard_rru, "RRU", p.dynamodb_rru),
         ("DynamoDB writes", wru, "WRU", p.dynamodb_wru),
+        ("DynamoDB writes (counters, in the same transactions)", counter_wru, "WRU", p.dynamodb_wru),
         ("DynamoDB storage", table_gb, "GB-month", p.dynamodb_gb_month),
         ("DynamoDB point-in-time recovery", table_gb, "GB-month", p.dynamodb_pitr_gb_month),
         ("AWS Backup (daily, 35 days)", table_gb * w.backup_copies, "GB-month", p.backup_gb_month),
@@ -335,9 +344,9 @@ def markdown(measured: Measured, sizes=(1_000, 10_000, 100_000), workload: Workl
             f"{w.invoices_per_paid_year:g} invoices per paid partner a year, {w.webhooks_per_invoice:g} webhooks "
             f"each; {w.due_stages_per_paid_year:g} due stages per paid partner a year, daily sweep; admin reads "
             f"{w.admin_reads_base_per_day:g} + partners/{1 / w.admin_reads_per_partner_day:g} a day, "
-            f"{w.dashboard_share_of_admin_reads:.0%} of them dashboard views whose tab counts read every "
-            f"active and expiring partner's index entry and {w.history_months_counted} months of history "
-            f"entries (one per state change); portal "
+            f"{w.dashboard_share_of_admin_reads:.0%} of them dashboard views whose tab counts read the "
+            f"counters (31 ending days and {w.history_months_counted} months, {w.counter_shards} shards each); "
+            f"{w.counter_items_per_write:g} counter items moved per state change; portal "
             f"{w.portal_visits_per_paid_month:g} visits per paid partner a month and "
             f"{w.free_visitor_share:.0%} of free partners once, {w.portal_requests_per_visit:g} requests a visit; "
             f"{w.portal_upgrades_per_free_year:.0%} of free partners upgrade a year; one email per invoice, "
