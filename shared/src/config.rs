@@ -24,7 +24,7 @@
 //! | `EMAIL_DLQ_URL`     | the SQS queue where emails SES refused for good are parked | —       |
 //! | `PARTNER_PORTAL_URL`| the partner portal's address, linked from emails          | —       |
 //! | `SES_CONFIGURATION_SET` | an SES configuration set for sending events (optional) | none    |
-//! | `GRACE_PERIOD_DAYS` | days a renewing term that was not paid stays before it expires (0 to 90) | 7 |
+//! | `GRACE_PERIOD_DAYS` | days an auto-renewing manual term keeps its tier past its end while its renewal billing is requested (0 to 90) | 7 |
 //! | `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` | the log level or filter directives      | `info`  |
 //! | `AWS_SDK_SYSTEM_ROOTS` | `true`: the SDK trusts the system's CA store, not only AWS's roots | `false` |
 //!

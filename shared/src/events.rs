@@ -165,6 +165,34 @@ pub struct RenewalReminderDue {
     pub subscription_end_date: CalendarDate,
     pub auto_renewal: bool,
     pub manual: bool,
+    /// What happens at the term's end (`domain::lifecycle::renewal_plan`): what the notice says and
+    /// the sweep does. Absent only in events written before it was added (then `auto_renewal` says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal: Option<crate::domain::lifecycle::RenewalPlan>,
+}
+
+impl RenewalReminderDue {
+    /// The notice for `partner`'s term ending on `end`, `days_left` from today.
+    pub fn of(
+        partner: &crate::domain::partner::Partner,
+        end: CalendarDate,
+        stage: Option<NoticeStage>,
+        days_left: i32,
+        manual: bool,
+    ) -> RenewalReminderDue {
+        let tier = partner.engagement_tier;
+        RenewalReminderDue {
+            stage,
+            days_left,
+            tier,
+            tier_label: tier.label().to_owned(),
+            monthly_price_cents: tier.info().monthly_price_cents,
+            subscription_end_date: end,
+            auto_renewal: partner.auto_renewal,
+            manual,
+            renewal: Some(crate::domain::lifecycle::renewal_plan(partner)),
+        }
+    }
 }
 
 /// A term ended without renewal: the partner is on the free tier now.
@@ -203,7 +231,9 @@ pub struct SubscriptionCancelled {
     pub cancelled_by: Actor,
 }
 
-/// An auto-renewing term passed its end date unpaid: it is in grace until `expires_after`.
+/// An auto-renewing term passed its end date unpaid: it is in grace until `expires_after`. No longer
+/// written (a manual auto-renewing term now starts its renewal billing at its end instead, see
+/// `domain::lifecycle`); the type stays so that events already in the outbox or the bus are read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionPastDue {
     pub tier: Tier,

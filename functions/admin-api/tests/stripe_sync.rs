@@ -286,7 +286,11 @@ async fn a_billed_renewal_in_dunning_is_never_cut_off_by_the_sweep() {
         let summary = run_expiry_sweep(&api.app.store, &calendar, &SweepSettings::default(), at)
             .await
             .unwrap();
-        assert_eq!((summary.expired, summary.grace), (0, 0), "day {day}: {summary:?}");
+        assert_eq!(
+            (summary.expired, summary.renewal_billing_requested),
+            (0, 0),
+            "day {day}: {summary:?}"
+        );
         assert_eq!(summary.awaiting_stripe, 1, "day {day}: {summary:?}");
         assert_eq!(summary.billed_overdue, 0, "day {day}: within 45 days");
         let pushed = push_pending_stripe_syncs(&api.app.store, &stripe, &calendar, at)

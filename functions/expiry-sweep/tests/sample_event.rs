@@ -38,7 +38,7 @@ async fn the_scheduled_event_sweeps_the_demo_partners() {
             summary.examined,
             summary.notices_30,
             summary.notices_7,
-            summary.grace,
+            summary.renewal_billing_requested,
             summary.expired,
             summary.errors
         ),

@@ -4,6 +4,7 @@
 use expiry_sweep::{RunFailed, ScheduledTrigger, Sweep};
 use jiff::civil::{date, Date};
 use jiff::{Span, Timestamp};
+use shared::domain::billing_start::Collection;
 use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::{PartnerId, PaymentStatus, SubscriptionStatus};
 use shared::domain::tier::Tier;
@@ -33,7 +34,7 @@ const PARTNERS: [(&str, Tier, i64, bool, bool); 12] = [
     ("d-7", Tier::Platinum, 7, false, false),
     ("e-0", Tier::Gold, 0, false, false),
     ("f-ended", Tier::Gold, -1, false, false),
-    ("g-grace", Tier::Gold, -3, true, false),
+    ("g-renewing", Tier::Gold, -3, true, false),
     ("h-unpaid", Tier::Platinum, -8, true, false),
     ("i-free", Tier::Free, 0, true, false),
     ("j-cancel-pending", Tier::Gold, 5, true, true),
@@ -107,7 +108,7 @@ fn counts(summary: &SweepSummary) -> [u64; 6] {
         summary.notices_30,
         summary.notices_7,
         summary.expired,
-        summary.grace,
+        summary.renewal_billing_requested,
         summary.errors,
     ]
 }
@@ -224,15 +225,26 @@ async fn sweep_sends_the_due_notices_and_expires_ended_terms() {
         (unpaid.subscription_status, unpaid.payment_status),
         (SubscriptionStatus::Expired, Some(PaymentStatus::Failed))
     );
-    let grace = store
-        .get_partner(&PartnerId::parse("g-grace").unwrap())
+    // The manual auto-renewing term that ended keeps its tier, and its renewal billing (the next 12
+    // months by emailed invoice) is requested for stripe-reconcile to start.
+    let renewing = store
+        .get_partner(&PartnerId::parse("g-renewing").unwrap())
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(renewing.engagement_tier, Tier::Gold);
+    let claim = renewing.pending_billing.expect("its renewal billing is requested");
     assert_eq!(
-        (grace.engagement_tier, grace.payment_status),
-        (Tier::Gold, Some(PaymentStatus::PastDue))
+        (
+            claim.tier,
+            claim.collection,
+            claim.subscription_id.clone(),
+            claim.request.map(|r| r.cancel_at)
+        ),
+        (Tier::Gold, Collection::SendInvoice, None, Some(None)),
+        "the same tier, by emailed invoice, renewing"
     );
+    assert!(claim.carried_out_by_reconciliation());
     let cancelled = store
         .get_partner(&PartnerId::parse("k-cancel-ended").unwrap())
         .await
@@ -251,7 +263,11 @@ async fn sweep_sends_the_due_notices_and_expires_ended_terms() {
 
     let types = outbox_types(&store).await;
     assert_eq!(types.get("SubscriptionExpired"), Some(&3));
-    assert_eq!(types.get("SubscriptionPastDue"), Some(&1));
+    assert_eq!(
+        types.get("SubscriptionPastDue"),
+        None,
+        "no grace: its renewal is billed"
+    );
 
     // Expired partners left the due index: a sweep tomorrow does not read them again.
     let due: Vec<String> = shared::testing::due_index_ids(&store).await;
@@ -261,7 +277,7 @@ async fn sweep_sends_the_due_notices_and_expires_ended_terms() {
             "{gone} still in the due index: {due:?}"
         );
     }
-    assert!(due.contains(&"g-grace".to_owned()) && due.contains(&"j-cancel-pending".to_owned()));
+    assert!(due.contains(&"g-renewing".to_owned()) && due.contains(&"j-cancel-pending".to_owned()));
 }
 
 #[tokio::test]
@@ -275,7 +291,11 @@ async fn a_second_run_the_same_day_adds_nothing() {
         [0, 0, 0, 0],
         "{second:?}"
     );
-    assert_eq!(second.grace, 1, "still in grace, nothing written");
+    assert_eq!(
+        (second.renewal_billing_requested, second.awaiting_stripe),
+        (0, 1),
+        "its renewal billing requested once, then left to stripe-reconcile"
+    );
     assert_eq!(state(&store).await, after_first);
 }
 
@@ -301,9 +321,13 @@ async fn the_next_day_brings_only_the_next_stage() {
 async fn a_run_that_dies_halfway_then_runs_again_ends_like_one_clean_run() {
     let (clean, log) = prepared_table_with_log().await;
     run(&clean, TODAY).await;
-    // The last request is the MRR read for the dashboard, which may fail without failing the run.
-    assert_eq!(log.calls().last().map(String::as_str), Some("GetItem"));
-    let total = log.calls().len() as i64 - 1;
+    // The last requests are the counters' check and the MRR read for the dashboard, which may fail
+    // without failing the run: the sweep's own are the ones before them.
+    let all = log.calls().len() as i64;
+    log.clear();
+    sweep(clean.clone()).check_counters(at(TODAY)).await;
+    shared::usecases::metrics::report_mrr(&clean, at(TODAY)).await.unwrap();
+    let total = all - log.calls().len() as i64;
     let expected = state(&clean).await;
 
     // Die after the first index page, and at a third, two thirds and the last request of a clean run.

@@ -13,6 +13,7 @@ pub use shared::schedule::ScheduledTrigger;
 use shared::secrets::{SecretReader, SecretRefused};
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
+use shared::usecases::billing_start::{carry_out_pending_billing_starts, StartsSummary};
 use shared::usecases::error::UseCaseError;
 use shared::usecases::reconcile::{reconcile_stripe_events, ReconcileSummary};
 use shared::usecases::stripe_events::BillingRules;
@@ -30,8 +31,8 @@ pub struct Reconciler {
 pub enum RunFailed {
     #[error("the reconciliation stopped: {0}")]
     Stopped(#[from] UseCaseError),
-    #[error("{} Stripe change(s) still unconfirmed and {} of {} events not applied{}; the run is retried",
-        .0.stripe_changes.still_pending + .0.stripe_changes.errors, .0.events.errors, .0.events.listed,
+    #[error("{} Stripe change(s) still unconfirmed, {} billing start(s) not carried out and {} of {} events not applied{}; the run is retried",
+        .0.stripe_changes.still_pending + .0.stripe_changes.errors, .0.billing_starts.still_pending, .0.events.errors, .0.events.listed,
         if .0.events.stopped_early { ", and the listing stopped before the window's start" } else { "" })]
     Partial(RunSummary),
 }
@@ -48,6 +49,8 @@ impl RunFailed {
 pub struct RunSummary {
     /// Local changes pushed to Stripe again.
     pub stripe_changes: PushSummary,
+    /// Billing starts claimed here and carried out at Stripe (a renewal's, one whose request died).
+    pub billing_starts: StartsSummary,
     /// Stripe's events applied here.
     pub events: ReconcileSummary,
 }
@@ -75,6 +78,21 @@ impl Reconciler {
             errors = pushed.errors,
             "pending Stripe changes pushed"
         );
+        let starts = Box::pin(carry_out_pending_billing_starts(
+            &self.store,
+            &self.stripe,
+            &self.prices,
+            &self.calendar,
+            now,
+        ))
+        .await?;
+        tracing::info!(
+            pending = starts.pending,
+            started = starts.started,
+            refused = starts.refused,
+            still_pending = starts.still_pending,
+            "pending billing starts carried out"
+        );
         let rules = BillingRules {
             calendar: &self.calendar,
             prices: &self.prices,
@@ -94,10 +112,12 @@ impl Reconciler {
         );
         let run = RunSummary {
             stripe_changes: pushed,
+            billing_starts: starts,
             events: summary,
         };
         if run.events.errors > 0
             || run.events.stopped_early
+            || run.billing_starts.still_pending > 0
             || run.stripe_changes.still_pending > 0
             || run.stripe_changes.errors > 0
         {

@@ -277,6 +277,7 @@ fn first_payment_grant(
         customer_id: facts.customer_id.clone(),
         subscription_id,
         status: "active".to_owned(),
+        collection: pending.collection,
     };
     grant_billed_tier(partner, pending.tier, &subscription, PaymentStatus::Current, today, now)
 }

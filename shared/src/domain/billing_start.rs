@@ -78,6 +78,16 @@ pub struct StartRequest {
 }
 
 impl PendingBilling {
+    /// Whether stripe-reconcile carries this start out when no request does: one not created at
+    /// Stripe yet whose first payment needs nobody (emailed, or the saved card). One the partner pays
+    /// in the browser waits for the partner.
+    pub fn carried_out_by_reconciliation(&self) -> bool {
+        self.subscription_id.is_none()
+            && self
+                .request
+                .is_some_and(|request| request.first_payment == FirstPayment::SavedMethod)
+    }
+
     /// The key of the subscription this start creates: one per claim, whatever the tier asked.
     pub fn subscription_key(&self, partner: &Partner) -> String {
         format!("subscription-{}-v{}", partner.id, self.requested_version)
@@ -150,6 +160,8 @@ pub fn claim_billing_start(
 pub struct BilledSubscription {
     pub customer_id: String,
     pub subscription_id: String,
+    /// How it collects.
+    pub collection: Collection,
     /// Stripe's status.
     pub status: String,
 }
@@ -189,6 +201,7 @@ pub fn grant_billed_tier(
     after.stripe_customer_id = Some(subscription.customer_id.clone());
     after.stripe_subscription_id = Some(subscription.subscription_id.clone());
     after.stripe_subscription_status = Some(subscription.status.clone());
+    after.collection = Some(subscription.collection);
     after.stripe_subscription_synced_at = None;
     after.pending_billing = None;
     after.payment_status = Some(payment);
@@ -226,6 +239,7 @@ mod tests {
             customer_id: "cus_1".into(),
             subscription_id: "sub_1".into(),
             status: "active".into(),
+            collection: Collection::ChargeAutomatically,
         }
     }
 

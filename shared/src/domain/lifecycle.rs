@@ -1,10 +1,15 @@
-//! The subscription lifecycle after a term is set: renewal notices, grace, expiry. Pure functions
-//! over a partner and "today"; the daily sweep applies what they decide.
+//! The subscription lifecycle after a term is set: renewal notices, renewal, expiry. Pure functions
+//! over a partner and "today"; the daily sweep applies what they decide, and the notices say the same
+//! ([`renewal_plan`]: one answer to "what happens at this term's end" for both).
 //!
-//! Two flaws of the original sweep are fixed here: each notice stage is its own fact (a marker per
-//! partner, term end and stage), not one `renewal_notification_sent` flag that cannot carry two
-//! reminders; and an auto-renewing term that is never paid does not stay active forever: after a
-//! grace period past its end it expires like any other.
+//! Each notice stage is its own fact (a marker per partner, term end and stage), not one
+//! `renewal_notification_sent` flag that cannot carry two reminders.
+//!
+//! "Renews automatically" is true for a manually billed term too: at its end the sweep requests
+//! Stripe billing for the next 12 months by emailed invoice (`send_invoice`, the admin's billing
+//! start), which stripe-reconcile carries out; from then on the term is Stripe's like any billed one,
+//! and the partner pays within the invoice's terms. A term whose billing could not start within the
+//! grace period (Stripe refused it every day) expires.
 //!
 //! A term billed through Stripe is Stripe's to end: while Stripe still collects (Smart Retries, the
 //! dunning ladder's last step, an emailed invoice's days to pay) the sweep never expires it; the
@@ -17,7 +22,8 @@ use super::partner::{BillingMode, Partner, SubscriptionStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Days past the end date that an auto-renewing, unpaid term stays in grace by default.
+/// Days past its end that an auto-renewing manual term keeps its tier while its renewal billing is
+/// requested (again each day Stripe refused it), by default; after them it expires.
 pub const DEFAULT_GRACE_DAYS: i32 = 7;
 
 /// Days past its end after which a Stripe-billed term with nothing paid raises an alarm (Stripe has
@@ -80,7 +86,7 @@ pub enum ExpiryReason {
     NotRenewing,
     /// Cancelled effective at term end.
     CancelledAtTermEnd,
-    /// Auto-renewing, but no renewal arrived within the grace period.
+    /// Auto-renewing, but its renewal billing could not be started within the grace period.
     UnpaidAfterGrace,
 }
 
@@ -91,7 +97,7 @@ impl ExpiryReason {
             ExpiryReason::NotRenewing => format!("Term ended {end}; auto-renewal is off"),
             ExpiryReason::CancelledAtTermEnd => format!("Term ended {end}; cancelled effective at term end"),
             ExpiryReason::UnpaidAfterGrace => {
-                format!("Term ended {end}; not renewed within the {grace_days}-day grace period")
+                format!("Term ended {end}; its renewal billing could not be started within the {grace_days}-day grace period")
             }
         }
     }
@@ -104,13 +110,44 @@ pub enum SweepDecision {
     Nothing,
     /// Send this notice (once per partner, term end and stage).
     Notice { stage: NoticeStage, days_left: i32 },
-    /// Auto-renewing term past its end, waiting for payment: show `past_due`.
-    Grace { days_past_end: i32 },
+    /// An auto-renewing manual term past its end: request its renewal's Stripe billing (the next 12
+    /// months by emailed invoice; stripe-reconcile starts it).
+    StartRenewalBilling { days_past_end: i32 },
     /// Downgrade to free with status `expired`.
     Expire(ExpiryReason),
-    /// A Stripe-billed term past its end: Stripe decides (renewal paid, or its subscription ended);
-    /// the sweep changes nothing.
+    /// A Stripe-billed term past its end, or one whose billing start is under way: Stripe decides
+    /// (renewal paid, or its subscription ended); the sweep changes nothing.
     AwaitStripe { days_past_end: i32 },
+}
+
+/// What happens at a term's end, by how the partner is billed (billing, collection, auto-renewal):
+/// the renewal notices say it and the sweep does it (a test holds the two together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalPlan {
+    /// Billed through Stripe, charged automatically: Stripe keeps charging the card on file monthly.
+    CardCharged,
+    /// Billed through Stripe by emailed invoice: Stripe keeps emailing each month's invoice.
+    InvoiceEmailed,
+    /// Billed by hand, auto-renewing: on the day after the term's end we start billing the next 12
+    /// months by emailed Stripe invoice.
+    InvoicingStarts,
+    /// Not renewing (auto-renewal off, or cancelled at the term's end): the tier ends with the term.
+    Ends,
+}
+
+/// What happens at `partner`'s term end (see [`RenewalPlan`]).
+pub fn renewal_plan(partner: &Partner) -> RenewalPlan {
+    use super::billing_start::Collection;
+    let renewing = partner.auto_renewal && partner.subscription_status != SubscriptionStatus::Cancelled;
+    match (renewing, partner.billing_mode()) {
+        (false, _) => RenewalPlan::Ends,
+        (true, BillingMode::Stripe) => match partner.collection {
+            Some(Collection::SendInvoice) => RenewalPlan::InvoiceEmailed,
+            Some(Collection::ChargeAutomatically) | None => RenewalPlan::CardCharged,
+        },
+        (true, BillingMode::Manual) => RenewalPlan::InvoicingStarts,
+    }
 }
 
 /// The notice stage for a number of days left, if any: 30 >= d > 7 is the 30-day notice,
@@ -140,7 +177,11 @@ pub fn sweep_decision(partner: &Partner, today: CalendarDate, grace_days: i32) -
             None => SweepDecision::Nothing,
         },
         SubscriptionStatus::Active if !partner.auto_renewal => SweepDecision::Expire(ExpiryReason::NotRenewing),
-        SubscriptionStatus::Active if -days_left <= grace_days => SweepDecision::Grace {
+        // Its renewal billing was requested: stripe-reconcile starts it (and alarms while it cannot).
+        SubscriptionStatus::Active if partner.pending_billing.is_some() => SweepDecision::AwaitStripe {
+            days_past_end: -days_left,
+        },
+        SubscriptionStatus::Active if -days_left <= grace_days => SweepDecision::StartRenewalBilling {
             days_past_end: -days_left,
         },
         SubscriptionStatus::Active => SweepDecision::Expire(ExpiryReason::UnpaidAfterGrace),
@@ -306,14 +347,16 @@ mod tests {
 
     /// (billing, auto-renewal, status, days past the end, failed attempts so far) -> decision: a
     /// Stripe-billed term past its end is Stripe's, whatever its collection, renewal setting or
-    /// failures; a manual one gets its grace, then expires.
+    /// failures; a manual auto-renewing one has its renewal billing requested, within the grace
+    /// period, and expires only after it.
     #[test]
     fn the_sweep_decides_by_how_a_term_is_billed() {
         use Billing::*;
         use SubscriptionStatus::{Active, Cancelled};
         use SweepDecision::*;
         let table: Vec<(Billing, bool, SubscriptionStatus, i64, u32, SweepDecision)> = vec![
-            (Manual, true, Active, 3, 0, Grace { days_past_end: 3 }),
+            (Manual, true, Active, 1, 0, StartRenewalBilling { days_past_end: 1 }),
+            (Manual, true, Active, 3, 0, StartRenewalBilling { days_past_end: 3 }),
             (Manual, true, Active, 8, 0, Expire(ExpiryReason::UnpaidAfterGrace)),
             (Manual, false, Active, 1, 0, Expire(ExpiryReason::NotRenewing)),
             (Manual, true, Cancelled, 1, 0, Expire(ExpiryReason::CancelledAtTermEnd)),
@@ -366,13 +409,39 @@ mod tests {
     }
 
     #[test]
-    fn auto_renewing_terms_get_a_grace_period_then_expire() {
+    fn an_auto_renewing_manual_term_requests_its_renewal_billing_then_waits_for_it() {
         use SweepDecision::*;
-        assert_eq!(decide(-1, true), Grace { days_past_end: 1 });
+        assert_eq!(decide(-1, true), StartRenewalBilling { days_past_end: 1 });
         assert_eq!(
             decide(-7, true),
-            Grace { days_past_end: 7 },
-            "grace edge: 7 days past is still grace"
+            StartRenewalBilling { days_past_end: 7 },
+            "grace edge: 7 days past is still requested (Stripe refused it until then)"
+        );
+        // Once requested (the claim), the sweep waits for stripe-reconcile to start it, even past
+        // the grace: the claim is pending work, alarmed while it stays.
+        let mut requested = partner(Tier::Gold, SubscriptionStatus::Active, -1, true);
+        let claim = super::super::billing_start::claim_billing_start(
+            &requested,
+            Tier::Gold,
+            super::super::billing_start::Collection::SendInvoice,
+            super::super::billing_start::StartRequest {
+                first_payment: super::super::billing_start::FirstPayment::SavedMethod,
+                cancel_at: None,
+            },
+            "2026-11-24T12:00:00Z".parse().unwrap(),
+        );
+        let Ok(super::super::billing_start::Claim::New(claimed)) = claim else {
+            panic!("a renewal's claim: {claim:?}");
+        };
+        requested = claimed;
+        assert_eq!(
+            sweep_decision(&requested, TODAY, DEFAULT_GRACE_DAYS),
+            AwaitStripe { days_past_end: 1 }
+        );
+        let later = TODAY.checked_add(Span::new().days(20)).unwrap();
+        assert_eq!(
+            sweep_decision(&requested, later, DEFAULT_GRACE_DAYS),
+            AwaitStripe { days_past_end: 21 }
         );
         assert_eq!(decide(-8, true), Expire(ExpiryReason::UnpaidAfterGrace));
         assert_eq!(decide(-400, true), Expire(ExpiryReason::UnpaidAfterGrace));
@@ -451,7 +520,7 @@ mod tests {
                     prop_assert!((0..=30).contains(&days));
                     prop_assert_eq!(stage == NoticeStage::SevenDay, days <= 7);
                 }
-                SweepDecision::Grace { days_past_end } => prop_assert!(auto && days < 0 && i64::from(days_past_end) == -days && days_past_end <= grace),
+                SweepDecision::StartRenewalBilling { days_past_end } => prop_assert!(auto && days < 0 && i64::from(days_past_end) == -days && days_past_end <= grace),
                 SweepDecision::Expire(reason) => {
                     prop_assert!(days < 0);
                     prop_assert_eq!(reason == ExpiryReason::NotRenewing, !auto);

@@ -268,6 +268,9 @@ pub struct Partner {
     /// A billing start under way, until its first payment grants the tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_billing: Option<PendingBilling>,
+    /// How its Stripe subscription collects, as its billing started (what a renewal notice says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<super::billing_start::Collection>,
     /// A cheaper tier Stripe bills from the next period; the partner keeps its tier until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_tier_change: Option<ScheduledTierChange>,
@@ -333,6 +336,7 @@ impl Partner {
             stripe_subscription_synced_at: None,
             stripe_invoice_period_start: None,
             pending_billing: None,
+            collection: None,
             scheduled_tier_change: None,
             paused_until: None,
             open_invoice_id: None,

@@ -66,17 +66,6 @@ pub fn expire(partner: &Partner, reason: ExpiryReason, now: Timestamp) -> Partne
     next
 }
 
-/// An auto-renewing term past its end, unpaid: `past_due`. `None` when it already shows so.
-pub fn enter_grace(partner: &Partner, now: Timestamp) -> Option<Partner> {
-    if partner.payment_status == Some(PaymentStatus::PastDue) {
-        return None;
-    }
-    let mut next = partner.clone();
-    next.payment_status = Some(PaymentStatus::PastDue);
-    next.updated_at = now;
-    Some(next)
-}
-
 /// The longest pause an admin may give.
 pub const MAX_PAUSE_MONTHS: u8 = 6;
 
@@ -309,14 +298,6 @@ mod tests {
         assert_eq!(e.subscription_end_date, Some(date(2026, 11, 20)));
         assert_eq!(e.payment_status, Some(PaymentStatus::Failed));
         assert_eq!(expire(&p, ExpiryReason::NotRenewing, now()).payment_status, None);
-    }
-
-    #[test]
-    fn grace_marks_past_due_once() {
-        let p = gold(date(2026, 11, 20));
-        let g = enter_grace(&p, now()).unwrap();
-        assert_eq!(g.payment_status, Some(PaymentStatus::PastDue));
-        assert_eq!(enter_grace(&g, now()), None);
     }
 
     #[test]

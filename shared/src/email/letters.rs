@@ -2,7 +2,7 @@
 //! HTML) that frame every letter the same way.
 
 use super::{EmailKind, LongDate};
-use crate::domain::lifecycle::ExpiryReason;
+use crate::domain::lifecycle::{ExpiryReason, RenewalPlan};
 use crate::domain::money::Cents;
 use crate::domain::pcr::{PcrDelta, PcrScore};
 use crate::domain::tier::Multiplier;
@@ -54,10 +54,67 @@ pub(super) struct Receipt {
 #[derive(Debug, Clone)]
 pub(super) struct RenewalNotice {
     pub tier_label: &'static str,
-    pub monthly_price: Cents,
     pub end_date: LongDate,
     pub expiry: ExpiryClause,
-    pub auto_renewal: bool,
+    pub at_term_end: AtTermEnd,
+}
+
+/// What a renewal notice says happens at the term's end, exactly as the sweep and Stripe will do it
+/// for the partner's billing (`domain::lifecycle::renewal_plan`); one paragraph, text and HTML alike.
+#[derive(Debug, Clone)]
+pub(super) struct AtTermEnd {
+    pub plan: RenewalPlan,
+    pub tier_label: &'static str,
+    pub monthly_price: Cents,
+    pub end_date: LongDate,
+    /// The 7-day notice: the last chance to act.
+    pub final_reminder: bool,
+}
+
+impl fmt::Display for AtTermEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let AtTermEnd {
+            tier_label,
+            monthly_price: price,
+            end_date: end,
+            ..
+        } = self;
+        match self.plan {
+            RenewalPlan::CardCharged if self.final_reminder => write!(
+                f,
+                "It renews automatically for another 12 months at {price} per month: Stripe keeps charging \
+                 the card on file each month. Please make sure that card is up to date in the partner portal \
+                 so that the next charge goes through."
+            ),
+            RenewalPlan::CardCharged => write!(
+                f,
+                "It renews automatically for another 12 months at {price} per month: Stripe keeps charging \
+                 the card on file each month, so there is nothing you need to do. If your card has changed, \
+                 update it in the partner portal before {end}."
+            ),
+            RenewalPlan::InvoiceEmailed => write!(
+                f,
+                "It renews automatically for another 12 months at {price} per month: Stripe keeps emailing \
+                 each month's invoice, payable within 30 days. There is nothing you need to do until the next \
+                 invoice arrives."
+            ),
+            RenewalPlan::InvoicingStarts => {
+                let next_day = end.0.tomorrow().map(LongDate).map_err(|_| fmt::Error)?;
+                write!(
+                    f,
+                    "It renews automatically for another 12 months: on {next_day} we will email you an invoice \
+                     for the next 12 months at {price} per month, payable within 30 days. You keep {tier_label} \
+                     and its PCR boost meanwhile; there is nothing you need to do until the invoice arrives."
+                )
+            }
+            RenewalPlan::Ends => write!(
+                f,
+                "It does not renew: on {end} it ends and your profile returns to the Free tier, losing its \
+                 {tier_label} PCR boost. To keep {tier_label}, reply to this email or contact the Power100 \
+                 partner team before {end}."
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

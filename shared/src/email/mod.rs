@@ -8,7 +8,7 @@ mod letters;
 
 use crate::domain::dates::CalendarDate;
 use crate::domain::history_and_audit::HistoryEventType;
-use crate::domain::lifecycle::NoticeStage;
+use crate::domain::lifecycle::{NoticeStage, RenewalPlan};
 use crate::events::{DomainEvent, EventBody};
 use jiff::tz::TimeZone;
 use letters::*;
@@ -153,12 +153,26 @@ fn letter_for(event: &DomainEvent, settings: &EmailSettings) -> Option<Letter> {
             pdf_url: e.invoice_pdf_url.clone(),
         }),
         EventBody::RenewalReminderDue(e) => {
+            let plan = e.renewal.unwrap_or(if e.auto_renewal {
+                RenewalPlan::CardCharged
+            } else {
+                RenewalPlan::Ends
+            });
+            let final_reminder = match e.stage {
+                Some(stage) => stage == NoticeStage::SevenDay,
+                None => crate::domain::lifecycle::is_urgent(e.days_left),
+            };
             let notice = RenewalNotice {
                 tier_label: e.tier.label(),
-                monthly_price: e.monthly_price_cents,
                 end_date: LongDate(e.subscription_end_date),
                 expiry: ExpiryClause(e.days_left),
-                auto_renewal: e.auto_renewal,
+                at_term_end: AtTermEnd {
+                    plan,
+                    tier_label: e.tier.label(),
+                    monthly_price: e.monthly_price_cents,
+                    end_date: LongDate(e.subscription_end_date),
+                    final_reminder,
+                },
             };
             // A manual reminder has no stage: the days left choose the tone.
             match e.stage {

@@ -175,3 +175,130 @@ proptest! {
         prop_assert!(!message.html.contains("<b>"), "{}", message.html);
     }
 }
+
+/// For every (billing, collection, auto-renewal, cancellation) state, the renewal notices say what
+/// the sweep (and Stripe) will do at the term's end, and nothing else.
+#[test]
+fn each_notice_says_what_the_sweep_does_at_the_terms_end() {
+    use crate::domain::billing_start::Collection;
+    use crate::domain::lifecycle::{sweep_decision, ExpiryReason, NoticeStage, SweepDecision, DEFAULT_GRACE_DAYS};
+    use crate::domain::partner::SubscriptionStatus;
+    use crate::domain::tier::Tier;
+    let end: CalendarDate = jiff::civil::date(2026, 12, 1);
+    let day_after = jiff::civil::date(2026, 12, 2);
+    let now: jiff::Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
+    // What the sweep does the day after the end, and the words the notice must (and must not) use.
+    let invoicing_starts = "on December 2, 2026 we will email you an invoice for the next 12 months";
+    let card = "Stripe keeps charging the card on file";
+    let emailed = "Stripe keeps emailing each month's invoice";
+    let ends = "on December 1, 2026 it ends and your profile returns to the Free tier";
+    let all = [invoicing_starts, card, emailed, ends];
+    // (Stripe-billed with this collection, auto-renewal, cancelled at term end) -> (the sweep's
+    // decision the day after the end, the sentence the notice says)
+    let table: [(Option<Collection>, bool, bool, SweepDecision, &str); 8] = [
+        (
+            None,
+            true,
+            false,
+            SweepDecision::StartRenewalBilling { days_past_end: 1 },
+            invoicing_starts,
+        ),
+        (
+            None,
+            false,
+            false,
+            SweepDecision::Expire(ExpiryReason::NotRenewing),
+            ends,
+        ),
+        (
+            None,
+            true,
+            true,
+            SweepDecision::Expire(ExpiryReason::CancelledAtTermEnd),
+            ends,
+        ),
+        (
+            Some(Collection::ChargeAutomatically),
+            true,
+            false,
+            SweepDecision::AwaitStripe { days_past_end: 1 },
+            card,
+        ),
+        (
+            Some(Collection::SendInvoice),
+            true,
+            false,
+            SweepDecision::AwaitStripe { days_past_end: 1 },
+            emailed,
+        ),
+        // Stripe stops billing at the end (`cancel_at`) and its deletion ends the tier.
+        (
+            Some(Collection::ChargeAutomatically),
+            false,
+            false,
+            SweepDecision::AwaitStripe { days_past_end: 1 },
+            ends,
+        ),
+        (
+            Some(Collection::SendInvoice),
+            false,
+            false,
+            SweepDecision::AwaitStripe { days_past_end: 1 },
+            ends,
+        ),
+        (
+            Some(Collection::ChargeAutomatically),
+            true,
+            true,
+            SweepDecision::AwaitStripe { days_past_end: 1 },
+            ends,
+        ),
+    ];
+    for (collection, auto_renewal, cancelled, at_end, says) in table {
+        let mut partner = crate::domain::partner::sample_partner(8_000, now);
+        partner.engagement_tier = Tier::Gold;
+        partner.subscription_start_date = Some(jiff::civil::date(2025, 12, 1));
+        partner.subscription_end_date = Some(end);
+        partner.subscription_status = if cancelled {
+            SubscriptionStatus::Cancelled
+        } else {
+            SubscriptionStatus::Active
+        };
+        partner.auto_renewal = auto_renewal && !cancelled;
+        if let Some(collection) = collection {
+            partner.stripe_customer_id = Some("cus_1".into());
+            partner.stripe_subscription_id = Some("sub_1".into());
+            partner.stripe_subscription_status = Some("active".into());
+            partner.collection = Some(collection);
+        }
+        let state = format!("{collection:?}, auto-renewal {auto_renewal}, cancelled {cancelled}");
+        assert_eq!(
+            sweep_decision(&partner, day_after, DEFAULT_GRACE_DAYS),
+            at_end,
+            "{state}"
+        );
+        for (stage, days_left) in [(NoticeStage::ThirtyDay, 30), (NoticeStage::SevenDay, 7)] {
+            let body = EventBody::RenewalReminderDue(crate::events::RenewalReminderDue::of(
+                &partner,
+                end,
+                Some(stage),
+                days_left,
+                false,
+            ));
+            let event = DomainEvent::about(crate::ids::next_id(), &partner, now, body);
+            let message = compose(&event, &settings()).unwrap().expect("a notice mails");
+            for text in [&message.text, &message.html.replace("&#39;", "'")] {
+                assert!(
+                    text.contains(says),
+                    "{state}, {stage}-day notice must say {says:?}:\n{text}"
+                );
+                for other in all.iter().filter(|s| **s != says) {
+                    assert!(
+                        !text.contains(other),
+                        "{state}, {stage}-day notice says {other:?}:\n{text}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -96,6 +96,16 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
             "gsi6sk".into(),
             string_attr(format!("{}#{}", sync.requested_at, partner.id)),
         );
+    } else if let Some(start) = partner
+        .pending_billing
+        .as_ref()
+        .filter(|p| p.carried_out_by_reconciliation())
+    {
+        item.insert("gsi6pk".into(), string_attr(BILLING_START_PENDING_PK));
+        item.insert(
+            "gsi6sk".into(),
+            string_attr(format!("{}#{}", timestamp_key(start.requested_at), partner.id)),
+        );
     }
     // The unpaid-invoice index: emailed invoices the sweep chases once they are overdue.
     let unpaid = matches!(

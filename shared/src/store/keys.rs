@@ -3,7 +3,7 @@
 //! | item             | pk                 | sk                        | index keys |
 //! |------------------|--------------------|---------------------------|------------|
 //! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (due index: paid terms with status active or cancelled, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>`; gsi4 (dashboard: every subscription that is not `inactive`): `DASH#<status>` / `<end>#<id>` |
-//! |                  |                    |                           | gsi6 (Stripe changes to confirm, sparse: partners with `stripe_sync`): `STRIPE_SYNC` / `<requested at>#<id>` |
+//! |                  |                    |                           | gsi6 (Stripe work stripe-reconcile carries out, sparse): `STRIPE_SYNC` / `<requested at>#<id>` (a `stripe_sync` to confirm), else `BILLING_START` / `<requested at>#<id>` (a billing start claimed, not created at Stripe, needing nobody's payment in a browser: a renewal's) |
 //! |                  |                    |                           | gsi7 (emailed invoices unpaid, sparse: `payment_due_date` while awaiting payment or past due): `INVOICE_DUE` / `<due date>#<id>` |
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month, of `created_at`): `HIST#<yyyy-mm>` / `<created_at>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
@@ -42,6 +42,9 @@ pub const INVOICES_INDEX: &str = "gsi5";
 /// Partners with a Stripe change still to confirm, oldest request first (sparse).
 pub const STRIPE_SYNC_INDEX: &str = "gsi6";
 pub const STRIPE_SYNC_PENDING_PK: &str = "STRIPE_SYNC";
+/// gsi6's other partition: billing starts claimed but not yet created at Stripe that stripe-reconcile
+/// carries out (a renewal's, requested by the sweep; one whose request died), oldest first.
+pub const BILLING_START_PENDING_PK: &str = "BILLING_START";
 /// Emailed invoices not paid yet, by due date (sparse): the sweep walks the overdue ones down the
 /// dunning ladder.
 pub const INVOICES_DUE_INDEX: &str = "gsi7";

@@ -96,6 +96,14 @@ impl Store {
         Ok(partners)
     }
 
+    /// Partners with a billing start for stripe-reconcile to carry out, oldest first, at most
+    /// `limit` (eventually consistent: the start re-reads each one).
+    pub async fn pending_billing_starts(&self, limit: u16) -> Result<Vec<Partner>, StoreError> {
+        let query = IndexQuery::new(STRIPE_SYNC_INDEX, "gsi6pk", "gsi6sk", BILLING_START_PENDING_PK);
+        let (partners, _) = self.fetch_page(&query, None, Some(i32::from(limit))).await?;
+        Ok(partners)
+    }
+
     /// Partners whose emailed invoice was due on or before `until`, soonest first, one page.
     pub async fn unpaid_invoices_due(
         &self,

@@ -40,6 +40,7 @@ pub async fn billed_partner(
         customer_id: customer_id.to_owned(),
         subscription_id: subscription_id.to_owned(),
         status: "active".into(),
+        collection: Collection::ChargeAutomatically,
     };
     record_paid_billing(store, &BusinessCalendar::utc(), &command, &stripe, now)
         .await

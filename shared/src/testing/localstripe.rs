@@ -156,6 +156,7 @@ pub async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bo
         customer_id: customer,
         subscription_id: subscription.clone(),
         status: "active".into(),
+        collection: Collection::ChargeAutomatically,
     };
     record_paid_billing(store, &BusinessCalendar::utc(), &command, &stripe_ids, now)
         .await

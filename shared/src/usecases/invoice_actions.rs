@@ -7,7 +7,7 @@ use super::error::UseCaseError;
 use super::invoices::invoice_record;
 use super::partners::not_found;
 use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
-use crate::domain::billing_start::{grant_billed_tier, BilledSubscription};
+use crate::domain::billing_start::{grant_billed_tier, BilledSubscription, Collection};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry, HistoryEventType};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::money::Cents;
@@ -183,6 +183,7 @@ pub async fn mark_invoice_paid(
                             .stripe_subscription_status
                             .clone()
                             .unwrap_or_else(|| "active".into()),
+                        collection: partner.collection.unwrap_or(Collection::ChargeAutomatically),
                     };
                     // Granted as a paid first invoice grants it: the term from today, the same ids.
                     let mut unbilled = partner.clone();

@@ -23,18 +23,8 @@ fn notice_write(
     actor: &Actor,
     now: Timestamp,
 ) -> NoticeWrite {
-    let tier = partner.engagement_tier;
     let (audit_id, event_id) = (next_id(), next_id());
-    let body = EventBody::RenewalReminderDue(RenewalReminderDue {
-        stage,
-        days_left,
-        tier,
-        tier_label: tier.label().to_owned(),
-        monthly_price_cents: tier.info().monthly_price_cents,
-        subscription_end_date: end,
-        auto_renewal: partner.auto_renewal,
-        manual,
-    });
+    let body = EventBody::RenewalReminderDue(RenewalReminderDue::of(partner, end, stage, days_left, manual));
     let audit = AuditEntry {
         id: audit_id.to_string(),
         partner_id: partner.id.clone(),

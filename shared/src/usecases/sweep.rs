@@ -1,5 +1,5 @@
-//! The daily expiry sweep: renewal notices at 30 and 7 days, grace for unpaid auto-renewing terms,
-//! expiry to free. It reads only the terms that are due, through the due index, page by page, so its
+//! The daily expiry sweep: renewal notices at 30 and 7 days, renewal billing requested for
+//! auto-renewing manual terms at their end, expiry to free. It reads only the terms that are due, through the due index, page by page, so its
 //! cost follows the number due rather than the number of partners. Running it twice, or again after
 //! a crash halfway, sends nothing twice and misses nothing: notices are recorded with a conditional
 //! marker, and every change is re-decided on a consistent read inside its own transaction. It also
@@ -9,6 +9,7 @@ use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::notices::record_sweep_notice;
 use super::overdue_invoices::chase_overdue_invoices;
+use crate::domain::billing_start::{claim_billing_start, Claim, Collection, FirstPayment, StartRequest};
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::lifecycle::{
@@ -17,8 +18,8 @@ use crate::domain::lifecycle::{
 };
 use crate::domain::partner::{Partner, SubscriptionStatus};
 use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription::{enter_grace, expire};
-use crate::events::{EventBody, SubscriptionExpired, SubscriptionPastDue, TierChanged};
+use crate::domain::subscription::expire;
+use crate::events::{EventBody, SubscriptionExpired, TierChanged};
 use crate::store::{NoticeOutcome, Store, StoreError};
 use futures::stream::{self, StreamExt};
 use jiff::{Span, Timestamp};
@@ -55,8 +56,9 @@ pub struct SweepSummary {
     pub notices_30: u64,
     pub notices_7: u64,
     pub expired: u64,
-    /// Terms in their grace period (newly marked past due or already so).
-    pub grace: u64,
+    /// Auto-renewing manual terms at their end whose renewal billing (the next 12 months by emailed
+    /// invoice) was requested; stripe-reconcile starts it.
+    pub renewal_billing_requested: u64,
     /// Stripe-billed terms past their end, left to Stripe (its retries, its dunning, its deletion).
     pub awaiting_stripe: u64,
     /// Of those, the ones past their end by more than `billed_overdue_days` with nothing paid: each is
@@ -73,7 +75,7 @@ pub struct SweepSummary {
 enum Effect {
     Nothing,
     Notice(NoticeStage),
-    Grace,
+    RenewalBillingRequested,
     Expired,
     AwaitStripe { overdue: bool },
 }
@@ -114,7 +116,7 @@ pub async fn run_expiry_sweep(
                 match effect {
                     Ok(Effect::Notice(NoticeStage::ThirtyDay)) => summary.notices_30 += 1,
                     Ok(Effect::Notice(NoticeStage::SevenDay)) => summary.notices_7 += 1,
-                    Ok(Effect::Grace) => summary.grace += 1,
+                    Ok(Effect::RenewalBillingRequested) => summary.renewal_billing_requested += 1,
                     Ok(Effect::Expired) => summary.expired += 1,
                     Ok(Effect::AwaitStripe { overdue }) => {
                         summary.awaiting_stripe += 1;
@@ -196,42 +198,29 @@ async fn handle_partner(
             }
             Err(StoreError::VersionConflict.into())
         }
-        SweepDecision::Grace { .. } => {
+        SweepDecision::StartRenewalBilling { .. } => {
+            // The claim a billing start writes, for the same tier by emailed invoice and renewing:
+            // stripe-reconcile finds it (the pending index) and starts it with the same request.
             let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
-                let SweepDecision::Grace { .. } = sweep_decision(current, today, grace_days) else {
+                let SweepDecision::StartRenewalBilling { .. } = sweep_decision(current, today, grace_days) else {
                     return Ok(None);
                 };
-                let Some(end) = current.subscription_end_date else {
-                    return Ok(None);
+                let request = StartRequest {
+                    first_payment: FirstPayment::SavedMethod,
+                    cancel_at: None,
                 };
-                let expires_after = end
-                    .checked_add(Span::new().days(i64::from(grace_days)))
-                    .map_err(|e| UseCaseError::Internal(e.to_string()))?;
-                Ok(enter_grace(current, now).map(|after| PartnerChange {
-                    stripe_action: None,
-                    history: Some(HistoryEventType::GracePeriod),
-                    note: crate::domain::partner::Note::parse_optional(Some(&format!(
-                        "Term ended {end} without renewal; expires after {expires_after} unless renewed"
-                    )))
-                    .ok()
-                    .flatten(),
-                    audit_action: AuditAction::GracePeriodStarted,
-                    events: vec![EventBody::SubscriptionPastDue(SubscriptionPastDue {
-                        tier: after.engagement_tier,
-                        subscription_end_date: end,
-                        expires_after,
-                    })],
-                    after,
-                }))
+                match claim_billing_start(current, current.engagement_tier, Collection::SendInvoice, request, now) {
+                    Ok(Claim::New(after)) => {
+                        Ok(Some(PartnerChange::audited(after, AuditAction::BillingStartRequested)))
+                    }
+                    Ok(Claim::Resume(_)) | Err(_) => Ok(None),
+                }
             })
             .await?;
-            match outcome {
-                Outcome::Applied(_) => Ok(Effect::Grace),
-                Outcome::Unchanged(current) => Ok(match sweep_decision(&current, today, grace_days) {
-                    SweepDecision::Grace { .. } => Effect::Grace,
-                    _ => Effect::Nothing,
-                }),
-            }
+            Ok(match outcome {
+                Outcome::Applied(_) => Effect::RenewalBillingRequested,
+                Outcome::Unchanged(_) => Effect::Nothing,
+            })
         }
         SweepDecision::Expire(_) => {
             let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
