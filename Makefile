@@ -23,16 +23,17 @@ toolchain:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-## The admin console's pages (functions/console/web): `npm ci` from package-lock.json when it changed,
-## then the client generated from infra/api/admin-api.openapi.yaml, the type check and Vite's build
-## when a source changed. Built before cargo: the console function embeds dist/ (a placeholder page
-## without it, so cargo alone still builds).
+## The pages (functions/console/web: the admin console and the partner portal): `npm ci` from
+## package-lock.json when it changed, then the clients generated from infra/api/admin-api.openapi.yaml
+## and partner-portal.openapi.yaml, the type check and Vite's builds when a source changed. Built
+## before cargo: the console function embeds dist/ and dist-partner/ (a placeholder page without them,
+## so cargo alone still builds).
 WEB := functions/console/web
 WEB_DEPS := $(WEB)/node_modules/.installed
 WEB_DIST := $(WEB)/dist/index.html
-WEB_SOURCES := $(shell find $(WEB)/src -type f ! -name '*.test.*' ! -name schema.d.ts 2>/dev/null) \
-	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package.json $(WEB)/scripts/gzip.mjs \
-	infra/api/admin-api.openapi.yaml
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/partner -type f ! -name '*.test.*' ! -name schema.d.ts 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/vite.partner.config.ts $(WEB)/tsconfig.json $(WEB)/package.json \
+	$(WEB)/scripts/gzip.mjs infra/api/admin-api.openapi.yaml infra/api/partner-portal.openapi.yaml
 
 $(WEB_DEPS): $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --loglevel=error
@@ -43,10 +44,12 @@ $(WEB_DIST): $(WEB_DEPS) $(WEB_SOURCES)
 
 web: $(WEB_DIST)
 
-## The console's browser tests again, writing the committed screenshots (docs/screenshots/).
+## The console's and the partner portal's browser tests again, writing the committed screenshots
+## (docs/screenshots/).
 screenshots: venv web chromium
 	cargo build --quiet -p devtool
 	SCREENSHOTS_DIR=docs/screenshots $(PY) infra/local/stack.py run -- bash infra/local/console_e2e.sh
+	SCREENSHOTS_DIR=docs/screenshots $(PY) infra/local/stack.py run -- bash infra/local/portal_e2e.sh
 
 ## Debian's Chromium for the browser tests (Playwright's own browser downloads cannot be fetched).
 chromium:
@@ -66,6 +69,7 @@ test: venv toolchain web chromium
 	EXAMPLES=25 $(PY) infra/local/stack.py run -- bash infra/local/fuzz_api.sh
 	cd $(WEB) && npm run --silent gen && npx tsc --noEmit && npx vitest run
 	$(PY) infra/local/stack.py run -- bash infra/local/console_e2e.sh
+	$(PY) infra/local/stack.py run -- bash infra/local/portal_e2e.sh
 
 ## The API samples' real answers (events/) as the descriptions' response examples.
 api-examples: venv

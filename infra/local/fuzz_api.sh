@@ -18,6 +18,8 @@ mkdir -p "$state"
 gateway_stack fuzz "$state"
 admin_token=$(target/debug/devtool token fuzz-admin 1)
 partner_token=$(target/debug/devtool partner-token keystone-payroll fuzz-partner 1)
+# Sign-out refuses the token it is called with: it is fuzzed with a token of its own.
+sign_out_token=$(target/debug/devtool partner-token keystone-payroll fuzz-sign-out 1)
 echo "$admin_token" > "$state/admin-token"
 echo "$partner_token" > "$state/partner-token"
 
@@ -31,17 +33,19 @@ fi
 status=0
 run() {
   local description=$1 token=$2
-  echo "== schemathesis: $description ($examples examples per operation, seed $seed)"
+  shift 2
+  echo "== schemathesis: $description $* ($examples examples per operation, seed $seed)"
   local auth=()
   [ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
   .venv/bin/schemathesis --config-file infra/api/schemathesis.toml run "infra/api/$description" --url "http://127.0.0.1:$port" \
     --checks all --mode all --max-examples "$examples" --seed "$seed" --workers 1 \
     --suppress-health-check too_slow,filter_too_much \
     --report junit --report-dir "$state/reports" \
-    "${auth[@]}" || status=1
+    "${auth[@]}" "$@" || status=1
 }
 run admin-api.openapi.yaml "$admin_token"
-run partner-portal.openapi.yaml "$partner_token"
+run partner-portal.openapi.yaml "$partner_token" --exclude-path /portal/sign-out
+run partner-portal.openapi.yaml "$sign_out_token" --include-path /portal/sign-out
 run stripe-webhook.openapi.yaml ""
 if [ $status -ne 0 ]; then
   cat <<TXT

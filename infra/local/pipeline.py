@@ -4,6 +4,10 @@
   pipeline.py setup      verify the SES sender domain, create the email dead-letter queue and a queue
                          fed by the email rule on the local bus; prints EMAIL_DLQ_URL=... for the
                          functions' environment
+  pipeline.py sender     only the SES sender domain (the portal mails sign-in links itself)
+  pipeline.py sign-in-link ORIGIN EMAIL
+                         ask the portal at ORIGIN for a sign-in link for EMAIL and print the link from
+                         the mail moto's SES took (make dev prints one for the demo partner)
   pipeline.py stripe PORT
                          register the stripe-webhook function (under `cargo lambda watch` on PORT) as
                          localstripe's webhook endpoint, signed with STRIPE_WEBHOOK_SECRET, and create
@@ -24,6 +28,7 @@ Reads the same environment as the functions (infra/local/local.env + the stack's
 """
 import json
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -60,13 +65,37 @@ def client(name):
                         region_name=os.environ.get("AWS_REGION", "us-east-1"))
 
 
-def setup():
+def sender():
+    """The sender's domain as a verified identity in moto's SES (it refuses to send from others)."""
     sender_domain = parseaddr(os.environ["EMAIL_FROM"])[1].rpartition("@")[2]
     ses = client("sesv2")
     try:
         ses.create_email_identity(EmailIdentity=sender_domain)
     except ses.exceptions.AlreadyExistsException:
         pass
+
+
+def sign_in_link(origin, email, timeout=10.0):
+    """Asks the portal for a sign-in link for `email` and reads it from the mail moto's SES took."""
+    request = urllib.request.Request(f"{origin}/portal/sign-in", data=json.dumps({"email": email}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=15) as answer:
+        answer.read()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/data.json", timeout=15) as answer:
+            messages = json.load(answer).get("ses", {}).get("Message", [])
+        for message in reversed(messages):
+            if email in message.get("destinations", {}).get("ToAddresses", []):
+                found = re.search(r'https?://[^"\s<>]+#code=[A-Za-z0-9_-]{43}', message.get("body", ""))
+                if found:
+                    return found.group(0)
+        time.sleep(0.2)
+    raise SystemExit(f"no sign-in link reached moto's SES for {email}")
+
+
+def setup():
+    sender()
     sqs = client("sqs")
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     queue_url = sqs.create_queue(QueueName=EMAIL_QUEUE)["QueueUrl"]
@@ -193,6 +222,10 @@ if __name__ == "__main__":
     match sys.argv[1:]:
         case ["setup"]:
             setup()
+        case ["sender"]:
+            sender()
+        case ["sign-in-link", origin, email]:
+            print(sign_in_link(origin, email))
         case ["stripe", port]:
             stripe(int(port))
         case ["stripe", port, url, customers_file]:

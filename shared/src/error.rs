@@ -36,6 +36,9 @@ pub enum AppError {
     /// 413: a body over [`crate::http::MAX_BODY_BYTES`].
     #[error("the request body is {size} bytes; at most {limit} are accepted")]
     PayloadTooLarge { size: usize, limit: usize },
+    /// 401: a sign-in code that is unknown, used or expired (the detail says so; no token involved).
+    #[error("{0}")]
+    SignInRefused(String),
     /// 403: authenticated, but the request reaches for what the caller may not touch.
     #[error("{0}")]
     Forbidden(String),
@@ -52,7 +55,7 @@ pub enum AppError {
         current_version: Option<u64>,
     },
     /// 429: too many requests in the window; send again after `retry_after_seconds` (`Retry-After`).
-    #[error("too many payment requests: at most {limit} a minute; try again in {retry_after_seconds} s")]
+    #[error("too many requests: at most {limit} a minute; try again in {retry_after_seconds} s")]
     TooManyRequests { limit: u32, retry_after_seconds: u32 },
     /// 415: a body that is not JSON.
     #[error("{0}")]
@@ -93,7 +96,7 @@ impl AppError {
             AppError::BadRequest(_) | AppError::SignatureRefused(_) => 400,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::Auth(e) if e.is_forbidden() => 403,
-            AppError::Auth(_) => 401,
+            AppError::Auth(_) | AppError::SignInRefused(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed { .. } => 405,

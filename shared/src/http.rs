@@ -63,7 +63,7 @@ fn problem_slug(err: &AppError) -> &'static str {
         AppError::SignatureRefused(_) => "bad-signature",
         AppError::PayloadTooLarge { .. } => "payload-too-large",
         AppError::Auth(e) if e.is_forbidden() => "forbidden",
-        AppError::Auth(_) => "unauthorized",
+        AppError::Auth(_) | AppError::SignInRefused(_) => "unauthorized",
         AppError::Forbidden(_) => "forbidden",
         AppError::NotFound(_) => "not-found",
         AppError::MethodNotAllowed { .. } => "method-not-allowed",

@@ -1,6 +1,7 @@
-//! The console's routes in `template.yaml` are pages, not API operations: they are in no OpenAPI
-//! description (route_descriptions.rs ties the API functions' routes to theirs), so this test pins
-//! them here instead — the bare prefix and one catch-all, and no API description claims `/console`.
+//! The pages' routes in `template.yaml` are not API operations: they are in no OpenAPI description
+//! (route_descriptions.rs ties the API functions' routes to theirs), so this test pins them here
+//! instead — for the console and the partner portal each the bare prefix and one catch-all, and no API
+//! description claims `/console` or `/partner`.
 
 use shared::testing::routes::{described_routes, template_catch_alls, template_routes};
 use std::collections::BTreeSet;
@@ -9,11 +10,11 @@ use std::collections::BTreeSet;
 fn the_console_is_served_at_console_and_described_by_no_api() {
     assert_eq!(
         template_routes("ConsoleFunction"),
-        BTreeSet::from(["GET /console".to_owned()])
+        BTreeSet::from(["GET /console".to_owned(), "GET /partner".to_owned()])
     );
     assert_eq!(
         template_catch_alls("ConsoleFunction"),
-        BTreeSet::from(["ANY /console/{proxy+}".to_owned()])
+        BTreeSet::from(["ANY /console/{proxy+}".to_owned(), "ANY /partner/{proxy+}".to_owned()])
     );
     for description in [
         "infra/api/admin-api.openapi.yaml",
@@ -22,7 +23,7 @@ fn the_console_is_served_at_console_and_described_by_no_api() {
     ] {
         let console: Vec<_> = described_routes(description)
             .into_iter()
-            .filter(|route| route.contains(" /console"))
+            .filter(|route| route.contains(" /console") || route.contains(" /partner"))
             .collect();
         assert!(console.is_empty(), "{description} describes console pages: {console:?}");
     }
@@ -38,6 +39,12 @@ fn every_route_under_console_answers_with_the_policy() {
         (Method::HEAD, "/console/invoices", 200),
         (Method::DELETE, "/console/", 405),
         (Method::GET, "/console/assets/missing.js", 404),
+        (Method::GET, "/partner", 308),
+        (Method::GET, "/partner/", 200),
+        (Method::GET, "/partner/billing", 200),
+        (Method::GET, "/partner/config.json", 200),
+        (Method::PUT, "/partner/billing", 405),
+        (Method::GET, "/partner/assets/missing.js", 404),
     ] {
         let res = console::respond_to(&method, path);
         assert_eq!(res.status(), status, "{method} {path}");

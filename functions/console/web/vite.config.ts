@@ -6,5 +6,5 @@ export default defineConfig({
   base: '/console/',
   plugins: [react()],
   build: { outDir: 'dist', assetsDir: 'assets', sourcemap: false, modulePreload: { polyfill: false } },
-  test: { environment: 'jsdom', include: ['src/**/*.test.{ts,tsx}'] },
+  test: { environment: 'jsdom', include: ['src/**/*.test.{ts,tsx}', 'partner/src/**/*.test.{ts,tsx}'] },
 });

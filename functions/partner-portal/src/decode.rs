@@ -129,3 +129,41 @@ struct EmptyBody {}
 pub fn empty(req: &Request) -> Result<(), AppError> {
     body::<EmptyBody>(req, true).map(drop)
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInBody {
+    email: String,
+}
+
+/// `{email}` of a sign-in request: an address (3 to 254 characters, one `@`, no spaces).
+pub fn sign_in(req: &Request) -> Result<String, AppError> {
+    let body: SignInBody = body(req, false)?;
+    let email = body.email;
+    let shaped = email.split('@').count() == 2
+        && email.split('@').all(|part| !part.is_empty())
+        // JSON Schema's `\s` (ECMA-262): Unicode white space and the byte-order mark.
+        && !email.chars().any(|c| c.is_whitespace() || c == '\u{feff}');
+    if !(3..=254).contains(&email.chars().count()) || !shaped {
+        return Err(AppError::invalid("email", "must be an email address"));
+    }
+    Ok(email)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionBody {
+    code: String,
+}
+
+/// `{code}` of a sign-in link: 43 base64url characters.
+pub fn session(req: &Request) -> Result<String, AppError> {
+    let body: SessionBody = body(req, false)?;
+    if !shared::domain::sign_in::is_code(&body.code) {
+        return Err(AppError::invalid(
+            "code",
+            "must be the 43-character code of a sign-in link",
+        ));
+    }
+    Ok(body.code)
+}

@@ -6,6 +6,9 @@
 //! the partner's per-minute limit first. Bad input answers 4xx `application/problem+json`.
 
 mod decode;
+mod sign_in;
+
+pub use sign_in::{PortalFunction, SignIn};
 
 use jiff::Timestamp;
 use lambda_http::http::{header, HeaderValue, Method};

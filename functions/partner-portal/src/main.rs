@@ -7,7 +7,7 @@ use shared::secrets::Reloading;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json_logs();
-    Reloading::from_env(|sdk, secrets| async move { partner_portal::Portal::from_env(&sdk, &secrets).await })
+    Reloading::from_env(|sdk, secrets| async move { partner_portal::PortalFunction::from_env(&sdk, &secrets).await })
         .await?
         .run_http()
         .await

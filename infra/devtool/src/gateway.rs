@@ -25,7 +25,7 @@ const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
 struct Functions {
     admin: admin_api::App,
-    portal: partner_portal::Portal,
+    portal: partner_portal::PortalFunction,
     webhook: stripe_webhook::Receiver,
 }
 
@@ -80,7 +80,7 @@ pub async fn serve(port: u16) -> Result<(), Error> {
     let secrets = SecretReader::from_sdk_config(&sdk);
     let functions = Arc::new(Functions {
         admin: admin_api::App::from_env(&sdk, &secrets).await?,
-        portal: partner_portal::Portal::from_env(&sdk, &secrets).await?,
+        portal: partner_portal::PortalFunction::from_env(&sdk, &secrets).await?,
         webhook: stripe_webhook::Receiver::from_env(&sdk, &secrets).await?,
     });
     let mut routes = Vec::new();

@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod billing_plan;
 pub mod billing_start;
+pub mod card;
 pub mod counters;
 pub mod dates;
 pub mod history_and_audit;
@@ -17,6 +18,7 @@ pub mod personal_data;
 pub mod portal_upgrade;
 pub mod rate_limit;
 pub mod refund;
+pub mod sign_in;
 pub mod spreadsheet;
 pub mod stripe_sync;
 pub mod subscription;

@@ -5,6 +5,7 @@
 //! and the exactly-once bookkeeping live in [`crate::usecases::emails`].
 
 mod letters;
+pub mod sign_in;
 
 use crate::domain::dates::CalendarDate;
 use crate::domain::history_and_audit::HistoryEventType;
@@ -29,6 +30,8 @@ pub enum EmailKind {
     SubscriptionExpiredPaymentFailure,
     InvoiceResend,
     RefundConfirmation,
+    /// The sign-in link the portal mails itself (not an event's: not in [`EmailKind::ALL`]).
+    SignInLink,
 }
 
 impl EmailKind {
@@ -61,6 +64,7 @@ impl EmailKind {
             EmailKind::SubscriptionExpiredPaymentFailure => "subscription_expired_payment_failure",
             EmailKind::InvoiceResend => "invoice_resend",
             EmailKind::RefundConfirmation => "refund_confirmation",
+            EmailKind::SignInLink => "sign_in_link",
         }
     }
 }

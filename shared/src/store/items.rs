@@ -116,6 +116,14 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
         item.insert("gsi7pk".into(), string_attr(INVOICES_DUE_PK));
         item.insert("gsi7sk".into(), string_attr(format!("{due}#{}", partner.id)));
     }
+    // The contact index: sign-in by email link finds the partner by its address's hash.
+    if let Some(email) = crate::domain::sign_in::normalize_email(partner.primary_email.as_str()) {
+        item.insert(
+            "gsi10pk".into(),
+            string_attr(super::sign_in::contact_pk(&crate::domain::sign_in::email_key(&email))),
+        );
+        item.insert("gsi10sk".into(), string_attr(partner.id.to_string()));
+    }
     item.insert("gsi2pk".into(), string_attr(DIRECTORY_PK));
     item.insert(
         "gsi2sk".into(),

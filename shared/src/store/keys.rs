@@ -4,6 +4,7 @@
 //! |------------------|--------------------|---------------------------|------------|
 //! | partner profile  | `PARTNER#<id>`     | `PROFILE`                 | gsi1 (due index: paid terms with status active or cancelled, sparse): `SUB#<status>` / `<end>#<id>`; gsi2 (partner directory by name): `PARTNERS` / `<lowercase name>#<id>`; gsi4 (dashboard: every subscription that is not `inactive`): `DASH#<status>` / `<end>#<id>` |
 //! |                  |                    |                           | gsi6 (Stripe work stripe-reconcile carries out, sparse): `STRIPE_SYNC` / `<requested at>#<id>` (a `stripe_sync` to confirm), else `BILLING_START` / `<requested at>#<id>` (a billing start claimed, not created at Stripe, needing nobody's payment in a browser: a renewal's) |
+//! |                  |                    |                           | gsi10 (sign-in: the partner of a contact address): `CONTACT#<sha256 of the lowercased address>` / `<id>` |
 //! |                  |                    |                           | gsi7 (emailed invoices unpaid, sparse: `payment_due_date` while awaiting payment or past due): `INVOICE_DUE` / `<due date>#<id>` |
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month, of `created_at`): `HIST#<yyyy-mm>` / `<created_at>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
@@ -13,6 +14,7 @@
 //! | Stripe customer  | `STRIPE_CUS#<customer id>` | `CUSTOMER`        | — (which partner a Stripe customer is: one consistent read per webhook) |
 //! | Stripe event     | `STRIPE_EVENT#<event id>` | `EVENT`            | — (written in the same transaction as the event's effects: a redelivery finds it; TTL 30 days) |
 //! | rate counter     | `RATE#<id>`        | `<window start>`          | — (portal payment requests counted per partner and minute; TTL `expires_at`) |
+//! | sign-in code, counter, revoked token | `SIGNIN#<hash>`, `SIGNINRATE#<scope>#<key>`, `REVOKED#<hash>` | `CODE`, `<window start>`, `TOKEN` | — (`store::sign_in`; TTL `expires_at`) |
 //! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
 //!
 //! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
@@ -61,8 +63,11 @@ pub fn invoice_by_id_pk(invoice_id: &str) -> String {
     format!("INVOICE#{invoice_id}")
 }
 
+/// Profiles by their contact address's hash, for sign-in by email link (`store::sign_in`).
+pub const CONTACT_INDEX: &str = "gsi10";
+
 /// (index name, partition key attribute, sort key attribute)
-pub const INDEXES: [(&str, &str, &str); 9] = [
+pub const INDEXES: [(&str, &str, &str); 10] = [
     (SUBSCRIPTIONS_INDEX, "gsi1pk", "gsi1sk"),
     (DIRECTORY_INDEX, "gsi2pk", "gsi2sk"),
     (HISTORY_BY_MONTH_INDEX, "gsi3pk", "gsi3sk"),
@@ -72,6 +77,7 @@ pub const INDEXES: [(&str, &str, &str); 9] = [
     (INVOICES_DUE_INDEX, "gsi7pk", "gsi7sk"),
     (INVOICES_BY_DATE_INDEX, "gsi8pk", "gsi8sk"),
     (INVOICE_BY_ID_INDEX, "gsi9pk", "gsi9sk"),
+    (CONTACT_INDEX, "gsi10pk", "gsi10sk"),
 ];
 
 pub const NOTICE_PREFIX: &str = "NOTICE#";

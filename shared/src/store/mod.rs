@@ -23,6 +23,7 @@ mod queries;
 pub mod rate_limit;
 pub mod refunds;
 pub mod schema;
+pub mod sign_in;
 
 pub use invoices::{InvoiceFilter, ResendOutcome, ResendWrite};
 pub use items::profile_item;

@@ -8,9 +8,10 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-export const ORIGIN = process.env.CONSOLE_ORIGIN ?? '';
-export const TOKEN = process.env.CONSOLE_ADMIN_TOKEN ?? '';
-if (!ORIGIN || !TOKEN) throw new Error('CONSOLE_ORIGIN and CONSOLE_ADMIN_TOKEN are set by infra/local/console_e2e.sh');
+// The console's tests (console_e2e.sh) or the portal's (portal_e2e.sh, which also needs an admin token).
+export const ORIGIN = process.env.CONSOLE_ORIGIN ?? process.env.PORTAL_ORIGIN ?? '';
+export const TOKEN = process.env.CONSOLE_ADMIN_TOKEN ?? process.env.PORTAL_ADMIN_TOKEN ?? '';
+if (!ORIGIN || !TOKEN) throw new Error('CONSOLE_ORIGIN and CONSOLE_ADMIN_TOKEN (or PORTAL_*) are set by infra/local/console_e2e.sh or portal_e2e.sh');
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };

@@ -13,4 +13,5 @@ pub mod cancellation;
 pub mod invoices;
 pub mod payment_method;
 pub mod rate_limit;
+pub mod sign_in;
 pub mod upgrade;
