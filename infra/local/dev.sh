@@ -19,7 +19,8 @@ set -a
 # shellcheck disable=SC1090
 . "$state/stack.env"
 set +a
-cat infra/local/local.env "$state/stack.env" | grep -E '^[A-Z_]+=' > "$state/functions.env"
+# PARTNER_PORTAL_URL is the local page's (below, once the port is known).
+cat infra/local/local.env "$state/stack.env" | grep -E '^[A-Z_]+=' | grep -v '^PARTNER_PORTAL_URL=' > "$state/functions.env"
 
 cargo build --workspace --quiet
 target/debug/devtool create-table
@@ -46,21 +47,47 @@ lambda_port=$("$py" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0
 origin="http://127.0.0.1:$port"
 base="$origin"
 portal="$origin"
+# The partner portal page on this origin (every email and sign-in link lands there), and Stripe.js from
+# the local stack (the project's fake, served by the localstripe compatibility layer).
+export PARTNER_PORTAL_URL="$origin/partner/billing" LOCAL_STRIPE_JS_URL="$STRIPE_API_BASE/js.stripe.com/v3/"
+{ echo "PARTNER_PORTAL_URL=$PARTNER_PORTAL_URL"; echo "LOCAL_STRIPE_JS_URL=$LOCAL_STRIPE_JS_URL"; } >> "$state/functions.env"
 echo "$token" > "$state/admin-token"
 echo "$partner_token" > "$state/partner-token"
 console_link="$origin/console/#token=$token"
 echo "$console_link" > "$state/console-link"
+
+# The HTTP functions behind their template routes, as API Gateway passes them.
+(set -a; . "$state/functions.env"; set +a; exec target/debug/devtool gateway "$port") > "$state/gateway.log" 2>&1 &
+gateway=$!
+trap 'kill $gateway 2>/dev/null; "$py" infra/local/stack.py down "$state"' EXIT
+for _ in $(seq 1 100); do
+  (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+# localstripe -> stripe-webhook (signed deliveries to the gateway's /webhooks/stripe), and the tiers' plans.
+"$py" infra/local/pipeline.py stripe "$port" "$origin/webhooks/stripe" "$state/stripe-customers.json"
+
+# A sign-in link for the demo partner's contact, as a partner gets it (POST /portal/sign-in, then the
+# mail moto's SES took). It works once, for 15 minutes; the page asks for a new one after that.
+portal_link=$("$py" infra/local/pipeline.py sign-in-link "$origin" support@keystonepay.example)
+echo "$portal_link" > "$state/portal-link"
 
 cat <<TXT
 
 Admin console (this link signs in for 12 h; the token is in the fragment, which no server sees):
   $console_link
 
+Partner portal page, signed in as the demo partner $portal_partner (a sign-in link as the email
+carries it: single use, 15 minutes; afterwards ask for a new link there with support@keystonepay.example,
+and read it in moto's SES, below; pay with 4242 4242 4242 4242, any future date, any CVC):
+  $portal_link
+
 Power100 partner payments is running locally, on production paths on one origin ($origin).
   admin API     $base/admin/...  and  $base/api/partners/...
   DynamoDB etc. $AWS_ENDPOINT_URL  (moto; sent mail and events: $AWS_ENDPOINT_URL/moto-api/data.json)
   Stripe        $STRIPE_API_BASE  (localstripe)
-  partner portal $portal/portal/...
+  partner portal $portal/partner/ (the page)  and  $portal/portal/... (its API)
   Stripe webhook $origin/webhooks/stripe
   admin token   (12 h, also in $state/admin-token)
 $token
@@ -132,18 +159,6 @@ Subscriptions dashboard:
 
 Ctrl-C stops the functions and the stack.
 TXT
-
-# The HTTP functions behind their template routes, as API Gateway passes them.
-(set -a; . "$state/functions.env"; set +a; exec target/debug/devtool gateway "$port") > "$state/gateway.log" 2>&1 &
-gateway=$!
-trap 'kill $gateway 2>/dev/null; "$py" infra/local/stack.py down "$state"' EXIT
-for _ in $(seq 1 100); do
-  (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-
-# localstripe -> stripe-webhook (signed deliveries to the gateway's /webhooks/stripe), and the tiers' plans.
-"$py" infra/local/pipeline.py stripe "$port" "$origin/webhooks/stripe" "$state/stripe-customers.json"
 
 # Stream -> outbox-relay -> bus -> email rule -> email-sender, as in AWS (see pipeline.py).
 "$py" infra/local/pipeline.py run "$lambda_port" > "$state/pipeline.log" 2>&1 &

@@ -142,12 +142,16 @@ pub fn sign_in(req: &Request) -> Result<String, AppError> {
     let email = body.email;
     let shaped = email.split('@').count() == 2
         && email.split('@').all(|part| !part.is_empty())
-        // JSON Schema's `\s` (ECMA-262): Unicode white space and the byte-order mark.
-        && !email.chars().any(|c| c.is_whitespace() || c == '\u{feff}');
+        && !email.chars().any(ecma_space);
     if !(3..=254).contains(&email.chars().count()) || !shaped {
         return Err(AppError::invalid("email", "must be an email address"));
     }
     Ok(email)
+}
+
+/// `\s` of the description's patterns (ECMA-262): Unicode white space but U+0085, and the byte-order mark.
+fn ecma_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
 #[derive(Deserialize)]
@@ -166,4 +170,19 @@ pub fn session(req: &Request) -> Result<String, AppError> {
         ));
     }
     Ok(body.code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ecma_space;
+
+    #[test]
+    fn white_space_is_the_descriptions_not_rusts() {
+        for c in [' ', '\t', '\n', '\u{a0}', '\u{2028}', '\u{3000}', '\u{feff}'] {
+            assert!(ecma_space(c), "{c:?}");
+        }
+        for c in ['\u{85}', '\u{1b}', 'a', '@'] {
+            assert!(!ecma_space(c), "{c:?}");
+        }
+    }
 }
