@@ -123,7 +123,7 @@ def localstripe(method, path, form=None):
 
 # Every event type stripe-webhook acts on (shared::stripe::webhook::HANDLED_EVENT_TYPES; a test keeps
 # them equal), registered as Stripe's dashboard registers them.
-WEBHOOK_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.created", "invoice.finalized", "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted", "refund.created", "refund.updated", "refund.failed", "charge.refunded", "setup_intent.succeeded")
+WEBHOOK_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.created", "invoice.finalized", "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted", "refund.created", "refund.updated", "refund.failed", "charge.refunded", "setup_intent.succeeded", "payment_method.attached", "payment_method.updated", "payment_method.automatically_updated", "customer.updated")
 
 
 def stripe(port, url=None, customers_file=".local/dev/stripe-customers.json"):

@@ -688,3 +688,73 @@ async fn dynamodb_requests_per_route() {
         }
     }
 }
+
+/// The card on file is the table's copy: a view asks Stripe only the first time and after Stripe
+/// reports a change (a payment method attached, a card confirmed, a paid invoice); other views make
+/// no Stripe request at all.
+#[tokio::test]
+async fn a_view_asks_stripe_for_the_card_only_after_stripe_reported_a_change() {
+    use shared::stripe::webhook::StripeEvent;
+    use shared::usecases::stripe_events::{handle_stripe_event, BillingRules, EventOutcome};
+    let stub = StripeStub::start().await;
+    let api = TestPortal::new(&stub.base_url, STUB_KEY).await;
+    let partner = billed_gold_with_invoice(api.store(), &unique("card")).await;
+    let token = token_for(&partner);
+    let view = || async {
+        let me = api.send("GET", "/portal/me", None, Some(&token)).await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        me.body["payment_method"].clone()
+    };
+    let visa =
+        json!({"status": "on_file", "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}});
+
+    assert_eq!(view().await, visa, "read from Stripe the first time");
+    let first_reads = stub.requests().len();
+    assert!(first_reads >= 1, "the first view read the card from Stripe");
+    for _ in 0..5 {
+        assert_eq!(view().await, visa);
+    }
+    assert_eq!(stub.requests().len(), first_reads, "five more views: no Stripe request");
+
+    // Stripe reports a payment method attached to the partner's customer.
+    let customer = partner.stripe_customer_id.clone().unwrap();
+    let now = jiff::Timestamp::now();
+    let attached = StripeEvent::from_api(shared::stripe::fixtures::event(
+        "evt_card_attached",
+        "payment_method.attached",
+        now.as_second(),
+        json!({"id": "pm_new", "object": "payment_method", "type": "card", "customer": customer,
+               "card": {"brand": "mastercard", "last4": "4444", "exp_month": 1, "exp_year": 2031}}),
+    ))
+    .unwrap();
+    let calendar = shared::domain::dates::BusinessCalendar::utc();
+    let prices = shared::testing::billing::test_prices();
+    let rules = BillingRules {
+        calendar: &calendar,
+        prices: &prices,
+    };
+    let outcome = handle_stripe_event(api.store(), &rules, None, &attached, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        EventOutcome::Applied {
+            partner_id: partner.id.clone()
+        }
+    );
+
+    assert_eq!(view().await, visa, "read again (the stub's default is still the Visa)");
+    let second_reads = stub.requests().len();
+    assert!(second_reads > first_reads, "the view after the change asked Stripe");
+    for _ in 0..5 {
+        view().await;
+    }
+    assert_eq!(stub.requests().len(), second_reads, "and then no more");
+
+    // A partner without a Stripe customer has no card, and nothing is asked.
+    let free = free_partner(api.store(), &unique("nocard")).await;
+    let before = stub.requests().len();
+    let me = api.send("GET", "/portal/me", None, Some(&token_for(&free))).await;
+    assert_eq!(me.body["payment_method"], json!({"status": "none"}), "{}", me.body);
+    assert_eq!(stub.requests().len(), before);
+}

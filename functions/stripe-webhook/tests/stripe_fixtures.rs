@@ -374,6 +374,8 @@ async fn stripes_objects_in_every_handled_event_never_answer_5xx() {
         "subscription" => event_type.starts_with("customer.subscription."),
         "refund" => event_type.starts_with("refund."),
         "charge" => event_type == "charge.refunded",
+        "payment_method" => event_type.starts_with("payment_method."),
+        "customer" => event_type == "customer.updated",
         _ => false,
     };
     for d in &deliveries {

@@ -6,6 +6,7 @@
 //! |                  |                    |                           | gsi6 (Stripe work stripe-reconcile carries out, sparse): `STRIPE_SYNC` / `<requested at>#<id>` (a `stripe_sync` to confirm), else `BILLING_START` / `<requested at>#<id>` (a billing start claimed, not created at Stripe, needing nobody's payment in a browser: a renewal's) |
 //! |                  |                    |                           | gsi10 (sign-in: the partner of a contact address): `CONTACT#<sha256 of the lowercased address>` / `<id>` |
 //! |                  |                    |                           | gsi7 (emailed invoices unpaid, sparse: `payment_due_date` while awaiting payment or past due): `INVOICE_DUE` / `<due date>#<id>` |
+//! | card on file     | `PARTNER#<id>`     | `CARD`                    | — (a copy of Stripe's card, newest `as_of_key` wins: `store::cards`) |
 //! | history entry    | `PARTNER#<id>`     | `HIST#<ts>#<ulid>`        | gsi3 (history by month, of `created_at`): `HIST#<yyyy-mm>` / `<created_at>#<ulid>` |
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
@@ -26,6 +27,8 @@ use ulid::Ulid;
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const PROFILE_SK: &str = "PROFILE";
+/// The copy of the partner's card on file (`store::cards`), beside its profile.
+pub const CARD_SK: &str = "CARD";
 pub const HISTORY_PREFIX: &str = "HIST#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const OUTBOX_SK: &str = "EVENT";

@@ -10,6 +10,7 @@
 
 pub mod billing;
 mod bulk_load;
+pub mod cards;
 pub mod cursor;
 pub mod email_log;
 mod invoices;

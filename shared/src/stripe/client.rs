@@ -132,16 +132,7 @@ pub struct RefundState {
     pub amount: crate::domain::money::Cents,
 }
 
-/// A card as the portal shows it: brand, last four digits and expiry, never more.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CardSummary {
-    pub brand: String,
-    pub last4: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp_month: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp_year: Option<u16>,
-}
+pub use crate::domain::card::CardSummary;
 
 impl CardSummary {
     /// The summary of an expanded PaymentMethod; `None` for an id, null, or a method without a card.

@@ -174,7 +174,7 @@ impl StripeEvent {
 /// Every event type the webhook acts on: what its endpoint is registered for in Stripe (the
 /// template's `StripeWebhookEvents` output, the README, `make dev`'s registration; a test keeps them
 /// and the dispatch equal).
-pub const HANDLED_EVENT_TYPES: [&str; 13] = [
+pub const HANDLED_EVENT_TYPES: [&str; 17] = [
     "invoice.paid",
     "invoice.payment_succeeded",
     "invoice.payment_failed",
@@ -188,6 +188,31 @@ pub const HANDLED_EVENT_TYPES: [&str; 13] = [
     "refund.failed",
     "charge.refunded",
     "setup_intent.succeeded",
+    "payment_method.attached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+    "customer.updated",
+];
+
+/// Events that only change which card is on file (`usecases::cards`).
+pub const CARD_EVENT_TYPES: [&str; 4] = [
+    "payment_method.attached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+    "customer.updated",
+];
+
+/// Events after which the card copy is marked changed: the card-only ones, a card confirmed in the
+/// portal, a paid invoice (the first one saves the card paid with) and a subscription update (its
+/// default card).
+pub const CARD_CHANGE_EVENT_TYPES: [&str; 7] = [
+    "payment_method.attached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+    "customer.updated",
+    "setup_intent.succeeded",
+    "invoice.paid",
+    "customer.subscription.updated",
 ];
 
 pub const REFUND_EVENT_TYPES: [&str; 4] = ["refund.created", "refund.updated", "refund.failed", "charge.refunded"];

@@ -341,6 +341,20 @@ fn answer(request: &Recorded) -> (u16, Value) {
                 subscription(request, &path["/v1/subscriptions/".len()..], "active", cancel_at),
             )
         }
+        // A customer whose default card is a Visa ending 4242 (expanded when asked).
+        ("GET", path) if path.starts_with("/v1/customers/") => {
+            let card = json!({"id": "pm_Stub4242", "object": "payment_method", "type": "card",
+                "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}});
+            let expanded = request.query_field("expand[0]") == Some("invoice_settings.default_payment_method");
+            (
+                200,
+                json!({
+                    "id": &path["/v1/customers/".len()..], "object": "customer", "created": now, "livemode": false,
+                    "invoice_settings": {"custom_fields": null, "footer": null, "rendering_options": null,
+                        "default_payment_method": if expanded { card } else { json!("pm_Stub4242") }}
+                }),
+            )
+        }
         ("GET", path) if path.starts_with("/v1/subscriptions/") => {
             let mut answer = subscription(request, &path["/v1/subscriptions/".len()..], "active", None);
             if request.query_field("expand[0]") == Some("latest_invoice.confirmation_secret") {

@@ -4,6 +4,7 @@
 pub mod apply_change;
 pub mod billing_start;
 pub mod cancellation;
+pub mod cards;
 pub mod csv_export;
 pub mod dashboard;
 pub mod emails;

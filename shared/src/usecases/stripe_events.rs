@@ -11,6 +11,7 @@
 //! - Calls per event: the customer link (GetItem), the partner (GetItem), the transaction: 3.
 
 use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
+use super::cards::{apply_card_event, note_card_change};
 use super::error::UseCaseError;
 use super::portal::payment_method::adopt_confirmed_card;
 use super::refund_events::apply_refund_event;
@@ -23,7 +24,7 @@ use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite, RecordedOutcome, StripeEventRecord};
 use crate::store::{Store, StoreError};
 use crate::stripe::client::StripeApi;
-use crate::stripe::webhook::{StripeEvent, REFUND_EVENT_TYPES};
+use crate::stripe::webhook::{StripeEvent, CARD_CHANGE_EVENT_TYPES, CARD_EVENT_TYPES, REFUND_EVENT_TYPES};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -109,11 +110,18 @@ pub async fn handle_stripe_event(
     event: &StripeEvent,
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
-    match (event.event_type.as_str(), stripe) {
-        ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(store, stripe, event, now).await,
-        (kind, _) if REFUND_EVENT_TYPES.contains(&kind) => apply_refund_event(store, stripe, event, now).await,
-        _ => apply_stripe_event(store, rules, event, now).await,
+    let kind = event.event_type.as_str();
+    let outcome = match (kind, stripe) {
+        ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(store, stripe, event, now).await?,
+        (kind, _) if REFUND_EVENT_TYPES.contains(&kind) => apply_refund_event(store, stripe, event, now).await?,
+        (kind, _) if CARD_EVENT_TYPES.contains(&kind) => return apply_card_event(store, event).await,
+        _ => apply_stripe_event(store, rules, event, now).await?,
+    };
+    // The card on file may have changed: the partner's page reads it from Stripe once more.
+    if CARD_CHANGE_EVENT_TYPES.contains(&kind) {
+        note_card_change(store, event).await?;
     }
+    Ok(outcome)
 }
 
 /// Applies `event` (already verified) once.

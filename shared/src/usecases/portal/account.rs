@@ -1,7 +1,8 @@
 //! What a partner sees of its own account: tier, benefits, PCR, subscription dates, payment status,
-//! the card on file (brand and last four from Stripe, never more), any scheduled change; and the
+//! the card on file (brand and last four from Stripe's copy, never more), any scheduled change; and the
 //! tier cards with the PCR the partner would have on each.
 
+use super::super::cards::{card_on_file, CardLookup};
 use super::super::error::UseCaseError;
 use super::super::partners::not_found;
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
@@ -68,7 +69,7 @@ pub struct SubscriptionView {
     pub paused_until: Option<CalendarDate>,
 }
 
-/// The card on file, as far as Stripe says.
+/// The card on file, as far as Stripe says (through the table's copy).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PaymentMethodView {
@@ -137,8 +138,9 @@ impl AccountView {
     }
 }
 
-/// The partner's account; the card on file is asked of Stripe (one or two reads) when the partner
-/// has a Stripe customer. Stripe not answering leaves the card `unavailable`, not the page.
+/// The partner's account; the card on file is the table's copy (`usecases::cards`): Stripe is asked
+/// (one or two reads) only when it reported a change since the last view, or there was none yet.
+/// Stripe not answering leaves the card `unavailable`, not the page.
 #[tracing::instrument(skip(store, stripe, calendar), err(Display))]
 pub async fn my_account(
     store: &Store,
@@ -151,22 +153,10 @@ pub async fn my_account(
         .get_partner(partner_id)
         .await?
         .ok_or_else(|| not_found(partner_id))?;
-    let payment_method = match (stripe, &partner.stripe_customer_id) {
-        (_, None) => PaymentMethodView::None,
-        (None, Some(_)) => PaymentMethodView::Unavailable,
-        (Some(stripe), Some(customer)) => {
-            match stripe
-                .card_on_file(customer, partner.stripe_subscription_id.as_deref())
-                .await
-            {
-                Ok(Some(card)) => PaymentMethodView::OnFile { card },
-                Ok(None) => PaymentMethodView::None,
-                Err(err) => {
-                    tracing::warn!(error = %err, "the card on file could not be read from Stripe");
-                    PaymentMethodView::Unavailable
-                }
-            }
-        }
+    let payment_method = match card_on_file(store, stripe, &partner).await? {
+        CardLookup::OnFile(card) => PaymentMethodView::OnFile { card },
+        CardLookup::NoCard => PaymentMethodView::None,
+        CardLookup::Unknown => PaymentMethodView::Unavailable,
     };
     Ok(AccountView::new(&partner, payment_method, calendar.today(now)))
 }
