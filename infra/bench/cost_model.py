@@ -122,7 +122,7 @@ class Workload:
     item_storage_kb: float = 1                # each history/audit/outbox/invoice/email-log item, one year kept
     backup_copies: int = 35                   # daily AWS Backup kept 35 days; DynamoDB backups are full copies
     log_kb_per_invocation: float = 1          # per Lambda invocation and per API access-log line
-    emf_metrics: int = 10                     # business metrics from EMF log lines
+    emf_metrics: int = 15                     # business metrics from EMF log lines (shared/src/emf.rs)
     alarms: int | None = None                 # None: count AWS::CloudWatch::Alarm in template.yaml
     sqs_requests_per_email: float = 3         # the email queue: EventBridge's send, Lambda's receive
                                               # and delete (batches of one at worst)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The admin API under concurrent clients: `load.py URL TOKEN [CLIENTS] [SECONDS]` sends a mix of an
 admin's reads and tier changes from CLIENTS threads (8) for SECONDS (20) and prints one JSON line:
-requests, errors (5xx, connection failures, anything over 5 s), p50, p99 and max latency in ms, and
+requests, errors (5xx, connection failures, anything over 2 s), p50, p99 and max latency in ms, and
 per route its requests, median and max.
 
 The mix, per client, round robin: a partner's page, the partner list, the dashboard's active tab, a
@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 
-SLOW_MS = 5_000
+SLOW_MS = 2_000
 PARTNERS = ["contractorpro", "apex-hvac", "cornerstone-finance", "ironclad-insurance", "precision-estimating",
             "trueline-surveys", "vertex-lending", "summit-roofing"]
 

@@ -11,6 +11,8 @@
 //! | `Expiries` | `SubscriptionExpired` (relayed) | Count |
 //! | `RemindersSent` | `RenewalReminderDue` (relayed) | Count |
 //! | `MrrCents`, `ActivePaidPartners` by `Tier` | each sweep run | None, Count |
+//! | `RenewalRateBasisPoints`, `PaymentSuccessBasisPoints` (no dimensions) | each sweep run: the last 30 days, from the counters | None |
+//! | `InvoicesRecordedLate`, `RemindersMissed` (no dimensions) | each sweep run: payments recorded over an hour after Stripe's time (yesterday and today), missed reminders found | Count |
 //! | `CounterDrift` (no dimensions) | each sweep run: the current month's counters against a recount | Count |
 //! | `ReconcileStoppedEarly` (no dimensions) | a stripe-reconcile run that stopped paging before its window's start | Count |
 
@@ -125,6 +127,37 @@ pub fn counter_drift_line(drifted: usize, at: Timestamp) -> Value {
         unit: "Count",
     };
     line(&[metric], &[], at)
+}
+
+/// The spec's success metrics (each sweep run; `domain::metrics::targets` says each target and
+/// template.yaml alarms on each): renewal rate and payment success in basis points over the last 30
+/// days (left out when nothing was counted: an alarm then has no data and stays OK), payments
+/// recorded late and reminders missed (zero included).
+pub fn success_line(figures: &crate::domain::metrics::SuccessFigures, at: Timestamp) -> Value {
+    let mut metrics = Vec::new();
+    for (name, rate) in [
+        ("RenewalRateBasisPoints", &figures.renewal_rate),
+        ("PaymentSuccessBasisPoints", &figures.payment_success),
+    ] {
+        if let Some(value) = rate.basis_points {
+            metrics.push(Metric {
+                name,
+                value,
+                unit: "None",
+            });
+        }
+    }
+    metrics.push(Metric {
+        name: "InvoicesRecordedLate",
+        value: figures.invoices_recorded_late,
+        unit: "Count",
+    });
+    metrics.push(Metric {
+        name: "RemindersMissed",
+        value: i64::try_from(figures.reminders_missed).unwrap_or(i64::MAX),
+        unit: "Count",
+    });
+    line(&metrics, &[], at)
 }
 
 /// MRR and paid partners by tier (each sweep run).

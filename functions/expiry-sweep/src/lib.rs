@@ -4,9 +4,10 @@
 use shared::config::{self, ConfigError};
 use shared::domain::counters::Month;
 use shared::domain::dates::BusinessCalendar;
+use shared::domain::metrics::SuccessFigures;
 pub use shared::schedule::ScheduledTrigger;
 use shared::store::Store;
-use shared::usecases::metrics::report_mrr;
+use shared::usecases::metrics::{report_mrr, success_figures};
 use shared::usecases::recount::{recount, RecountReport, RecountRequest};
 use shared::usecases::sweep::{run_expiry_sweep, SweepSettings, SweepSummary};
 
@@ -51,6 +52,21 @@ impl Sweep {
         }
     }
 
+    /// The spec's success metrics as EMF (their alarms fire below or above each target); a failed
+    /// read costs the figures, not the run.
+    pub async fn report_success(&self, reminders_missed: u64, now: jiff::Timestamp) -> Option<SuccessFigures> {
+        match Box::pin(success_figures(&self.store, &self.calendar, now, reminders_missed)).await {
+            Ok(figures) => {
+                shared::emf::emit(&shared::emf::success_line(&figures, now));
+                Some(figures)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the success metrics were not reported");
+                None
+            }
+        }
+    }
+
     /// The current month's counters against a recount of the month, as a `CounterDrift` metric
     /// (its alarm fires on any drift); a failed check costs the figure, not the run.
     pub async fn check_counters(&self, now: jiff::Timestamp) -> Option<RecountReport> {
@@ -92,6 +108,7 @@ impl Sweep {
             .map_err(|e| RunFailed::Stopped(e.to_string()))?;
         shared::emf::emit(&shared::emf::billed_terms_overdue_line(summary.billed_overdue, now));
         self.check_counters(now).await;
+        self.report_success(summary.reminders_missed, now).await;
         // MRR for the dashboard; a failed read costs the figure, not the run.
         if let Err(err) = report_mrr(&self.store, now).await {
             tracing::warn!(error = %err, "MRR was not reported");

@@ -321,11 +321,12 @@ async fn the_next_day_brings_only_the_next_stage() {
 async fn a_run_that_dies_halfway_then_runs_again_ends_like_one_clean_run() {
     let (clean, log) = prepared_table_with_log().await;
     run(&clean, TODAY).await;
-    // The last requests are the counters' check and the MRR read for the dashboard, which may fail
-    // without failing the run: the sweep's own are the ones before them.
+    // The last requests are the counters' check, the success metrics and the MRR read for the
+    // dashboard, which may fail without failing the run: the sweep's own are the ones before them.
     let all = log.calls().len() as i64;
     log.clear();
     sweep(clean.clone()).check_counters(at(TODAY)).await;
+    sweep(clean.clone()).report_success(0, at(TODAY)).await;
     shared::usecases::metrics::report_mrr(&clean, at(TODAY)).await.unwrap();
     let total = all - log.calls().len() as i64;
     let expected = state(&clean).await;

@@ -10,7 +10,7 @@
 //! | `Tabs`                  | `<status>.<last paid tier or none>` (the dashboard index)  | profiles |
 //! | `Ending(day)`           | `<last paid tier or none>`: active terms ending that day   | profiles |
 //! | `HistoryMonth(yyyy-mm)` | `<event type>`: history entries of the index's UTC month   | history  |
-//! | `Day(business day)`     | movements (`new`, `upgraded`, ...) of its history entries; `paid`, `recovered`, `collected_cents`, `refunded_cents` of the invoices Stripe created that day | history, invoices |
+//! | `Day(business day)`     | movements (`new`, `upgraded`, ...) of its history entries; `paid`, `recovered`, `collected_cents`, `refunded_cents` of the invoices Stripe created that day; payments recorded late that day | history, invoices |
 //!
 //! Every counter is split over [`SHARDS`] items by the partner it counts, so that concurrent writes
 //! of different partners rarely meet on one item (see the README's Performance and cost). Readers
@@ -100,6 +100,8 @@ pub mod field {
     pub const RECOVERED: &str = "inv_recovered";
     pub const COLLECTED_CENTS: &str = "inv_collected_cents";
     pub const REFUNDED_CENTS: &str = "inv_refunded_cents";
+    /// Payments recorded more than an hour after Stripe's payment time, by the day we recorded them.
+    pub const RECORDED_LATE: &str = "inv_recorded_late";
     pub const NEW: &str = "new";
     pub const UPGRADED: &str = "upgraded";
     pub const DOWNGRADED: &str = "downgraded";
@@ -254,6 +256,14 @@ impl Counts {
             counts.add(shard, day, field::PAID, 1);
             counts.add(shard, day, field::RECOVERED, i64::from(invoice.attempt_count > 1));
             counts.add(shard, day, field::COLLECTED_CENTS, invoice.amount_paid_cents.get());
+            if let (true, Some(recorded)) = (super::metrics::recorded_late(invoice), invoice.recorded_at) {
+                counts.add(
+                    shard,
+                    CounterItem::Day(calendar.today(recorded)),
+                    field::RECORDED_LATE,
+                    1,
+                );
+            }
         }
         counts
     }

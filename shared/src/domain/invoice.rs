@@ -103,6 +103,10 @@ pub struct InvoiceRecord {
     pub created_at: Timestamp,
     /// The order of the newest Stripe event applied to it (see [`super::billing::event_order`]).
     pub stripe_event_order: i64,
+    /// When we recorded it, by our clock (set by the store's write), beside Stripe's `paid_at`: a
+    /// payment recorded more than an hour after Stripe took it is alarmed on (`domain::metrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<Timestamp>,
 }
 
 impl InvoiceRecord {
@@ -136,6 +140,7 @@ impl InvoiceRecord {
             pdf_url: facts.invoice_pdf.clone(),
             created_at: facts.created,
             stripe_event_order: order,
+            recorded_at: None,
         }
     }
 }

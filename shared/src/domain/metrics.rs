@@ -3,8 +3,10 @@
 //! revenue from its history entries and invoices. Money is integer cents; rates are basis points
 //! (1/100 of a percent) with a display string, never floats.
 
+use super::dates::CalendarDate;
 use super::history_and_audit::{HistoryEntry, HistoryEventType};
 use super::invoice::{InvoiceRecord, InvoiceStatus};
+use super::lifecycle::NoticeStage;
 use super::money::Cents;
 use super::partner::Partner;
 use super::tier::Tier;
@@ -212,6 +214,88 @@ pub fn collections<'a>(invoices: impl IntoIterator<Item = &'a InvoiceRecord>) ->
     }
 }
 
+/// The spec's success metrics, each watched by a CloudWatch alarm on the business dashboard
+/// (template.yaml, beside its target). The sweep reports them once a day (`usecases::metrics::
+/// success_figures`); the alarms compare them with these targets.
+pub mod targets {
+    /// Renewal rate (renewed over came due, the last [`WINDOW_DAYS`]) below 80 % alarms.
+    pub const RENEWAL_RATE_BP: i64 = 8_000;
+    /// Payment success (paid over attempted, invoices of the last [`WINDOW_DAYS`]) below 95 % alarms.
+    pub const PAYMENT_SUCCESS_BP: i64 = 9_500;
+    /// A payment recorded more than this after Stripe's own payment time alarms.
+    pub const RECORD_LAG_SECONDS: i64 = 3_600;
+    /// The rates' window, in business days up to today.
+    pub const WINDOW_DAYS: i64 = 30;
+}
+
+/// Whether a paid invoice was recorded more than [`targets::RECORD_LAG_SECONDS`] after Stripe took
+/// the payment (`false` when either time is unknown).
+pub fn recorded_late(invoice: &InvoiceRecord) -> bool {
+    match (invoice.paid_at, invoice.recorded_at) {
+        (Some(paid), Some(recorded)) => recorded.as_second() - paid.as_second() > targets::RECORD_LAG_SECONDS,
+        _ => false,
+    }
+}
+
+/// Whether a term was running on the day it reached `stage`'s mark (`stage.days()` before its end):
+/// a term that began inside the window never reached it here, and owes no reminder for it.
+fn running_at_mark(stage: NoticeStage, end: CalendarDate, start: Option<CalendarDate>) -> bool {
+    let mark = end.checked_sub(jiff::Span::new().days(i64::from(stage.days())));
+    match (mark, start) {
+        (Ok(mark), Some(start)) => start <= mark,
+        _ => true,
+    }
+}
+
+/// Whether the sweep's `stage` notice, going out with `days_left`, comes after the term reached that
+/// mark on an earlier day without it (a missed reminder: the sweep did not run, or failed for it).
+pub fn reminder_late(stage: NoticeStage, days_left: i32, end: CalendarDate, start: Option<CalendarDate>) -> bool {
+    days_left < i32::from(stage.days()) && running_at_mark(stage, end, start)
+}
+
+/// The earlier reminder a `stage` notice should find sent: the 30-day one, for a 7-day notice of a
+/// term that was running at its 30-day mark.
+pub fn earlier_reminder_expected(
+    stage: NoticeStage,
+    end: CalendarDate,
+    start: Option<CalendarDate>,
+) -> Option<NoticeStage> {
+    (stage == NoticeStage::SevenDay && running_at_mark(NoticeStage::ThirtyDay, end, start))
+        .then_some(NoticeStage::ThirtyDay)
+}
+
+/// The figures the success alarms watch, as the sweep reports them each day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuccessFigures {
+    pub renewal_rate: Rate,
+    pub payment_success: Rate,
+    /// Payments recorded late, by the business day we recorded them: yesterday and today.
+    pub invoices_recorded_late: i64,
+    /// Terms whose 30- or 7-day mark passed without their reminder, found by today's sweep.
+    pub reminders_missed: u64,
+}
+
+impl SuccessFigures {
+    /// The alarms each figure would raise, by metric name (a rate with nothing counted raises none).
+    pub fn breaches(&self) -> Vec<&'static str> {
+        let below = |rate: &Rate, target: i64| rate.basis_points.is_some_and(|bp| bp < target);
+        let mut out = Vec::new();
+        if below(&self.renewal_rate, targets::RENEWAL_RATE_BP) {
+            out.push("RenewalRateBasisPoints");
+        }
+        if below(&self.payment_success, targets::PAYMENT_SUCCESS_BP) {
+            out.push("PaymentSuccessBasisPoints");
+        }
+        if self.invoices_recorded_late > 0 {
+            out.push("InvoicesRecordedLate");
+        }
+        if self.reminders_missed > 0 {
+            out.push("RemindersMissed");
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +306,57 @@ mod tests {
         assert_eq!(Rate::of(2, 3).basis_points, Some(6_667));
         assert_eq!(Rate::of(1, 1).percent.as_deref(), Some("100.00%"));
         assert_eq!(Rate::of(0, 0).percent, None);
+    }
+
+    #[test]
+    fn a_reminder_is_missed_only_by_a_term_that_was_running_at_its_mark() {
+        let end = jiff::civil::date(2027, 1, 31);
+        let long_ago = Some(jiff::civil::date(2026, 1, 31));
+        let (thirty, seven) = (NoticeStage::ThirtyDay, NoticeStage::SevenDay);
+        assert!(!reminder_late(thirty, 30, end, long_ago), "on its mark");
+        assert!(reminder_late(thirty, 29, end, long_ago), "a day after it");
+        assert!(!reminder_late(seven, 7, end, long_ago));
+        assert!(reminder_late(seven, 3, end, long_ago));
+        // Begun 20 days before its end: it never had a 30-day mark here.
+        let late_start = Some(jiff::civil::date(2027, 1, 11));
+        assert!(!reminder_late(thirty, 20, end, late_start));
+        assert_eq!(earlier_reminder_expected(seven, end, long_ago), Some(thirty));
+        assert_eq!(earlier_reminder_expected(seven, end, late_start), None);
+        assert_eq!(earlier_reminder_expected(thirty, end, long_ago), None);
+    }
+
+    #[test]
+    fn a_payment_recorded_over_an_hour_after_stripe_took_it_is_late() {
+        let paid: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let record = |recorded_after: i64| InvoiceRecord {
+            partner_id: crate::domain::partner::PartnerId::parse("p1").unwrap(),
+            company_name: None,
+            stripe_invoice_id: "in_1".into(),
+            invoice_number: None,
+            amount_cents: Cents(100),
+            amount_paid_cents: Cents(100),
+            amount_refunded_cents: Cents(0),
+            tier: None,
+            period_start: jiff::civil::date(2026, 12, 1),
+            period_end: jiff::civil::date(2026, 12, 31),
+            status: InvoiceStatus::Paid,
+            attempt_count: 1,
+            paid_at: Some(paid),
+            invoice_url: None,
+            pdf_url: None,
+            created_at: paid,
+            stripe_event_order: 0,
+            recorded_at: Some(
+                paid.checked_add(jiff::SignedDuration::from_secs(recorded_after))
+                    .unwrap(),
+            ),
+        };
+        assert!(!recorded_late(&record(3_600)), "an hour is in time");
+        assert!(recorded_late(&record(3_601)));
+        assert!(!recorded_late(&InvoiceRecord {
+            recorded_at: None,
+            ..record(0)
+        }));
     }
 
     #[test]

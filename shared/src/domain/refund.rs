@@ -98,6 +98,7 @@ mod tests {
             pdf_url: None,
             created_at: jiff::Timestamp::UNIX_EPOCH,
             stripe_event_order: 0,
+            recorded_at: None,
         }
     }
 

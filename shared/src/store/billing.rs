@@ -159,7 +159,12 @@ impl Store {
                 None,
             )?);
         }
-        if let Some(invoice) = &write.invoice {
+        // The time we record it, beside Stripe's (a late record is alarmed on).
+        let invoice = write.invoice.as_ref().map(|invoice| InvoiceRecord {
+            recorded_at: Some(now),
+            ..invoice.clone()
+        });
+        if let Some(invoice) = &invoice {
             invoice_at = Some(items.len());
             // Newer than what the invoice reflects; and a payment is recorded once, whichever of
             // Stripe's events for it (`invoice.paid`, `invoice.payment_succeeded`) comes first.
@@ -209,7 +214,7 @@ impl Store {
         }
         // The invoice put commits only over an unpaid record (its condition): once paid, it
         // counts once, on the day Stripe created it.
-        if let Some(invoice) = &write.invoice {
+        if let Some(invoice) = &invoice {
             counts = counts.plus(&Counts::of_invoice(invoice, &self.calendar));
         }
         items.extend(super::metrics::counter_updates(&self.table, &counts)?);

@@ -369,6 +369,15 @@ impl Store {
         Ok(())
     }
 
+    /// Moves one counter outside any write: a drift, for the tests of the check and its alarm.
+    #[cfg(feature = "test-support")]
+    pub async fn drift_counter_for_tests(&self, sk: &str, field: &str, by: i64) -> Result<(), StoreError> {
+        let (shard, item) = parse_counter_sk(sk).ok_or_else(|| StoreError::Corrupt(format!("{sk} is no counter")))?;
+        let mut change = Counts::default();
+        change.add(shard, item, field, by);
+        self.move_counters(&change).await
+    }
+
     /// Every history entry written at or after `from` and before `before`, month by month.
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn history_between(&self, from: Timestamp, before: Timestamp) -> Result<Vec<HistoryEntry>, StoreError> {

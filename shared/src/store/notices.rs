@@ -22,6 +22,10 @@ pub struct NoticeWrite {
     pub term_end: CalendarDate,
     /// `Some` for the sweep's notices (sent once per term end and stage); `None` for manual ones.
     pub marker_stage: Option<NoticeStage>,
+    /// A stage whose marker must exist for this term (the 30-day one, when a 7-day notice goes out
+    /// for a term that was running at its 30-day mark): checked in the same transaction, so a
+    /// missed reminder is found without a read of its own ([`NoticeOutcome::EarlierStageMissing`]).
+    pub earlier_stage_sent: Option<NoticeStage>,
     pub audit: (Ulid, AuditEntry),
     pub event: (Ulid, DomainEvent),
 }
@@ -31,6 +35,9 @@ pub enum NoticeOutcome {
     Recorded,
     /// The marker exists: this notice was sent before.
     AlreadySent,
+    /// Nothing written: the marker of `earlier_stage_sent` does not exist (that reminder was
+    /// missed); record it again without the check.
+    EarlierStageMissing,
 }
 
 impl Store {
@@ -72,12 +79,26 @@ impl Store {
             &fresh,
             None,
         )?);
+        let earlier_at = items.len();
+        if let Some(stage) = notice.earlier_stage_sent {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, string_attr(partner_pk(&notice.partner_id)))
+                .key(SK, string_attr(notice_sk(notice.term_end, stage.days())))
+                .condition_expression(format!("attribute_exists({PK})"))
+                .build()
+                .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+            items.push(TransactWriteItem::builder().condition_check(check).build());
+        }
         match self.transact(items, notice.audit.0).await? {
             None => Ok(NoticeOutcome::Recorded),
             // Item 0 checks the profile's version, item 1 is the marker (sweep notices only).
             Some(codes) if failed_condition(&codes, 0) => Err(StoreError::VersionConflict),
             Some(codes) if notice.marker_stage.is_some() && failed_condition(&codes, 1) => {
                 Ok(NoticeOutcome::AlreadySent)
+            }
+            Some(codes) if notice.earlier_stage_sent.is_some() && failed_condition(&codes, earlier_at) => {
+                Ok(NoticeOutcome::EarlierStageMissing)
             }
             Some(codes) => Err(StoreError::Dynamo(format!("transaction cancelled: {codes:?}"))),
         }

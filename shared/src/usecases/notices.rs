@@ -7,6 +7,7 @@ use super::partners::not_found;
 use crate::domain::dates::{days_until, CalendarDate};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::lifecycle::{notice_stage, NoticeStage};
+use crate::domain::metrics::{earlier_reminder_expected, reminder_late};
 use crate::domain::partner::{Partner, PartnerId, SubscriptionStatus};
 use crate::events::{DomainEvent, EventBody, RenewalReminderDue};
 use crate::ids::next_id;
@@ -44,33 +45,37 @@ fn notice_write(
         partner_version: partner.version,
         term_end: end,
         marker_stage: if manual { None } else { stage },
+        earlier_stage_sent: None,
         audit: (audit_id, audit),
         event: (event_id, DomainEvent::about(event_id, partner, now, body)),
     }
 }
 
-/// Records the sweep's `stage` notice for `partner`'s current term, unless it was sent before.
+/// Records the sweep's `stage` notice for `partner`'s current term, unless it was sent before; and
+/// whether a reminder was missed on the way (this stage's mark passed on an earlier day, or a 7-day
+/// notice finds no 30-day one for a term that was running at its 30-day mark). The check of the
+/// earlier marker rides in the notice's transaction: a second request only when one was missed.
 pub async fn record_sweep_notice(
     store: &Store,
     partner: &Partner,
     stage: NoticeStage,
     days_left: i32,
     now: Timestamp,
-) -> Result<NoticeOutcome, StoreError> {
+) -> Result<(NoticeOutcome, bool), StoreError> {
     let Some(end) = partner.subscription_end_date else {
-        return Ok(NoticeOutcome::AlreadySent);
+        return Ok((NoticeOutcome::AlreadySent, false));
     };
-    store
-        .record_notice(notice_write(
-            partner,
-            end,
-            Some(stage),
-            days_left,
-            false,
-            &Actor::System,
-            now,
-        ))
-        .await
+    let start = partner.subscription_start_date;
+    let late = reminder_late(stage, days_left, end, start);
+    let mut write = notice_write(partner, end, Some(stage), days_left, false, &Actor::System, now);
+    write.earlier_stage_sent = earlier_reminder_expected(stage, end, start);
+    match store.record_notice(write.clone()).await? {
+        NoticeOutcome::EarlierStageMissing => {
+            write.earlier_stage_sent = None;
+            Ok((store.record_notice(write).await?, true))
+        }
+        outcome => Ok((outcome, late && outcome == NoticeOutcome::Recorded)),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

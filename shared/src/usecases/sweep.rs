@@ -67,6 +67,9 @@ pub struct SweepSummary {
     /// Emailed invoices past due: reminders and urgent notices sent, partners downgraded.
     pub invoice_reminders: u64,
     pub invoice_downgrades: u64,
+    /// Terms whose 30- or 7-day mark passed without their reminder (found as their next notice went
+    /// out; alarmed on: `RemindersMissed`).
+    pub reminders_missed: u64,
     /// Partners whose handling failed (logged one by one); a re-run picks them up.
     pub errors: u64,
     pub duration_ms: u64,
@@ -74,10 +77,16 @@ pub struct SweepSummary {
 
 enum Effect {
     Nothing,
-    Notice(NoticeStage),
+    /// A notice went out; `missed`: a reminder of this term was missed on the way.
+    Notice {
+        stage: NoticeStage,
+        missed: bool,
+    },
     RenewalBillingRequested,
     Expired,
-    AwaitStripe { overdue: bool },
+    AwaitStripe {
+        overdue: bool,
+    },
 }
 
 /// Runs the sweep for the business day of `now`.
@@ -114,8 +123,13 @@ pub async fn run_expiry_sweep(
                 .await;
             for effect in effects {
                 match effect {
-                    Ok(Effect::Notice(NoticeStage::ThirtyDay)) => summary.notices_30 += 1,
-                    Ok(Effect::Notice(NoticeStage::SevenDay)) => summary.notices_7 += 1,
+                    Ok(Effect::Notice { stage, missed }) => {
+                        match stage {
+                            NoticeStage::ThirtyDay => summary.notices_30 += 1,
+                            NoticeStage::SevenDay => summary.notices_7 += 1,
+                        }
+                        summary.reminders_missed += u64::from(missed);
+                    }
                     Ok(Effect::RenewalBillingRequested) => summary.renewal_billing_requested += 1,
                     Ok(Effect::Expired) => summary.expired += 1,
                     Ok(Effect::AwaitStripe { overdue }) => {
@@ -182,8 +196,8 @@ async fn handle_partner(
             let mut current = partner.clone();
             for _ in 0..2 {
                 match record_sweep_notice(store, &current, stage, days_left, now).await {
-                    Ok(NoticeOutcome::Recorded) => return Ok(Effect::Notice(stage)),
-                    Ok(NoticeOutcome::AlreadySent) => return Ok(Effect::Nothing),
+                    Ok((NoticeOutcome::Recorded, missed)) => return Ok(Effect::Notice { stage, missed }),
+                    Ok((_, _)) => return Ok(Effect::Nothing),
                     Err(StoreError::VersionConflict) => {
                         let Some(fresh) = store.get_partner(&partner.id).await? else {
                             return Ok(Effect::Nothing);
