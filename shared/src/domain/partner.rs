@@ -271,6 +271,10 @@ pub struct Partner {
     /// How its Stripe subscription collects, as its billing started (what a renewal notice says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<super::billing_start::Collection>,
+    /// When personal data was last erased from its payment history: an event written before it and
+    /// delivered after writes nothing personal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data_erased_at: Option<Timestamp>,
     /// A cheaper tier Stripe bills from the next period; the partner keeps its tier until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_tier_change: Option<ScheduledTierChange>,
@@ -337,6 +341,7 @@ impl Partner {
             stripe_invoice_period_start: None,
             pending_billing: None,
             collection: None,
+            personal_data_erased_at: None,
             scheduled_tier_change: None,
             paused_until: None,
             open_invoice_id: None,

@@ -8,20 +8,76 @@
 //!
 //! | record           | erased                                                      | kept |
 //! |------------------|-------------------------------------------------------------|------|
-//! | history entry    | `notes` (free text), `payment_method`                       | event, tiers, dates, amounts, PCR, who and when |
-//! | audit entry      | `reason` (free text); old and new values of personal fields | action, actor, time, version, which fields changed |
-//! | email sent       | recipient address, subject                                  | kind, when, delivery status |
+//! | history entry    | `notes` (free text), `payment_method`; a partner user's id as `created_by` | event, tiers, dates, amounts, PCR, when, and who for admins, Stripe and the system |
+//! | audit entry      | `reason` (free text), but an admin's reason for marking an invoice paid or refunding it (evidence of a money movement, the business's own record); old and new values of personal fields; a partner user's id as actor | action, time, version, which fields changed |
+//! | email sent       | recipient address, subject, SES's rejection reason (it may quote the address) | kind, when, delivery status |
+//! | outbox event     | the event's whole body (it copies company, contact email and reasons; kept 7 days after a change) | its id, type, partner and time |
+//! | card on file     | the copy of the card's brand, last four digits and expiry   | — (read from Stripe again when needed) |
 //! | invoice          | nothing                                                     | everything: it is the tax record |
-//! | profile          | `cancellation_reason`, `subscription_notes` (free text)     | company, contact email, tier and term: the live contract's billing contact (deleting the account is a separate request) |
+//! | profile          | `cancellation_reason`, `subscription_notes` (free text); marks when it was erased | company, contact email, tier and term: the live contract's billing contact (deleting the account is a separate request) |
+//!
+//! An event already in flight when the erasure runs (written before, delivered after) writes
+//! nothing personal: the email sender logs an email of an event older than the erasure without its
+//! recipient and subject.
 
-use super::history_and_audit::FieldChange;
+use super::history_and_audit::{Actor, AuditAction, FieldChange};
 use serde::Serialize;
 
-/// Profile fields whose values are personal: masked in the audit trail's before/after values.
-pub const PERSONAL_PROFILE_FIELDS: [&str; 3] = ["primary_email", "cancellation_reason", "subscription_notes"];
+/// Profile fields whose values are personal: masked in the audit trail's before/after values
+/// (`cancelled_by` names the partner user who cancelled).
+pub const PERSONAL_PROFILE_FIELDS: [&str; 4] = [
+    "primary_email",
+    "cancellation_reason",
+    "subscription_notes",
+    "cancelled_by",
+];
 
 /// What takes the place of an erased value.
 pub const ERASED: &str = "[erased]";
+
+/// How long outbox events stay after their change (the erasure looks back this far for copies).
+pub const OUTBOX_RETENTION_DAYS: i64 = 7;
+
+/// Whether an audit entry's reason is kept through an erasure: an admin's reason for marking an
+/// invoice paid or refunding it is evidence of a money movement, the business's own record, not the
+/// partner's personal data.
+pub fn keeps_reason(action: AuditAction, actor: &Actor) -> bool {
+    matches!(actor, Actor::Admin(_)) && matches!(action, AuditAction::InvoiceMarkedPaid | AuditAction::RefundIssued)
+}
+
+/// `actor` as an erasure leaves it: a partner user's id names a person; admins, Stripe and the
+/// system stay as they are (who acted for the business is its own record).
+pub fn erased_actor(actor: &Actor) -> Actor {
+    match actor {
+        Actor::Partner(_) => Actor::Partner(ERASED.to_owned()),
+        other => other.clone(),
+    }
+}
+
+/// `text` with every occurrence of `address` (any case) replaced, for messages that quote it (an
+/// email provider's rejection reason) before they are logged or stored.
+pub fn without_address(text: &str, address: &str) -> String {
+    if address.is_empty() {
+        return text.to_owned();
+    }
+    let (lower_text, lower_address) = (text.to_lowercase(), address.to_lowercase());
+    if lower_text.len() != text.len() {
+        // Case folding changed the length (non-ASCII): match exactly instead.
+        return text.replace(address, "[recipient]");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in lower_text.match_indices(&lower_address) {
+        if at < rest {
+            continue;
+        }
+        out.push_str(&text[rest..at]);
+        out.push_str("[recipient]");
+        rest = at + address.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
 
 /// `changes` with the values of personal fields replaced by [`ERASED`]; whether any value changed.
 pub fn mask_personal_changes(changes: &[FieldChange]) -> (Vec<FieldChange>, bool) {
@@ -78,6 +134,28 @@ pub fn kept_records() -> Vec<Kept> {
             what: "the partner profile (company, contact email, tier and term), without its free-text notes",
             why: "it is the live contract's billing contact; deleting the account is a separate request to Power100",
         },
+        Kept {
+            what: "an admin's reason for marking an invoice paid or refunding it, in the audit trail",
+            why: "evidence of a money movement: the business's own accounting record",
+        },
+    ]
+}
+
+/// Where copies stay outside this system after an erasure, and for how long (said in its answer).
+pub fn held_elsewhere() -> Vec<Kept> {
+    vec![
+        Kept {
+            what: "Stripe's customer record (name, email, billing address, payment methods) and its invoices",
+            why: "Stripe keeps them under its own retention; Power100 deletes the customer there on request, unless tax law needs the invoices",
+        },
+        Kept {
+            what: "the table's point-in-time backups",
+            why: "kept 35 days, then gone; a restore would replay this erasure",
+        },
+        Kept {
+            what: "emails that could not be delivered, in the email dead-letter queue",
+            why: "kept 14 days for an operator to retry, then deleted",
+        },
     ]
 }
 
@@ -121,7 +199,47 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn an_admins_reason_for_a_money_movement_is_kept() {
+        let admin = Actor::Admin("ops-1".into());
+        assert!(keeps_reason(AuditAction::InvoiceMarkedPaid, &admin));
+        assert!(keeps_reason(AuditAction::RefundIssued, &admin));
+        assert!(!keeps_reason(AuditAction::RefundIssued, &Actor::Stripe));
+        assert!(!keeps_reason(AuditAction::SubscriptionCancelled, &admin));
+        assert!(!keeps_reason(
+            AuditAction::InvoiceMarkedPaid,
+            &Actor::Partner("jane".into())
+        ));
+        assert_eq!(
+            erased_actor(&Actor::Partner("jane.doe@example.com".into())),
+            Actor::Partner(ERASED.into())
+        );
+        assert_eq!(erased_actor(&admin), admin);
+    }
+
+    #[test]
+    fn a_rejection_reason_loses_the_address_it_quotes() {
+        assert_eq!(
+            without_address(
+                "Address Jane.Doe@Example.com is on the suppression list (jane.doe@example.com)",
+                "jane.doe@example.com"
+            ),
+            "Address [recipient] is on the suppression list ([recipient])"
+        );
+        assert_eq!(without_address("Throttling", "a@b.c"), "Throttling");
+    }
+
     proptest! {
+        /// Whatever surrounds it, the address is gone and the rest stays.
+        #[test]
+        fn no_address_survives(before in "[a-zA-Z ]{0,20}", after in "[a-zA-Z ()]{0,20}", user in "[a-z]{1,8}") {
+            let address = format!("{user}@example.com");
+            let text = format!("{before}{}{after}", address.to_uppercase());
+            let cleaned = without_address(&text, &address);
+            prop_assert!(!cleaned.to_lowercase().contains(&address));
+            prop_assert!(cleaned.starts_with(&before) && cleaned.ends_with(&after));
+        }
+
         /// Masking keeps every field and every non-personal value, leaves no personal value, and
         /// is idempotent.
         #[test]

@@ -1,7 +1,7 @@
 //! Reading invoice records: one partner's, one by its id, and the admin's listing across partners
 //! by status, partner and date range (newest first), each reading only the range asked for.
 
-use super::items::{audit_item, conditional_put, from_item, number_attr, outbox_item, string_attr};
+use super::items::{audit_item_announcing, conditional_put, from_item, number_attr, outbox_item, string_attr};
 use super::keys::*;
 use super::queries::IndexQuery;
 use super::{dynamo_error, failed_condition, Page, PageRequest, Store, StoreError};
@@ -170,7 +170,12 @@ impl Store {
         ]);
         let items = vec![
             conditional_put(&self.table, marker, &fresh, None)?,
-            conditional_put(&self.table, audit_item(write.audit.0, &write.audit.1)?, &fresh, None)?,
+            conditional_put(
+                &self.table,
+                audit_item_announcing(write.audit.0, &write.audit.1, &[write.event.0])?,
+                &fresh,
+                None,
+            )?,
             conditional_put(
                 &self.table,
                 outbox_item(write.event.0, &write.event.1, now)?,

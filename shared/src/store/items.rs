@@ -150,6 +150,17 @@ pub(super) fn audit_item(id: Ulid, entry: &AuditEntry) -> Result<Item, StoreErro
     Ok(item)
 }
 
+/// The audit item of a change that also writes `events` to the outbox: it names their ids
+/// ([`AUDIT_EVENT_IDS`]), so that an erasure finds the outbox copies of the partner's data.
+pub(super) fn audit_item_announcing(id: Ulid, entry: &AuditEntry, events: &[Ulid]) -> Result<Item, StoreError> {
+    let mut item = audit_item(id, entry)?;
+    if !events.is_empty() {
+        let ids = events.iter().map(|event| string_attr(event.to_string())).collect();
+        item.insert(AUDIT_EVENT_IDS.into(), AttributeValue::L(ids));
+    }
+    Ok(item)
+}
+
 /// The outbox item the relay publishes from the table's stream.
 pub(super) fn outbox_item(id: Ulid, event: &DomainEvent, now: jiff::Timestamp) -> Result<Item, StoreError> {
     let detail = event.detail_json().map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -42,7 +42,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_dynamodb::Client;
 use cursor::InvalidCursor;
-use items::{audit_item, conditional_put, from_item, history_item, number_attr, outbox_item, string_attr, Item};
+use items::{
+    audit_item_announcing, conditional_put, from_item, history_item, number_attr, outbox_item, string_attr, Item,
+};
 use keys::*;
 use std::collections::HashMap;
 use ulid::Ulid;
@@ -204,9 +206,10 @@ impl Store {
         if let Some((id, entry)) = &write.history {
             items.push(conditional_put(&self.table, history_item(*id, entry)?, &fresh, None)?);
         }
+        let event_ids: Vec<Ulid> = write.events.iter().map(|(id, _)| *id).collect();
         items.push(conditional_put(
             &self.table,
-            audit_item(write.audit.0, &write.audit.1)?,
+            audit_item_announcing(write.audit.0, &write.audit.1, &event_ids)?,
             &fresh,
             None,
         )?);

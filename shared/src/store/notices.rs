@@ -1,7 +1,7 @@
 //! Renewal notices in the table: the marker that makes a sweep notice exactly once per term end and
 //! stage, written with its audit entry and event while the partner is still at the version read.
 
-use super::items::{audit_item, conditional_put, number_attr, outbox_item, string_attr};
+use super::items::{audit_item_announcing, conditional_put, number_attr, outbox_item, string_attr};
 use super::keys::*;
 use super::{dynamo_error, failed_condition, Store, StoreError};
 use crate::domain::dates::CalendarDate;
@@ -69,7 +69,7 @@ impl Store {
         }
         items.push(conditional_put(
             &self.table,
-            audit_item(notice.audit.0, &notice.audit.1)?,
+            audit_item_announcing(notice.audit.0, &notice.audit.1, &[notice.event.0])?,
             &fresh,
             None,
         )?);

@@ -8,9 +8,9 @@
 use super::items::{audit_item, from_item, string_attr, Item};
 use super::keys::*;
 use super::{dynamo_error, Store, StoreError};
-use crate::domain::history_and_audit::{AuditEntry, FieldChange};
+use crate::domain::history_and_audit::{AuditEntry, FieldChange, HistoryEntry};
 use crate::domain::partner::PartnerId;
-use crate::domain::personal_data::mask_personal_changes;
+use crate::domain::personal_data::{erased_actor, keeps_reason, mask_personal_changes, OUTBOX_RETENTION_DAYS};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,6 +26,7 @@ pub enum RecordKind {
     Invoices,
     EmailsSent,
     RenewalNotices,
+    CardOnFile,
     Other,
 }
 
@@ -38,6 +39,7 @@ impl RecordKind {
             _ if sk.starts_with(INVOICE_PREFIX) => RecordKind::Invoices,
             _ if sk.starts_with(EMAIL_PREFIX) => RecordKind::EmailsSent,
             _ if sk.starts_with(NOTICE_PREFIX) => RecordKind::RenewalNotices,
+            CARD_SK => RecordKind::CardOnFile,
             _ => RecordKind::Other,
         }
     }
@@ -49,6 +51,8 @@ pub struct ErasureCounts {
     pub history_entries: u32,
     pub audit_entries: u32,
     pub emails: u32,
+    /// Outbox copies of the partner's events (kept 7 days after each change) whose body was removed.
+    pub outbox_events: u32,
     /// Invoices kept unchanged.
     pub invoices_kept: u32,
 }
@@ -69,13 +73,21 @@ impl ErasureCounts {
 /// Attributes of the table's own bookkeeping, left out of an export: the keys, every index's keys
 /// (`keys::INDEXES`), the entity tag and the TTL.
 fn is_bookkeeping(attribute: &str) -> bool {
-    [PK, SK, "entity", EXPIRES_AT].contains(&attribute)
+    [PK, SK, "entity", EXPIRES_AT, AUDIT_EVENT_IDS, "as_of_key"].contains(&attribute)
         || INDEXES.iter().any(|(_, pk, sk)| *pk == attribute || *sk == attribute)
 }
 /// History attributes that are personal.
 const HISTORY_PERSONAL: [&str; 2] = ["notes", "payment_method"];
-/// Email log attributes that are personal.
-const EMAIL_PERSONAL: [&str; 2] = ["email_to", "email_subject"];
+/// Email log attributes that are personal (SES's rejection reason may quote the address).
+const EMAIL_PERSONAL: [&str; 3] = ["email_to", "email_subject", "rejection_reason"];
+
+/// The outbox event ids an audit item names (`items::audit_item_announcing`).
+fn event_ids(item: &Item) -> Vec<String> {
+    item.get(AUDIT_EVENT_IDS)
+        .and_then(|v| v.as_l().ok())
+        .map(|ids| ids.iter().filter_map(|id| id.as_s().ok().cloned()).collect())
+        .unwrap_or_default()
+}
 
 fn sort_key(item: &Item) -> &str {
     item.get(SK).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
@@ -122,22 +134,108 @@ impl Store {
         Ok(records)
     }
 
-    /// Removes personal data from `id`'s payment history (see `domain::personal_data`).
+    /// Removes personal data from `id`'s payment history (see `domain::personal_data`), and the
+    /// outbox copies of its events written since `now` minus the outbox's retention.
     #[tracing::instrument(skip(self), err(Display))]
-    pub async fn erase_personal_data(&self, id: &PartnerId) -> Result<ErasureCounts, StoreError> {
+    pub async fn erase_personal_data(&self, id: &PartnerId, now: jiff::Timestamp) -> Result<ErasureCounts, StoreError> {
         let mut counts = ErasureCounts::default();
+        let outbox_since = now - jiff::SignedDuration::from_hours(24 * OUTBOX_RETENTION_DAYS);
         for item in self.partition(id).await? {
             let sk = sort_key(&item).to_owned();
             let kind = RecordKind::of_sort_key(&sk);
             let erased = match kind {
-                RecordKind::History => self.remove_attributes(id, &sk, &item, &HISTORY_PERSONAL).await?,
+                RecordKind::History => Box::pin(self.erase_history_entry(id, &sk, item)).await?,
                 RecordKind::EmailsSent => self.remove_attributes(id, &sk, &item, &EMAIL_PERSONAL).await?,
-                RecordKind::Audit => self.mask_audit_entry(id, &sk, item).await?,
+                RecordKind::Audit => {
+                    let events = event_ids(&item);
+                    let entry: AuditEntry = from_item(item.clone())?;
+                    if entry.at >= outbox_since {
+                        for event in events {
+                            counts.outbox_events += u32::from(self.erase_outbox_copy(&event).await?);
+                        }
+                    }
+                    Box::pin(self.mask_audit_entry(id, &sk, item)).await?
+                }
+                RecordKind::CardOnFile => self.delete_record(id, &sk).await?,
                 _ => false,
             };
             counts.add(kind, erased);
         }
         Ok(counts)
+    }
+
+    /// Drops a history entry's free text and payment method, and a partner user's id as its author.
+    async fn erase_history_entry(&self, id: &PartnerId, sk: &str, item: Item) -> Result<bool, StoreError> {
+        let present: Vec<&str> = HISTORY_PERSONAL
+            .iter()
+            .copied()
+            .filter(|a| item.contains_key(*a))
+            .collect();
+        let entry: HistoryEntry = from_item(item)?;
+        let author = erased_actor(&entry.created_by);
+        let masked_author = author != entry.created_by;
+        if present.is_empty() && !masked_author {
+            return Ok(false);
+        }
+        let mut expression = String::new();
+        if masked_author {
+            expression.push_str("SET created_by = :author ");
+        }
+        if !present.is_empty() {
+            expression.push_str(&format!("REMOVE {}", present.join(", ")));
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, string_attr(partner_pk(id)))
+            .key(SK, string_attr(sk))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(
+                masked_author.then(|| {
+                    std::collections::HashMap::from([(":author".to_owned(), string_attr(author.to_string()))])
+                }),
+            )
+            .send()
+            .await
+            .map_err(dynamo_error)?;
+        Ok(true)
+    }
+
+    /// Removes the body of the outbox copy of event `event_id` (it may have expired: then nothing);
+    /// whether there was one. The relay acts only on the insert, so nothing is announced again.
+    async fn erase_outbox_copy(&self, event_id: &str) -> Result<bool, StoreError> {
+        let Ok(id) = event_id.parse::<Ulid>() else {
+            return Ok(false);
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, string_attr(outbox_pk(id)))
+            .key(SK, string_attr(OUTBOX_SK))
+            .update_expression("REMOVE detail")
+            .condition_expression("attribute_exists(detail)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::update_condition_failed(&err) => Ok(false),
+            Err(err) => Err(dynamo_error(err)),
+        }
+    }
+
+    /// Deletes a record of the partner's partition (a copy that can be read again from Stripe).
+    async fn delete_record(&self, id: &PartnerId, sk: &str) -> Result<bool, StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, string_attr(partner_pk(id)))
+            .key(SK, string_attr(sk))
+            .send()
+            .await
+            .map_err(dynamo_error)?;
+        Ok(true)
     }
 
     /// Removes those of `attributes` that `item` has; whether there were any.
@@ -166,24 +264,33 @@ impl Store {
         Ok(true)
     }
 
-    /// Drops an audit entry's free-text reason and masks the personal values of its changes.
+    /// Drops an audit entry's free-text reason (but an admin's for a money movement,
+    /// `domain::personal_data::keeps_reason`), masks the personal values of its changes, and a
+    /// partner user's id as its actor.
     async fn mask_audit_entry(&self, id: &PartnerId, sk: &str, item: Item) -> Result<bool, StoreError> {
-        let had_reason = item.contains_key("reason");
         let entry: AuditEntry = from_item(item)?;
+        let drop_reason = entry.reason.is_some() && !keeps_reason(entry.action, &entry.actor);
+        let actor = erased_actor(&entry.actor);
         let (changes, masked) = mask_personal_changes(&entry.changes);
-        if !had_reason && !masked {
+        if !drop_reason && !masked && actor == entry.actor {
             return Ok(false);
         }
         let changes = serde_dynamo::to_attribute_value::<_, AttributeValue>(&changes as &Vec<FieldChange>)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let expression = if drop_reason {
+            "SET changes = :changes, actor = :actor REMOVE reason"
+        } else {
+            "SET changes = :changes, actor = :actor"
+        };
         self.client
             .update_item()
             .table_name(&self.table)
             .key(PK, string_attr(partner_pk(id)))
             .key(SK, string_attr(sk))
-            .update_expression("SET changes = :changes REMOVE reason")
+            .update_expression(expression)
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":changes", changes)
+            .expression_attribute_values(":actor", string_attr(actor.to_string()))
             .send()
             .await
             .map_err(dynamo_error)?;

@@ -25,6 +25,7 @@
 //! retried.
 
 use crate::dead_letters::DeadLetters;
+use crate::domain::personal_data::{without_address, ERASED};
 use crate::email::{compose, EmailSettings};
 use crate::events::DomainEvent;
 use crate::mailer::{Mailer, SendFailure};
@@ -110,12 +111,22 @@ impl EmailService {
             message.to = partner.primary_email.to_string();
         }
         let kind = message.kind.as_str();
+        // An event written before the partner's personal data was erased, and delivered after it,
+        // is still mailed to the address on record, but its log keeps neither address nor subject.
+        let erased_since = partner
+            .personal_data_erased_at
+            .is_some_and(|erased| erased >= event.occurred_at);
+        let (logged_to, logged_subject) = if erased_since {
+            (ERASED, ERASED)
+        } else {
+            (message.to.as_str(), message.subject.as_str())
+        };
         let claim = EmailClaim {
             partner_id: &event.partner_id,
             event_id: &event.event_id,
             kind,
-            to: &message.to,
-            subject: &message.subject,
+            to: logged_to,
+            subject: logged_subject,
         };
         match self.store.claim_email(&claim, now, SEND_LEASE).await? {
             ClaimOutcome::Claimed => {}
@@ -145,6 +156,8 @@ impl EmailService {
                 })
             }
             Err(SendFailure::Permanent(reason)) => {
+                // SES's reasons may quote the address: neither the log nor the record keeps it.
+                let reason = without_address(&reason, &message.to);
                 tracing::error!(
                     kind,
                     reason,

@@ -2,13 +2,13 @@
 //! the table holds about it as one JSON document, and the erasure of personal data from its payment
 //! history (`domain::personal_data` says what goes and what stays). Both are audited.
 
-use super::apply_change::{apply_change, Outcome};
+use super::apply_change::apply_change;
 use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::partner::PartnerId;
 use crate::domain::partner_change::PartnerChange;
-use crate::domain::personal_data::{kept_records, Kept};
+use crate::domain::personal_data::{erased_actor, held_elsewhere, kept_records, Kept};
 use crate::store::personal_data::{ErasureCounts, RecordKind};
 use crate::store::Store;
 use jiff::Timestamp;
@@ -36,6 +36,8 @@ pub struct Erasure {
     pub erased: ErasureCounts,
     pub erased_fields: &'static str,
     pub kept: Vec<Kept>,
+    /// Copies outside this system, and how long they stay.
+    pub held_elsewhere: Vec<Kept>,
 }
 
 const CONTENTS: &str = "profile: the partner's account and subscription as stored; history: every subscription event; \
@@ -43,8 +45,10 @@ audit: every change and who made it; invoices: as Stripe reported them; emails_s
 renewal_notices: which renewal reminders were sent for which term";
 
 const ERASED_FIELDS: &str =
-    "the profile's cancellation reason and subscription notes; history notes and payment method; audit reasons and the old and new values of the contact \
-email, cancellation reason and subscription notes; email recipients and subjects";
+    "the profile's cancellation reason and subscription notes; history notes and payment method; audit reasons (but an admin's reason for marking an \
+invoice paid or refunding it) and the old and new values of the contact email, cancellation reason and subscription notes; partner users' ids as \
+authors of history and audit entries; email recipients, subjects and rejection reasons; the bodies of the outbox's copies of the partner's events \
+(kept 7 days); the copy of the card on file";
 
 /// Everything held about `partner_id`, audited as an export by `actor`.
 #[tracing::instrument(skip(store), err(Display))]
@@ -96,36 +100,27 @@ pub async fn erase_payment_history(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Erasure, UseCaseError> {
-    // The profile's free text goes in a versioned change (its audit diff is masked below with the
-    // rest); a profile without any is audited on its own.
-    let outcome = apply_change(store, partner_id, actor, None, now, |current| {
-        if current.cancellation_reason.is_none() && current.subscription_notes.is_none() {
-            return Ok(None);
-        }
+    // The profile's free text goes, and the erasure's time is marked, in a versioned change (its
+    // audit diff is masked below with the rest): an event written before it and delivered after
+    // writes nothing personal.
+    apply_change(store, partner_id, actor, None, now, |current| {
         let mut after = current.clone();
         after.cancellation_reason = None;
         after.subscription_notes = None;
+        after.personal_data_erased_at = Some(now);
+        // Who cancelled stays known (a partner may withdraw only its own cancellation), not which user.
+        after.cancelled_by = current.cancelled_by.as_ref().map(erased_actor);
         after.updated_at = now;
         Ok(Some(PartnerChange::audited(after, AuditAction::PaymentHistoryErased)))
     })
     .await?;
-    if let Outcome::Unchanged(partner) = &outcome {
-        store
-            .record_audit_entry(&AuditEntry::standalone(
-                partner,
-                actor,
-                AuditAction::PaymentHistoryErased,
-                None,
-                now,
-            ))
-            .await?;
-    }
-    let erased = store.erase_personal_data(partner_id).await?;
+    let erased = store.erase_personal_data(partner_id, now).await?;
     Ok(Erasure {
         partner_id: partner_id.clone(),
         erased_at: now,
         erased,
         erased_fields: ERASED_FIELDS,
         kept: kept_records(),
+        held_elsewhere: held_elsewhere(),
     })
 }
