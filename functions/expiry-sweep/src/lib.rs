@@ -121,6 +121,7 @@ impl Sweep {
             renewal_billing_requested,
             awaiting_stripe,
             billed_overdue,
+            reminders_missed,
             errors,
             duration_ms,
             ..
@@ -133,6 +134,7 @@ impl Sweep {
             renewal_billing_requested,
             awaiting_stripe,
             billed_overdue,
+            reminders_missed,
             errors,
             duration_ms,
             "sweep finished"

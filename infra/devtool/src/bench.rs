@@ -41,7 +41,7 @@ fn partner(
     Ok(p)
 }
 
-/// `due` partners due today (notices, grace and expiries; only notices with `notices_only`), then
+/// `due` partners due today (notices, grace and expiries; only 30-day notices with `notices_only`), then
 /// filler: a third free, the rest on paid terms that end 60 to 400 days out.
 fn partners(
     total: usize,
@@ -56,8 +56,12 @@ fn partners(
             let tier = if i % 2 == 0 { Tier::Gold } else { Tier::Platinum };
             if i < due {
                 // 60 % notices (0..=30 days left), 20 % in grace, 20 % expiring without auto-renewal.
-                match if notices_only { 0 } else { i % 5 } {
+                match if notices_only { 5 } else { i % 5 } {
                     0..=2 => partner(i, tier, Some(day((i % 31) as i64)?), true, now),
+                    // Notices only: 30-day notices (8 to 30 days left). A 7-day notice checks, in its
+                    // own transaction, that the term's 30-day one went out; these terms never had
+                    // one, so each would also be a missed reminder, recorded with a second request.
+                    5 => partner(i, tier, Some(day(8 + (i % 23) as i64)?), true, now),
                     3 => partner(i, tier, Some(day(-1 - (i % 7) as i64)?), true, now),
                     _ => partner(i, tier, Some(day(-1 - (i % 20) as i64)?), false, now),
                 }

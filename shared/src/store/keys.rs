@@ -17,6 +17,7 @@
 //! | rate counter     | `RATE#<id>`        | `<window start>`          | — (portal payment requests counted per partner and minute; TTL `expires_at`) |
 //! | sign-in code, counter, revoked token | `SIGNIN#<hash>`, `SIGNINRATE#<scope>#<key>`, `REVOKED#<hash>` | `CODE`, `<window start>`, `TOKEN` | — (`store::sign_in`; TTL `expires_at`) |
 //! | outbox event     | `OUTBOX#<ulid>`    | `EVENT`                   | — (TTL `expires_at`; the stream carries it to the relay) |
+//! | counters         | `METRICS`          | `DAY#<date>#<shard>`, `END#<date>#<shard>`, `HIST#<yyyy-mm>#<shard>`, `SEATS#<shard>`, `TABS#<shard>` | — (moved in the same transaction as what they count; `store::metrics`, `domain::counters`) |
 //!
 //! `<ts>` is the id's own millisecond as `2026-11-24T12:00:00.123Z`, so sort keys sort by time.
 
@@ -32,8 +33,6 @@ pub const CARD_SK: &str = "CARD";
 pub const HISTORY_PREFIX: &str = "HIST#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const OUTBOX_SK: &str = "EVENT";
-/// The audit item's list of the outbox events its change wrote (their ids: `outbox_pk`).
-pub const AUDIT_EVENT_IDS: &str = "event_ids";
 
 /// Paid subscriptions by status and end date (sparse: only partners on a paid tier with a term).
 pub const SUBSCRIPTIONS_INDEX: &str = "gsi1";

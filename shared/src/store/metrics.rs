@@ -296,14 +296,23 @@ impl Store {
             before: Some(day_end),
             ..super::InvoiceFilter::default()
         };
-        let (month_history, day_history, invoices, stored_month, stored_days) = futures::future::try_join5(
-            self.history_between(utc_start, utc_end),
-            self.history_between(day_start, day_end),
+        // One read of history covers both the UTC month and the business month (they differ by the
+        // zone's offset at each end).
+        let (history, invoices, stored_month, stored_days) = futures::future::try_join4(
+            self.history_between(utc_start.min(day_start), utc_end.max(day_end)),
             self.invoices_all(&filter, usize::MAX),
             self.counters_between(&format!("HIST#{month}#"), &format!("HIST#{month}#~")),
             self.counters_between(&format!("DAY#{first}"), &format!("DAY#{last}#~")),
         )
         .await?;
+        let within = |from: Timestamp, before: Timestamp| {
+            history
+                .iter()
+                .filter(move |h| h.created_at >= from && h.created_at < before)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (month_history, day_history) = (within(utc_start, utc_end), within(day_start, day_end));
         let in_days = |item: &CounterItem| matches!(item, CounterItem::Day(d) if *d >= first && *d <= last);
         let truth = Counts::recount([], &month_history, [], &self.calendar)
             .only(|item| *item == CounterItem::HistoryMonth(month))
