@@ -33,6 +33,8 @@ pub const CARD_SK: &str = "CARD";
 pub const HISTORY_PREFIX: &str = "HIST#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const OUTBOX_SK: &str = "EVENT";
+/// The audit item's list of the outbox events its change wrote (their ids: `outbox_pk`).
+pub const AUDIT_EVENT_IDS: &str = "event_ids";
 
 /// Paid subscriptions by status and end date (sparse: only partners on a paid tier with a term).
 pub const SUBSCRIPTIONS_INDEX: &str = "gsi1";
