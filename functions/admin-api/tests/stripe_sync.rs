@@ -546,3 +546,80 @@ async fn a_pause_moves_the_term_and_pauses_collection_until_the_resume_date() {
     );
     assert_eq!(api.post("/admin/partners/pausing/resume", json!({})).await.status, 409);
 }
+
+/// A pause Stripe ends by itself (collection running again before the pause's end, as when it is
+/// cleared in Stripe's dashboard) resumes the partner here; an event from before Stripe confirmed the
+/// pause changes nothing.
+#[tokio::test]
+async fn a_pause_stripe_ends_by_itself_resumes_the_partner_here() {
+    let (_stub, api, _) = setup("pause-ended").await;
+    let paused = api
+        .post("/admin/partners/pause-ended/pause", json!({"months": 2}))
+        .await;
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    let until = paused.body["partner"]["paused_until"].clone();
+    let stored = api
+        .app
+        .store
+        .get_partner(&shared::domain::partner::PartnerId::parse("pause-ended").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let confirmed = stored
+        .pause_confirmed_at
+        .expect("Stripe confirmed the pause")
+        .as_second();
+
+    let running = || shared::stripe::fixtures::subscription("sub_A", "cus_A", "price_gold", "active", false);
+    // Stripe's state from before the pause, delivered late: still paused here.
+    apply(
+        &api,
+        shared::stripe::fixtures::event(
+            "evt_before_pause",
+            "customer.subscription.updated",
+            confirmed - 60,
+            running(),
+        ),
+    )
+    .await;
+    assert_eq!(partner(&api, "pause-ended").await["paused_until"], until);
+    // Still paused in Stripe: nothing either.
+    let mut still = running();
+    still["pause_collection"] = json!({"behavior": "void", "resumes_at": confirmed + 60 * 86_400});
+    apply(
+        &api,
+        shared::stripe::fixtures::event(
+            "evt_still_paused",
+            "customer.subscription.updated",
+            confirmed + 5,
+            still,
+        ),
+    )
+    .await;
+    assert_eq!(partner(&api, "pause-ended").await["paused_until"], until);
+
+    // Stripe ended the pause: the partner resumes, the unused span given back.
+    apply(
+        &api,
+        shared::stripe::fixtures::event(
+            "evt_pause_ended",
+            "customer.subscription.updated",
+            confirmed + 10,
+            running(),
+        ),
+    )
+    .await;
+    let p = partner(&api, "pause-ended").await;
+    assert!(p.get("paused_until").is_none(), "{p}");
+    let end = jiff::civil::date(TERM_END.0, TERM_END.1, TERM_END.2);
+    assert_eq!(
+        p["subscription_end_date"],
+        end.to_string(),
+        "the whole span given back: {p}"
+    );
+    let history = api.all("pause-ended", "history").await;
+    assert_eq!(
+        (history[0]["event_type"].as_str(), history[0]["created_by"].as_str()),
+        (Some("resume"), Some("stripe"))
+    );
+}

@@ -71,6 +71,9 @@ pub struct SubscriptionFacts {
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<Timestamp>,
     pub price_id: Option<String>,
+    /// Whether collection is paused (`pause_collection` set).
+    #[doc(alias = "pause_collection")]
+    pub collection_paused: bool,
 }
 
 /// Where an event stands among the events of one Stripe object: its `created` second, then, within
@@ -532,6 +535,7 @@ pub(crate) mod tests {
             cancel_at_period_end,
             current_period_end: None,
             price_id: Some("price_gold".into()),
+            collection_paused: false,
         }
     }
 

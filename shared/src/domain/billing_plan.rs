@@ -325,6 +325,39 @@ const BILLING_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
 
 /// A subscription event's change; `None` when it is older than what the partner reflects or about a
 /// subscription the partner no longer has.
+/// A pause Stripe ended by itself (collection running again before the pause's end: cleared in its
+/// dashboard, or its own resume): the partner resumes here too, giving back the unused span. Only an
+/// event newer than Stripe's confirmation of the pause counts (an older one shows the state before
+/// it), and not while a pause or resume of ours is still on its way to Stripe.
+fn pause_ended_by_stripe(
+    partner: &Partner,
+    facts: &SubscriptionFacts,
+    deleted: bool,
+    created: Timestamp,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Option<PartnerChange> {
+    let confirmed = partner.pause_confirmed_at?;
+    let ours_pending = partner
+        .stripe_sync
+        .as_ref()
+        .is_some_and(|sync| matches!(sync.action, super::stripe_sync::StripeAction::PauseCollection { .. }));
+    let paused_ahead = partner.paused_until.is_some_and(|until| until > today);
+    if deleted || facts.collection_paused || created <= confirmed || ours_pending || !paused_ahead {
+        return None;
+    }
+    let mut after = crate::domain::subscription::resume(partner, today, now).ok()?;
+    after.stripe_subscription_synced_at = Some(created);
+    Some(PartnerChange {
+        after,
+        history: Some(HistoryEventType::Resume),
+        note: Note::parse("Collection resumed in Stripe before the pause's end; the unused span is given back").ok(),
+        audit_action: AuditAction::SubscriptionResumed,
+        events: vec![],
+        stripe_action: None,
+    })
+}
+
 fn subscription_change(
     partner: &Partner,
     facts: &SubscriptionFacts,
@@ -356,6 +389,9 @@ fn subscription_change(
         return None;
     }
     let today = rules.calendar.today(now);
+    if let Some(resumed) = pause_ended_by_stripe(partner, facts, deleted, created, today, now) {
+        return Some(resumed);
+    }
     let (mut after, change) = subscription_event(partner, facts, deleted, today, now)
         .unwrap_or_else(|| (partner.clone(), SubscriptionChange::StatusSynced));
     after.stripe_subscription_synced_at = Some(created);
@@ -472,6 +508,71 @@ mod tests {
 
     fn event_types(change: &PartnerChange) -> Vec<&'static str> {
         change.events.iter().map(EventBody::detail_type).collect()
+    }
+
+    /// A gold partner billed as `sub_1`, paused for two months from `now()`, the pause confirmed by
+    /// Stripe at `confirmed`.
+    fn paused_gold(confirmed: &str) -> Partner {
+        let mut p = gold(date(2027, 6, 1), true);
+        p.stripe_customer_id = Some("cus_1".into());
+        p.stripe_subscription_id = Some("sub_1".into());
+        p.stripe_subscription_status = Some("active".into());
+        let mut paused = crate::domain::subscription::pause(&p, 2, date(2026, 11, 24), now()).unwrap();
+        paused.pause_confirmed_at = Some(ts(confirmed));
+        paused
+    }
+
+    #[test]
+    fn a_pause_stripe_ended_resumes_the_partner_here() {
+        let paused = paused_gold("2026-11-24T12:00:00Z");
+        let until = paused.paused_until.unwrap();
+        let running = BillingEvent::SubscriptionUpdated(subscription("active", false));
+        let resumed = plan(&paused, &running, "2026-11-24T12:05:00Z")
+            .change
+            .expect("collection running again ends the pause");
+        assert_eq!(resumed.history, Some(HistoryEventType::Resume));
+        assert_eq!(resumed.after.paused_until, None);
+        assert_eq!(resumed.after.pause_confirmed_at, None);
+        // The unused span is given back: the term's end moves back by it.
+        let unused = until - date(2026, 11, 24);
+        assert_eq!(
+            resumed.after.subscription_end_date,
+            paused.subscription_end_date.map(|end| end.checked_sub(unused).unwrap())
+        );
+
+        // An event from before Stripe confirmed the pause shows the state before it: no resume.
+        let older = plan(&paused, &running, "2026-11-24T11:59:00Z");
+        assert!(older
+            .change
+            .as_ref()
+            .is_none_or(|c| c.after.paused_until == Some(until)));
+        // Still paused in Stripe: nothing.
+        let mut still = subscription("active", false);
+        still.collection_paused = true;
+        let still = plan(
+            &paused,
+            &BillingEvent::SubscriptionUpdated(still),
+            "2026-11-24T12:05:00Z",
+        );
+        assert!(still
+            .change
+            .as_ref()
+            .is_none_or(|c| c.after.paused_until == Some(until)));
+        // A pause or resume of ours still on its way to Stripe decides, not Stripe's older state.
+        let mut ours = paused.clone();
+        ours.stripe_sync = Some(crate::domain::stripe_sync::StripeSync {
+            subscription_id: "sub_1".into(),
+            action: crate::domain::stripe_sync::StripeAction::PauseCollection { until: None },
+            requested_version: ours.version,
+            requested_at: now(),
+            attempts: 0,
+            last_error: None,
+        });
+        let pending = plan(&ours, &running, "2026-11-24T12:05:00Z");
+        assert!(pending
+            .change
+            .as_ref()
+            .is_none_or(|c| c.after.paused_until == Some(until)));
     }
 
     #[test]

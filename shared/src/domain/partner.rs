@@ -271,6 +271,10 @@ pub struct Partner {
     /// How its Stripe subscription collects, as its billing started (what a renewal notice says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<super::billing_start::Collection>,
+    /// When Stripe confirmed the current pause of collection: only a Stripe event newer than that
+    /// which shows collection running again ends the pause here (an older one predates the pause).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_confirmed_at: Option<Timestamp>,
     /// When personal data was last erased from its payment history: an event written before it and
     /// delivered after writes nothing personal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +345,7 @@ impl Partner {
             stripe_invoice_period_start: None,
             pending_billing: None,
             collection: None,
+            pause_confirmed_at: None,
             personal_data_erased_at: None,
             scheduled_tier_change: None,
             paused_until: None,

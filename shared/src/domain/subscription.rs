@@ -95,6 +95,7 @@ pub fn resume(partner: &Partner, today: CalendarDate, now: Timestamp) -> Result<
         .ok_or_else(|| SubscriptionError::NotPaused(partner.id.to_string()))?;
     let mut next = partner.clone();
     next.paused_until = None;
+    next.pause_confirmed_at = None;
     if until > today {
         let unused = until - today;
         next.subscription_end_date = partner

@@ -353,6 +353,7 @@ fn subscription_facts(subscription: &Value) -> Result<SubscriptionFacts, String>
         current_period_end: seconds(subscription, "/current_period_end")
             .or_else(|| seconds(subscription, "/items/data/0/current_period_end")),
         price_id: first_line_price(subscription.get("items")),
+        collection_paused: subscription.get("pause_collection").is_some_and(|p| !p.is_null()),
     })
 }
 

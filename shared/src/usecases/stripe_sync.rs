@@ -81,6 +81,12 @@ async fn record_push(
             Ok(state) => {
                 after.stripe_sync = None;
                 after.stripe_subscription_status = Some(state.status.clone());
+                // From now on, Stripe showing collection running again means it ended the pause.
+                after.pause_confirmed_at = match sent.action {
+                    StripeAction::PauseCollection { until: Some(_) } => Some(now),
+                    StripeAction::PauseCollection { until: None } => None,
+                    _ => after.pause_confirmed_at,
+                };
                 AuditAction::StripeChangeConfirmed
             }
             Err(err) => {
