@@ -40,11 +40,28 @@ async fn every_portal_route_refuses_bad_tokens_and_oversized_bodies_and_changes_
 async fn the_portal_router_takes_exactly_the_described_methods_of_every_described_path() {
     let stripe = StripeStub::start().await;
     let portal = TestPortal::new(&stripe.base_url, "sk_test_stub_key").await;
+    // The whole function: the portal's routes and sign-in's (which need no token).
+    let function = partner_portal::PortalFunction {
+        portal: portal.portal,
+        sign_in: partner_portal::SignIn {
+            mailer: shared::mailer::Mailer::from_sdk_config(
+                &shared::testing::local_sdk_config().await,
+                "Power100 <partners@example.test>",
+                None,
+            ),
+            portal_url: "https://portal.example.test/partner/billing".into(),
+            key: shared::testing::test_signing_key(Role::Partner),
+            rules: shared::testing::test_rules(Role::Partner),
+        },
+    };
     let token = shared::testing::partner_token("u1", &shared::domain::partner::PartnerId::parse("p1").unwrap());
     let differences = shared::testing::routes::router_against_description(
         "infra/api/partner-portal.openapi.yaml",
         &format!("Bearer {token}"),
-        |req| portal.portal.handle(req),
+        |req| {
+            let function = &function;
+            async move { shared::secrets::HttpFunction::respond(function, &req).await }
+        },
     )
     .await;
     assert!(differences.is_empty(), "{}", differences.join("\n"));

@@ -118,7 +118,12 @@ pub async fn request_sign_in_link(
             Ok(LinkOutcome::Sent)
         }
         Err(err) => {
-            tracing::error!(partner_id = %partner.id, error = %err, "sign-in link not sent");
+            // Only the kind of failure: SES's text can quote the address.
+            let kind = match err {
+                crate::mailer::SendFailure::Permanent(_) => "refused by SES",
+                crate::mailer::SendFailure::Transient(_) => "SES unavailable",
+            };
+            tracing::error!(partner_id = %partner.id, failure = kind, "sign-in link not sent");
             Ok(LinkOutcome::NotSent)
         }
     }
