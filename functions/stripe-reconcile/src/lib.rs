@@ -16,6 +16,7 @@ use shared::stripe::client::StripeApi;
 use shared::usecases::billing_start::{carry_out_pending_billing_starts, StartsSummary};
 use shared::usecases::error::UseCaseError;
 use shared::usecases::reconcile::{reconcile_stripe_events, ReconcileSummary};
+use shared::usecases::refund_reservations::release_stale_refund_reservations;
 use shared::usecases::stripe_events::BillingRules;
 use shared::usecases::stripe_sync::{push_pending_stripe_syncs, PushSummary};
 
@@ -51,6 +52,9 @@ pub struct RunSummary {
     pub stripe_changes: PushSummary,
     /// Billing starts claimed here and carried out at Stripe (a renewal's, one whose request died).
     pub billing_starts: StartsSummary,
+    /// Refund reservations left by refunds whose request died halfway, released
+    /// (`usecases::refund_reservations`).
+    pub released_refund_reservations: u32,
     /// Stripe's events applied here.
     pub events: ReconcileSummary,
 }
@@ -93,6 +97,7 @@ impl Reconciler {
             still_pending = starts.still_pending,
             "pending billing starts carried out"
         );
+        let released_refund_reservations = release_stale_refund_reservations(&self.store, now).await?;
         let rules = BillingRules {
             calendar: &self.calendar,
             prices: &self.prices,
@@ -113,6 +118,7 @@ impl Reconciler {
         let run = RunSummary {
             stripe_changes: pushed,
             billing_starts: starts,
+            released_refund_reservations,
             events: summary,
         };
         if run.events.errors > 0

@@ -11,7 +11,7 @@
 //! | audit entry      | `PARTNER#<id>`     | `AUDIT#<ts>#<ulid>`       | — |
 //! | renewal notice   | `PARTNER#<id>`     | `NOTICE#<term end>#<stage>` | — (exists once a notice was sent: a conditional put sends it exactly once) |
 //! | email log        | `PARTNER#<id>`     | `EMAIL#<event id>`        | — (the email sender's exactly-once claim and the record of what it sent; TTL `expires_at`) |
-//! | invoice          | `PARTNER#<id>`     | `INV#<stripe invoice id>` | gsi5 (invoices by status and date, for the invoice dashboard): `INV#<status>` / `<created>#<invoice id>`; gsi8 (every invoice by date): `INVOICES` / `<created>#<invoice id>`; gsi9 (an invoice by its id): `INVOICE#<invoice id>` / `INVOICE` |
+//! | invoice          | `PARTNER#<id>`     | `INV#<stripe invoice id>` | gsi5 (invoices by status and date, for the invoice dashboard): `INV#<status>` / `<created>#<invoice id>`; gsi8 (every invoice by date): `INVOICES` / `<created>#<invoice id>`; gsi9 (an invoice by its id): `INVOICE#<invoice id>` / `INVOICE`; gsi6 (once it held a refund reservation, until the reconciliation finds none): `REFUND_RESERVED` / `<newest reservation's time>#<invoice id>` |
 //! | Stripe customer  | `STRIPE_CUS#<customer id>` | `CUSTOMER`        | — (which partner a Stripe customer is: one consistent read per webhook) |
 //! | Stripe event     | `STRIPE_EVENT#<event id>` | `EVENT`            | — (written in the same transaction as the event's effects: a redelivery finds it; TTL 30 days) |
 //! | rate counter     | `RATE#<id>`        | `<window start>`          | — (portal payment requests counted per partner and minute; TTL `expires_at`) |
@@ -50,6 +50,9 @@ pub const INVOICES_INDEX: &str = "gsi5";
 /// Partners with a Stripe change still to confirm, oldest request first (sparse).
 pub const STRIPE_SYNC_INDEX: &str = "gsi6";
 pub const STRIPE_SYNC_PENDING_PK: &str = "STRIPE_SYNC";
+/// gsi6's partition of invoices holding a refund reservation, by the newest reservation's time:
+/// the reconciliation releases reservations left by refunds whose request died halfway.
+pub const REFUND_RESERVED_PK: &str = "REFUND_RESERVED";
 /// gsi6's other partition: billing starts claimed but not yet created at Stripe that stripe-reconcile
 /// carries out (a renewal's, requested by the sweep; one whose request died), oldest first.
 pub const BILLING_START_PENDING_PK: &str = "BILLING_START";

@@ -49,6 +49,24 @@ fn done_attribute(request: &str) -> String {
     format!("refund_done_{request}")
 }
 
+/// One reservation an invoice holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldReservation {
+    pub request: String,
+    pub amount: Cents,
+    pub at: jiff::Timestamp,
+}
+
+/// An invoice's reservations, found through the index of reservations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldReservations {
+    pub partner_id: PartnerId,
+    pub invoice_id: String,
+    /// The index key it was found under (the newest reservation's time).
+    pub index_key: String,
+    pub reservations: Vec<HeldReservation>,
+}
+
 /// A refund Stripe made, to record with the partner's change.
 #[derive(Debug, Clone)]
 pub struct RefundWrite {
@@ -107,7 +125,7 @@ impl Store {
             .set_key(Some(invoice_key(partner_id, invoice_id)))
             .update_expression(
                 "SET refundable_cents = if_not_exists(refundable_cents, amount_paid_cents) - :amount, \
-                 #reserved = :reservation",
+                 #reserved = :reservation, gsi6pk = :reserved_pk, gsi6sk = :reserved_sk",
             )
             .condition_expression(
                 "attribute_exists(pk) AND attribute_not_exists(#reserved) AND attribute_not_exists(#done) \
@@ -118,6 +136,13 @@ impl Store {
             .expression_attribute_names("#reserved", reserved_attribute(request))
             .expression_attribute_names("#done", done_attribute(request))
             .expression_attribute_values(":reservation", reservation)
+            // The newest reservation's time keys the invoice in the index of reservations the
+            // reconciliation releases once they are stale (a refund whose Lambda died halfway).
+            .expression_attribute_values(":reserved_pk", string_attr(REFUND_RESERVED_PK))
+            .expression_attribute_values(
+                ":reserved_sk",
+                string_attr(format!("{}#{invoice_id}", timestamp_key(now))),
+            )
             .expression_attribute_values(":amount", number_attr(amount.get()))
             .expression_attribute_values(":paid", string_attr(InvoiceStatus::Paid.as_str()))
             .expression_attribute_values(":partial", string_attr(InvoiceStatus::PartiallyRefunded.as_str()))
@@ -292,6 +317,82 @@ impl Store {
             .expression_attribute_values(":status", string_attr(status.as_str()))
             .expression_attribute_values(":gsi5pk", string_attr(invoices_by_status_pk(status.as_str())))
             .expression_attribute_values(":refunded", number_attr(refunded.get()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if update_condition_failed(&err) => Ok(()),
+            Err(err) => Err(dynamo_error(err)),
+        }
+    }
+
+    /// Invoices holding a refund reservation made before `before` (stale: its request's Lambda died
+    /// between reserving and recording), oldest first, at most `limit`: each with its reservations
+    /// as a consistent read finds them, and the index key it was found under.
+    pub async fn stale_refund_reservations(
+        &self,
+        before: jiff::Timestamp,
+        limit: u16,
+    ) -> Result<Vec<HeldReservations>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            pk: String,
+            sk: String,
+            gsi6sk: String,
+        }
+        let query = super::queries::IndexQuery::new(STRIPE_SYNC_INDEX, "gsi6pk", "gsi6sk", REFUND_RESERVED_PK)
+            .sort_key_below(timestamp_key(before));
+        let (listed, _): (Vec<Listed>, _) = self.fetch_page(&query, None, Some(i32::from(limit))).await?;
+        let mut held = Vec::new();
+        for row in listed {
+            let Some(item) = self.get_item(row.pk.clone(), &row.sk).await? else {
+                continue;
+            };
+            let reservations = item
+                .iter()
+                .filter_map(|(name, value)| {
+                    let request = name.strip_prefix("refund_reserved_")?;
+                    let held = value.as_m().ok()?;
+                    let at = held.get("at")?.as_s().ok()?.parse().ok()?;
+                    Some(HeldReservation {
+                        request: request.to_owned(),
+                        amount: cents(held, "amount")?,
+                        at,
+                    })
+                })
+                .collect();
+            let Some(partner_id) = row.pk.strip_prefix("PARTNER#").and_then(|id| PartnerId::parse(id).ok()) else {
+                continue;
+            };
+            let Some(invoice_id) = row.sk.strip_prefix(INVOICE_PREFIX) else {
+                continue;
+            };
+            held.push(HeldReservations {
+                partner_id,
+                invoice_id: invoice_id.to_owned(),
+                index_key: row.gsi6sk,
+                reservations,
+            });
+        }
+        Ok(held)
+    }
+
+    /// Takes the invoice out of the index of reservations, unless a reservation was made since it
+    /// was read under `index_key`.
+    pub async fn forget_reserved_invoice(
+        &self,
+        partner_id: &PartnerId,
+        invoice_id: &str,
+        index_key: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(invoice_key(partner_id, invoice_id)))
+            .update_expression("REMOVE gsi6pk, gsi6sk")
+            .condition_expression("gsi6sk = :seen")
+            .expression_attribute_values(":seen", string_attr(index_key))
             .send()
             .await;
         match result {

@@ -3,9 +3,10 @@
 //! the copy changed, and the next view reads the card from Stripe once and keeps it.
 
 use super::error::UseCaseError;
-use super::stripe_events::EventOutcome;
+use super::stripe_events::{record_only, EventOutcome};
 use crate::domain::card::{known_card, CardRecord, CardSummary, KnownCard};
 use crate::domain::partner::{Partner, PartnerId};
+use crate::store::billing::RecordedOutcome;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use crate::stripe::webhook::StripeEvent;
@@ -105,12 +106,28 @@ pub async fn note_card_change(store: &Store, event: &StripeEvent) -> Result<Opti
 }
 
 /// Handles an event that only changes the card (a payment method attached or updated, the
-/// customer's default changed).
-pub async fn apply_card_event(store: &Store, event: &StripeEvent) -> Result<EventOutcome, UseCaseError> {
-    Ok(match note_card_change(store, event).await? {
-        Some(partner_id) => EventOutcome::Applied { partner_id },
-        None if customer_of(event).is_some() => EventOutcome::NotOurs,
-        // Not the event's kind of object, or without a customer: nothing to act on.
-        None => EventOutcome::Ignored,
+/// customer's default changed), once: it is recorded like every event, so a redelivery or the
+/// reconciliation's second look changes nothing.
+pub async fn apply_card_event(
+    store: &Store,
+    event: &StripeEvent,
+    now: Timestamp,
+) -> Result<EventOutcome, UseCaseError> {
+    if store.stripe_event_outcome(&event.id).await?.is_some() {
+        return Ok(EventOutcome::Duplicate);
+    }
+    let Some(partner_id) = note_card_change(store, event).await? else {
+        return Ok(if customer_of(event).is_some() {
+            EventOutcome::NotOurs
+        } else {
+            // Not the event's kind of object, or without a customer: nothing to act on.
+            EventOutcome::Ignored
+        });
+    };
+    let fresh = record_only(store, event, RecordedOutcome::Applied, Some(&partner_id), now).await?;
+    Ok(if fresh {
+        EventOutcome::Applied { partner_id }
+    } else {
+        EventOutcome::Duplicate
     })
 }

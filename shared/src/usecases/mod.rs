@@ -21,6 +21,7 @@ pub mod portal;
 pub mod reconcile;
 pub mod recount;
 pub mod refund_events;
+pub mod refund_reservations;
 pub mod relay;
 pub mod renewals;
 pub mod seed;

@@ -114,11 +114,12 @@ pub async fn handle_stripe_event(
     let outcome = match (kind, stripe) {
         ("setup_intent.succeeded", Some(stripe)) => adopt_confirmed_card(store, stripe, event, now).await?,
         (kind, _) if REFUND_EVENT_TYPES.contains(&kind) => apply_refund_event(store, stripe, event, now).await?,
-        (kind, _) if CARD_EVENT_TYPES.contains(&kind) => return apply_card_event(store, event).await,
+        (kind, _) if CARD_EVENT_TYPES.contains(&kind) => return apply_card_event(store, event, now).await,
         _ => apply_stripe_event(store, rules, event, now).await?,
     };
-    // The card on file may have changed: the partner's page reads it from Stripe once more.
-    if CARD_CHANGE_EVENT_TYPES.contains(&kind) {
+    // The card on file may have changed: the partner's page reads it from Stripe once more (once
+    // per event: a duplicate changes nothing).
+    if CARD_CHANGE_EVENT_TYPES.contains(&kind) && matches!(outcome, EventOutcome::Applied { .. }) {
         note_card_change(store, event).await?;
     }
     Ok(outcome)
