@@ -628,6 +628,49 @@ mod tests {
         super::SECRET_ARN_VARIABLES.iter().map(|v| (*v).to_owned()).collect()
     }
 
+    /// A parameter's default in the template.
+    fn parameter_default(template: &str, name: &str) -> f64 {
+        template_resource(template, name)
+            .iter()
+            .find_map(|line| line.trim().strip_prefix("Default: "))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} has a numeric default"))
+    }
+
+    /// No client can spend the throttles everyone shares: every request reaches the API through the
+    /// edge distribution, whose WebACL limits each client IP to a rate well under the stage's and
+    /// the sign-in routes' throttles.
+    #[test]
+    fn one_client_cannot_spend_the_throttles_everyone_shares() {
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+        let distribution = template_resource(&template, "EdgeDistribution").join("\n");
+        assert!(
+            distribution.contains("WebACLId: !If [EdgeWebAclHere, !GetAtt EdgeWebAcl.Arn, !If [HasEdgeWebAclArn, !Ref EdgeWebAclArn"),
+            "the distribution carries the WebACL"
+        );
+        assert!(distribution.contains("DomainName: !Sub ${HttpApi}.execute-api."), "its origin is the API");
+        let acl = template_resource(&template, "EdgeWebAcl").join("\n");
+        assert!(acl.contains("Scope: CLOUDFRONT"));
+        assert_eq!(acl.matches("AggregateKeyType: IP").count(), 2, "two limits per client IP");
+        let sign_in = acl.split("- Name: PerClientSignInLimit").nth(1).unwrap().split("- Name: PerClientLimit").next().unwrap();
+        for route in ["/portal/sign-in", "/portal/session"] {
+            assert!(sign_in.contains(&format!("SearchString: {route}")), "{route} has the tight limit");
+        }
+        assert!(sign_in.contains("Action: {Block: {}}") && acl.matches("Action: {Block: {}}").count() == 2);
+        // Per second, one client's most is far under the throttle all clients share.
+        let window = 300.0;
+        let stage = parameter_default(&template, "ApiThrottleRate");
+        let per_client = parameter_default(&template, "EdgeRateLimitPerClient") / window;
+        assert!(per_client * 5.0 <= stage, "{per_client}/s per client against {stage}/s for everyone");
+        let sign_in_route = parameter_default(&template, "PortalPaymentThrottleRate");
+        let per_client_sign_in = parameter_default(&template, "EdgeSignInRateLimitPerClient") / window;
+        assert!(
+            per_client_sign_in * 5.0 <= sign_in_route,
+            "{per_client_sign_in}/s per client against {sign_in_route}/s for everyone"
+        );
+        assert!(template.contains("  EdgeUrl:\n"), "clients are told where to reach it");
+    }
+
     #[test]
     fn a_signing_key_is_one_roles_and_never_a_public_one_outside_local_runs() {
         use super::{check_signing_key, Secret, PUBLIC_LOCAL_PARTNER_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY};
