@@ -222,7 +222,7 @@ impl Store {
             return Ok(BillingCommit::Committed);
         }
         let failed = |codes: &[Option<String>], at: Option<usize>| at.is_some_and(|i| failed_condition(codes, i));
-        Ok(match self.transact(items, token).await? {
+        Ok(match self.transact_through_conflicts(items, token).await? {
             None => BillingCommit::Committed,
             Some(codes) if failed(&codes, event_at) => BillingCommit::DuplicateEvent,
             Some(codes) if failed(&codes, invoice_at) => BillingCommit::StaleInvoice,
