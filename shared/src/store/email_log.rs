@@ -7,7 +7,7 @@
 
 use super::items::{number_attr, string_attr};
 use super::keys::{email_sk, partner_pk, EXPIRES_AT, PK, SK};
-use super::{dynamo_error, update_condition_failed, Store, StoreError};
+use super::{dynamo_error, update_applied, update_condition_failed, Store, StoreError};
 use crate::domain::partner::PartnerId;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use jiff::{SignedDuration, Timestamp};
@@ -163,11 +163,7 @@ impl Store {
             .expression_attribute_values(":sending", string_attr("sending"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if update_condition_failed(&err) => Ok(()),
-            Err(err) => Err(dynamo_error(err)),
-        }
+        update_applied(result).map(|_| ())
     }
 
     async fn settle_email(

@@ -102,6 +102,21 @@ pub(super) fn update_condition_failed(
     )
 }
 
+/// Whether a conditional `UpdateItem` applied: `false` when its condition did not hold (the update
+/// was not needed, or another request made it), an error for anything else.
+pub(super) fn update_applied(
+    result: Result<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+        SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+    >,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if update_condition_failed(&err) => Ok(false),
+        Err(err) => Err(dynamo_error(err)),
+    }
+}
+
 /// Whether a cancelled transaction met another one on some item (a counter item, most often): the
 /// same change may be tried again.
 pub(super) fn conflicted(codes: &[Option<String>]) -> bool {

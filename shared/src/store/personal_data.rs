@@ -218,11 +218,7 @@ impl Store {
             .condition_expression("attribute_exists(detail)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if super::update_condition_failed(&err) => Ok(false),
-            Err(err) => Err(dynamo_error(err)),
-        }
+        super::update_applied(result)
     }
 
     /// Deletes a record of the partner's partition (a copy that can be read again from Stripe).

@@ -11,7 +11,10 @@
 
 use super::items::{number_attr, string_attr};
 use super::keys::*;
-use super::{conflicted, dynamo_error, failed_condition, update_condition_failed, PartnerWrite, Store, StoreError};
+use super::{
+    conflicted, dynamo_error, failed_condition, update_applied, update_condition_failed, PartnerWrite, Store,
+    StoreError,
+};
 use crate::domain::counters::Counts;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Cents;
@@ -209,11 +212,7 @@ impl Store {
             .expression_attribute_values(":amount", number_attr(amount.get()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if update_condition_failed(&err) => Ok(()),
-            Err(err) => Err(dynamo_error(err)),
-        }
+        update_applied(result).map(|_| ())
     }
 
     /// Records a refund Stripe made, once per refund id, with the partner's change.
@@ -319,11 +318,7 @@ impl Store {
             .expression_attribute_values(":refunded", number_attr(refunded.get()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if update_condition_failed(&err) => Ok(()),
-            Err(err) => Err(dynamo_error(err)),
-        }
+        update_applied(result).map(|_| ())
     }
 
     /// Invoices holding a refund reservation made before `before` (stale: its request's Lambda died
@@ -395,11 +390,7 @@ impl Store {
             .expression_attribute_values(":seen", string_attr(index_key))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if update_condition_failed(&err) => Ok(()),
-            Err(err) => Err(dynamo_error(err)),
-        }
+        update_applied(result).map(|_| ())
     }
 
     /// Reverses recorded refund `refund_id` of `amount` that Stripe reports failed: the money is
