@@ -47,7 +47,8 @@ fn by_kind(calls: &shared::testing::CallLog) -> std::collections::BTreeMap<Strin
 /// History from 2025-10 (the dashboard's first month) for `months` months, `partners` partners.
 pub async fn counts_scaling(history_months: &[i64], partners: usize) -> Result<(), Error> {
     let sdk = shared::config::aws_sdk_config().await;
-    let calendar = BusinessCalendar::utc();
+    // The business days the store counts in (BUSINESS_TIME_ZONE, UTC when unset).
+    let calendar = shared::config::business_calendar().unwrap_or_else(|_| BusinessCalendar::utc());
     let first: Timestamp = "2025-10-15T12:00:00Z".parse()?;
     for &months in history_months {
         let table = format!(
@@ -91,7 +92,7 @@ pub async fn counts_scaling(history_months: &[i64], partners: usize) -> Result<(
                 .interceptor(calls.clone())
                 .build(),
         );
-        let counted = Store::new(client, store.table());
+        let counted = Store::new(client, store.table()).with_calendar(calendar.clone());
         let request = DashboardRequest {
             tab: Tab::Active,
             tier: None,
