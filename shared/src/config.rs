@@ -645,23 +645,44 @@ mod tests {
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
         let distribution = template_resource(&template, "EdgeDistribution").join("\n");
         assert!(
-            distribution.contains("WebACLId: !If [EdgeWebAclHere, !GetAtt EdgeWebAcl.Arn, !If [HasEdgeWebAclArn, !Ref EdgeWebAclArn"),
+            distribution.contains(
+                "WebACLId: !If [EdgeWebAclHere, !GetAtt EdgeWebAcl.Arn, !If [HasEdgeWebAclArn, !Ref EdgeWebAclArn"
+            ),
             "the distribution carries the WebACL"
         );
-        assert!(distribution.contains("DomainName: !Sub ${HttpApi}.execute-api."), "its origin is the API");
+        assert!(
+            distribution.contains("DomainName: !Sub ${HttpApi}.execute-api."),
+            "its origin is the API"
+        );
         let acl = template_resource(&template, "EdgeWebAcl").join("\n");
         assert!(acl.contains("Scope: CLOUDFRONT"));
-        assert_eq!(acl.matches("AggregateKeyType: IP").count(), 2, "two limits per client IP");
-        let sign_in = acl.split("- Name: PerClientSignInLimit").nth(1).unwrap().split("- Name: PerClientLimit").next().unwrap();
+        assert_eq!(
+            acl.matches("AggregateKeyType: IP").count(),
+            2,
+            "two limits per client IP"
+        );
+        let sign_in = acl
+            .split("- Name: PerClientSignInLimit")
+            .nth(1)
+            .unwrap()
+            .split("- Name: PerClientLimit")
+            .next()
+            .unwrap();
         for route in ["/portal/sign-in", "/portal/session"] {
-            assert!(sign_in.contains(&format!("SearchString: {route}")), "{route} has the tight limit");
+            assert!(
+                sign_in.contains(&format!("SearchString: {route}")),
+                "{route} has the tight limit"
+            );
         }
         assert!(sign_in.contains("Action: {Block: {}}") && acl.matches("Action: {Block: {}}").count() == 2);
         // Per second, one client's most is far under the throttle all clients share.
         let window = 300.0;
         let stage = parameter_default(&template, "ApiThrottleRate");
         let per_client = parameter_default(&template, "EdgeRateLimitPerClient") / window;
-        assert!(per_client * 5.0 <= stage, "{per_client}/s per client against {stage}/s for everyone");
+        assert!(
+            per_client * 5.0 <= stage,
+            "{per_client}/s per client against {stage}/s for everyone"
+        );
         let sign_in_route = parameter_default(&template, "PortalPaymentThrottleRate");
         let per_client_sign_in = parameter_default(&template, "EdgeSignInRateLimitPerClient") / window;
         assert!(
