@@ -234,11 +234,8 @@ impl Store {
     /// scan; for the backfill, not for a request path).
     #[tracing::instrument(skip(self), err(Display))]
     pub async fn recount_all(&self) -> Result<Counts, StoreError> {
-        let (mut partners, mut history, mut invoices) = (
-            Vec::<Partner>::new(),
-            Vec::<HistoryEntry>::new(),
-            Vec::<InvoiceRecord>::new(),
-        );
+        // Counted page by page, nothing kept: a table of any size fits the function's memory.
+        let mut counts = Counts::default();
         let mut start = None;
         loop {
             let output = self
@@ -255,19 +252,24 @@ impl Store {
                 .await
                 .map_err(dynamo_error)?;
             for item in output.items.unwrap_or_default() {
-                match item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) {
-                    Some("partner") => partners.push(super::items::from_item(item)?),
-                    Some("history") => history.push(super::items::from_item(item)?),
-                    Some("invoice") => invoices.push(super::items::from_item(item)?),
-                    _ => {}
-                }
+                let counted = match item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                    Some("partner") => Counts::of_partner(&super::items::from_item::<Partner>(item)?),
+                    Some("history") => {
+                        Counts::of_history(&super::items::from_item::<HistoryEntry>(item)?, &self.calendar)
+                    }
+                    Some("invoice") => {
+                        Counts::of_invoice(&super::items::from_item::<InvoiceRecord>(item)?, &self.calendar)
+                    }
+                    _ => continue,
+                };
+                counts = counts.plus(&counted);
             }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
-        Ok(Counts::recount(&partners, &history, &invoices, &self.calendar))
+        Ok(counts)
     }
 
     /// Stored counters against a recount of the whole table.
