@@ -75,7 +75,7 @@ impl TestPortal {
         let req: Request = builder
             .body(body.map(|b| Body::Text(b.to_owned())).unwrap_or(Body::Empty))
             .expect("a request");
-        let response = self.portal.handle(req).await;
+        let response = Box::pin(self.portal.handle(req)).await;
         let content_type = response
             .headers()
             .get("content-type")

@@ -153,7 +153,7 @@ pub async fn my_account(
         .get_partner(partner_id)
         .await?
         .ok_or_else(|| not_found(partner_id))?;
-    let payment_method = match card_on_file(store, stripe, &partner).await? {
+    let payment_method = match Box::pin(card_on_file(store, stripe, &partner)).await? {
         CardLookup::OnFile(card) => PaymentMethodView::OnFile { card },
         CardLookup::NoCard => PaymentMethodView::None,
         CardLookup::Unknown => PaymentMethodView::Unavailable,
