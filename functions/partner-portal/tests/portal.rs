@@ -630,8 +630,11 @@ async fn dynamodb_requests_per_route() {
     let free = free_partner(api.store(), &unique("calls-free")).await;
     let (billed_token, free_token) = (token_for(&billed), token_for(&free));
     let invoice_pdf = format!("/portal/invoices/{}/pdf", invoice_id_of(billed.id.as_str()));
-    let routes: [(&str, &str, Option<&str>, &str, usize); 10] = [
-        ("GET", "/portal/me", None, &billed_token, 1),
+    let routes: [(&str, &str, Option<&str>, &str, usize); 11] = [
+        // The first view reads the card from Stripe once and keeps the copy; later views read the
+        // profile and the copy, and ask Stripe nothing.
+        ("GET", "/portal/me", None, &billed_token, 3),
+        ("GET", "/portal/me", None, &billed_token, 2),
         ("GET", "/portal/tiers", None, &billed_token, 1),
         ("GET", "/portal/invoices", None, &billed_token, 1),
         ("GET", &invoice_pdf, None, &billed_token, 1),
@@ -665,7 +668,7 @@ async fn dynamodb_requests_per_route() {
         );
         // The erasure updates each record that held personal data, one request each: its count
         // is 4 plus the records its answer says it erased.
-        let erased = ["history_entries", "audit_entries", "emails"]
+        let erased = ["history_entries", "audit_entries", "emails", "outbox_events"]
             .iter()
             .map(|kind| answer.body["erased"][kind].as_u64().unwrap_or(0) as usize)
             .sum::<usize>();
@@ -678,9 +681,16 @@ async fn dynamodb_requests_per_route() {
                 *erased >= 2,
                 "the billed partner had history and audit to erase: {erased}"
             );
-            assert_eq!(calls.len(), expected + erased, "{route}: {calls:?}");
+            assert_eq!(calls.len(), expected + erased + 1, "{route}: {calls:?}");
+            // One UpdateItem per record erased, and the card copy's DeleteItem.
+            let rest = &calls[expected..];
+            assert_eq!(
+                rest.iter().filter(|c| *c == "DeleteItem").count(),
+                1,
+                "{route}: {calls:?}"
+            );
             assert!(
-                calls[expected..].iter().all(|c| c == "UpdateItem"),
+                rest.iter().all(|c| c == "UpdateItem" || c == "DeleteItem"),
                 "{route}: {calls:?}"
             );
         } else {
