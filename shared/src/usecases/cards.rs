@@ -99,10 +99,16 @@ pub async fn note_card_change(store: &Store, event: &StripeEvent) -> Result<Opti
     let Some(partner_id) = store.partner_for_customer(&customer).await? else {
         return Ok(None);
     };
-    store
-        .keep_card_record(&partner_id, &CardRecord::changed(Timestamp::now()))
-        .await?;
+    note_card_changed(store, &partner_id).await?;
     Ok(Some(partner_id))
+}
+
+/// Marks `partner_id`'s card copy changed (its event already said whose it is): one `PutItem`.
+pub async fn note_card_changed(store: &Store, partner_id: &PartnerId) -> Result<(), UseCaseError> {
+    store
+        .keep_card_record(partner_id, &CardRecord::changed(Timestamp::now()))
+        .await?;
+    Ok(())
 }
 
 /// Handles an event that only changes the card (a payment method attached or updated, the

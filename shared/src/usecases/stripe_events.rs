@@ -11,7 +11,7 @@
 //! - Calls per event: the customer link (GetItem), the partner (GetItem), the transaction: 3.
 
 use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
-use super::cards::{apply_card_event, note_card_change};
+use super::cards::{apply_card_event, note_card_changed};
 use super::error::UseCaseError;
 use super::portal::payment_method::adopt_confirmed_card;
 use super::refund_events::apply_refund_event;
@@ -119,8 +119,8 @@ pub async fn handle_stripe_event(
     };
     // The card on file may have changed: the partner's page reads it from Stripe once more (once
     // per event: a duplicate changes nothing).
-    if CARD_CHANGE_EVENT_TYPES.contains(&kind) && matches!(outcome, EventOutcome::Applied { .. }) {
-        note_card_change(store, event).await?;
+    if let (true, EventOutcome::Applied { partner_id }) = (CARD_CHANGE_EVENT_TYPES.contains(&kind), &outcome) {
+        note_card_changed(store, partner_id).await?;
     }
     Ok(outcome)
 }
