@@ -318,6 +318,9 @@ test('my data walk: the export downloads as JSON; erasure answers what is kept a
       await erasure.waitFor();
       assert.match(await erasure.innerText(), /invoices: number, amounts billed/);
       assert.match(await erasure.innerText(), /tax and accounting law/);
+      const elsewhere = await page.getByTestId('held-elsewhere').innerText();
+      assert.match(elsewhere, /Stripe's customer record/);
+      assert.match(elsewhere, /35 days/);
       await photograph(page, 'data');
     }),
   );

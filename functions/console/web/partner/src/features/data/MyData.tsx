@@ -38,8 +38,9 @@ export function MyData() {
         <div className="card">
           <h2>Erase</h2>
           <p>
-            Erase personal data from your payment history: notes and reasons, the payment method text, email recipients and subjects. Invoices are kept
-            as tax law requires; the answer lists what is kept and why.
+            Erase personal data from your payment history: notes and reasons, the payment method text, email recipients and subjects, and the copies
+            of your data in our event records and card copy. Invoices are kept as tax law requires; the answer lists what is kept and why, and what
+            is held elsewhere and for how long.
           </p>
           <label className="inline">
             <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} /> I want my personal data erased from the
@@ -75,6 +76,14 @@ export function MyData() {
           <h2>What is kept, and why</h2>
           <ul className="kept">
             {erasure.kept.map((k) => (
+              <li key={k.what}>
+                <strong>{k.what}</strong>: {k.why}
+              </li>
+            ))}
+          </ul>
+          <h2>Held elsewhere, and for how long</h2>
+          <ul className="kept" data-testid="held-elsewhere">
+            {erasure.held_elsewhere.map((k) => (
               <li key={k.what}>
                 <strong>{k.what}</strong>: {k.why}
               </li>
