@@ -267,6 +267,24 @@ async fn a_sequence_through_every_path_keeps_every_counter() {
     }
 }
 
+/// Found by `every_counter_equals_a_recount`: a refund Stripe reports on an invoice that failed (never
+/// paid here), then reports failed, left the invoice `paid` and the counters short of it.
+#[tokio::test]
+async fn a_reversed_refund_of_an_unpaid_invoice_leaves_it_unpaid() {
+    Box::pin(counters_equal_a_recount(vec![
+        Op::InvoiceFailed(1, 3),
+        Op::CancelAtEnd(1),
+        Op::Refund(1, 4_792),
+        Op::InvoiceFailed(1, 1),
+        Op::CancelAtEnd(2),
+        Op::Erase(2),
+        Op::Tier(0, Tier::Platinum),
+        Op::InvoicePaid(0, 2),
+        Op::RefundFailed(1),
+    ]))
+    .await;
+}
+
 /// The repair brings drifted counters back, and the check then finds none; a month's check reads
 /// only that month.
 #[tokio::test]

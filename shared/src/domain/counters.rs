@@ -248,10 +248,11 @@ impl Counts {
         let shard = shard_of(&invoice.partner_id);
         let day = CounterItem::Day(calendar.today(invoice.created_at));
         counts.add(shard, day, field::REFUNDED_CENTS, invoice.amount_refunded_cents.get());
-        // A refund marks an invoice refunded whether or not it was paid here: money collected is
-        // what says it was (a paid $0 invoice is paid by its status).
-        let paid =
-            invoice.status == InvoiceStatus::Paid || (invoice.status.was_paid() && invoice.amount_paid_cents.get() > 0);
+        // Money collected says an invoice was paid: a refund Stripe reports on one never paid here
+        // marks it refunded, and a reversal of that refund marks it `paid` again, neither of which
+        // is a payment. Only a $0 invoice is paid by its status.
+        let paid = invoice.amount_paid_cents.get() > 0
+            || (invoice.status == InvoiceStatus::Paid && invoice.amount_cents.get() == 0);
         if paid {
             counts.add(shard, day, field::PAID, 1);
             counts.add(shard, day, field::RECOVERED, i64::from(invoice.attempt_count > 1));
