@@ -16,8 +16,8 @@
 //! | `CounterDrift` (no dimensions) | each sweep run: the current month's counters against a recount | Count |
 //! | `ReconcileStoppedEarly` (no dimensions) | a stripe-reconcile run that stopped paging before its window's start | Count |
 
+use crate::domain::events::{DomainEvent, EventBody};
 use crate::domain::metrics::{PaidSeats, Revenue};
-use crate::events::{DomainEvent, EventBody};
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 

@@ -5,11 +5,11 @@ pub mod auth;
 pub mod bus;
 pub mod config;
 pub mod dead_letters;
-pub mod domain;
+/// The business rules (their own crate: no I/O, no SDK, no async runtime).
+pub use domain;
 pub mod email;
 pub mod emf;
 pub mod error;
-pub mod events;
 pub mod http;
 pub mod ids;
 pub mod mailer;

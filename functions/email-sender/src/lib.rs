@@ -7,8 +7,8 @@
 use jiff::Timestamp;
 use shared::config::{self, ConfigError};
 use shared::dead_letters::DeadLetters;
+use shared::domain::events::DomainEvent;
 use shared::email::EmailSettings;
-use shared::events::DomainEvent;
 use shared::mailer::Mailer;
 use shared::store::Store;
 use shared::usecases::emails::{Delivery, DeliveryError, EmailService};

@@ -72,7 +72,7 @@ async fn call(app: &App, method: &str, path: &str, body: Value) -> (u16, Value) 
 fn bridge_event(detail: &Value) -> Value {
     json!({
         "version": "0", "id": shared::ids::next_id().to_string(), "detail-type": detail["event_type"],
-        "source": shared::events::SOURCE, "account": "123456789012", "time": "2026-11-24T15:00:00Z",
+        "source": shared::domain::events::SOURCE, "account": "123456789012", "time": "2026-11-24T15:00:00Z",
         "region": "us-east-1", "resources": [], "detail": detail
     })
 }
@@ -339,7 +339,7 @@ async fn a_transient_failure_fails_the_invocation_and_the_retry_sends() {
 async fn an_unreadable_event_is_parked_with_its_reason() {
     let (store, _) = fresh_store().await;
     let fixture = fixture_on(store).await;
-    let event = json!({"version": "0", "detail-type": "TierChanged", "source": shared::events::SOURCE,
+    let event = json!({"version": "0", "detail-type": "TierChanged", "source": shared::domain::events::SOURCE,
                        "detail": {"event_type": "TierChanged", "partner_id": "x"}});
     let outcome = fixture.sender.handle(event, Timestamp::now()).await.unwrap();
     assert!(matches!(outcome, Delivery::Unreadable { .. }), "{outcome:?}");

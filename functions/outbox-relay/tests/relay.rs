@@ -42,7 +42,7 @@ async fn a_tier_change_reaches_the_bus_through_the_relay() {
     types.sort_unstable();
     assert_eq!(types, ["PartnerProfileSynced", "TierChanged"]);
     let tier = messages.iter().find(|m| m["detail-type"] == "TierChanged").unwrap();
-    assert_eq!(tier["source"], shared::events::SOURCE);
+    assert_eq!(tier["source"], shared::domain::events::SOURCE);
     let detail = &tier["detail"];
     assert_eq!(
         (
@@ -64,7 +64,7 @@ async fn a_failed_entry_is_reported_alone() {
     let BusWithQueue { bus, sqs, queue_url } = bus_with_queue().await;
     let record = |seq: &str, detail: &str| {
         json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": seq, "NewImage": {
-            "pk": {"S": format!("OUTBOX#{seq}")}, "entity": {"S": "outbox"}, "source": {"S": shared::events::SOURCE},
+            "pk": {"S": format!("OUTBOX#{seq}")}, "entity": {"S": "outbox"}, "source": {"S": shared::domain::events::SOURCE},
             "detail_type": {"S": "TierChanged"}, "detail": {"S": detail}}}})
     };
     let records: Vec<Value> = (0..12)
@@ -97,7 +97,7 @@ async fn relay_throughput_against_moto() {
     let records: Vec<Value> = (0..500)
         .map(|i| {
             json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": format!("{i:06}"), "NewImage": {
-                "pk": {"S": format!("OUTBOX#{i:06}")}, "entity": {"S": "outbox"}, "source": {"S": shared::events::SOURCE},
+                "pk": {"S": format!("OUTBOX#{i:06}")}, "entity": {"S": "outbox"}, "source": {"S": shared::domain::events::SOURCE},
                 "detail_type": {"S": "TierChanged"}, "detail": {"S": json!({"n": i, "partner_id": "p"}).to_string()}}}})
         })
         .collect();

@@ -6,11 +6,11 @@
 mod support;
 
 use serde_json::{json, Value};
+use shared::domain::events::{DomainEvent, EventBody, RenewalReminderDue};
 use shared::domain::history_and_audit::Actor;
 use shared::domain::money::Cents;
 use shared::domain::partner::Note;
 use shared::email::EmailSettings;
-use shared::events::{DomainEvent, EventBody, RenewalReminderDue};
 use shared::store::email_log::EmailClaim;
 use shared::testing::pipeline::{fresh_dead_letters, verified_mailer};
 use shared::testing::stripe_stub::StripeStub;

@@ -8,9 +8,9 @@ mod letters;
 pub mod sign_in;
 
 use crate::domain::dates::CalendarDate;
+use crate::domain::events::{DomainEvent, EventBody};
 use crate::domain::history_and_audit::HistoryEventType;
 use crate::domain::lifecycle::{NoticeStage, RenewalPlan};
-use crate::events::{DomainEvent, EventBody};
 use jiff::tz::TimeZone;
 use letters::*;
 use std::fmt;

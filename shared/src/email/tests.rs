@@ -1,5 +1,5 @@
 use super::*;
-use crate::events::DomainEvent;
+use crate::domain::events::DomainEvent;
 use proptest::prelude::*;
 use std::path::PathBuf;
 
@@ -278,7 +278,7 @@ fn each_notice_says_what_the_sweep_does_at_the_terms_end() {
             "{state}"
         );
         for (stage, days_left) in [(NoticeStage::ThirtyDay, 30), (NoticeStage::SevenDay, 7)] {
-            let body = EventBody::RenewalReminderDue(crate::events::RenewalReminderDue::of(
+            let body = EventBody::RenewalReminderDue(crate::domain::events::RenewalReminderDue::of(
                 &partner,
                 end,
                 Some(stage),

@@ -5,10 +5,10 @@ use super::items::{audit_item_announcing, conditional_put, from_item, number_att
 use super::keys::*;
 use super::queries::IndexQuery;
 use super::{dynamo_error, failed_condition, Page, PageRequest, Store, StoreError};
+use crate::domain::events::DomainEvent;
 use crate::domain::history_and_audit::AuditEntry;
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
-use crate::events::DomainEvent;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use ulid::Ulid;

@@ -3,9 +3,9 @@
 
 use super::keys::*;
 use super::StoreError;
+use crate::domain::events::{DomainEvent, SOURCE};
 use crate::domain::history_and_audit::{AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PaymentStatus, SubscriptionStatus};
-use crate::events::{DomainEvent, SOURCE};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;

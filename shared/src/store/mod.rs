@@ -34,9 +34,9 @@ pub use queries::{Page, PageRequest};
 
 use crate::domain::counters::Counts;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::events::DomainEvent;
 use crate::domain::history_and_audit::{AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PartnerId};
-use crate::events::DomainEvent;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;

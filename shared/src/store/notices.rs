@@ -5,10 +5,10 @@ use super::items::{audit_item_announcing, conditional_put, number_attr, outbox_i
 use super::keys::*;
 use super::{dynamo_error, failed_condition, Store, StoreError};
 use crate::domain::dates::CalendarDate;
+use crate::domain::events::DomainEvent;
 use crate::domain::history_and_audit::AuditEntry;
 use crate::domain::lifecycle::NoticeStage;
 use crate::domain::partner::PartnerId;
-use crate::events::DomainEvent;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use std::collections::HashMap;
 use ulid::Ulid;

@@ -134,27 +134,25 @@ pub struct RefundState {
 
 pub use crate::domain::card::CardSummary;
 
-impl CardSummary {
-    /// The summary of an expanded PaymentMethod; `None` for an id, null, or a method without a card.
-    fn of_payment_method(method: &serde_json::Value) -> Option<CardSummary> {
-        let card = method.get("card")?;
-        let last4 = card.get("last4")?.as_str()?;
-        if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some(CardSummary {
-            brand: card.get("brand").and_then(|b| b.as_str()).unwrap_or("card").to_owned(),
-            last4: last4.to_owned(),
-            exp_month: card
-                .get("exp_month")
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|m| u8::try_from(m).ok()),
-            exp_year: card
-                .get("exp_year")
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|y| u16::try_from(y).ok()),
-        })
+/// The summary of an expanded PaymentMethod; `None` for an id, null, or a method without a card.
+fn card_of_payment_method(method: &serde_json::Value) -> Option<CardSummary> {
+    let card = method.get("card")?;
+    let last4 = card.get("last4")?.as_str()?;
+    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    Some(CardSummary {
+        brand: card.get("brand").and_then(|b| b.as_str()).unwrap_or("card").to_owned(),
+        last4: last4.to_owned(),
+        exp_month: card
+            .get("exp_month")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|m| u8::try_from(m).ok()),
+        exp_year: card
+            .get("exp_year")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|y| u16::try_from(y).ok()),
+    })
 }
 
 impl SubscriptionState {
@@ -712,7 +710,7 @@ impl StripeApi {
                 .await?;
             if let Some(card) = subscription
                 .get("default_payment_method")
-                .and_then(CardSummary::of_payment_method)
+                .and_then(card_of_payment_method)
             {
                 return Ok(Some(card));
             }
@@ -725,7 +723,7 @@ impl StripeApi {
             .await?;
         Ok(customer
             .pointer("/invoice_settings/default_payment_method")
-            .and_then(CardSummary::of_payment_method))
+            .and_then(card_of_payment_method))
     }
 
     /// A Stripe customer-portal session for `customer_id` under `portal`'s configuration (never the

@@ -66,7 +66,7 @@ pub async fn bus_with_queue() -> BusWithQueue {
         .put_rule()
         .name("all-partner-payments")
         .event_bus_name(&name)
-        .event_pattern(json!({"source": [crate::events::SOURCE]}).to_string())
+        .event_pattern(json!({"source": [crate::domain::events::SOURCE]}).to_string())
         .send()
         .await
         .unwrap_or_else(|e| panic!("creating the rule: {e}"));

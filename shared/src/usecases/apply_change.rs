@@ -4,11 +4,11 @@
 
 use super::error::UseCaseError;
 use super::partners::not_found;
+use crate::domain::events::DomainEvent;
 use crate::domain::history_and_audit::{changed_fields, Actor, AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::stripe_sync::{stripe_action_for, StripeSync};
-use crate::events::DomainEvent;
 use crate::ids::next_id;
 use crate::store::{PartnerWrite, Store, StoreError};
 use jiff::Timestamp;

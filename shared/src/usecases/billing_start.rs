@@ -35,11 +35,11 @@ use crate::domain::billing_start::{
     StartRequest,
 };
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
+use crate::domain::events::{EventBody, TierChanged};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::tier::Tier;
-use crate::events::{EventBody, TierChanged};
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite};
 use crate::store::Store;

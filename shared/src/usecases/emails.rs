@@ -25,9 +25,9 @@
 //! retried.
 
 use crate::dead_letters::DeadLetters;
+use crate::domain::events::DomainEvent;
 use crate::domain::personal_data::{without_address, ERASED};
 use crate::email::{compose, EmailSettings};
-use crate::events::DomainEvent;
 use crate::mailer::{Mailer, SendFailure};
 use crate::store::email_log::{ClaimOutcome, EmailClaim, EmailLogState};
 use crate::store::{Store, StoreError};

@@ -8,6 +8,7 @@ use super::invoices::invoice_record;
 use super::partners::not_found;
 use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
 use crate::domain::billing_start::{grant_billed_tier, BilledSubscription, Collection};
+use crate::domain::events::{DomainEvent, EventBody, InvoiceResendRequested, PaymentRefunded, TierChanged};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry, HistoryEventType};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::money::Cents;
@@ -16,7 +17,6 @@ use crate::domain::partner_change::PartnerChange;
 use crate::domain::rate_limit::window_of;
 use crate::domain::refund::{plan_refund, refundable, status_after_refunds, RefundRefusal};
 use crate::domain::tier_change::{plan_tier_change, TierChangeRequest};
-use crate::events::{DomainEvent, EventBody, InvoiceResendRequested, PaymentRefunded, TierChanged};
 use crate::ids::next_id;
 use crate::store::refunds::{EarlierRequest, RefundCommit, RefundWrite, Reservation};
 use crate::store::{PageRequest, ResendOutcome, ResendWrite, Store};
@@ -61,7 +61,14 @@ pub async fn resend_invoice(
         window_start: window_of(now).start,
         audit: (
             next_id(),
-            AuditEntry::standalone(&partner, actor, AuditAction::InvoiceResendRequested, None, now),
+            AuditEntry::standalone(
+                crate::ids::next_id().to_string(),
+                &partner,
+                actor,
+                AuditAction::InvoiceResendRequested,
+                None,
+                now,
+            ),
         ),
         event: (
             event_id,
@@ -147,6 +154,7 @@ pub async fn mark_invoice_paid(
     let current = owner(store, &record).await?;
     store
         .record_audit_entry(&AuditEntry::standalone(
+            crate::ids::next_id().to_string(),
             &current,
             &command.actor,
             AuditAction::InvoiceMarkedPaid,

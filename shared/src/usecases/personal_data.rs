@@ -64,6 +64,7 @@ pub async fn export_partner_data(
         .ok_or_else(|| not_found(partner_id))?;
     store
         .record_audit_entry(&AuditEntry::standalone(
+            crate::ids::next_id().to_string(),
             &partner,
             actor,
             AuditAction::PersonalDataExported,

@@ -87,6 +87,7 @@ pub async fn apply_refund_event(
                 if let Some(owner) = store.get_partner(&record.partner_id).await? {
                     store
                         .record_audit_entry(&AuditEntry::standalone(
+                            crate::ids::next_id().to_string(),
                             &owner,
                             &Actor::Stripe,
                             AuditAction::RefundFailed,

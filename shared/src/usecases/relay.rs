@@ -1,8 +1,8 @@
 //! The outbox relay: outbox items written by committed transactions reach the app bus.
 
 use crate::bus::{BusEntry, EventBus};
+use crate::domain::events::DomainEvent;
 use crate::emf::emit_event_metrics;
-use crate::events::DomainEvent;
 use serde::Serialize;
 
 /// What one relay run did.

@@ -3,11 +3,11 @@
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::CalendarDate;
+use crate::domain::events::{EventBody, SubscriptionRenewed};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner, PartnerId};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::{self, SubscriptionError, MAX_RENEWAL_MONTHS};
-use crate::events::{EventBody, SubscriptionRenewed};
 use crate::store::Store;
 use jiff::Timestamp;
 use serde::Serialize;

@@ -11,6 +11,7 @@ use super::notices::record_sweep_notice;
 use super::overdue_invoices::chase_overdue_invoices;
 use crate::domain::billing_start::{claim_billing_start, Claim, Collection, FirstPayment, StartRequest};
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
+use crate::domain::events::{EventBody, SubscriptionExpired, TierChanged};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::lifecycle::{
     billed_term_overdue, sweep_decision, NoticeStage, SweepDecision, DEFAULT_BILLED_OVERDUE_DAYS, DEFAULT_GRACE_DAYS,
@@ -19,7 +20,6 @@ use crate::domain::lifecycle::{
 use crate::domain::partner::{Partner, SubscriptionStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::subscription::expire;
-use crate::events::{EventBody, SubscriptionExpired, TierChanged};
 use crate::store::{NoticeOutcome, Store, StoreError};
 use futures::stream::{self, StreamExt};
 use jiff::{Span, Timestamp};

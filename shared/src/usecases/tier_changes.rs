@@ -7,6 +7,7 @@ use super::stripe_sync::push_after_change;
 use super::tier_switch::{switch_billed_tier, SwitchOutcome};
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::events::{EventBody, TierChanged};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEntry};
 use crate::domain::partner::PartnerId;
 use crate::domain::partner_change::PartnerChange;
@@ -15,7 +16,6 @@ use crate::domain::tier::Tier;
 use crate::domain::tier_change::{
     plan_tier_change, preview_tier_change, TierChangeError, TierChangeRequest, TierPreview,
 };
-use crate::events::{EventBody, TierChanged};
 use crate::store::Store;
 use crate::stripe::client::StripeBilling;
 use jiff::Timestamp;

@@ -6,12 +6,12 @@
 use super::apply_change::{apply_change_after_read, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::BusinessCalendar;
+use crate::domain::events::{EventBody, TierChanged};
 use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::tier::Tier;
 use crate::domain::tier_switch::{plan_tier_switch, scheduled, upgraded, ScheduledTierChange, TierSwitch};
-use crate::events::{EventBody, TierChanged};
 use crate::stripe::client::{PriceChange, StripeBilling};
 use jiff::Timestamp;
 

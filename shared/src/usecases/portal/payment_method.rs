@@ -80,6 +80,7 @@ pub async fn start_card_setup(
     };
     store
         .record_audit_entry(&AuditEntry::standalone(
+            crate::ids::next_id().to_string(),
             &partner,
             &user.actor(),
             AuditAction::PaymentMethodSetupStarted,
@@ -160,6 +161,7 @@ pub async fn adopt_confirmed_card(
     }
     store
         .record_audit_entry(&AuditEntry::standalone(
+            crate::ids::next_id().to_string(),
             &partner,
             &Actor::Stripe,
             AuditAction::PaymentMethodUpdated,

@@ -75,7 +75,7 @@ pub fn status_after_refunds(paid: Cents, refunded: Cents) -> InvoiceStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::PartnerId;
+    use crate::partner::PartnerId;
     use proptest::prelude::*;
 
     fn paid(amount: i64, refunded: i64) -> InvoiceRecord {

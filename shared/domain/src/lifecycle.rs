@@ -240,8 +240,8 @@ impl Urgency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::PaymentStatus;
-    use crate::domain::tier::Tier;
+    use crate::partner::PaymentStatus;
+    use crate::tier::Tier;
     use jiff::civil::date;
     use jiff::Span;
     use proptest::prelude::*;
@@ -260,7 +260,7 @@ mod tests {
 
     fn partner(tier: Tier, status: SubscriptionStatus, days_left: i64, auto_renewal: bool) -> Partner {
         let now = "2026-11-24T12:00:00Z".parse().unwrap();
-        let mut p = crate::domain::partner::sample_partner(8_000, now);
+        let mut p = crate::partner::sample_partner(8_000, now);
         p.engagement_tier = tier;
         p.subscription_status = status;
         p.auto_renewal = auto_renewal;

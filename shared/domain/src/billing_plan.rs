@@ -41,7 +41,7 @@ pub struct BillingPlan {
 /// granted by the money, from this period (the term stays).
 fn paid_price_upgrade(
     partner: &Partner,
-    invoice_tier: Option<crate::domain::tier::Tier>,
+    invoice_tier: Option<crate::tier::Tier>,
     facts: &InvoiceFacts,
     now: Timestamp,
 ) -> Option<Partner> {
@@ -346,7 +346,7 @@ fn pause_ended_by_stripe(
     if deleted || facts.collection_paused || created <= confirmed || ours_pending || !paused_ahead {
         return None;
     }
-    let mut after = crate::domain::subscription::resume(partner, today, now).ok()?;
+    let mut after = crate::subscription::resume(partner, today, now).ok()?;
     after.stripe_subscription_synced_at = Some(created);
     Some(PartnerChange {
         after,
@@ -484,9 +484,9 @@ fn subscription_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::billing::tests::{gold, invoice, now, subscription, ts};
-    use crate::domain::partner::{PaymentStatus, SubscriptionStatus};
-    use crate::domain::tier::Tier;
+    use crate::billing::tests::{gold, invoice, now, subscription, ts};
+    use crate::partner::{PaymentStatus, SubscriptionStatus};
+    use crate::tier::Tier;
     use jiff::civil::date;
 
     fn prices() -> PriceCatalog {
@@ -517,7 +517,7 @@ mod tests {
         p.stripe_customer_id = Some("cus_1".into());
         p.stripe_subscription_id = Some("sub_1".into());
         p.stripe_subscription_status = Some("active".into());
-        let mut paused = crate::domain::subscription::pause(&p, 2, date(2026, 11, 24), now()).unwrap();
+        let mut paused = crate::subscription::pause(&p, 2, date(2026, 11, 24), now()).unwrap();
         paused.pause_confirmed_at = Some(ts(confirmed));
         paused
     }
@@ -560,9 +560,9 @@ mod tests {
             .is_none_or(|c| c.after.paused_until == Some(until)));
         // A pause or resume of ours still on its way to Stripe decides, not Stripe's older state.
         let mut ours = paused.clone();
-        ours.stripe_sync = Some(crate::domain::stripe_sync::StripeSync {
+        ours.stripe_sync = Some(crate::stripe_sync::StripeSync {
             subscription_id: "sub_1".into(),
-            action: crate::domain::stripe_sync::StripeAction::PauseCollection { until: None },
+            action: crate::stripe_sync::StripeAction::PauseCollection { until: None },
             requested_version: ours.version,
             requested_at: now(),
             attempts: 0,

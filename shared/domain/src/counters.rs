@@ -380,7 +380,7 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::history_and_audit::{Actor, HistoryEventType};
+    use crate::history_and_audit::{Actor, HistoryEventType};
 
     #[test]
     fn shards_are_stable_and_spread() {
@@ -394,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_change_moves_only_what_changed() {
-        let mut before = crate::domain::partner::sample_partner(8_000, "2026-12-01T00:00:00Z".parse().unwrap());
+        let mut before = crate::partner::sample_partner(8_000, "2026-12-01T00:00:00Z".parse().unwrap());
         before.engagement_tier = Tier::Gold;
         before.last_paid_tier = Some(Tier::Gold);
         before.subscription_status = SubscriptionStatus::Active;

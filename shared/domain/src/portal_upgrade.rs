@@ -80,8 +80,8 @@ pub fn plan_portal_upgrade(partner: &Partner, tier: Tier, now: Timestamp) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::billing_start::{Collection, PendingBilling};
-    use crate::domain::partner::sample_partner;
+    use crate::billing_start::{Collection, PendingBilling};
+    use crate::partner::sample_partner;
     use proptest::prelude::*;
 
     fn now() -> Timestamp {

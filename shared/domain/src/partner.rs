@@ -235,7 +235,7 @@ pub struct Partner {
     pub cancellation_reason: Option<Note>,
     /// Who cancelled the term (kept while it is cancelled): a partner may withdraw only its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancelled_by: Option<crate::domain::history_and_audit::Actor>,
+    pub cancelled_by: Option<crate::history_and_audit::Actor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_notes: Option<Note>,
     pub base_pcr_score: BasePcr,
@@ -448,8 +448,8 @@ impl Default for BasePcr {
 }
 
 /// A free partner for unit tests: `p1`, BuildPro CRM, base `base_hundredths`, steady momentum.
-#[cfg(test)]
-pub(crate) fn sample_partner(base_hundredths: i64, now: Timestamp) -> Partner {
+#[cfg(any(test, feature = "test-support"))]
+pub fn sample_partner(base_hundredths: i64, now: Timestamp) -> Partner {
     let fields = ProfileFields {
         company_name: CompanyName("BuildPro CRM".into()),
         primary_email: Email("contact@buildpro.com".into()),

@@ -6,13 +6,13 @@
 //! `partner_id`, contact, `partner_version`, `occurred_at`), `event_type` (= the detail-type) and
 //! the body's own fields.
 
-use crate::domain::dates::CalendarDate;
-use crate::domain::history_and_audit::{Actor, HistoryEventType};
-use crate::domain::lifecycle::{ExpiryReason, NoticeStage};
-use crate::domain::money::Cents;
-use crate::domain::partner::{Partner, PartnerId};
-use crate::domain::pcr::{PcrDelta, PcrScore};
-use crate::domain::tier::{Multiplier, Tier};
+use crate::dates::CalendarDate;
+use crate::history_and_audit::{Actor, HistoryEventType};
+use crate::lifecycle::{ExpiryReason, NoticeStage};
+use crate::money::Cents;
+use crate::partner::{Partner, PartnerId};
+use crate::pcr::{PcrDelta, PcrScore};
+use crate::tier::{Multiplier, Tier};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -168,13 +168,13 @@ pub struct RenewalReminderDue {
     /// What happens at the term's end (`domain::lifecycle::renewal_plan`): what the notice says and
     /// the sweep does. Absent only in events written before it was added (then `auto_renewal` says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renewal: Option<crate::domain::lifecycle::RenewalPlan>,
+    pub renewal: Option<crate::lifecycle::RenewalPlan>,
 }
 
 impl RenewalReminderDue {
     /// The notice for `partner`'s term ending on `end`, `days_left` from today.
     pub fn of(
-        partner: &crate::domain::partner::Partner,
+        partner: &crate::partner::Partner,
         end: CalendarDate,
         stage: Option<NoticeStage>,
         days_left: i32,
@@ -190,7 +190,7 @@ impl RenewalReminderDue {
             subscription_end_date: end,
             auto_renewal: partner.auto_renewal,
             manual,
-            renewal: Some(crate::domain::lifecycle::renewal_plan(partner)),
+            renewal: Some(crate::lifecycle::renewal_plan(partner)),
         }
     }
 }
@@ -336,7 +336,7 @@ mod tests {
     /// must be an event this code reads, of that type, and every event type must have its section.
     #[test]
     fn the_documented_examples_are_events_of_their_section() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/EVENTS.md");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/EVENTS.md");
         let doc = std::fs::read_to_string(path).unwrap();
         let mut documented = Vec::new();
         for section in doc.split("\n## ").skip(1) {
@@ -384,7 +384,8 @@ mod tests {
             .filter_map(|t| t.as_str().map(str::to_owned))
             .collect();
         let template =
-            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))
+                .unwrap();
         let deployed_rule: std::collections::BTreeSet<String> = template
             .split("RuleName: !Sub ${AWS::StackName}-partner-email")
             .nth(1)

@@ -166,7 +166,7 @@ mod tests {
     }
 
     fn partner(base: i64) -> Partner {
-        crate::domain::partner::sample_partner(base * 100, now())
+        crate::partner::sample_partner(base * 100, now())
     }
 
     fn request(tier: Tier, start: Option<CalendarDate>, end: Option<CalendarDate>) -> TierChangeRequest {
@@ -283,7 +283,7 @@ mod tests {
         let kept = (to == current.engagement_tier)
             .then(|| current.subscription_start_date.zip(current.subscription_end_date))
             .flatten();
-        let twelve_months_from = |day: CalendarDate| crate::domain::dates::add_months(day, 12).unwrap();
+        let twelve_months_from = |day: CalendarDate| crate::dates::add_months(day, 12).unwrap();
         Some(match (start, end, kept) {
             (None, None, Some(term)) => term,
             (None, Some(end), Some((kept_start, _))) => (kept_start, end),

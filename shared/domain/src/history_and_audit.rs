@@ -224,8 +224,9 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// The entry of an action that changes nothing on `partner` itself (an export, an erasure, a
-    /// resend, a refund that failed): at the partner's current version.
+    /// resend, a refund that failed): at the partner's current version, under the new record id `id`.
     pub fn standalone(
+        id: String,
         partner: &Partner,
         actor: &Actor,
         action: AuditAction,
@@ -233,7 +234,7 @@ impl AuditEntry {
         now: Timestamp,
     ) -> AuditEntry {
         AuditEntry {
-            id: crate::ids::next_id().to_string(),
+            id,
             partner_id: partner.id.clone(),
             action,
             actor: actor.clone(),

@@ -114,7 +114,7 @@ pub fn stripe_action_for(before: &Partner, after: &Partner) -> Option<StripeActi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::{sample_partner, SubscriptionStatus};
+    use crate::partner::{sample_partner, SubscriptionStatus};
     use jiff::civil::date;
     use proptest::prelude::*;
 
@@ -164,21 +164,21 @@ mod tests {
             Some(StripeAction::SetCancelAt { on: None })
         );
 
-        let paused = crate::domain::subscription::pause(&gold, 2, date(2026, 11, 24), now()).unwrap();
+        let paused = crate::subscription::pause(&gold, 2, date(2026, 11, 24), now()).unwrap();
         assert_eq!(
             stripe_action_for(&gold, &paused),
             Some(StripeAction::PauseCollection {
                 until: Some(date(2027, 1, 24))
             })
         );
-        let resumed = crate::domain::subscription::resume(&paused, date(2026, 12, 1), now()).unwrap();
+        let resumed = crate::subscription::resume(&paused, date(2026, 12, 1), now()).unwrap();
         assert_eq!(
             stripe_action_for(&paused, &resumed),
             Some(StripeAction::PauseCollection { until: None })
         );
 
         let mut notes = gold.clone();
-        notes.subscription_notes = crate::domain::partner::Note::parse("call in May").ok();
+        notes.subscription_notes = crate::partner::Note::parse("call in May").ok();
         assert_eq!(stripe_action_for(&gold, &notes), None, "nothing that affects money");
     }
 
@@ -255,9 +255,9 @@ mod tests {
     #[test]
     fn a_partner_id_that_looks_like_an_action_makes_another_key() {
         let mut at_x = billed(Tier::Gold, true);
-        at_x.id = crate::domain::partner::PartnerId::parse("at-x").unwrap();
+        at_x.id = crate::partner::PartnerId::parse("at-x").unwrap();
         let mut x = at_x.clone();
-        x.id = crate::domain::partner::PartnerId::parse("x").unwrap();
+        x.id = crate::partner::PartnerId::parse("x").unwrap();
         let cancel = sync(StripeAction::CancelSubscription { prorate: false }, 4);
         let cancel_at = sync(
             StripeAction::SetCancelAt {
@@ -279,7 +279,7 @@ mod tests {
         ) {
             let with_id = |id: &str| {
                 let mut partner = billed(Tier::Gold, true);
-                partner.id = crate::domain::partner::PartnerId::parse(id).unwrap();
+                partner.id = crate::partner::PartnerId::parse(id).unwrap();
                 partner
             };
             let (first, second) = (sync(a, v).idempotency_key(&with_id(&p)), sync(b, w).idempotency_key(&with_id(&q)));

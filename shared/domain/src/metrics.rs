@@ -329,7 +329,7 @@ mod tests {
     fn a_payment_recorded_over_an_hour_after_stripe_took_it_is_late() {
         let paid: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
         let record = |recorded_after: i64| InvoiceRecord {
-            partner_id: crate::domain::partner::PartnerId::parse("p1").unwrap(),
+            partner_id: crate::partner::PartnerId::parse("p1").unwrap(),
             company_name: None,
             stripe_invoice_id: "in_1".into(),
             invoice_number: None,

@@ -257,7 +257,7 @@ mod tests {
     }
 
     fn gold(end: CalendarDate) -> Partner {
-        let mut p = crate::domain::partner::sample_partner(8_000, now());
+        let mut p = crate::partner::sample_partner(8_000, now());
         p.apply_tier(Tier::Gold, now());
         p.subscription_status = SubscriptionStatus::Active;
         p.subscription_start_date = Some(date(2025, 12, 1));

@@ -83,7 +83,7 @@ pub fn apply_scheduled_change(partner: &Partner, invoice_tier: Option<Tier>, now
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::partner::sample_partner;
+    use crate::partner::sample_partner;
     use jiff::civil::date;
 
     fn now() -> Timestamp {

@@ -6,6 +6,7 @@ pub mod billing_start;
 pub mod card;
 pub mod counters;
 pub mod dates;
+pub mod events;
 pub mod history_and_audit;
 pub mod invoice;
 pub mod lifecycle;

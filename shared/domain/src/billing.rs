@@ -205,7 +205,7 @@ pub const OVERDUE_STEP_DAYS: i32 = 7;
 /// The ladder's attempt an emailed invoice due on `due` has reached on `today`: the first the day
 /// after its due date, the next every [`OVERDUE_STEP_DAYS`] days; `None` until it is overdue.
 pub fn overdue_attempt(due: CalendarDate, today: CalendarDate) -> Option<u32> {
-    let days_overdue = crate::domain::dates::days_until(due, today);
+    let days_overdue = crate::dates::days_until(due, today);
     (days_overdue >= 1).then(|| 1 + u32::try_from((days_overdue - 1) / OVERDUE_STEP_DAYS).unwrap_or(u32::MAX))
 }
 
@@ -278,7 +278,7 @@ pub fn subscription_event(
         next.apply_tier(Tier::Free, now);
         next.subscription_status = SubscriptionStatus::Cancelled;
         next.cancellation_date = Some(today);
-        next.cancelled_by = Some(crate::domain::history_and_audit::Actor::Stripe);
+        next.cancelled_by = Some(crate::history_and_audit::Actor::Stripe);
         next.auto_renewal = false;
         SubscriptionChange::Ended
     } else if !deleted
@@ -288,7 +288,7 @@ pub fn subscription_event(
     {
         next.subscription_status = SubscriptionStatus::Cancelled;
         next.cancellation_date = Some(today);
-        next.cancelled_by = Some(crate::domain::history_and_audit::Actor::Stripe);
+        next.cancelled_by = Some(crate::history_and_audit::Actor::Stripe);
         next.auto_renewal = false;
         SubscriptionChange::CancelsAtTermEnd
     } else if !deleted
@@ -362,7 +362,7 @@ pub fn customer_idempotency_key(partner: &Partner) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::partner::sample_partner;
+    use crate::partner::sample_partner;
     use jiff::civil::date;
     use proptest::prelude::*;
 
@@ -377,17 +377,17 @@ pub(crate) mod tests {
         assert!(key.starts_with(&format!("customer-{}-", partner.id)), "{key}");
         assert_eq!(customer_idempotency_key(&partner), key, "a retry repeats it");
         let mut renamed = partner.clone();
-        renamed.company_name = crate::domain::partner::CompanyName::parse("Renamed Co").unwrap();
+        renamed.company_name = crate::partner::CompanyName::parse("Renamed Co").unwrap();
         assert_ne!(customer_idempotency_key(&renamed), key);
         let mut moved = partner.clone();
-        moved.primary_email = crate::domain::partner::Email::parse("new@example.com").unwrap();
+        moved.primary_email = crate::partner::Email::parse("new@example.com").unwrap();
         assert_ne!(customer_idempotency_key(&moved), key);
     }
 
     pub(crate) fn gold(end: CalendarDate, auto_renewal: bool) -> Partner {
         let mut p = sample_partner(8_000, now());
         p.apply_tier(Tier::Gold, now());
-        p.subscription_start_date = Some(crate::domain::dates::add_months(end, -12).unwrap());
+        p.subscription_start_date = Some(crate::dates::add_months(end, -12).unwrap());
         p.subscription_end_date = Some(end);
         p.subscription_status = SubscriptionStatus::Active;
         p.auto_renewal = auto_renewal;

@@ -226,7 +226,7 @@ mod tests {
             cancel_at: None,
         }
     }
-    use crate::domain::partner::{sample_partner, SubscriptionStatus};
+    use crate::partner::{sample_partner, SubscriptionStatus};
     use jiff::civil::date;
     use jiff::ToSpan;
 
