@@ -3,24 +3,8 @@
 
 use crate::auth::AuthError;
 use crate::store::StoreError;
-use crate::usecases::error::UseCaseError;
-use serde::Serialize;
-
-/// One input field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl ToString) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.to_string(),
-        }
-    }
-}
+use crate::usecases::error::{summary, UseCaseError};
+use crate::usecases::error::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -76,14 +60,6 @@ pub enum AppError {
     /// in a minute.
     #[error("Stripe refused our credentials: {0}")]
     StripeKeyRefused(String),
-}
-
-pub(crate) fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 impl AppError {

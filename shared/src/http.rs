@@ -1,7 +1,8 @@
 //! The HTTP edge shared by the API functions: JSON and `application/problem+json` responses, body
 //! and query parsing that turn bad input into 4xx answers.
 
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
+use crate::usecases::error::FieldError;
 use crate::store::PageRequest;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};

@@ -3,10 +3,34 @@
 
 use crate::domain::partner::PartnerId;
 use crate::domain::subscription::SubscriptionError;
-use crate::error::FieldError;
+use serde::Serialize;
 use crate::store::cursor::InvalidCursor;
 use crate::store::StoreError;
 use crate::stripe::client::StripeCallError;
+
+/// One input field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl ToString) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+pub(crate) fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum UseCaseError {
@@ -36,7 +60,7 @@ pub enum UseCaseError {
     #[error(transparent)]
     Refused(#[from] SubscriptionError),
     /// Values that are well-formed but not acceptable, field by field.
-    #[error("{}", crate::error::summary(.0))]
+    #[error("{}", summary(.0))]
     Invalid(Vec<FieldError>),
     /// A cursor that this listing did not hand out.
     #[error(transparent)]
