@@ -3,8 +3,8 @@
 
 use crate::auth::AuthError;
 use crate::store::StoreError;
-use crate::usecases::error::{summary, UseCaseError};
 use crate::usecases::error::FieldError;
+use crate::usecases::error::{summary, UseCaseError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -2,8 +2,8 @@
 //! and query parsing that turn bad input into 4xx answers.
 
 use crate::error::AppError;
-use crate::usecases::error::FieldError;
 use crate::store::PageRequest;
+use crate::usecases::error::FieldError;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::de::DeserializeOwned;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod mailer;
+pub mod runtime;
 pub mod schedule;
 pub mod secrets;
 pub mod store;

@@ -15,7 +15,8 @@ use shared::domain::partner::PartnerId;
 use shared::domain::tier;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
-use shared::secrets::{HttpFunction, SecretReader};
+use shared::runtime::HttpFunction;
+use shared::secrets::SecretReader;
 use shared::store::{ResendOutcome, Store};
 use shared::stripe::client::StripeApi;
 use shared::usecases::billing_start::BillingStartOutcome;
@@ -56,7 +57,7 @@ impl App {
                 config::token_rules(Role::Admin)?,
             ),
             billing: Some(Billing {
-                stripe: config::stripe_api(&mut secrets).await?,
+                stripe: StripeApi::new(&config::stripe_settings(&mut secrets).await?)?,
                 prices: config::stripe_prices()?,
             }),
         })

@@ -67,7 +67,7 @@ async fn every_admin_sample_event_answers_as_expected() {
             shared::testing::local_token_rules(Role::Admin),
         ),
         billing: Some(admin_api::Billing {
-            stripe: shared::stripe::client::StripeApi::new(&Secret::new("sk_test_stub_key"), Some(&stub.base_url))
+            stripe: shared::stripe::client::StripeApi::with_key(&Secret::new("sk_test_stub_key"), Some(&stub.base_url))
                 .expect("a Stripe client"),
             prices: shared::testing::billing::test_prices(),
         }),

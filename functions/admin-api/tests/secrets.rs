@@ -5,9 +5,11 @@ mod support;
 
 use admin_api::App;
 use shared::auth::{mint_token, Role, TokenAuth};
+use shared::config::SecretSource;
 use shared::config::{ConfigError, Secret};
 use shared::domain::dates::BusinessCalendar;
-use shared::secrets::{Reloading, SecretReader, SecretRefused, SecretSource};
+use shared::runtime::Reloading;
+use shared::secrets::{SecretReader, SecretRefused};
 use shared::testing::{create_local_secret, fresh_store, local_sdk_config, rotate_local_secret, test_token_rules};
 use std::time::Duration;
 
@@ -56,7 +58,7 @@ async fn api_reading(arn: String, refusal_gap: Duration) -> Reloading<App> {
                 })
             }
         },
-        shared::secrets::MAX_AGE,
+        shared::runtime::MAX_AGE,
         refusal_gap,
     )
     .await

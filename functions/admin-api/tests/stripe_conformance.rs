@@ -194,7 +194,7 @@ async fn todays_invoices() -> (String, Arc<Mutex<Vec<Recorded>>>) {
 #[tokio::test]
 async fn every_request_the_client_builds() {
     let stub = StripeStub::start().await;
-    let stripe = StripeApi::new(&Secret::new("sk_test_conformance"), Some(&stub.base_url)).unwrap();
+    let stripe = StripeApi::with_key(&Secret::new("sk_test_conformance"), Some(&stub.base_url)).unwrap();
     let mut log = Log {
         stub: stub.clone(),
         seen: 0,
@@ -314,7 +314,7 @@ async fn every_request_the_client_builds() {
     stripe.invoice_payment_intent("in_Stub0001").await.unwrap();
     log.made("invoice_payment_intent", "invoice with its payment_intent");
     let (today, recorded) = todays_invoices().await;
-    let todays = StripeApi::new(&Secret::new("sk_test_conformance"), Some(&today)).unwrap();
+    let todays = StripeApi::with_key(&Secret::new("sk_test_conformance"), Some(&today)).unwrap();
     assert_eq!(
         todays.invoice_payment_intent("in_today").await.unwrap().as_deref(),
         Some("pi_today")

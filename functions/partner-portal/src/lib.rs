@@ -20,7 +20,8 @@ use shared::domain::dates::BusinessCalendar;
 use shared::domain::partner::Partner;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
-use shared::secrets::{HttpFunction, SecretReader};
+use shared::runtime::HttpFunction;
+use shared::secrets::SecretReader;
 use shared::store::Store;
 use shared::stripe::client::StripeBilling;
 use shared::usecases::personal_data::{erase_payment_history, export_partner_data};
@@ -60,7 +61,7 @@ impl Portal {
                 config::token_rules(Role::Partner)?,
             ),
             billing: StripeBilling {
-                stripe: config::stripe_api(&mut secrets).await?,
+                stripe: shared::stripe::client::StripeApi::new(&config::stripe_settings(&mut secrets).await?)?,
                 prices: config::stripe_prices()?,
             },
             publishable_key: config::stripe_publishable_key()?,

@@ -2,7 +2,7 @@
 //! secrets are read then and again when they are due or were refused (`shared::secrets`).
 
 use lambda_http::Error;
-use shared::secrets::Reloading;
+use shared::runtime::Reloading;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -60,7 +60,7 @@ async fn the_portal_router_takes_exactly_the_described_methods_of_every_describe
         &format!("Bearer {token}"),
         |req| {
             let function = &function;
-            async move { shared::secrets::HttpFunction::respond(function, &req).await }
+            async move { shared::runtime::HttpFunction::respond(function, &req).await }
         },
     )
     .await;

@@ -10,7 +10,7 @@ use partner_portal::{PortalFunction, SignIn};
 use serde_json::Value;
 use shared::auth::Role;
 use shared::domain::sign_in::{code_expiry, code_hash, ANSWER_FLOOR, LINKS_PER_ADDRESS, SIGN_IN_ANSWER};
-use shared::secrets::HttpFunction;
+use shared::runtime::HttpFunction;
 use shared::store::sign_in::CodeGrant;
 use shared::testing::pipeline::{ses_messages_to, verified_mailer};
 use shared::testing::{seed_recipient, test_rules, test_signing_key};

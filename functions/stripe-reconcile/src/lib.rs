@@ -65,7 +65,7 @@ impl Reconciler {
         let mut secrets = secrets.prefetched_session().await;
         Ok(Reconciler {
             store: Store::from_sdk_config(sdk, config::table_name()?),
-            stripe: config::stripe_api(&mut secrets).await?,
+            stripe: StripeApi::new(&config::stripe_settings(&mut secrets).await?)?,
             calendar: config::business_calendar()?,
             prices: config::stripe_prices()?,
         })

@@ -6,7 +6,7 @@
 #![recursion_limit = "256"]
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use shared::secrets::Reloading;
+use shared::runtime::Reloading;
 use std::sync::Arc;
 use stripe_reconcile::{Reconciler, ScheduledTrigger};
 

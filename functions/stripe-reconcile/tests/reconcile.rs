@@ -22,7 +22,7 @@ async fn events_that_never_arrived_are_applied_once() {
     assert_eq!(partner.last_payment_amount, None);
     let reconciler = Reconciler {
         store: store.clone(),
-        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
+        stripe: StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
     };
@@ -78,7 +78,7 @@ async fn a_listing_that_never_reaches_the_window_start_fails_the_run() {
     let (store, _) = shared::testing::fresh_store().await;
     let reconciler = Reconciler {
         store,
-        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&stub.base_url)).unwrap(),
+        stripe: StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&stub.base_url)).unwrap(),
         calendar: BusinessCalendar::utc(),
         prices: shared::testing::billing::test_prices(),
     };

@@ -110,7 +110,7 @@ async fn stale_refund_reservations_are_released_and_fresh_ones_kept() {
     // Twenty minutes on, both are stale; the reconciliation's run releases them.
     let reconciler = Reconciler {
         store: store.clone(),
-        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
+        stripe: StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
     };

@@ -50,7 +50,7 @@ async fn a_manual_auto_renewing_term_is_invoiced_through_stripe_at_its_end() {
     // The reconciliation (hourly; here two minutes later, past the claim's lease) starts it.
     let reconciler = Reconciler {
         store: store.clone(),
-        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap(),
+        stripe: StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap(),
         calendar: calendar.clone(),
         prices: test_prices(),
     };

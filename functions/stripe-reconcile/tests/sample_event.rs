@@ -20,7 +20,7 @@ async fn the_scheduled_sample_runs() {
     let (store, _) = fresh_store().await;
     let reconciler = Reconciler {
         store,
-        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
+        stripe: StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&LocalStripe::from_env().base)).unwrap(),
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
     };

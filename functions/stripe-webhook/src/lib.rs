@@ -17,7 +17,8 @@ use shared::domain::billing::PriceCatalog;
 use shared::domain::dates::BusinessCalendar;
 use shared::error::AppError;
 use shared::http::{self as edge, header_str};
-use shared::secrets::{HttpFunction, SecretReader};
+use shared::runtime::HttpFunction;
+use shared::secrets::SecretReader;
 use shared::store::Store;
 use shared::stripe::client::StripeApi;
 use shared::stripe::webhook::{verify, Rejection};
@@ -44,7 +45,10 @@ impl Receiver {
             calendar: config::business_calendar()?,
             prices: config::stripe_prices()?,
             signing_secret: config::stripe_webhook_secret(&mut secrets).await?,
-            stripe: config::optional_stripe_api(&mut secrets).await?,
+            stripe: config::optional_stripe_settings(&mut secrets)
+                .await?
+                .map(|settings| StripeApi::new(&settings))
+                .transpose()?,
         })
     }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// The production client, talking to the local Stripe.
 pub fn local_stripe_api() -> StripeApi {
     let base = LocalStripe::from_env().base;
-    StripeApi::new(&Secret::new(LOCAL_KEY), Some(&base)).unwrap_or_else(|e| panic!("a local Stripe client: {e}"))
+    StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&base)).unwrap_or_else(|e| panic!("a local Stripe client: {e}"))
 }
 
 /// A receiver on `store`, served over HTTP, to which localstripe delivers its signed events.

@@ -106,7 +106,7 @@ async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills()
     localstripe.plan("price_gold", 360_000).await;
     localstripe.plan("price_platinum", 600_000).await;
     let billing = StripeBilling {
-        stripe: StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap(),
+        stripe: StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap(),
         prices: test_prices(),
     };
     let now = Timestamp::now();

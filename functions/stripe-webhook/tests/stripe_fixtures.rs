@@ -309,7 +309,7 @@ async fn stripes_objects_in_every_handled_event_never_answer_5xx() {
         calendar: BusinessCalendar::utc(),
         prices: test_prices(),
         signing_secret: Secret::new(TEST_WEBHOOK_SECRET),
-        stripe: Some(StripeApi::new(&Secret::new("sk_test_fixtures"), Some(&stripe_base)).unwrap()),
+        stripe: Some(StripeApi::with_key(&Secret::new("sk_test_fixtures"), Some(&stripe_base)).unwrap()),
     };
 
     let mut deliveries = Vec::new();

@@ -11,7 +11,8 @@
 
 use base64::Engine;
 use lambda_http::{Body, Response};
-use shared::secrets::{HttpFunction, SecretReader};
+use shared::runtime::HttpFunction;
+use shared::secrets::SecretReader;
 use shared::testing::routes::{template_catch_alls, template_routes};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -75,7 +75,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
             // A customer at the local Stripe for each demo partner, made by the production client
             // and linked, so that subscriptions created there change the demo partner.
             let secrets = shared::secrets::SecretReader::from_sdk_config(&sdk);
-            let stripe = config::stripe_api(&mut secrets.session()).await?;
+            let stripe = shared::stripe::client::StripeApi::new(&config::stripe_settings(&mut secrets.session()).await?)?;
             let mut customers = serde_json::Map::new();
             for demo in &partners {
                 let Some(partner) = store.get_partner(&demo.id).await? else {

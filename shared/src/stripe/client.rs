@@ -7,7 +7,7 @@
 //! read, and the functions link no deserializer of Stripe's objects.
 
 use super::transport::StripeTransport;
-use crate::config::Secret;
+use crate::config::{ConfigError, Secret, StripeSettings};
 use crate::domain::partner::Partner;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
@@ -15,21 +15,7 @@ use stripe_client_core::{IdempotencyKey, RequestBuilder, RequestStrategy, Stripe
 
 pub use crate::domain::billing_start::{Collection, INVOICE_DAYS_UNTIL_DUE};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StripeCallError {
-    /// Stripe answered with an error (a 4xx: the request, the key or the price is wrong).
-    #[error("Stripe refused the request ({status}): {message}")]
-    Refused { status: u16, message: String },
-    /// Stripe could not be reached, timed out, or answered 5xx.
-    #[error("Stripe is unavailable: {0}")]
-    Unavailable(String),
-    #[error("the idempotency key is invalid: {0}")]
-    Key(String),
-    /// Stripe refused a key already used with other parameters: what the first request did is
-    /// unknown here (it may have created something); look before letting anything go.
-    #[error("Stripe refused a reused idempotency key: {0}")]
-    IdempotencyConflict(String),
-}
+pub use super::StripeCallError;
 
 /// Stripe's events since a time, oldest first, as far as the pages read reached.
 #[derive(Debug, Clone)]
@@ -39,15 +25,7 @@ pub struct EventListing {
     pub reached_window_start: bool,
 }
 
-/// Stripe's customer portal as partners may use it: a configuration that allows only payment-method
-/// updates and invoice history (no plan switches, no cancelling: those are ours, with their rules),
-/// and where it returns to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerPortal {
-    /// `bpc_...`: see the README's Stripe setup.
-    pub configuration: String,
-    pub return_url: String,
-}
+pub use crate::config::CustomerPortal;
 
 /// What a new subscription needs.
 #[derive(Debug, Clone)]
@@ -239,10 +217,18 @@ fn idempotent(key: &str) -> Result<RequestStrategy, StripeCallError> {
 
 impl StripeApi {
     /// A client for `secret_key`, talking to `api_base` (Stripe's own when `None`).
-    pub fn new(secret_key: &Secret, api_base: Option<&str>) -> Result<StripeApi, String> {
-        Ok(StripeApi {
-            client: StripeTransport::new(secret_key.expose(), api_base)?,
-        })
+    /// The client of `settings`; an unusable API base is refused.
+    pub fn new(settings: &StripeSettings) -> Result<StripeApi, ConfigError> {
+        StripeApi::with_key(&settings.secret_key, settings.api_base.as_deref())
+    }
+
+    /// The client of `secret_key` at `api_base` (Stripe's own where `None`).
+    pub fn with_key(secret_key: &Secret, api_base: Option<&str>) -> Result<StripeApi, ConfigError> {
+        let client = StripeTransport::new(secret_key.expose(), api_base).map_err(|why| ConfigError::Invalid {
+            name: "STRIPE_API_BASE",
+            why,
+        })?;
+        Ok(StripeApi { client })
     }
 
     /// Creates the partner's Stripe customer (name, email, `partner_id` in metadata).

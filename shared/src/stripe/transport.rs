@@ -12,7 +12,7 @@
 //! version async-stripe 1.0.0-rc.10 was generated for, and time out after [`TIMEOUT`] so that an API
 //! function answers 503 before Lambda's own 10 s limit ends it.
 
-use super::client::StripeCallError;
+use super::StripeCallError;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};

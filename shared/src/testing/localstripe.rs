@@ -131,7 +131,7 @@ pub async fn subscribed_partner(store: &Store, id: &str, tier: Tier, failing: bo
     let now = Timestamp::now();
     let partner = super::seed_term(store, id, Tier::Free, jiff::civil::date(2027, 1, 1), true, now).await;
     let localstripe = LocalStripe::from_env();
-    let stripe = StripeApi::new(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap();
+    let stripe = StripeApi::with_key(&Secret::new(LOCAL_KEY), Some(&localstripe.base)).unwrap();
     let customer = stripe
         .create_customer(&partner)
         .await

@@ -3,10 +3,10 @@
 
 use crate::domain::partner::PartnerId;
 use crate::domain::subscription::SubscriptionError;
-use serde::Serialize;
 use crate::store::cursor::InvalidCursor;
 use crate::store::StoreError;
 use crate::stripe::client::StripeCallError;
+use serde::Serialize;
 
 /// One input field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

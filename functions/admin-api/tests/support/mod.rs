@@ -56,9 +56,11 @@ impl TestApi {
 
     /// The same API with Stripe billing pointed at `api_base` (a local stub).
     pub fn with_stripe(mut self, api_base: &str) -> TestApi {
-        let stripe =
-            shared::stripe::client::StripeApi::new(&shared::config::Secret::new("sk_test_stub_key"), Some(api_base))
-                .expect("a Stripe client");
+        let stripe = shared::stripe::client::StripeApi::with_key(
+            &shared::config::Secret::new("sk_test_stub_key"),
+            Some(api_base),
+        )
+        .expect("a Stripe client");
         self.app.billing = Some(admin_api::Billing {
             stripe,
             prices: shared::testing::billing::test_prices(),

@@ -40,7 +40,7 @@ impl TestPortal {
 
     /// A portal on `store` (a second instance shares the first one's table).
     pub fn on(store: Store, calls: CallLog, stripe_base: &str, stripe_key: &str) -> TestPortal {
-        let stripe = StripeApi::new(&Secret::new(stripe_key), Some(stripe_base)).expect("a Stripe client");
+        let stripe = StripeApi::with_key(&Secret::new(stripe_key), Some(stripe_base)).expect("a Stripe client");
         TestPortal {
             portal: Portal {
                 store,

@@ -31,42 +31,21 @@
 //! AWS endpoints and credentials come from the SDK's own variables (`AWS_ENDPOINT_URL` points the
 //! functions at local emulators; nothing else differs).
 
-use crate::auth::Role;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::lifecycle::DEFAULT_GRACE_DAYS;
-use crate::secrets::{SecretSession, SecretSource};
-use crate::stripe::client::StripeApi;
-use std::fmt;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("{name} is invalid: {why}")]
-    Invalid { name: &'static str, why: String },
-    #[error("{name} could not be read: {why}")]
-    Unreadable { name: &'static str, why: String },
-}
+mod aws;
+mod stripe;
+mod tokens;
+mod values;
 
-/// A secret that never shows in logs or debug output.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use aws::{aws_http_client, aws_sdk_config, SdkConfig, AWS_TRUST_ROOTS_PEM};
+pub use stripe::{
+    optional_stripe_settings, stripe_customer_portal, stripe_prices, stripe_publishable_key, stripe_settings,
+    stripe_webhook_secret, CustomerPortal, StripeSettings, PUBLIC_LOCAL_WEBHOOK_SECRET,
+};
+pub use tokens::{token_rules, token_signing_key, PUBLIC_LOCAL_PARTNER_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY};
+pub use values::{ConfigError, Secret, SecretSource};
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// The longest grace period `GRACE_PERIOD_DAYS` may set.
@@ -87,11 +66,6 @@ fn optional(name: &'static str) -> Option<String> {
 pub fn table_name() -> Result<String, ConfigError> {
     required("TABLE_NAME")
 }
-
-/// The admin signing key of `infra/local/local.env`: public, so worthless (and refused) anywhere else.
-pub const PUBLIC_LOCAL_SIGNING_KEY: &str = "public-local-development-key-for-make-dev-only-0000";
-/// The partner signing key of `infra/local/local.env`: public too, and refused the same way.
-pub const PUBLIC_LOCAL_PARTNER_SIGNING_KEY: &str = "public-local-partner-key-for-make-dev-only-000000";
 
 /// The Secrets Manager secrets this function's environment names (none in local runs). Each holds
 /// one value, its whole `SecretString`, so a function's policy can name exactly the ones it uses.
@@ -116,105 +90,8 @@ fn secret_source(variable: &'static str, arn_variable: &'static str) -> SecretSo
     }
 }
 
-/// The variables that configure one role's tokens: each role has its own key and audience, so a
-/// function that holds one role's key can neither mint nor accept the other role's tokens.
-struct TokenVariables {
-    key: &'static str,
-    key_arn: &'static str,
-    audience: &'static str,
-    public_local_key: &'static str,
-}
-
-fn token_variables(role: Role) -> TokenVariables {
-    match role {
-        Role::Admin => TokenVariables {
-            key: "ADMIN_JWT_SECRET",
-            key_arn: "ADMIN_JWT_SECRET_ARN",
-            audience: "ADMIN_TOKEN_AUDIENCE",
-            public_local_key: PUBLIC_LOCAL_SIGNING_KEY,
-        },
-        Role::Partner => TokenVariables {
-            key: "PARTNER_JWT_SECRET",
-            key_arn: "PARTNER_JWT_SECRET_ARN",
-            audience: "PARTNER_TOKEN_AUDIENCE",
-            public_local_key: PUBLIC_LOCAL_PARTNER_SIGNING_KEY,
-        },
-    }
-}
-
 fn local_keys_allowed() -> bool {
     optional("ALLOW_LOCAL_SIGNING_KEY").is_some_and(|v| v.trim() == "true")
-}
-
-/// The key that signs `role`'s tokens (`ADMIN_JWT_SECRET[_ARN]` or `PARTNER_JWT_SECRET[_ARN]`), read
-/// through `secrets`; keys under 32 bytes and the public local keys (outside local runs) are refused.
-pub async fn token_signing_key(role: Role, secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
-    let vars = token_variables(role);
-    let secret = secrets.read(vars.key, &secret_source(vars.key, vars.key_arn)).await?;
-    check_signing_key(vars.key, secret, vars.public_local_key, local_keys_allowed())
-}
-
-fn check_signing_key(
-    name: &'static str,
-    secret: Secret,
-    public_local_key: &str,
-    local_allowed: bool,
-) -> Result<Secret, ConfigError> {
-    if secret.expose().len() < MIN_JWT_SECRET_BYTES {
-        return Err(ConfigError::Invalid {
-            name,
-            why: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
-        });
-    }
-    let public = [PUBLIC_LOCAL_SIGNING_KEY, PUBLIC_LOCAL_PARTNER_SIGNING_KEY];
-    if public.contains(&secret.expose()) && !local_allowed {
-        return Err(ConfigError::Invalid {
-            name,
-            why: "is a public local development key; it is accepted only with ALLOW_LOCAL_SIGNING_KEY=true (make dev)"
-                .into(),
-        });
-    }
-    if public.contains(&secret.expose()) && secret.expose() != public_local_key {
-        return Err(ConfigError::Invalid {
-            name,
-            why: "is the other role's local key: admin and partner tokens never share a key".into(),
-        });
-    }
-    Ok(secret)
-}
-
-/// Whom `role`'s tokens must come from and be for (`TOKEN_ISSUER`; `ADMIN_TOKEN_AUDIENCE` or
-/// `PARTNER_TOKEN_AUDIENCE`), and how long they may live (`TOKEN_MAX_LIFETIME_HOURS`, 1 to 24,
-/// default 12). The two audiences must differ, where both are set: a token is for one API only.
-pub fn token_rules(role: Role) -> Result<crate::auth::TokenRules, ConfigError> {
-    let hours = match optional("TOKEN_MAX_LIFETIME_HOURS") {
-        None => crate::auth::DEFAULT_MAX_TOKEN_LIFETIME.as_hours(),
-        Some(text) => text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|h| (1..=24).contains(h))
-            .ok_or(ConfigError::Invalid {
-                name: "TOKEN_MAX_LIFETIME_HOURS",
-                why: "must be a whole number of hours from 1 to 24".into(),
-            })?,
-    };
-    let audience = required(token_variables(role).audience)?;
-    let other = match role {
-        Role::Admin => Role::Partner,
-        Role::Partner => Role::Admin,
-    };
-    if optional(token_variables(other).audience).is_some_and(|a| a.trim() == audience.trim()) {
-        return Err(ConfigError::Invalid {
-            name: token_variables(role).audience,
-            why: "must differ from the other role's audience".into(),
-        });
-    }
-    Ok(crate::auth::TokenRules {
-        issuer: required("TOKEN_ISSUER")?,
-        audience,
-        max_lifetime: jiff::SignedDuration::from_hours(hours),
-    })
 }
 
 pub fn business_calendar() -> Result<BusinessCalendar, ConfigError> {
@@ -287,116 +164,6 @@ pub fn log_level() -> String {
         .unwrap_or_else(|| "info".to_owned())
 }
 
-pub use aws_config::SdkConfig;
-
-/// The AWS SDK configuration (region, credentials, endpoint) from the environment, on
-/// [`aws_http_client`].
-///
-/// Lambda puts the region (`AWS_REGION`) and the role's credentials (`AWS_ACCESS_KEY_ID`,
-/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the environment, where the SDK's default chains
-/// look first anyway. Reading them there directly skips building the rest of those chains at every
-/// cold start (an STS client for web identity, with its endpoint rules parsed from JSON, and an IMDS
-/// client): admin-api's init went from 3.82 to 2.81 million instructions (callgrind). Without them in
-/// the environment (a developer's profile), the default chains are used.
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(aws_http_client());
-    if let Some(region) = optional("AWS_REGION") {
-        loader = loader.region(aws_config::Region::new(region));
-    }
-    if optional("AWS_ACCESS_KEY_ID").is_some() && optional("AWS_SECRET_ACCESS_KEY").is_some() {
-        loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
-    }
-    loader.load().await
-}
-
-/// The roots AWS's service endpoints chain to: Amazon Trust Services' Amazon Root CA 1 to 4, and
-/// Starfield Services Root G2, which cross-signs them.
-pub const AWS_TRUST_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-trust-services-roots.pem");
-
-/// The SDK's HTTPS client, trusting [`AWS_TRUST_ROOTS_PEM`] only. The SDK's default loads the
-/// system's whole CA store at every cold start (the bundle, then each file of the certificate
-/// directory, every one parsed): about 7 ms of a 13 ms init, measured with `make bench`. These
-/// functions talk to AWS endpoints only through this client (Stripe has its own, with compiled-in
-/// roots), so AWS's five roots are all they need. `AWS_SDK_SYSTEM_ROOTS=true` trusts the system's
-/// store again (the SDK's default), should an AWS endpoint ever chain to another root.
-pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
-    let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
-    if optional("AWS_SDK_SYSTEM_ROOTS").as_deref() == Some("true") {
-        // The escape hatch, should an AWS endpoint ever present a chain to another root.
-        return builder.build_https();
-    }
-    let trust = TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AWS_TRUST_ROOTS_PEM);
-    match TlsContext::builder().with_trust_store(trust).build() {
-        Ok(context) => builder.tls_context(context).build_https(),
-        // Building the context cannot fail today; should it, the SDK's own default is still safe.
-        Err(_) => builder.build_https(),
-    }
-}
-
-/// The webhook endpoint's signing secret: the secret `STRIPE_WEBHOOK_SECRET_ARN` deployed,
-/// `STRIPE_WEBHOOK_SECRET` locally.
-pub async fn stripe_webhook_secret(secrets: &mut SecretSession<'_>) -> Result<Secret, ConfigError> {
-    let source = secret_source("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_ARN");
-    let secret = secrets.read("STRIPE_WEBHOOK_SECRET", &source).await?;
-    refuse_public_webhook_secret(secret, local_keys_allowed())
-}
-
-/// The webhook signing secret of `infra/local/local.env`: public, so accepted only in local runs.
-pub const PUBLIC_LOCAL_WEBHOOK_SECRET: &str = "whsec_local_test_only_0123456789abcdef";
-
-/// `secret`, unless it is the public local one outside a local run (`ALLOW_LOCAL_SIGNING_KEY=true`,
-/// which only `local.env` sets): anyone could sign a delivery with it.
-fn refuse_public_webhook_secret(secret: Secret, local_allowed: bool) -> Result<Secret, ConfigError> {
-    if secret.expose() == PUBLIC_LOCAL_WEBHOOK_SECRET && !local_allowed {
-        return Err(ConfigError::Invalid {
-            name: "STRIPE_WEBHOOK_SECRET",
-            why: "is the public local development secret; it is accepted only with ALLOW_LOCAL_SIGNING_KEY=true (make dev)"
-                .into(),
-        });
-    }
-    Ok(secret)
-}
-
-/// Where this function's Stripe key comes from: the secret `STRIPE_SECRET_KEY_ARN` (this function's
-/// own restricted key) deployed, `STRIPE_SECRET_KEY` locally; `None` when neither is configured.
-fn stripe_key_source() -> Option<SecretSource> {
-    match (optional("STRIPE_SECRET_KEY_ARN"), optional("STRIPE_SECRET_KEY")) {
-        (Some(arn), _) => Some(SecretSource::SecretsManager { arn }),
-        (None, Some(_)) => Some(SecretSource::Environment("STRIPE_SECRET_KEY")),
-        (None, None) => None,
-    }
-}
-
-/// The Stripe API client: this function's key (see [`stripe_key_source`]), and `STRIPE_API_BASE`
-/// where it is set.
-pub async fn stripe_api(secrets: &mut SecretSession<'_>) -> Result<StripeApi, ConfigError> {
-    optional_stripe_api(secrets).await?.ok_or(ConfigError::Missing(
-        "STRIPE_SECRET_KEY_ARN (deployed) or STRIPE_SECRET_KEY (local runs)",
-    ))
-}
-
-fn stripe_api_with(secret_key: &Secret) -> Result<StripeApi, ConfigError> {
-    StripeApi::new(secret_key, optional("STRIPE_API_BASE").as_deref()).map_err(|why| ConfigError::Invalid {
-        name: "STRIPE_API_BASE",
-        why,
-    })
-}
-
-/// The publishable key the portal hands to Stripe Elements.
-pub fn stripe_publishable_key() -> Result<String, ConfigError> {
-    let key = required("STRIPE_PUBLISHABLE_KEY")?;
-    if !key.starts_with("pk_") {
-        return Err(ConfigError::Invalid {
-            name: "STRIPE_PUBLISHABLE_KEY",
-            why: "must be a publishable key (pk_...)".into(),
-        });
-    }
-    Ok(key)
-}
-
 /// Default of `PORTAL_RATE_LIMIT_PER_MINUTE`.
 pub const DEFAULT_PORTAL_RATE_LIMIT: u32 = 10;
 
@@ -416,63 +183,12 @@ pub fn portal_rate_limit_per_minute() -> Result<u32, ConfigError> {
     }
 }
 
-/// Stripe's customer portal: `STRIPE_BILLING_PORTAL_RETURN_URL` (where it sends the partner back)
-/// with `STRIPE_BILLING_PORTAL_CONFIGURATION` (`bpc_...`, the configuration that allows only
-/// payment-method updates and invoice history). `None` without a return URL: no sessions. A return
-/// URL without a configuration refuses to start: the account's default configuration may let a
-/// partner switch plans or cancel its commitment.
-pub fn stripe_customer_portal() -> Result<Option<crate::stripe::client::CustomerPortal>, ConfigError> {
-    customer_portal_from(
-        optional("STRIPE_BILLING_PORTAL_RETURN_URL"),
-        optional("STRIPE_BILLING_PORTAL_CONFIGURATION"),
-    )
-}
-
-fn customer_portal_from(
-    return_url: Option<String>,
-    configuration: Option<String>,
-) -> Result<Option<crate::stripe::client::CustomerPortal>, ConfigError> {
-    let Some(return_url) = return_url else {
-        return Ok(None);
-    };
-    match configuration {
-        Some(configuration) if configuration.starts_with("bpc_") && configuration.len() <= 255 => {
-            Ok(Some(crate::stripe::client::CustomerPortal {
-                configuration,
-                return_url,
-            }))
-        }
-        _ => Err(ConfigError::Invalid {
-            name: "STRIPE_BILLING_PORTAL_CONFIGURATION",
-            why: "must name the customer-portal configuration (bpc_...) that allows only payment-method updates \
-                  and invoice history whenever STRIPE_BILLING_PORTAL_RETURN_URL is set"
-                .into(),
-        }),
-    }
-}
-
-/// The Stripe API client where a key is configured (functions for which Stripe is optional).
-pub async fn optional_stripe_api(secrets: &mut SecretSession<'_>) -> Result<Option<StripeApi>, ConfigError> {
-    let Some(source) = stripe_key_source() else {
-        return Ok(None);
-    };
-    let key = secrets.read("STRIPE_SECRET_KEY", &source).await?;
-    stripe_api_with(&key).map(Some)
-}
-
-/// The Stripe price of each paid tier.
-pub fn stripe_prices() -> Result<crate::domain::billing::PriceCatalog, ConfigError> {
-    Ok(crate::domain::billing::PriceCatalog {
-        gold: required("STRIPE_PRICE_GOLD")?,
-        platinum: required("STRIPE_PRICE_PLATINUM")?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_public_local_webhook_secret_is_refused_outside_local_runs() {
-        use super::{refuse_public_webhook_secret, Secret, PUBLIC_LOCAL_WEBHOOK_SECRET};
+        use super::stripe::refuse_public_webhook_secret;
+        use super::{Secret, PUBLIC_LOCAL_WEBHOOK_SECRET};
         let local_env =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local/local.env")).unwrap();
         assert!(
@@ -486,7 +202,7 @@ mod tests {
 
     #[test]
     fn the_customer_portal_is_never_the_accounts_default_configuration() {
-        use super::customer_portal_from;
+        use super::stripe::customer_portal_from;
         let url = || Some("https://partners.power100.example/portal".to_owned());
         assert!(
             matches!(customer_portal_from(None, None), Ok(None)),
@@ -694,7 +410,8 @@ mod tests {
 
     #[test]
     fn a_signing_key_is_one_roles_and_never_a_public_one_outside_local_runs() {
-        use super::{check_signing_key, Secret, PUBLIC_LOCAL_PARTNER_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY};
+        use super::tokens::check_signing_key;
+        use super::{Secret, PUBLIC_LOCAL_PARTNER_SIGNING_KEY, PUBLIC_LOCAL_SIGNING_KEY};
         let local_env =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/local/local.env")).unwrap();
         assert!(local_env.contains(&format!("ADMIN_JWT_SECRET={PUBLIC_LOCAL_SIGNING_KEY}\n")));
