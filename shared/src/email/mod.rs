@@ -8,7 +8,7 @@ mod letters;
 pub mod sign_in;
 
 use crate::domain::dates::CalendarDate;
-use crate::domain::events::{DomainEvent, EventBody};
+use crate::domain::events::{self, DomainEvent, EventBody};
 use crate::domain::history_and_audit::HistoryEventType;
 use crate::domain::lifecycle::{NoticeStage, RenewalPlan};
 use jiff::tz::TimeZone;
@@ -125,67 +125,18 @@ pub fn compose(event: &DomainEvent, settings: &EmailSettings) -> Result<Option<E
 }
 
 fn letter_for(event: &DomainEvent, settings: &EmailSettings) -> Option<Letter> {
-    let date_of = |ts: jiff::Timestamp| LongDate(ts.to_zoned(settings.time_zone.clone()).date());
     let letter = match &event.body {
         EventBody::TierChanged(e)
             if e.to_tier.is_paid()
                 && matches!(e.change, HistoryEventType::Upgrade | HistoryEventType::Reactivation) =>
         {
-            Letter::TierUpgradeConfirmation(TierUpgrade {
-                tier_label: e.to_tier.label(),
-                monthly_price: e.monthly_price_cents,
-                start: e.subscription_start_date.map(LongDate),
-                end: e.subscription_end_date.map(LongDate),
-                pcr_before: e.pcr_before,
-                pcr_after: e.pcr_after,
-                pcr_boost: e.pcr_delta,
-                multiplier: e.multiplier_after,
-            })
+            Letter::TierUpgradeConfirmation(tier_upgrade(e))
         }
         EventBody::TierChanged(_) | EventBody::PartnerProfileSynced(_) | EventBody::SubscriptionPastDue(_) => {
             return None
         }
-        EventBody::PaymentSucceeded(e) => Letter::PaymentReceipt(Receipt {
-            number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
-            amount: e.amount_paid_cents,
-            tier_label: e.tier.label(),
-            period_start: LongDate(e.period_start),
-            period_end: LongDate(e.period_end),
-            paid_on: date_of(e.paid_at),
-            paid_through: LongDate(e.paid_through),
-            hosted_url: e.hosted_invoice_url.clone(),
-            pdf_url: e.invoice_pdf_url.clone(),
-        }),
-        EventBody::RenewalReminderDue(e) => {
-            let plan = e.renewal.unwrap_or(if e.auto_renewal {
-                RenewalPlan::CardCharged
-            } else {
-                RenewalPlan::Ends
-            });
-            let final_reminder = match e.stage {
-                Some(stage) => stage == NoticeStage::SevenDay,
-                None => crate::domain::lifecycle::is_urgent(e.days_left),
-            };
-            let notice = RenewalNotice {
-                tier_label: e.tier.label(),
-                end_date: LongDate(e.subscription_end_date),
-                expiry: ExpiryClause(e.days_left),
-                at_term_end: AtTermEnd {
-                    plan,
-                    tier_label: e.tier.label(),
-                    monthly_price: e.monthly_price_cents,
-                    end_date: LongDate(e.subscription_end_date),
-                    final_reminder,
-                },
-            };
-            // A manual reminder has no stage: the days left choose the tone.
-            match e.stage {
-                Some(NoticeStage::SevenDay) => Letter::RenewalNotice7(notice),
-                Some(NoticeStage::ThirtyDay) => Letter::RenewalNotice30(notice),
-                None if crate::domain::lifecycle::is_urgent(e.days_left) => Letter::RenewalNotice7(notice),
-                None => Letter::RenewalNotice30(notice),
-            }
-        }
+        EventBody::PaymentSucceeded(e) => Letter::PaymentReceipt(receipt(e, settings)),
+        EventBody::RenewalReminderDue(e) => renewal_notice(e),
         EventBody::SubscriptionExpired(e) => Letter::SubscriptionExpired(Expired {
             tier_label: e.expired_tier.label(),
             end_date: LongDate(e.subscription_end_date),
@@ -204,19 +155,7 @@ fn letter_for(event: &DomainEvent, settings: &EmailSettings) -> Option<Letter> {
             immediately: e.immediately,
             access_until: e.access_until.map(LongDate),
         }),
-        EventBody::PaymentFailed(e) => {
-            let failed = PaymentFailed {
-                tier_label: e.tier.label(),
-                amount_due: e.amount_due_cents,
-                next_attempt: e.next_attempt_at.map(date_of),
-                pay_url: e.hosted_invoice_url.clone(),
-            };
-            if e.attempt <= 1 {
-                Letter::PaymentFailedReminder(failed)
-            } else {
-                Letter::PaymentFailedUrgent(failed)
-            }
-        }
+        EventBody::PaymentFailed(e) => payment_failed(e, settings),
         EventBody::PaymentFailureDowngrade(e) => Letter::SubscriptionExpiredPaymentFailure(FailureDowngrade {
             tier_label: e.downgraded_tier.label(),
             attempts: e.attempts,
@@ -225,25 +164,114 @@ fn letter_for(event: &DomainEvent, settings: &EmailSettings) -> Option<Letter> {
             pcr_after: e.pcr_after,
             pay_url: e.hosted_invoice_url.clone(),
         }),
-        EventBody::InvoiceResendRequested(e) => Letter::InvoiceResend(InvoiceCopy {
-            number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
-            amount: e.amount_cents,
-            paid: e.status == "paid",
-            period_start: LongDate(e.period_start),
-            period_end: LongDate(e.period_end),
-            hosted_url: e.hosted_invoice_url.clone(),
-            pdf_url: e.invoice_pdf_url.clone(),
-        }),
-        EventBody::PaymentRefunded(e) => Letter::RefundConfirmation(RefundNotice {
-            number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
-            amount: e.amount_refunded_cents,
-            total_refunded: e.total_refunded_cents,
-            amount_paid: e.amount_paid_cents,
-            in_full: e.total_refunded_cents >= e.amount_paid_cents,
-            reason: e.reason.clone(),
-        }),
+        EventBody::InvoiceResendRequested(e) => Letter::InvoiceResend(invoice_copy(e)),
+        EventBody::PaymentRefunded(e) => Letter::RefundConfirmation(refund_notice(e)),
     };
     Some(letter)
+}
+
+/// The date `at` falls on in the settings' time zone.
+fn date_of(at: jiff::Timestamp, settings: &EmailSettings) -> LongDate {
+    LongDate(at.to_zoned(settings.time_zone.clone()).date())
+}
+
+/// The facts of an upgrade (or a reactivation) to a paid tier.
+fn tier_upgrade(e: &events::TierChanged) -> TierUpgrade {
+    TierUpgrade {
+        tier_label: e.to_tier.label(),
+        monthly_price: e.monthly_price_cents,
+        start: e.subscription_start_date.map(LongDate),
+        end: e.subscription_end_date.map(LongDate),
+        pcr_before: e.pcr_before,
+        pcr_after: e.pcr_after,
+        pcr_boost: e.pcr_delta,
+        multiplier: e.multiplier_after,
+    }
+}
+
+fn receipt(e: &events::PaymentSucceeded, settings: &EmailSettings) -> Receipt {
+    Receipt {
+        number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
+        amount: e.amount_paid_cents,
+        tier_label: e.tier.label(),
+        period_start: LongDate(e.period_start),
+        period_end: LongDate(e.period_end),
+        paid_on: date_of(e.paid_at, settings),
+        paid_through: LongDate(e.paid_through),
+        hosted_url: e.hosted_invoice_url.clone(),
+        pdf_url: e.invoice_pdf_url.clone(),
+    }
+}
+
+/// The 30-day or the 7-day notice: the reminder's stage decides, or for a manual reminder (which has
+/// no stage) the days left.
+fn renewal_notice(e: &events::RenewalReminderDue) -> Letter {
+    let plan = e.renewal.unwrap_or(if e.auto_renewal {
+        RenewalPlan::CardCharged
+    } else {
+        RenewalPlan::Ends
+    });
+    let final_reminder = match e.stage {
+        Some(stage) => stage == NoticeStage::SevenDay,
+        None => crate::domain::lifecycle::is_urgent(e.days_left),
+    };
+    let notice = RenewalNotice {
+        tier_label: e.tier.label(),
+        end_date: LongDate(e.subscription_end_date),
+        expiry: ExpiryClause(e.days_left),
+        at_term_end: AtTermEnd {
+            plan,
+            tier_label: e.tier.label(),
+            monthly_price: e.monthly_price_cents,
+            end_date: LongDate(e.subscription_end_date),
+            final_reminder,
+        },
+    };
+    // A manual reminder has no stage: the days left choose the tone.
+    match e.stage {
+        Some(NoticeStage::SevenDay) => Letter::RenewalNotice7(notice),
+        Some(NoticeStage::ThirtyDay) => Letter::RenewalNotice30(notice),
+        None if crate::domain::lifecycle::is_urgent(e.days_left) => Letter::RenewalNotice7(notice),
+        None => Letter::RenewalNotice30(notice),
+    }
+}
+
+/// The reminder after a first failed attempt, the urgent letter after a later one.
+fn payment_failed(e: &events::PaymentFailed, settings: &EmailSettings) -> Letter {
+    let failed = PaymentFailed {
+        tier_label: e.tier.label(),
+        amount_due: e.amount_due_cents,
+        next_attempt: e.next_attempt_at.map(|at| date_of(at, settings)),
+        pay_url: e.hosted_invoice_url.clone(),
+    };
+    if e.attempt <= 1 {
+        Letter::PaymentFailedReminder(failed)
+    } else {
+        Letter::PaymentFailedUrgent(failed)
+    }
+}
+
+fn invoice_copy(e: &events::InvoiceResendRequested) -> InvoiceCopy {
+    InvoiceCopy {
+        number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
+        amount: e.amount_cents,
+        paid: e.status == "paid",
+        period_start: LongDate(e.period_start),
+        period_end: LongDate(e.period_end),
+        hosted_url: e.hosted_invoice_url.clone(),
+        pdf_url: e.invoice_pdf_url.clone(),
+    }
+}
+
+fn refund_notice(e: &events::PaymentRefunded) -> RefundNotice {
+    RefundNotice {
+        number: e.invoice_number.clone().unwrap_or_else(|| e.invoice_id.clone()),
+        amount: e.amount_refunded_cents,
+        total_refunded: e.total_refunded_cents,
+        amount_paid: e.amount_paid_cents,
+        in_full: e.total_refunded_cents >= e.amount_paid_cents,
+        reason: e.reason.clone(),
+    }
 }
 
 /// `November 24, 2026`.

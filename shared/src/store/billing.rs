@@ -7,6 +7,7 @@ use super::{conflicted, failed_condition, PartnerWrite, Store, StoreError};
 use crate::domain::counters::Counts;
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::partner::PartnerId;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use ulid::Ulid;
@@ -126,6 +127,54 @@ fn invoice_item(invoice: &InvoiceRecord) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// The invoice's put: newer than what the invoice reflects; and a payment is recorded once,
+/// whichever of Stripe's events for it (`invoice.paid`, `invoice.payment_succeeded`) comes first.
+/// Once paid, an invoice's record is final here (refunds update it in place, see `store::refunds`):
+/// no later event rewrites it.
+fn invoice_put(table: &str, invoice: &InvoiceRecord, fresh: &str) -> Result<TransactWriteItem, StoreError> {
+    let values = HashMap::from([
+        (":order".to_owned(), number_attr(invoice.stripe_event_order)),
+        (":paid".to_owned(), string_attr(InvoiceStatus::Paid.as_str())),
+        (":refunded".to_owned(), string_attr(InvoiceStatus::Refunded.as_str())),
+        (
+            ":partial".to_owned(),
+            string_attr(InvoiceStatus::PartiallyRefunded.as_str()),
+        ),
+    ]);
+    let condition =
+        format!("{fresh} OR (stripe_event_order < :order AND NOT (#status IN (:paid, :refunded, :partial)))");
+    conditional_put_named(
+        table,
+        invoice_item(invoice)?,
+        &condition,
+        Some(values),
+        Some(("#status", "status")),
+    )
+}
+
+/// The put linking Stripe customer `customer_id` to `partner_id`: only when free or already this
+/// partner's.
+fn customer_link_put(
+    table: &str,
+    customer_id: &str,
+    partner_id: &PartnerId,
+    fresh: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    let item = HashMap::from([
+        (PK.to_owned(), string_attr(customer_pk(customer_id))),
+        (SK.to_owned(), string_attr(CUSTOMER_SK)),
+        ("entity".to_owned(), string_attr("stripe_customer")),
+        ("partner_id".to_owned(), string_attr(partner_id.as_str())),
+    ]);
+    let values = HashMap::from([(":partner_id".to_owned(), string_attr(partner_id.as_str()))]);
+    conditional_put(
+        table,
+        item,
+        &format!("{fresh} OR partner_id = :partner_id"),
+        Some(values),
+    )
+}
+
 impl Store {
     /// The partner a Stripe customer belongs to (strongly consistent), if it is one of ours.
     #[tracing::instrument(skip(self), err(Display))]
@@ -166,44 +215,11 @@ impl Store {
         });
         if let Some(invoice) = &invoice {
             invoice_at = Some(items.len());
-            // Newer than what the invoice reflects; and a payment is recorded once, whichever of
-            // Stripe's events for it (`invoice.paid`, `invoice.payment_succeeded`) comes first.
-            // Once paid, an invoice's record is final here (refunds update it in place, see
-            // `store::refunds`): no later event rewrites it.
-            let values = HashMap::from([
-                (":order".to_owned(), number_attr(invoice.stripe_event_order)),
-                (":paid".to_owned(), string_attr(InvoiceStatus::Paid.as_str())),
-                (":refunded".to_owned(), string_attr(InvoiceStatus::Refunded.as_str())),
-                (
-                    ":partial".to_owned(),
-                    string_attr(InvoiceStatus::PartiallyRefunded.as_str()),
-                ),
-            ]);
-            let condition =
-                format!("{fresh} OR (stripe_event_order < :order AND NOT (#status IN (:paid, :refunded, :partial)))");
-            items.push(conditional_put_named(
-                &self.table,
-                invoice_item(invoice)?,
-                &condition,
-                Some(values),
-                Some(("#status", "status")),
-            )?);
+            items.push(invoice_put(&self.table, invoice, &fresh)?);
         }
         if let Some((customer_id, partner_id)) = &write.customer_link {
             link_at = Some(items.len());
-            let item = HashMap::from([
-                (PK.to_owned(), string_attr(customer_pk(customer_id))),
-                (SK.to_owned(), string_attr(CUSTOMER_SK)),
-                ("entity".to_owned(), string_attr("stripe_customer")),
-                ("partner_id".to_owned(), string_attr(partner_id.as_str())),
-            ]);
-            let values = HashMap::from([(":partner_id".to_owned(), string_attr(partner_id.as_str()))]);
-            items.push(conditional_put(
-                &self.table,
-                item,
-                &format!("{fresh} OR partner_id = :partner_id"),
-                Some(values),
-            )?);
+            items.push(customer_link_put(&self.table, customer_id, partner_id, &fresh)?);
         }
         let profile_at = items.len();
         let mut counts = Counts::default();

@@ -26,8 +26,9 @@
 
 use crate::dead_letters::DeadLetters;
 use crate::domain::events::DomainEvent;
+use crate::domain::partner::Partner;
 use crate::domain::personal_data::{without_address, ERASED};
-use crate::email::{compose, EmailSettings};
+use crate::email::{compose, EmailMessage, EmailSettings};
 use crate::mailer::{Mailer, SendFailure};
 use crate::store::email_log::{ClaimOutcome, EmailClaim, EmailLogState};
 use crate::store::{Store, StoreError};
@@ -110,7 +111,21 @@ impl EmailService {
             );
             message.to = partner.primary_email.to_string();
         }
-        let kind = message.kind.as_str();
+        if let Some(earlier) = self.claim(event, &message, &partner, now).await? {
+            return Ok(earlier);
+        }
+        self.send_claimed(event, raw, &message, now).await
+    }
+
+    /// Claims the email of `event` for this delivery: `None` once claimed, or what an earlier
+    /// delivery made of it; an error while another delivery holds the claim.
+    async fn claim(
+        &self,
+        event: &DomainEvent,
+        message: &EmailMessage,
+        partner: &Partner,
+        now: Timestamp,
+    ) -> Result<Option<Delivery>, DeliveryError> {
         // An event written before the partner's personal data was erased, and delivered after it,
         // is still mailed to the address on record, but its log keeps neither address nor subject.
         let erased_since = partner
@@ -124,22 +139,32 @@ impl EmailService {
         let claim = EmailClaim {
             partner_id: &event.partner_id,
             event_id: &event.event_id,
-            kind,
+            kind: message.kind.as_str(),
             to: logged_to,
             subject: logged_subject,
         };
         match self.store.claim_email(&claim, now, SEND_LEASE).await? {
-            ClaimOutcome::Claimed => {}
-            ClaimOutcome::Taken(EmailLogState::Sent { message_id }) => return Ok(Delivery::AlreadySent { message_id }),
-            ClaimOutcome::Taken(EmailLogState::Rejected { .. }) => return Ok(Delivery::AlreadyRejected),
-            ClaimOutcome::Taken(EmailLogState::Sending { lease_until }) => {
-                return Err(DeliveryError::InProgress {
-                    event_id: event.event_id.clone(),
-                    lease_until,
-                })
-            }
+            ClaimOutcome::Claimed => Ok(None),
+            ClaimOutcome::Taken(EmailLogState::Sent { message_id }) => Ok(Some(Delivery::AlreadySent { message_id })),
+            ClaimOutcome::Taken(EmailLogState::Rejected { .. }) => Ok(Some(Delivery::AlreadyRejected)),
+            ClaimOutcome::Taken(EmailLogState::Sending { lease_until }) => Err(DeliveryError::InProgress {
+                event_id: event.event_id.clone(),
+                lease_until,
+            }),
         }
-        match self.mailer.send(&message).await {
+    }
+
+    /// Sends the claimed `message` and marks the log with what SES answered: sent, refused for good
+    /// (parked in the dead-letter queue), or released for a retry.
+    async fn send_claimed(
+        &self,
+        event: &DomainEvent,
+        raw: &str,
+        message: &EmailMessage,
+        now: Timestamp,
+    ) -> Result<Delivery, DeliveryError> {
+        let kind = message.kind.as_str();
+        match self.mailer.send(message).await {
             Ok(message_id) => {
                 if let Err(err) = self
                     .store
