@@ -11,7 +11,7 @@ use shared::stripe::webhook::StripeEvent;
 use shared::testing::billing::test_prices;
 use shared::testing::outbox_events;
 use shared::testing::stripe_stub::{StripeStub, SubscriptionFailure};
-use shared::usecases::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
+use shared::usecases::stripe_events::{handle_stripe_event, BillingRules, EventOutcome};
 use support::TestApi;
 
 async fn partner(api: &TestApi, id: &str) {
@@ -236,7 +236,7 @@ async fn apply(api: &TestApi, event: serde_json::Value) -> EventOutcome {
         calendar: &calendar,
         prices: &prices,
     };
-    apply_stripe_event(&api.app.store, &rules, &event, jiff::Timestamp::now())
+    handle_stripe_event(&api.app.store, &rules, None, &event, jiff::Timestamp::now())
         .await
         .unwrap()
 }

@@ -10,7 +10,7 @@ use shared::store::Store;
 use shared::stripe::fixtures;
 use shared::stripe::webhook::StripeEvent;
 use shared::testing::billing::{billed_partner, test_prices};
-use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
+use shared::usecases::stripe_events::{handle_stripe_event, BillingRules};
 use support::TestApi;
 
 /// 2026-11-02T12:00:00Z and the days around it.
@@ -43,7 +43,7 @@ async fn invoice(store: &Store, partner: &str, id: &str, status: &str, amount: i
         calendar: &calendar,
         prices: &prices,
     };
-    apply_stripe_event(store, &rules, &event, jiff::Timestamp::now())
+    handle_stripe_event(store, &rules, None, &event, jiff::Timestamp::now())
         .await
         .unwrap();
 }
@@ -246,7 +246,7 @@ async fn mark_paid_asks_stripe_once_audits_and_restores_the_tier_only_when_asked
         calendar: &calendar,
         prices: &prices,
     };
-    apply_stripe_event(store, &rules, &event, now).await.unwrap();
+    handle_stripe_event(store, &rules, None, &event, now).await.unwrap();
     let downgraded = api.get("/admin/partners/dunned").await;
     assert_eq!(downgraded.body["engagement_tier"], "free", "{}", downgraded.body);
 

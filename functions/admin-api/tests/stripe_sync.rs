@@ -369,7 +369,7 @@ async fn apply(api: &TestApi, event: Value) {
         prices: &prices,
     };
     let event = shared::stripe::webhook::StripeEvent::from_api(event).unwrap();
-    shared::usecases::stripe_events::apply_stripe_event(&api.app.store, &rules, &event, Timestamp::now())
+    shared::usecases::stripe_events::handle_stripe_event(&api.app.store, &rules, None, &event, Timestamp::now())
         .await
         .unwrap();
 }

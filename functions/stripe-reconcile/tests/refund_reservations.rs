@@ -15,7 +15,7 @@ use shared::testing::billing::{billed_partner, test_prices};
 use shared::testing::fresh_store;
 use shared::testing::localstripe::{LocalStripe, LOCAL_KEY};
 use shared::usecases::refund_reservations::release_stale_refund_reservations;
-use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
+use shared::usecases::stripe_events::{handle_stripe_event, BillingRules};
 use stripe_reconcile::{Reconciler, ScheduledTrigger};
 
 const PAID: i64 = 360_000;
@@ -54,9 +54,10 @@ async fn paid_invoice(store: &Store, now: Timestamp) -> (shared::domain::partner
         calendar: &calendar,
         prices: &prices,
     };
-    Box::pin(apply_stripe_event(
+    Box::pin(handle_stripe_event(
         store,
         &rules,
+        None,
         &StripeEvent::from_api(event).unwrap(),
         now,
     ))

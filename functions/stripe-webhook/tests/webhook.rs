@@ -366,7 +366,10 @@ async fn subscription_events_cancel_and_end() {
     assert_eq!((status, outcome(&body)), (200, "applied"));
     let ended = f.partner("subs").await;
     assert_eq!(ended.engagement_tier, Tier::Free);
-    assert_eq!(ended.stripe_subscription_status.as_deref(), Some("canceled"));
+    assert_eq!(
+        ended.stripe_subscription_status,
+        Some(shared::domain::stripe_subscription::StripeSubscriptionStatus::Canceled)
+    );
     assert_eq!(f.history("subs").await[0].event_type, HistoryEventType::Cancellation);
     // The older update, arriving late, is recorded and ignored.
     let late = fixtures::event(

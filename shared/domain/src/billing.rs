@@ -5,6 +5,7 @@
 use super::dates::{BusinessCalendar, CalendarDate};
 use super::money::Cents;
 use super::partner::{Partner, PaymentStatus, SubscriptionStatus};
+use super::stripe_subscription::StripeSubscriptionStatus;
 use super::subscription::renew;
 use super::tier::Tier;
 use jiff::Timestamp;
@@ -66,8 +67,8 @@ pub struct InvoiceFacts {
 pub struct SubscriptionFacts {
     pub subscription_id: String,
     pub customer_id: String,
-    /// Stripe's status: `active`, `past_due`, `canceled`, `unpaid`, ...
-    pub status: String,
+    /// Stripe's status.
+    pub status: StripeSubscriptionStatus,
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<Timestamp>,
     pub price_id: Option<String>,
@@ -294,7 +295,7 @@ pub fn subscription_event(
     } else if !deleted
         && paid
         && !subscription.cancel_at_period_end
-        && subscription.status == "active"
+        && subscription.status == StripeSubscriptionStatus::Active
         && next.subscription_status == SubscriptionStatus::Cancelled
     {
         next.subscription_status = SubscriptionStatus::Active;

@@ -13,6 +13,7 @@ use super::invoice::{InvoiceRecord, InvoiceStatus};
 use super::money::Cents;
 use super::partner::{Note, Partner, PaymentStatus};
 use super::partner_change::PartnerChange;
+use super::stripe_subscription::StripeSubscriptionStatus;
 use super::tier_switch::apply_scheduled_change;
 use crate::events::{
     EventBody, PaymentFailed, PaymentFailureDowngrade, PaymentSucceeded, SubscriptionCancelled, SubscriptionRenewed,
@@ -276,7 +277,7 @@ fn first_payment_grant(
     let subscription = BilledSubscription {
         customer_id: facts.customer_id.clone(),
         subscription_id,
-        status: "active".to_owned(),
+        status: StripeSubscriptionStatus::Active,
         collection: pending.collection,
     };
     grant_billed_tier(partner, pending.tier, &subscription, PaymentStatus::Current, today, now)
@@ -294,7 +295,7 @@ fn unpaid_start_ended(
     if pending.subscription_id.as_deref() != Some(facts.subscription_id.as_str()) {
         return None;
     }
-    if !(deleted || facts.status == INCOMPLETE_EXPIRED) {
+    if !(deleted || facts.status == StripeSubscriptionStatus::IncompleteExpired) {
         return None; // it waits for its first invoice's payment
     }
     let mut after = partner.clone();
@@ -316,12 +317,6 @@ fn unpaid_start_ended(
         stripe_action: None,
     })
 }
-
-/// Stripe's status of a subscription whose first invoice was not paid in time.
-const INCOMPLETE_EXPIRED: &str = "incomplete_expired";
-
-/// The statuses of a subscription that bills: one made in Stripe's dashboard becomes the partner's.
-const BILLING_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
 
 /// A subscription event's change; `None` when it is older than what the partner reflects or about a
 /// subscription the partner no longer has.
@@ -397,7 +392,7 @@ fn subscription_change(
     after.stripe_subscription_synced_at = Some(created);
     // A subscription made in Stripe's dashboard rather than through a billing start becomes the
     // partner's subscription with its first event that shows it billing.
-    if after.stripe_subscription_id.is_none() && BILLING_STATUSES.contains(&facts.status.as_str()) {
+    if after.stripe_subscription_id.is_none() && facts.status.bills() {
         after.stripe_subscription_id = Some(facts.subscription_id.clone());
     }
     // A price lowered in Stripe's dashboard (or its customer portal) moves the paid tier down to

@@ -9,6 +9,7 @@
 
 use super::dates::CalendarDate;
 use super::partner::{Partner, PaymentStatus};
+use super::stripe_subscription::StripeSubscriptionStatus;
 use super::tier::Tier;
 use super::tier_change::{plan_tier_change, TierChangeRequest};
 use jiff::{SignedDuration, Span, Timestamp};
@@ -163,7 +164,7 @@ pub struct BilledSubscription {
     /// How it collects.
     pub collection: Collection,
     /// Stripe's status.
-    pub status: String,
+    pub status: StripeSubscriptionStatus,
 }
 
 /// The tier's term a billing start plans: its default term from `today` (the current term when the

@@ -21,6 +21,7 @@ pub mod rate_limit;
 pub mod refund;
 pub mod sign_in;
 pub mod spreadsheet;
+pub mod stripe_subscription;
 pub mod stripe_sync;
 pub mod subscription;
 pub mod tier;

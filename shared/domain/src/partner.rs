@@ -5,6 +5,7 @@ use super::billing_start::PendingBilling;
 use super::dates::CalendarDate;
 use super::money::Cents;
 use super::pcr::{final_pcr_at, BasePcr, Momentum, PcrScore};
+use super::stripe_subscription::StripeSubscriptionStatus;
 use super::stripe_sync::StripeSync;
 use super::tier::{Multiplier, Tier};
 use super::tier_switch::ScheduledTierChange;
@@ -257,7 +258,7 @@ pub struct Partner {
     pub paid_through: Option<CalendarDate>,
     /// Stripe's own status of the subscription (`active`, `past_due`, `canceled`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stripe_subscription_status: Option<String>,
+    pub stripe_subscription_status: Option<StripeSubscriptionStatus>,
     /// `created` of the newest Stripe subscription event applied (older ones are ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_subscription_synced_at: Option<Timestamp>,
@@ -405,10 +406,10 @@ impl Partner {
     /// Stripe has not ended it.
     pub fn has_live_stripe_subscription(&self) -> bool {
         self.stripe_subscription_id.is_some()
-            && !matches!(
-                self.stripe_subscription_status.as_deref(),
-                Some(ENDED_STRIPE_SUBSCRIPTION | EXPIRED_STRIPE_SUBSCRIPTION)
-            )
+            && !self
+                .stripe_subscription_status
+                .as_ref()
+                .is_some_and(StripeSubscriptionStatus::has_ended)
     }
 
     pub fn billing_mode(&self) -> BillingMode {
@@ -419,11 +420,6 @@ impl Partner {
         }
     }
 }
-
-/// Stripe's status of a subscription it ended.
-const ENDED_STRIPE_SUBSCRIPTION: &str = "canceled";
-/// Stripe's status of a subscription whose first invoice was never paid.
-const EXPIRED_STRIPE_SUBSCRIPTION: &str = "incomplete_expired";
 
 /// Who drives what a partner pays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -253,7 +253,7 @@ pub async fn start_billing_after_read(
     let subscription = BilledSubscription {
         customer_id,
         subscription_id: state.id,
-        status: state.status,
+        status: state.status.into(),
         collection: command.collection,
     };
     let partner = record_started(

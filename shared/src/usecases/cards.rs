@@ -3,13 +3,12 @@
 //! the copy changed, and the next view reads the card from Stripe once and keeps it.
 
 use super::error::UseCaseError;
-use super::stripe_events::{record_only, EventOutcome};
+use super::event_records::{record_applied, seen_before, EventOutcome};
 use crate::domain::card::{known_card, CardRecord, CardSummary, KnownCard};
 use crate::domain::partner::{Partner, PartnerId};
-use crate::store::billing::RecordedOutcome;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
-use crate::stripe::webhook::StripeEvent;
+use crate::stripe::webhook::EventSource;
 use jiff::Timestamp;
 
 /// What the page says of the card.
@@ -59,50 +58,6 @@ pub async fn card_on_file(
     }
 }
 
-/// The kind of object each card-changing event carries.
-fn expected_object(event_type: &str) -> Option<&'static str> {
-    match event_type {
-        t if t.starts_with("payment_method.") => Some("payment_method"),
-        t if t.starts_with("customer.subscription.") => Some("subscription"),
-        "customer.updated" => Some("customer"),
-        t if t.starts_with("setup_intent.") => Some("setup_intent"),
-        t if t.starts_with("invoice.") => Some("invoice"),
-        _ => None,
-    }
-}
-
-/// The Stripe customer an event's object belongs to: the object itself for a customer, else its
-/// `customer` (an id, or expanded); `None` when the object is not of the event's kind.
-fn customer_of(event: &StripeEvent) -> Option<String> {
-    let object = &event.object;
-    let kind = object.get("object").and_then(|o| o.as_str())?;
-    if expected_object(&event.event_type) != Some(kind) {
-        return None;
-    }
-    if kind == "customer" {
-        return object.get("id")?.as_str().map(str::to_owned);
-    }
-    match object.get("customer")? {
-        serde_json::Value::String(id) if !id.is_empty() => Some(id.clone()),
-        serde_json::Value::Object(expanded) => expanded.get("id")?.as_str().map(str::to_owned),
-        _ => None,
-    }
-}
-
-/// Marks the card copy of the event's partner changed (Stripe's events that may change which card
-/// is on file: `crate::stripe::webhook::CARD_CHANGE_EVENT_TYPES`); the partner, if the customer is
-/// ours. Idempotent: a redelivery marks it again, costing the next view one Stripe read.
-pub async fn note_card_change(store: &Store, event: &StripeEvent) -> Result<Option<PartnerId>, UseCaseError> {
-    let Some(customer) = customer_of(event) else {
-        return Ok(None);
-    };
-    let Some(partner_id) = store.partner_for_customer(&customer).await? else {
-        return Ok(None);
-    };
-    note_card_changed(store, &partner_id).await?;
-    Ok(Some(partner_id))
-}
-
 /// Marks `partner_id`'s card copy changed (its event already said whose it is): one `PutItem`.
 pub async fn note_card_changed(store: &Store, partner_id: &PartnerId) -> Result<(), UseCaseError> {
     store
@@ -111,29 +66,22 @@ pub async fn note_card_changed(store: &Store, partner_id: &PartnerId) -> Result<
     Ok(())
 }
 
-/// Handles an event that only changes the card (a payment method attached or updated, the
-/// customer's default changed), once: it is recorded like every event, so a redelivery or the
-/// reconciliation's second look changes nothing.
+/// Handles an event that only changes the card of Stripe customer `customer_id` (a payment method
+/// attached or updated, the customer's default changed), once: it is recorded like every event, so
+/// a redelivery or the reconciliation's second look changes nothing. Idempotent in effect too: a
+/// second mark costs the next view one Stripe read.
 pub async fn apply_card_event(
     store: &Store,
-    event: &StripeEvent,
+    source: &EventSource,
+    customer_id: &str,
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
-    if store.stripe_event_outcome(&event.id).await?.is_some() {
+    if seen_before(store, source).await? {
         return Ok(EventOutcome::Duplicate);
     }
-    let Some(partner_id) = note_card_change(store, event).await? else {
-        return Ok(if customer_of(event).is_some() {
-            EventOutcome::NotOurs
-        } else {
-            // Not the event's kind of object, or without a customer: nothing to act on.
-            EventOutcome::Ignored
-        });
+    let Some(partner_id) = store.partner_for_customer(customer_id).await? else {
+        return Ok(EventOutcome::NotOurs);
     };
-    let fresh = record_only(store, event, RecordedOutcome::Applied, Some(&partner_id), now).await?;
-    Ok(if fresh {
-        EventOutcome::Applied { partner_id }
-    } else {
-        EventOutcome::Duplicate
-    })
+    note_card_changed(store, &partner_id).await?;
+    record_applied(store, source, partner_id, now).await
 }

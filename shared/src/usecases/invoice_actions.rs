@@ -3,10 +3,13 @@
 //! the tier that dunning took for it, and refund all or part of it.
 
 use super::apply_change::{apply_change, conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
+use super::billing_events::apply_billing_event;
 use super::error::UseCaseError;
+use super::event_records::EventOutcome;
 use super::invoices::invoice_record;
 use super::partners::not_found;
-use super::stripe_events::{apply_stripe_event, BillingRules, EventOutcome};
+use crate::domain::billing::BillingEvent;
+use crate::domain::billing_plan::BillingRules;
 use crate::domain::billing_start::{grant_billed_tier, BilledSubscription, Collection};
 use crate::domain::events::{DomainEvent, EventBody, InvoiceResendRequested, PaymentRefunded, TierChanged};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry, HistoryEventType};
@@ -16,12 +19,13 @@ use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::rate_limit::window_of;
 use crate::domain::refund::{plan_refund, refundable, status_after_refunds, RefundRefusal};
+use crate::domain::stripe_subscription::StripeSubscriptionStatus;
 use crate::domain::tier_change::{plan_tier_change, TierChangeRequest};
 use crate::ids::next_id;
 use crate::store::refunds::{EarlierRequest, RefundCommit, RefundWrite, Reservation};
 use crate::store::{PageRequest, ResendOutcome, ResendWrite, Store};
 use crate::stripe::client::{StripeApi, StripeBilling};
-use crate::stripe::webhook::StripeEvent;
+use crate::stripe::webhook::{invoice_facts, EventSource};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -135,14 +139,14 @@ pub async fn mark_invoice_paid(
         .await?;
     // Applied as Stripe's own `invoice.paid` is: the same rules, recorded once under its own id
     // (Stripe's event for it, arriving later, finds the invoice paid already).
-    let event = StripeEvent {
-        id: format!("mark_paid_{}", record.stripe_invoice_id),
-        event_type: "invoice.paid".into(),
-        created: now,
-        api_version: None,
-        object: invoice,
-    };
-    match apply_stripe_event(store, rules, &event, now).await? {
+    let paid = BillingEvent::InvoicePaid(invoice_facts(&invoice).map_err(|why| {
+        UseCaseError::Internal(format!(
+            "Stripe marked invoice {} paid, but its answer could not be read: {why}",
+            record.stripe_invoice_id
+        ))
+    })?);
+    let source = EventSource::marked_paid(&record.stripe_invoice_id, now);
+    match apply_billing_event(store, rules, &source, &paid, now).await? {
         EventOutcome::Applied { .. } | EventOutcome::Duplicate | EventOutcome::Stale { .. } => {}
         other => {
             return Err(UseCaseError::Internal(format!(
@@ -190,7 +194,7 @@ pub async fn mark_invoice_paid(
                         status: partner
                             .stripe_subscription_status
                             .clone()
-                            .unwrap_or_else(|| "active".into()),
+                            .unwrap_or(StripeSubscriptionStatus::Active),
                         collection: partner.collection.unwrap_or(Collection::ChargeAutomatically),
                     };
                     // Granted as a paid first invoice grants it: the term from today, the same ids.

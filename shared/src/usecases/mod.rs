@@ -2,13 +2,16 @@
 //! of these, and encode the result.
 
 pub mod apply_change;
+pub mod billing_events;
 pub mod billing_start;
 pub mod cancellation;
+pub mod card_adoption;
 pub mod cards;
 pub mod csv_export;
 pub mod dashboard;
 pub mod emails;
 pub mod error;
+pub mod event_records;
 pub mod invoice_actions;
 pub mod invoices;
 pub mod metrics;

@@ -4,15 +4,14 @@
 //! webhook comes first), and a failed one is reversed once.
 
 use super::error::UseCaseError;
+use super::event_records::{record_applied, seen_before, EventOutcome};
 use super::invoice_actions::record_refund;
-use super::stripe_events::{record_only, EventOutcome};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::invoice::InvoiceRecord;
 use crate::domain::refund::{status_after_refunds, RefundFacts};
-use crate::store::billing::RecordedOutcome;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
-use crate::stripe::webhook::StripeEvent;
+use crate::stripe::webhook::EventSource;
 use jiff::Timestamp;
 
 /// The invoice a refund is about: named by its metadata or charge, else found through Stripe by
@@ -42,30 +41,22 @@ async fn invoice_of(
 }
 
 /// Applies a verified refund event once.
-#[tracing::instrument(skip_all, fields(stripe_event_id = %event.id, event_type = %event.event_type), err(Display))]
+#[tracing::instrument(skip_all, fields(stripe_event_id = %source.id, event_type = %source.event_type), err(Display))]
 pub async fn apply_refund_event(
     store: &Store,
     stripe: Option<&StripeApi>,
-    event: &StripeEvent,
+    source: &EventSource,
+    refunds: &[RefundFacts],
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
-    if store.stripe_event_outcome(&event.id).await?.is_some() {
+    if seen_before(store, source).await? {
         return Ok(EventOutcome::Duplicate);
     }
-    let refunds = match event.refund_facts() {
-        Ok(refunds) if refunds.is_empty() => return Ok(EventOutcome::Ignored),
-        Ok(refunds) => refunds,
-        Err(reason) => {
-            let fresh = record_only(store, event, RecordedOutcome::Unusable, None, now).await?;
-            return Ok(if fresh {
-                EventOutcome::Unusable { reason }
-            } else {
-                EventOutcome::Duplicate
-            });
-        }
-    };
+    if refunds.is_empty() {
+        return Ok(EventOutcome::Ignored);
+    }
     let mut partner = None;
-    for refund in &refunds {
+    for refund in refunds {
         let Some(record) = invoice_of(store, stripe, refund).await? else {
             continue;
         };
@@ -115,10 +106,5 @@ pub async fn apply_refund_event(
     let Some(partner_id) = partner else {
         return Ok(EventOutcome::NotOurs);
     };
-    let fresh = record_only(store, event, RecordedOutcome::Applied, Some(&partner_id), now).await?;
-    Ok(if fresh {
-        EventOutcome::Applied { partner_id }
-    } else {
-        EventOutcome::Duplicate
-    })
+    record_applied(store, source, partner_id, now).await
 }

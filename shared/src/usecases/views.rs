@@ -10,6 +10,7 @@ use crate::domain::partner::{
     BillingMode, CompanyName, Email, Note, Partner, PartnerId, PaymentStatus, SubscriptionStatus,
 };
 use crate::domain::pcr::{BasePcr, Momentum, PcrScore};
+use crate::domain::stripe_subscription::StripeSubscriptionStatus;
 use crate::domain::stripe_sync::StripeSync;
 use crate::domain::tier::{BadgeColor, Multiplier, Tier};
 use crate::domain::tier_switch::ScheduledTierChange;
@@ -59,7 +60,7 @@ pub struct PartnerView {
     pub stripe_subscription_id: Option<String>,
     /// Stripe's own status of that subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stripe_subscription_status: Option<String>,
+    pub stripe_subscription_status: Option<StripeSubscriptionStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_status: Option<PaymentStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,7 +15,7 @@ use shared::stripe::fixtures;
 use shared::stripe::webhook::StripeEvent;
 use shared::testing::billing::{billed_partner, test_prices};
 use shared::testing::{fresh_store, partner_token, seed_term, CallLog};
-use shared::usecases::stripe_events::{apply_stripe_event, BillingRules};
+use shared::usecases::stripe_events::{handle_stripe_event, BillingRules};
 
 pub const PUBLISHABLE_KEY: &str = "pk_test_portal_tests";
 
@@ -145,7 +145,7 @@ pub async fn billed_gold_with_invoice(store: &Store, id: &str) -> Partner {
         calendar: &calendar,
         prices: &prices,
     };
-    apply_stripe_event(store, &rules, &event, now)
+    handle_stripe_event(store, &rules, None, &event, now)
         .await
         .expect("the invoice is stored");
     store

@@ -1,4 +1,6 @@
 use super::*;
+use crate::domain::billing::BillingEvent;
+use crate::domain::money::Cents;
 use crate::stripe::fixtures::{self, TEST_WEBHOOK_SECRET};
 use proptest::prelude::*;
 use serde_json::json;

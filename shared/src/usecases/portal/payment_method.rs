@@ -1,20 +1,17 @@
 //! A partner replacing its card: the portal hands out a SetupIntent's `client_secret` for Stripe
 //! Elements (and, where configured, a Stripe customer-portal link); when Stripe reports the setup
-//! succeeded (`setup_intent.succeeded`, through the webhook), the card becomes the customer's
-//! default and the live subscription's.
+//! succeeded, `usecases::card_adoption` makes the card the customer's default.
 
 use super::super::error::UseCaseError;
 use super::super::partners::not_found;
-use super::super::stripe_events::{record_only, EventOutcome};
 use crate::auth::PartnerUser;
-use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
+use crate::domain::history_and_audit::{AuditAction, AuditEntry};
 use crate::domain::partner::Partner;
 use crate::ids::next_id;
-use crate::store::billing::{BillingCommit, RecordedOutcome};
+use crate::store::billing::BillingCommit;
 use crate::store::Store;
 use crate::stripe::client::CustomerPortal;
-use crate::stripe::client::{StripeApi, StripeCallError};
-use crate::stripe::webhook::StripeEvent;
+use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -91,88 +88,5 @@ pub async fn start_card_setup(
     Ok(CardSetup {
         client_secret,
         customer_portal_url,
-    })
-}
-
-fn id_at(object: &serde_json::Value, field: &str) -> Option<String> {
-    match object.get(field)? {
-        serde_json::Value::String(id) if !id.is_empty() => Some(id.clone()),
-        serde_json::Value::Object(expanded) => expanded.get("id")?.as_str().map(str::to_owned),
-        _ => None,
-    }
-}
-
-/// Applies a verified `setup_intent.succeeded` once: the card becomes the customer's default and the
-/// live subscription's (idempotency keys per SetupIntent, so a redelivery changes nothing twice).
-#[tracing::instrument(skip_all, fields(stripe_event_id = %event.id), err(Display))]
-pub async fn adopt_confirmed_card(
-    store: &Store,
-    stripe: &StripeApi,
-    event: &StripeEvent,
-    now: Timestamp,
-) -> Result<EventOutcome, UseCaseError> {
-    if store.stripe_event_outcome(&event.id).await?.is_some() {
-        return Ok(EventOutcome::Duplicate);
-    }
-    let object = &event.object;
-    let (Some(setup_id), Some(customer_id), Some(method_id)) = (
-        id_at(object, "id"),
-        id_at(object, "customer"),
-        id_at(object, "payment_method"),
-    ) else {
-        let reason = "a setup_intent.succeeded without its id, customer or payment_method".to_owned();
-        let fresh = record_only(store, event, RecordedOutcome::Unusable, None, now).await?;
-        return Ok(if fresh {
-            EventOutcome::Unusable { reason }
-        } else {
-            EventOutcome::Duplicate
-        });
-    };
-    let Some(partner_id) = store.partner_for_customer(&customer_id).await? else {
-        return Ok(EventOutcome::NotOurs);
-    };
-    let partner = store
-        .get_partner(&partner_id)
-        .await?
-        .ok_or(UseCaseError::NotFound(format!(
-            "partner {partner_id} of Stripe customer {customer_id}"
-        )))?;
-    stripe
-        .set_customer_default_payment_method(&customer_id, &method_id, &format!("default-card-{setup_id}"))
-        .await?;
-    if let (true, Some(subscription_id)) = (
-        partner.has_live_stripe_subscription(),
-        partner.stripe_subscription_id.as_deref(),
-    ) {
-        match stripe
-            .set_subscription_default_payment_method(
-                subscription_id,
-                &method_id,
-                &format!("default-card-{setup_id}-{subscription_id}"),
-            )
-            .await
-        {
-            // A subscription that ended meanwhile needs no card.
-            Err(StripeCallError::Refused { message, .. }) => {
-                tracing::warn!(subscription_id, message, "the subscription did not take the new card")
-            }
-            other => drop(other?),
-        }
-    }
-    store
-        .record_audit_entry(&AuditEntry::standalone(
-            crate::ids::next_id().to_string(),
-            &partner,
-            &Actor::Stripe,
-            AuditAction::PaymentMethodUpdated,
-            None,
-            now,
-        ))
-        .await?;
-    let fresh = record_only(store, event, RecordedOutcome::Applied, Some(&partner_id), now).await?;
-    Ok(if fresh {
-        EventOutcome::Applied { partner_id }
-    } else {
-        EventOutcome::Duplicate
     })
 }
