@@ -63,27 +63,7 @@ pub async fn counts_scaling(history_months: &[i64], partners: usize) -> Result<(
             .map(|i| partner(i, first, today.checked_add(Span::new().days((i % 60) as i64))?))
             .collect::<Result<_, _>>()?;
         store.load_profiles(&loaded).await?;
-        let mut writes = 0usize;
-        for month in 0..months {
-            let at = first.checked_add(Span::new().hours(24 * 30 * month))?;
-            for p in &loaded {
-                let tier = if month % 2 == 0 { Tier::Platinum } else { Tier::Gold };
-                apply_change(&store, &p.id, &Actor::System, None, at, |current| {
-                    let mut after = current.clone();
-                    after.apply_tier(tier, at);
-                    Ok(Some(PartnerChange {
-                        history: Some(if tier == Tier::Platinum {
-                            HistoryEventType::Upgrade
-                        } else {
-                            HistoryEventType::Downgrade
-                        }),
-                        ..PartnerChange::audited(after, AuditAction::TierChanged)
-                    }))
-                })
-                .await?;
-                writes += 1;
-            }
-        }
+        let writes = write_history(&store, &loaded, first, months).await?;
         store.recount_paid_seats().await?;
 
         let calls = shared::testing::CallLog::default();
@@ -93,19 +73,11 @@ pub async fn counts_scaling(history_months: &[i64], partners: usize) -> Result<(
                 .build(),
         );
         let counted = Store::new(client, store.table()).with_calendar(calendar.clone());
-        let request = DashboardRequest {
-            tab: Tab::Active,
-            tier: None,
-            sort: SortBy::EndDate,
-            descending: false,
-            event_type: None,
-            partner_id: None,
-        };
         let page = PageRequest {
             limit: 25,
             cursor: None,
         };
-        let view = dashboard(&counted, &calendar, &request, &page, now).await?;
+        let view = dashboard(&counted, &calendar, &active_tab(), &page, now).await?;
         let dashboard_requests = by_kind(&calls);
         calls.clear();
         let from = today.first_of_month().checked_sub(Span::new().months(11))?;
@@ -126,4 +98,43 @@ pub async fn counts_scaling(history_months: &[i64], partners: usize) -> Result<(
         );
     }
     Ok(())
+}
+
+/// The active tab, soonest end first: the view the dashboard opens on.
+fn active_tab() -> DashboardRequest {
+    DashboardRequest {
+        tab: Tab::Active,
+        tier: None,
+        sort: SortBy::EndDate,
+        descending: false,
+        event_type: None,
+        partner_id: None,
+    }
+}
+
+/// Every partner's tier moved once a month for `months` months from `first` (platinum, gold, ...),
+/// through `apply_change`; how many changes were written.
+async fn write_history(store: &Store, loaded: &[Partner], first: Timestamp, months: i64) -> Result<usize, Error> {
+    let mut writes = 0usize;
+    for month in 0..months {
+        let at = first.checked_add(Span::new().hours(24 * 30 * month))?;
+        for p in loaded {
+            let tier = if month % 2 == 0 { Tier::Platinum } else { Tier::Gold };
+            apply_change(store, &p.id, &Actor::System, None, at, |current| {
+                let mut after = current.clone();
+                after.apply_tier(tier, at);
+                Ok(Some(PartnerChange {
+                    history: Some(if tier == Tier::Platinum {
+                        HistoryEventType::Upgrade
+                    } else {
+                        HistoryEventType::Downgrade
+                    }),
+                    ..PartnerChange::audited(after, AuditAction::TierChanged)
+                }))
+            })
+            .await?;
+            writes += 1;
+        }
+    }
+    Ok(writes)
 }

@@ -191,46 +191,9 @@ fn api_gateway_event(
     raw_path: &str,
     raw_query: &str,
 ) -> serde_json::Value {
-    let mut headers: HashMap<String, String> = HashMap::new();
-    let mut cookies = Vec::new();
-    for (name, value) in &incoming.headers {
-        if name == "cookie" {
-            cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
-            continue;
-        }
-        headers
-            .entry(name.clone())
-            .and_modify(|joined| {
-                joined.push(',');
-                joined.push_str(value);
-            })
-            .or_insert_with(|| value.clone());
-    }
-    let mut query: HashMap<String, String> = HashMap::new();
-    for (name, value) in form_urlencoded_pairs(raw_query) {
-        query
-            .entry(name)
-            .and_modify(|joined| {
-                joined.push(',');
-                joined.push_str(&value);
-            })
-            .or_insert(value);
-    }
-    let content_type = headers
-        .get("content-type")
-        .map(|t| t.to_ascii_lowercase())
-        .unwrap_or_default();
-    let textual = ["text/", "json", "xml", "javascript", "x-www-form-urlencoded"]
-        .iter()
-        .any(|kind| content_type.contains(kind));
-    let (body, base64) = match std::str::from_utf8(&incoming.body) {
-        _ if incoming.body.is_empty() => (None, false),
-        Ok(text) if textual => (Some(text.to_owned()), false),
-        _ => (
-            Some(base64::engine::general_purpose::STANDARD.encode(&incoming.body)),
-            true,
-        ),
-    };
+    let (headers, cookies) = headers_and_cookies(&incoming.headers);
+    let query = query_parameters(raw_query);
+    let (body, base64) = event_body(&incoming.body, &headers);
     let now = jiff::Timestamp::now();
     let mut event = serde_json::json!({
         "version": "2.0",
@@ -271,6 +234,57 @@ fn api_gateway_event(
         event["body"] = serde_json::Value::String(body);
     }
     event
+}
+
+/// The headers as API Gateway passes them (repeated ones joined with commas), and the cookies apart.
+fn headers_and_cookies(incoming: &[(String, String)]) -> (HashMap<String, String>, Vec<String>) {
+    let mut headers: HashMap<String, String> = HashMap::new();
+    let mut cookies = Vec::new();
+    for (name, value) in incoming {
+        if name == "cookie" {
+            cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
+            continue;
+        }
+        headers
+            .entry(name.clone())
+            .and_modify(|joined| {
+                joined.push(',');
+                joined.push_str(value);
+            })
+            .or_insert_with(|| value.clone());
+    }
+    (headers, cookies)
+}
+
+/// The query's parameters, decoded, repeated ones joined with commas.
+fn query_parameters(raw_query: &str) -> HashMap<String, String> {
+    let mut query: HashMap<String, String> = HashMap::new();
+    for (name, value) in form_urlencoded_pairs(raw_query) {
+        query
+            .entry(name)
+            .and_modify(|joined| {
+                joined.push(',');
+                joined.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    query
+}
+
+/// The body as the event carries it: text as it is, anything else base64-encoded (`true`).
+fn event_body(body: &[u8], headers: &HashMap<String, String>) -> (Option<String>, bool) {
+    let content_type = headers
+        .get("content-type")
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_default();
+    let textual = ["text/", "json", "xml", "javascript", "x-www-form-urlencoded"]
+        .iter()
+        .any(|kind| content_type.contains(kind));
+    match std::str::from_utf8(body) {
+        _ if body.is_empty() => (None, false),
+        Ok(text) if textual => (Some(text.to_owned()), false),
+        _ => (Some(base64::engine::general_purpose::STANDARD.encode(body)), true),
+    }
 }
 
 fn encode(response: Response<Body>) -> Answer {
