@@ -1,0 +1,17 @@
+//! `GET /admin/metrics`: the business figures of a window of days.
+
+use super::Done;
+use crate::App;
+use shared::domain::dates::CalendarDate;
+use shared::error::AppError;
+use shared::usecases::metrics::{business_metrics, BusinessMetrics};
+
+/// `GET /admin/metrics?from=&to=`
+pub(super) async fn metrics(
+    app: &App,
+    (from, to): (CalendarDate, CalendarDate),
+) -> Result<Done<BusinessMetrics>, AppError> {
+    Ok(Done(
+        Box::pin(business_metrics(&app.store, &app.calendar, from, to)).await?,
+    ))
+}

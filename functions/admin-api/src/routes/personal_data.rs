@@ -1,0 +1,32 @@
+//! A partner's personal data: `GET /admin/partners/{id}/export` and
+//! `DELETE /admin/partners/{id}/payment-history`.
+
+use super::Done;
+use crate::decode::Confirmed;
+use crate::App;
+use jiff::Timestamp;
+use shared::auth::Admin;
+use shared::domain::partner::PartnerId;
+use shared::error::AppError;
+use shared::usecases::personal_data::{erase_payment_history, export_partner_data, DataExport, Erasure};
+
+/// `GET /admin/partners/{id}/export`
+pub(super) async fn export(
+    app: &App,
+    id: PartnerId,
+    admin: &Admin,
+    now: Timestamp,
+) -> Result<Done<DataExport>, AppError> {
+    Ok(Done(export_partner_data(&app.store, &id, &admin.actor(), now).await?))
+}
+
+/// `DELETE /admin/partners/{id}/payment-history` `{confirm: true}`
+pub(super) async fn erase(
+    app: &App,
+    id: PartnerId,
+    _: Confirmed,
+    admin: &Admin,
+    now: Timestamp,
+) -> Result<Done<Erasure>, AppError> {
+    Ok(Done(erase_payment_history(&app.store, &id, &admin.actor(), now).await?))
+}
