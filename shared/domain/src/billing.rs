@@ -3,8 +3,12 @@
 //! what these return.
 
 use super::dates::{BusinessCalendar, CalendarDate};
+use super::events::{EventBody, PaymentFailed, PaymentFailureDowngrade, TierChanged};
+use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use super::money::Cents;
+use super::partner::Note;
 use super::partner::{Partner, PaymentStatus, SubscriptionStatus};
+use super::partner_change::PartnerChange;
 use super::stripe_subscription::StripeSubscriptionStatus;
 use super::subscription::renew;
 use super::tier::Tier;
@@ -215,6 +219,63 @@ pub fn invoice_overdue(partner: &Partner, attempt: u32, now: Timestamp) -> Payme
     let mut failure = dunning(partner.clone(), dunning_step(attempt), now);
     failure.after.overdue_notices = Some(attempt);
     failure
+}
+
+/// The partner's change for ladder step `attempt`.
+pub fn overdue_change(current: &Partner, attempt: u32, now: Timestamp) -> PartnerChange {
+    let failure = invoice_overdue(current, attempt, now);
+    let invoice_id = current.open_invoice_id.clone().unwrap_or_default();
+    let amount_due_cents = current.engagement_tier.info().monthly_price_cents;
+    let due = current.payment_due_date.map(|d| d.to_string()).unwrap_or_default();
+    if failure.step == DunningStep::Downgrade && failure.downgraded {
+        let note = Note::parse(&format!(
+            "Invoice {invoice_id} due {due} unpaid after {attempt} notices"
+        ))
+        .ok();
+        let events = vec![
+            EventBody::PaymentFailureDowngrade(PaymentFailureDowngrade {
+                invoice_id,
+                attempts: attempt,
+                amount_due_cents,
+                downgraded_tier: current.engagement_tier,
+                downgraded_tier_label: current.engagement_tier.label().to_owned(),
+                pcr_before: current.final_pcr_score,
+                pcr_after: failure.after.final_pcr_score,
+                hosted_invoice_url: None,
+            }),
+            EventBody::TierChanged(TierChanged::between(
+                current,
+                &failure.after,
+                HistoryEventType::PaymentFailureDowngrade,
+                Actor::System,
+                note.as_ref().map(ToString::to_string),
+            )),
+        ];
+        return PartnerChange {
+            after: failure.after,
+            history: Some(HistoryEventType::PaymentFailureDowngrade),
+            note,
+            audit_action: AuditAction::PaymentFailureDowngrade,
+            events,
+            stripe_action: None,
+        };
+    }
+    PartnerChange {
+        events: vec![EventBody::PaymentFailed(PaymentFailed {
+            invoice_id,
+            attempt,
+            amount_due_cents,
+            tier: current.engagement_tier,
+            tier_label: current.engagement_tier.label().to_owned(),
+            next_attempt_at: None,
+            hosted_invoice_url: None,
+        })],
+        after: failure.after,
+        history: None,
+        note: None,
+        audit_action: AuditAction::PaymentFailed,
+        stripe_action: None,
+    }
 }
 
 /// One step of the dunning ladder.

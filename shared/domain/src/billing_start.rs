@@ -8,7 +8,11 @@
 //! with the invoice's due date.
 
 use super::dates::CalendarDate;
+use super::events::{EventBody, TierChanged};
+use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use super::partner::Note;
 use super::partner::{Partner, PaymentStatus};
+use super::partner_change::PartnerChange;
 use super::stripe_subscription::StripeSubscriptionStatus;
 use super::tier::Tier;
 use super::tier_change::{plan_tier_change, TierChangeRequest};
@@ -215,6 +219,101 @@ pub fn grant_billed_tier(
         .flatten();
     after.updated_at = now;
     Some(after)
+}
+
+/// The history event and `TierChanged` of a tier granted for money.
+pub fn granted_change(before: &Partner, after: Partner, actor: &Actor, note: &str) -> PartnerChange {
+    let event_type = match after.engagement_tier.cmp(&before.engagement_tier) {
+        std::cmp::Ordering::Greater => Some(HistoryEventType::Upgrade),
+        std::cmp::Ordering::Less => Some(HistoryEventType::Downgrade),
+        std::cmp::Ordering::Equal => {
+            (after.subscription_end_date != before.subscription_end_date).then_some(HistoryEventType::DatesChanged)
+        }
+    };
+    let events = event_type
+        .map(|t| {
+            EventBody::TierChanged(TierChanged::between(
+                before,
+                &after,
+                t,
+                actor.clone(),
+                Some(note.to_owned()),
+            ))
+        })
+        .into_iter()
+        .collect();
+    PartnerChange {
+        after,
+        history: event_type,
+        note: Note::parse(note).ok(),
+        audit_action: AuditAction::BillingStarted,
+        events,
+        stripe_action: None,
+    }
+}
+
+/// The restore's term could not be planned (a partner in a state no rule grants a term from).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the restored tier's term could not be planned")]
+pub struct UnplannedRestore;
+
+/// `tier` given back after the invoice dunning took it for was marked paid (history
+/// `reactivation`): as a paid first invoice grants it where Stripe still bills (the term from today,
+/// the same ids), else as an admin's change; `None` when the partner is paid again already.
+pub fn restored_tier_change(
+    partner: &Partner,
+    tier: Tier,
+    note: &str,
+    actor: &Actor,
+    today: CalendarDate,
+    now: Timestamp,
+) -> Result<Option<PartnerChange>, UnplannedRestore> {
+    let request = TierChangeRequest {
+        tier,
+        start: None,
+        end: None,
+        reason: Note::parse(note).ok(),
+    };
+    if partner.engagement_tier.is_paid() {
+        return Ok(None);
+    }
+    let after = match (&partner.stripe_customer_id, &partner.stripe_subscription_id) {
+        (Some(customer_id), Some(subscription_id)) => {
+            let subscription = BilledSubscription {
+                customer_id: customer_id.clone(),
+                subscription_id: subscription_id.clone(),
+                status: partner
+                    .stripe_subscription_status
+                    .clone()
+                    .unwrap_or(StripeSubscriptionStatus::Active),
+                collection: partner.collection.unwrap_or(Collection::ChargeAutomatically),
+            };
+            // Granted as a paid first invoice grants it: the term from today, the same ids.
+            let mut unbilled = partner.clone();
+            unbilled.stripe_subscription_id = None;
+            grant_billed_tier(&unbilled, tier, &subscription, PaymentStatus::Current, today, now)
+        }
+        _ => plan_tier_change(partner, &request, today, now)
+            .ok()
+            .flatten()
+            .map(|plan| plan.after),
+    }
+    .ok_or(UnplannedRestore)?;
+    let body = TierChanged::between(
+        partner,
+        &after,
+        HistoryEventType::Reactivation,
+        actor.clone(),
+        Some(note.to_owned()),
+    );
+    Ok(Some(PartnerChange {
+        stripe_action: None,
+        after,
+        history: Some(HistoryEventType::Reactivation),
+        note: request.reason.clone(),
+        audit_action: AuditAction::TierChanged,
+        events: vec![EventBody::TierChanged(body)],
+    }))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod spreadsheet;
 pub mod stripe_subscription;
 pub mod stripe_sync;
 pub mod subscription;
+pub mod subscription_changes;
 pub mod tier;
 pub mod tier_change;
 pub mod tier_switch;

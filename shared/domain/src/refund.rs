@@ -2,8 +2,13 @@
 //! the invoice's status once money was given back. Money is integer cents; a refund never exceeds
 //! what was paid and not yet refunded.
 
+use super::events::{EventBody, PaymentRefunded};
+use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use super::invoice::{InvoiceRecord, InvoiceStatus};
 use super::money::Cents;
+use super::partner::{Note, Partner};
+use super::partner_change::PartnerChange;
+use jiff::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefundRefusal {
@@ -69,6 +74,46 @@ pub fn status_after_refunds(paid: Cents, refunded: Cents) -> InvoiceStatus {
         InvoiceStatus::Refunded
     } else {
         InvoiceStatus::PartiallyRefunded
+    }
+}
+
+/// The partner's record of a refund of `amount` (`total` refunded of the invoice so far): history
+/// `refund`, `PaymentRefunded`; the partner itself is unchanged.
+#[allow(clippy::too_many_arguments)]
+pub fn refund_change(
+    partner: &Partner,
+    record: &InvoiceRecord,
+    refund_id: &str,
+    amount: Cents,
+    total: Cents,
+    reason: Option<&Note>,
+    actor: &Actor,
+    now: Timestamp,
+) -> PartnerChange {
+    let number = record.invoice_number.as_deref().unwrap_or(&record.stripe_invoice_id);
+    let note = match reason {
+        Some(reason) => format!("Refunded {amount} of invoice {number}: {reason}"),
+        None => format!("Refunded {amount} of invoice {number} in Stripe"),
+    };
+    let mut after = partner.clone();
+    after.updated_at = now;
+    let body = PaymentRefunded {
+        invoice_id: record.stripe_invoice_id.clone(),
+        invoice_number: record.invoice_number.clone(),
+        refund_id: refund_id.to_owned(),
+        amount_refunded_cents: amount,
+        total_refunded_cents: total,
+        amount_paid_cents: record.amount_paid_cents,
+        reason: reason.map(ToString::to_string),
+        refunded_by: actor.clone(),
+    };
+    PartnerChange {
+        after,
+        history: Some(HistoryEventType::Refund),
+        note: Note::parse(&note).ok(),
+        audit_action: AuditAction::RefundIssued,
+        events: vec![EventBody::PaymentRefunded(body)],
+        stripe_action: None,
     }
 }
 

@@ -2,8 +2,10 @@
 //! history event it is.
 
 use super::dates::{add_months, CalendarDate};
-use super::history_and_audit::HistoryEventType;
+use super::events::{EventBody, TierChanged};
+use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use super::partner::{Note, Partner, SubscriptionStatus};
+use super::partner_change::PartnerChange;
 use super::pcr::{PcrDelta, PcrScore};
 use super::tier::{Multiplier, Tier};
 use jiff::Timestamp;
@@ -40,6 +42,25 @@ pub struct PlannedTierChange {
 impl PlannedTierChange {
     pub fn pcr_delta(&self) -> PcrDelta {
         self.before.final_pcr_score.delta_to(self.after.final_pcr_score)
+    }
+
+    /// The change an admin's request `reason` makes, recorded with its history and `TierChanged`.
+    pub fn into_change(self, actor: &Actor, reason: Option<&Note>) -> PartnerChange {
+        let body = TierChanged::between(
+            &self.before,
+            &self.after,
+            self.event_type,
+            actor.clone(),
+            reason.map(ToString::to_string),
+        );
+        PartnerChange {
+            stripe_action: None,
+            after: self.after,
+            history: Some(self.event_type),
+            note: reason.cloned(),
+            audit_action: AuditAction::TierChanged,
+            events: vec![EventBody::TierChanged(body)],
+        }
     }
 }
 

@@ -9,7 +9,10 @@
 //!   scheduled change, and the first paid invoice at the new price applies it.
 
 use super::dates::CalendarDate;
-use super::partner::Partner;
+use super::events::{EventBody, TierChanged};
+use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use super::partner::{Note, Partner};
+use super::partner_change::PartnerChange;
 use super::tier::Tier;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -78,6 +81,66 @@ pub fn apply_scheduled_change(partner: &Partner, invoice_tier: Option<Tier>, now
     after.scheduled_tier_change = None;
     after.updated_at = now;
     Some(after)
+}
+
+/// The change a tier switch Stripe accepted makes here: an upgrade at once (its prorated difference
+/// paid), a downgrade scheduled for `effective` (the end of the period paid at the higher tier), or
+/// a scheduled change withdrawn; `None` when the partner already stands there.
+pub fn switch_change(
+    current: &Partner,
+    switch: TierSwitch,
+    effective: CalendarDate,
+    actor: &Actor,
+    now: Timestamp,
+) -> Option<PartnerChange> {
+    let (after, history, note) = match switch {
+        TierSwitch::Upgrade(tier) if current.engagement_tier != tier => (
+            upgraded(current, tier, now),
+            Some(HistoryEventType::Upgrade),
+            format!(
+                "Switched to {} in Stripe: prorated difference invoiced and paid",
+                tier.label()
+            ),
+        ),
+        TierSwitch::Downgrade(tier) => {
+            let change = ScheduledTierChange { tier, effective };
+            (
+                scheduled(current, Some(change), now),
+                None,
+                format!(
+                    "{} from {effective}, when the period paid at {} ends",
+                    tier.label(),
+                    current.engagement_tier.label()
+                ),
+            )
+        }
+        TierSwitch::KeepCurrent(tier) if current.scheduled_tier_change.is_some() => (
+            scheduled(current, None, now),
+            None,
+            format!("Scheduled change withdrawn: {} stays", tier.label()),
+        ),
+        _ => return None,
+    };
+    let events = history
+        .map(|event_type| {
+            EventBody::TierChanged(TierChanged::between(
+                current,
+                &after,
+                event_type,
+                actor.clone(),
+                Some(note.clone()),
+            ))
+        })
+        .into_iter()
+        .collect();
+    Some(PartnerChange {
+        after,
+        history,
+        note: Note::parse(&note).ok(),
+        audit_action: AuditAction::TierChanged,
+        events,
+        stripe_action: None,
+    })
 }
 
 #[cfg(test)]

@@ -31,13 +31,12 @@ use super::error::UseCaseError;
 use super::partners::not_found;
 use crate::domain::billing::PriceCatalog;
 use crate::domain::billing_start::{
-    billed_term_end, claim_billing_start, grant_billed_tier, BilledSubscription, Claim, Collection, PendingBilling,
-    StartRequest,
+    billed_term_end, claim_billing_start, grant_billed_tier, granted_change, BilledSubscription, Claim, Collection,
+    PendingBilling, StartRequest,
 };
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
-use crate::domain::events::{EventBody, TierChanged};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
-use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
+use crate::domain::history_and_audit::{Actor, AuditAction};
+use crate::domain::partner::{Partner, PartnerId, PaymentStatus};
 use crate::domain::partner_change::PartnerChange;
 use crate::domain::tier::Tier;
 use crate::ids::next_id;
@@ -274,37 +273,6 @@ pub async fn start_billing_after_read(
     } else {
         BillingStartOutcome::Granted(partner)
     })
-}
-
-/// The history event and `TierChanged` of a tier granted for money.
-fn granted_change(before: &Partner, after: Partner, actor: &Actor, note: &str) -> PartnerChange {
-    let event_type = match after.engagement_tier.cmp(&before.engagement_tier) {
-        std::cmp::Ordering::Greater => Some(HistoryEventType::Upgrade),
-        std::cmp::Ordering::Less => Some(HistoryEventType::Downgrade),
-        std::cmp::Ordering::Equal => {
-            (after.subscription_end_date != before.subscription_end_date).then_some(HistoryEventType::DatesChanged)
-        }
-    };
-    let events = event_type
-        .map(|t| {
-            EventBody::TierChanged(TierChanged::between(
-                before,
-                &after,
-                t,
-                actor.clone(),
-                Some(note.to_owned()),
-            ))
-        })
-        .into_iter()
-        .collect();
-    PartnerChange {
-        after,
-        history: event_type,
-        note: Note::parse(note).ok(),
-        audit_action: AuditAction::BillingStarted,
-        events,
-        stripe_action: None,
-    }
 }
 
 /// Records what Stripe created for the claim: the subscription waiting for its first payment, or,

@@ -4,12 +4,10 @@ use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::stripe_sync::push_after_change;
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::events::{EventBody, SubscriptionCancelled, TierChanged};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::{Note, Partner, PartnerId};
-use crate::domain::partner_change::PartnerChange;
-use crate::domain::stripe_sync::StripeAction;
-use crate::domain::subscription::{self, CancelEffective};
+use crate::domain::subscription::CancelEffective;
+use crate::domain::subscription_changes::cancellation_change;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
@@ -47,38 +45,15 @@ pub async fn cancel_subscription(
     let actor = &actor;
     let id = &id;
     let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::cancel(current, effective, reason.clone(), actor, today, now)?;
-        let immediately = effective == CancelEffective::Immediately;
-        let mut events = vec![EventBody::SubscriptionCancelled(SubscriptionCancelled {
-            cancelled_tier: current.engagement_tier,
-            cancelled_tier_label: current.engagement_tier.label().to_owned(),
-            immediately,
-            access_until: if immediately {
-                Some(today)
-            } else {
-                current.subscription_end_date
-            },
-            reason: reason.as_ref().map(ToString::to_string),
-            cancelled_by: actor.clone(),
-        })];
-        if immediately {
-            let body = TierChanged::between(
-                current,
-                &after,
-                HistoryEventType::Cancellation,
-                actor.clone(),
-                reason.as_ref().map(ToString::to_string),
-            );
-            events.push(EventBody::TierChanged(body));
-        }
-        Ok(Some(PartnerChange {
-            stripe_action: (immediately && refund_unused).then_some(StripeAction::CancelSubscription { prorate: true }),
-            history: Some(HistoryEventType::Cancellation),
-            note: reason.clone(),
-            audit_action: AuditAction::SubscriptionCancelled,
-            events,
-            after,
-        }))
+        Ok(Some(cancellation_change(
+            current,
+            effective,
+            reason.clone(),
+            refund_unused,
+            actor,
+            today,
+            now,
+        )?))
     })
     .await?;
     let partner = match outcome {

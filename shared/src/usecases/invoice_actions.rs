@@ -10,17 +10,14 @@ use super::invoices::invoice_record;
 use super::partners::not_found;
 use crate::domain::billing::BillingEvent;
 use crate::domain::billing_plan::BillingRules;
-use crate::domain::billing_start::{grant_billed_tier, BilledSubscription, Collection};
-use crate::domain::events::{DomainEvent, EventBody, InvoiceResendRequested, PaymentRefunded, TierChanged};
+use crate::domain::billing_start::restored_tier_change;
+use crate::domain::events::{DomainEvent, EventBody, InvoiceResendRequested};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry, HistoryEventType};
 use crate::domain::invoice::{InvoiceRecord, InvoiceStatus};
 use crate::domain::money::Cents;
-use crate::domain::partner::{Note, Partner, PartnerId, PaymentStatus};
-use crate::domain::partner_change::PartnerChange;
+use crate::domain::partner::{Note, Partner, PartnerId};
 use crate::domain::rate_limit::window_of;
-use crate::domain::refund::{plan_refund, refundable, status_after_refunds, RefundRefusal};
-use crate::domain::stripe_subscription::StripeSubscriptionStatus;
-use crate::domain::tier_change::{plan_tier_change, TierChangeRequest};
+use crate::domain::refund::{plan_refund, refund_change, refundable, status_after_refunds, RefundRefusal};
 use crate::ids::next_id;
 use crate::store::refunds::{EarlierRequest, RefundCommit, RefundWrite, Reservation};
 use crate::store::{PageRequest, ResendOutcome, ResendWrite, Store};
@@ -172,57 +169,13 @@ pub async fn mark_invoice_paid(
             "Restored after invoice {} was marked paid: {}",
             record.stripe_invoice_id, command.reason
         );
-        let request = TierChangeRequest {
-            tier,
-            start: None,
-            end: None,
-            reason: Note::parse(&note).ok(),
-        };
         // Stripe still bills the tier (dunning took it here only): it comes back here only, with the
         // term a paid subscription has.
         let today = rules.calendar.today(now);
         let actor = &command.actor;
         apply_change(store, &current.id, actor, None, now, |partner| {
-            if partner.engagement_tier.is_paid() {
-                return Ok(None);
-            }
-            let after = match (&partner.stripe_customer_id, &partner.stripe_subscription_id) {
-                (Some(customer_id), Some(subscription_id)) => {
-                    let subscription = BilledSubscription {
-                        customer_id: customer_id.clone(),
-                        subscription_id: subscription_id.clone(),
-                        status: partner
-                            .stripe_subscription_status
-                            .clone()
-                            .unwrap_or(StripeSubscriptionStatus::Active),
-                        collection: partner.collection.unwrap_or(Collection::ChargeAutomatically),
-                    };
-                    // Granted as a paid first invoice grants it: the term from today, the same ids.
-                    let mut unbilled = partner.clone();
-                    unbilled.stripe_subscription_id = None;
-                    grant_billed_tier(&unbilled, tier, &subscription, PaymentStatus::Current, today, now)
-                }
-                _ => plan_tier_change(partner, &request, today, now)
-                    .ok()
-                    .flatten()
-                    .map(|plan| plan.after),
-            }
-            .ok_or_else(|| UseCaseError::Internal("the restored tier's term could not be planned".into()))?;
-            let body = TierChanged::between(
-                partner,
-                &after,
-                HistoryEventType::Reactivation,
-                actor.clone(),
-                Some(note.clone()),
-            );
-            Ok(Some(PartnerChange {
-                stripe_action: None,
-                after,
-                history: Some(HistoryEventType::Reactivation),
-                note: request.reason.clone(),
-                audit_action: AuditAction::TierChanged,
-                events: vec![EventBody::TierChanged(body)],
-            }))
+            restored_tier_change(partner, tier, &note, actor, today, now)
+                .map_err(|unplanned| UseCaseError::Internal(unplanned.to_string()))
         })
         .await?;
         tier_restored = true;
@@ -476,7 +429,6 @@ pub(crate) async fn record_refund(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Cents, UseCaseError> {
-    let number = record.invoice_number.as_deref().unwrap_or(&record.stripe_invoice_id);
     let mut reserved_by = reserved_by;
     for attempt in 0..MAX_WRITE_ATTEMPTS {
         let partner = owner(store, record).await?;
@@ -485,30 +437,7 @@ pub(crate) async fn record_refund(
             .await?
             .unwrap_or_else(|| record.clone());
         let total = Cents(current.amount_refunded_cents.get() + amount.get());
-        let note = match reason {
-            Some(reason) => format!("Refunded {amount} of invoice {number}: {reason}"),
-            None => format!("Refunded {amount} of invoice {number} in Stripe"),
-        };
-        let mut after = partner.clone();
-        after.updated_at = now;
-        let body = PaymentRefunded {
-            invoice_id: record.stripe_invoice_id.clone(),
-            invoice_number: record.invoice_number.clone(),
-            refund_id: refund_id.to_owned(),
-            amount_refunded_cents: amount,
-            total_refunded_cents: total,
-            amount_paid_cents: record.amount_paid_cents,
-            reason: reason.map(ToString::to_string),
-            refunded_by: actor.clone(),
-        };
-        let change = PartnerChange {
-            after,
-            history: Some(HistoryEventType::Refund),
-            note: Note::parse(&note).ok(),
-            audit_action: AuditAction::RefundIssued,
-            events: vec![EventBody::PaymentRefunded(body)],
-            stripe_action: None,
-        };
+        let change = refund_change(&partner, record, refund_id, amount, total, reason, actor, now);
         let (mut write, _) = partner_write(&partner, change, actor, now);
         if let Some((_, entry)) = write.history.as_mut() {
             entry.amount_paid = Some(Cents(-amount.get()));

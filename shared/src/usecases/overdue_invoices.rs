@@ -7,12 +7,10 @@
 
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
-use crate::domain::billing::{invoice_overdue, overdue_attempt, DunningStep};
+use crate::domain::billing::{overdue_attempt, overdue_change};
 use crate::domain::dates::CalendarDate;
-use crate::domain::events::{EventBody, PaymentFailed, PaymentFailureDowngrade, TierChanged};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
-use crate::domain::partner::{Note, Partner};
-use crate::domain::partner_change::PartnerChange;
+use crate::domain::history_and_audit::Actor;
+use crate::domain::partner::Partner;
 use crate::store::Store;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -30,63 +28,6 @@ pub struct OverdueSummary {
 fn due_step(partner: &Partner, today: CalendarDate) -> Option<u32> {
     let attempt = overdue_attempt(partner.payment_due_date?, today)?;
     (attempt > partner.overdue_notices.unwrap_or(0)).then_some(attempt)
-}
-
-/// The partner's change for ladder step `attempt`.
-fn overdue_change(current: &Partner, attempt: u32, now: Timestamp) -> PartnerChange {
-    let failure = invoice_overdue(current, attempt, now);
-    let invoice_id = current.open_invoice_id.clone().unwrap_or_default();
-    let amount_due_cents = current.engagement_tier.info().monthly_price_cents;
-    let due = current.payment_due_date.map(|d| d.to_string()).unwrap_or_default();
-    if failure.step == DunningStep::Downgrade && failure.downgraded {
-        let note = Note::parse(&format!(
-            "Invoice {invoice_id} due {due} unpaid after {attempt} notices"
-        ))
-        .ok();
-        let events = vec![
-            EventBody::PaymentFailureDowngrade(PaymentFailureDowngrade {
-                invoice_id,
-                attempts: attempt,
-                amount_due_cents,
-                downgraded_tier: current.engagement_tier,
-                downgraded_tier_label: current.engagement_tier.label().to_owned(),
-                pcr_before: current.final_pcr_score,
-                pcr_after: failure.after.final_pcr_score,
-                hosted_invoice_url: None,
-            }),
-            EventBody::TierChanged(TierChanged::between(
-                current,
-                &failure.after,
-                HistoryEventType::PaymentFailureDowngrade,
-                Actor::System,
-                note.as_ref().map(ToString::to_string),
-            )),
-        ];
-        return PartnerChange {
-            after: failure.after,
-            history: Some(HistoryEventType::PaymentFailureDowngrade),
-            note,
-            audit_action: AuditAction::PaymentFailureDowngrade,
-            events,
-            stripe_action: None,
-        };
-    }
-    PartnerChange {
-        events: vec![EventBody::PaymentFailed(PaymentFailed {
-            invoice_id,
-            attempt,
-            amount_due_cents,
-            tier: current.engagement_tier,
-            tier_label: current.engagement_tier.label().to_owned(),
-            next_attempt_at: None,
-            hosted_invoice_url: None,
-        })],
-        after: failure.after,
-        history: None,
-        note: None,
-        audit_action: AuditAction::PaymentFailed,
-        stripe_action: None,
-    }
 }
 
 /// Takes today's ladder step for every partner whose emailed invoice is overdue.

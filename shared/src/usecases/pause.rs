@@ -8,10 +8,9 @@ use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::stripe_sync::push_after_change;
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::{Note, Partner, PartnerId};
-use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription;
+use crate::domain::subscription_changes::pause_change;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
@@ -36,28 +35,13 @@ pub async fn pause_or_resume(
 ) -> Result<Partner, UseCaseError> {
     let today = calendar.today(now);
     let outcome = apply_change(store, &command.partner_id, &command.actor, None, now, |current| {
-        let (after, history, audit_action, default_note) = match command.months {
-            Some(months) => (
-                subscription::pause(current, months, today, now)?,
-                HistoryEventType::Pause,
-                AuditAction::SubscriptionPaused,
-                format!("Paused for {months} month(s); the term's end moves by the same span"),
-            ),
-            None => (
-                subscription::resume(current, today, now)?,
-                HistoryEventType::Resume,
-                AuditAction::SubscriptionResumed,
-                "Resumed".to_owned(),
-            ),
-        };
-        Ok(Some(PartnerChange {
-            after,
-            history: Some(history),
-            note: command.reason.clone().or_else(|| Note::parse(&default_note).ok()),
-            audit_action,
-            events: vec![],
-            stripe_action: None,
-        }))
+        Ok(Some(pause_change(
+            current,
+            command.months,
+            command.reason.clone(),
+            today,
+            now,
+        )?))
     })
     .await?;
     let partner = match outcome {

@@ -3,11 +3,10 @@
 use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::CalendarDate;
-use crate::domain::events::{EventBody, SubscriptionRenewed};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
-use crate::domain::partner::{Note, Partner, PartnerId};
-use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription::{self, SubscriptionError, MAX_RENEWAL_MONTHS};
+use crate::domain::history_and_audit::Actor;
+use crate::domain::partner::{Partner, PartnerId};
+use crate::domain::subscription::{SubscriptionError, MAX_RENEWAL_MONTHS};
+use crate::domain::subscription_changes::renewal_change;
 use crate::store::Store;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -46,28 +45,7 @@ pub async fn renew_subscription(
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     let outcome = apply_change(store, id, actor, None, now, |current| {
-        let after = subscription::renew_by_hand(current, months, now)?;
-        let (Some(start), Some(end)) = (after.subscription_start_date, after.subscription_end_date) else {
-            return Ok(None);
-        };
-        let tier = after.engagement_tier;
-        Ok(Some(PartnerChange {
-            stripe_action: None,
-            history: Some(HistoryEventType::Renewal),
-            note: Note::parse_optional(Some(&format!("Renewed for {months} months")))
-                .ok()
-                .flatten(),
-            audit_action: AuditAction::SubscriptionRenewed,
-            events: vec![EventBody::SubscriptionRenewed(SubscriptionRenewed {
-                tier,
-                tier_label: tier.label().to_owned(),
-                monthly_price_cents: tier.info().monthly_price_cents,
-                subscription_start_date: start,
-                subscription_end_date: end,
-                renewed_by: actor.clone(),
-            })],
-            after,
-        }))
+        Ok(renewal_change(current, months, actor, now)?)
     })
     .await?;
     match outcome {

@@ -32,13 +32,18 @@ pub async fn handle_stripe_event(
             Box::pin(apply_billing_event(store, rules, &source, &event, now)).await?,
             card_may_change,
         ),
-        (Incoming::Refunds(refunds), _) => (Box::pin(apply_refund_event(store, stripe, &source, &refunds, now)).await?, false),
-        (Incoming::CardConfirmed(card), Some(stripe)) => {
-            (Box::pin(adopt_confirmed_card(store, stripe, &source, &card, now)).await?, true)
-        }
-        (Incoming::CardChanged { customer_id }, _) => {
-            (Box::pin(apply_card_event(store, &source, &customer_id, now)).await?, false)
-        }
+        (Incoming::Refunds(refunds), _) => (
+            Box::pin(apply_refund_event(store, stripe, &source, &refunds, now)).await?,
+            false,
+        ),
+        (Incoming::CardConfirmed(card), Some(stripe)) => (
+            Box::pin(adopt_confirmed_card(store, stripe, &source, &card, now)).await?,
+            true,
+        ),
+        (Incoming::CardChanged { customer_id }, _) => (
+            Box::pin(apply_card_event(store, &source, &customer_id, now)).await?,
+            false,
+        ),
         (Incoming::CardConfirmed(_) | Incoming::Ignored { .. }, _) => (EventOutcome::Ignored, false),
         (Incoming::Unusable { reason }, _) => (Box::pin(record_unusable(store, &source, reason, now)).await?, false),
     };

@@ -4,11 +4,11 @@ use super::apply_change::{apply_change, Outcome};
 use super::error::UseCaseError;
 use super::stripe_sync::push_after_change;
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use crate::domain::history_and_audit::Actor;
+use crate::domain::partner::Partner;
 use crate::domain::partner::PartnerId;
-use crate::domain::partner::{Note, Partner, SubscriptionStatus};
-use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription::{self, SettingsChange};
+use crate::domain::subscription::SettingsChange;
+use crate::domain::subscription_changes::settings_change;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
@@ -40,20 +40,7 @@ pub async fn change_subscription_settings(
         actor,
     } = command;
     let outcome = apply_change(store, &partner_id, &actor, expected_version, now, |current| {
-        Ok(subscription::change_settings(current, &change, now).map(|after| {
-            let reactivated = current.subscription_status == SubscriptionStatus::Cancelled
-                && after.subscription_status == SubscriptionStatus::Active;
-            PartnerChange {
-                stripe_action: None,
-                history: reactivated.then_some(HistoryEventType::Reactivation),
-                note: reactivated
-                    .then(|| Note::parse("Cancellation withdrawn: auto-renewal turned back on").ok())
-                    .flatten(),
-                audit_action: AuditAction::SubscriptionSettingsChanged,
-                events: vec![],
-                after,
-            }
-        }))
+        Ok(settings_change(current, &change, now))
     })
     .await?;
     let (partner, changed) = match outcome {

@@ -11,15 +11,14 @@ use super::notices::record_sweep_notice;
 use super::overdue_invoices::chase_overdue_invoices;
 use crate::domain::billing_start::{claim_billing_start, Claim, Collection, FirstPayment, StartRequest};
 use crate::domain::dates::{BusinessCalendar, CalendarDate};
-use crate::domain::events::{EventBody, SubscriptionExpired, TierChanged};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
+use crate::domain::history_and_audit::{Actor, AuditAction};
 use crate::domain::lifecycle::{
     billed_term_overdue, sweep_decision, NoticeStage, SweepDecision, DEFAULT_BILLED_OVERDUE_DAYS, DEFAULT_GRACE_DAYS,
     NOTICE_HORIZON_DAYS,
 };
 use crate::domain::partner::{Partner, SubscriptionStatus};
 use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription::expire;
+use crate::domain::subscription_changes::expiry_change;
 use crate::store::{NoticeOutcome, Store, StoreError};
 use futures::stream::{self, StreamExt};
 use jiff::{Span, Timestamp};
@@ -238,42 +237,7 @@ async fn handle_partner(
         }
         SweepDecision::Expire(_) => {
             let outcome = apply_change(store, &partner.id, &Actor::System, None, now, |current| {
-                let SweepDecision::Expire(reason) = sweep_decision(current, today, grace_days) else {
-                    return Ok(None);
-                };
-                let Some(end) = current.subscription_end_date else {
-                    return Ok(None);
-                };
-                let after = expire(current, reason, now);
-                let note = crate::domain::partner::Note::parse_optional(Some(&reason.note(end, grace_days)))
-                    .ok()
-                    .flatten();
-                let expired = SubscriptionExpired {
-                    expired_tier: current.engagement_tier,
-                    expired_tier_label: current.engagement_tier.label().to_owned(),
-                    subscription_end_date: end,
-                    reason,
-                    pcr_before: current.final_pcr_score,
-                    pcr_after: after.final_pcr_score,
-                };
-                let tier_changed = TierChanged::between(
-                    current,
-                    &after,
-                    HistoryEventType::Expiration,
-                    Actor::System,
-                    note.as_ref().map(ToString::to_string),
-                );
-                Ok(Some(PartnerChange {
-                    stripe_action: None,
-                    history: Some(HistoryEventType::Expiration),
-                    note,
-                    audit_action: AuditAction::SubscriptionExpired,
-                    events: vec![
-                        EventBody::SubscriptionExpired(expired),
-                        EventBody::TierChanged(tier_changed),
-                    ],
-                    after,
-                }))
+                Ok(expiry_change(current, today, grace_days, now))
             })
             .await?;
             Ok(match outcome {

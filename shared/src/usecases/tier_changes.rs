@@ -7,10 +7,8 @@ use super::stripe_sync::push_after_change;
 use super::tier_switch::{switch_billed_tier, SwitchOutcome};
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::events::{EventBody, TierChanged};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEntry};
+use crate::domain::history_and_audit::{Actor, HistoryEntry};
 use crate::domain::partner::PartnerId;
-use crate::domain::partner_change::PartnerChange;
 use crate::domain::pcr::{PcrDelta, PcrScore};
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::{
@@ -139,18 +137,7 @@ pub async fn change_tier(
                 },
                 other => UseCaseError::invalid("subscription_end_date", other),
             })?;
-            Ok(plan.map(|plan| {
-                let reason = request.reason.as_ref().map(ToString::to_string);
-                let body = TierChanged::between(&plan.before, &plan.after, plan.event_type, actor.clone(), reason);
-                PartnerChange {
-                    stripe_action: None,
-                    after: plan.after,
-                    history: Some(plan.event_type),
-                    note: request.reason.clone(),
-                    audit_action: AuditAction::TierChanged,
-                    events: vec![EventBody::TierChanged(body)],
-                }
-            }))
+            Ok(plan.map(|plan| plan.into_change(&actor, request.reason.as_ref())))
         },
     )
     .await?;

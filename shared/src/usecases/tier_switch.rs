@@ -6,12 +6,10 @@
 use super::apply_change::{apply_change_after_read, Outcome};
 use super::error::UseCaseError;
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::events::{EventBody, TierChanged};
-use crate::domain::history_and_audit::{Actor, AuditAction, HistoryEventType};
-use crate::domain::partner::{Note, Partner};
-use crate::domain::partner_change::PartnerChange;
+use crate::domain::history_and_audit::Actor;
+use crate::domain::partner::Partner;
 use crate::domain::tier::Tier;
-use crate::domain::tier_switch::{plan_tier_switch, scheduled, upgraded, ScheduledTierChange, TierSwitch};
+use crate::domain::tier_switch::{plan_tier_switch, switch_change, TierSwitch};
 use crate::stripe::client::{PriceChange, StripeBilling};
 use jiff::Timestamp;
 
@@ -72,55 +70,8 @@ pub async fn switch_billed_tier(
     let effective = state.current_period_end.map(|end| calendar.today(end));
     let read = Some(partner.clone());
     let outcome = apply_change_after_read(store, &partner.id, read, actor, None, now, |current| {
-        let (after, history, note) = match switch {
-            TierSwitch::Upgrade(tier) if current.engagement_tier != tier => (
-                upgraded(current, tier, now),
-                Some(HistoryEventType::Upgrade),
-                format!(
-                    "Switched to {} in Stripe: prorated difference invoiced and paid",
-                    tier.label()
-                ),
-            ),
-            TierSwitch::Downgrade(tier) => {
-                let effective = effective.unwrap_or_else(|| calendar.today(now));
-                let change = ScheduledTierChange { tier, effective };
-                (
-                    scheduled(current, Some(change), now),
-                    None,
-                    format!(
-                        "{} from {effective}, when the period paid at {} ends",
-                        tier.label(),
-                        current.engagement_tier.label()
-                    ),
-                )
-            }
-            TierSwitch::KeepCurrent(tier) if current.scheduled_tier_change.is_some() => (
-                scheduled(current, None, now),
-                None,
-                format!("Scheduled change withdrawn: {} stays", tier.label()),
-            ),
-            _ => return Ok(None),
-        };
-        let events = history
-            .map(|event_type| {
-                EventBody::TierChanged(TierChanged::between(
-                    current,
-                    &after,
-                    event_type,
-                    actor.clone(),
-                    Some(note.clone()),
-                ))
-            })
-            .into_iter()
-            .collect();
-        Ok(Some(PartnerChange {
-            after,
-            history,
-            note: Note::parse(&note).ok(),
-            audit_action: AuditAction::TierChanged,
-            events,
-            stripe_action: None,
-        }))
+        let effective = effective.unwrap_or_else(|| calendar.today(now));
+        Ok(switch_change(current, switch, effective, actor, now))
     })
     .await?;
     Ok(match outcome {

@@ -8,10 +8,9 @@ use super::super::error::UseCaseError;
 use super::super::stripe_sync::push_after_change;
 use crate::auth::PartnerUser;
 use crate::domain::dates::BusinessCalendar;
-use crate::domain::history_and_audit::{AuditAction, HistoryEventType};
 use crate::domain::partner::{Note, Partner};
-use crate::domain::partner_change::PartnerChange;
-use crate::domain::subscription::{withdraw_own_cancellation, CancelEffective};
+use crate::domain::subscription::CancelEffective;
+use crate::domain::subscription_changes::withdrawal_change;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use jiff::Timestamp;
@@ -46,15 +45,7 @@ pub async fn withdraw(
     now: Timestamp,
 ) -> Result<Partner, UseCaseError> {
     let outcome = apply_change(store, &user.partner_id, &user.actor(), None, now, |current| {
-        let after = withdraw_own_cancellation(current, now)?;
-        Ok(Some(PartnerChange {
-            after,
-            history: Some(HistoryEventType::Reactivation),
-            note: Note::parse("Cancellation withdrawn by the partner").ok(),
-            audit_action: AuditAction::CancellationWithdrawn,
-            events: vec![],
-            stripe_action: None,
-        }))
+        Ok(Some(withdrawal_change(current, now)?))
     })
     .await?;
     let partner = match outcome {
