@@ -4,7 +4,7 @@
 //!
 //! The test calls every public method of `StripeApi` in every variant of the requests it builds (each
 //! collection and first payment of a subscription, a price change now or next period, a pause set
-//! and cleared, ...). A public method added to `shared/src/stripe/client.rs` without being called
+//! and cleared, ...). A public method added to any file of `shared/src/stripe/client/` without being called
 //! here fails the test, so no request escapes the check.
 //!
 //! The requests go to `$STRIPE_REQUESTS_OUT`, else to `requests.json` in cargo's temporary directory
@@ -23,7 +23,7 @@ use shared::testing::stripe_stub::{Recorded, StripeStub};
 use std::sync::{Arc, Mutex};
 
 /// The public methods of `StripeApi` this test calls: each makes at least one request. Kept equal to
-/// the `pub async fn`s of client.rs by `every_public_method_of_the_client_is_exercised`.
+/// the `pub async fn`s of `shared/src/stripe/client/` by `every_public_method_of_the_client_is_exercised`.
 const EXERCISED: &[&str] = &[
     "create_customer",
     "create_subscription",
@@ -67,22 +67,33 @@ fn request_json(label: &str, request: &Recorded) -> Value {
     })
 }
 
-/// The `pub async fn`s of `shared/src/stripe/client.rs`.
+/// The `pub async fn`s of the client's files (`shared/src/stripe/client/`, one per Stripe resource).
 fn client_methods() -> Vec<String> {
-    let source = std::fs::read_to_string(repo_file("shared/src/stripe/client.rs"))
-        .unwrap_or_else(|e| panic!("reading shared/src/stripe/client.rs: {e}"));
-    source
-        .lines()
-        .filter_map(|line| line.trim_start().strip_prefix("pub async fn "))
-        .filter_map(|rest| rest.split(['(', '<']).next())
-        .map(str::to_owned)
+    let folder = repo_file("shared/src/stripe/client");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", folder.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|path| {
+            let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            source
+                .lines()
+                .filter_map(|line| line.trim_start().strip_prefix("pub async fn "))
+                .filter_map(|rest| rest.split(['(', '<']).next())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
 #[test]
 fn every_public_method_of_the_client_is_exercised() {
     let methods = client_methods();
-    assert!(methods.len() >= 10, "client.rs read wrongly: {methods:?}");
+    assert!(methods.len() >= 10, "the client's files read wrongly: {methods:?}");
     let missing: Vec<&String> = methods.iter().filter(|m| !EXERCISED.contains(&m.as_str())).collect();
     assert!(
         missing.is_empty(),
@@ -92,7 +103,7 @@ fn every_public_method_of_the_client_is_exercised() {
     let stale: Vec<&&str> = EXERCISED.iter().filter(|m| !methods.iter().any(|n| n == **m)).collect();
     assert!(
         stale.is_empty(),
-        "EXERCISED names methods client.rs no longer has: {stale:?}"
+        "EXERCISED names methods the client no longer has: {stale:?}"
     );
 }
 
