@@ -1,13 +1,15 @@
-//! Portal request bodies and query strings as domain values. A portal request never names a
-//! partner: the token does; a body or query that tries answers 403 before anything is read.
+//! Portal request bodies and query strings as domain values, bodies the admin API's way
+//! (`shared::http::body`: serde structs refusing unknown fields, each field parsed by its domain
+//! type, every error in one 422). A portal request never names a partner: the token does; a body
+//! or query that tries answers 403 before anything is read.
 
 use lambda_http::Request;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::Value;
 use shared::domain::partner::Note;
 use shared::domain::tier::Tier;
 use shared::error::AppError;
+use shared::http::body::{is_blank, object_body, Field, FieldErrors, Text};
 use shared::http::{self as edge, only_known_params, page_request};
 use shared::store::PageRequest;
 
@@ -33,23 +35,15 @@ pub fn no_query(req: &Request) -> Result<(), AppError> {
     query(req, &[]).map(drop)
 }
 
-/// A JSON object body as `T` (unknown fields refused); no body at all is `{}` when `optional` (a body
-/// of only whitespace is not JSON: 400).
-fn body<T: DeserializeOwned>(req: &Request, optional: bool) -> Result<T, AppError> {
+/// A JSON object body as `T` (a serde struct of `Field`s refusing unknown fields) with its field
+/// errors to come; no body at all is `{}` when `optional` (a body of only whitespace is not JSON: 400).
+fn body<T: DeserializeOwned>(req: &Request, optional: bool) -> Result<(T, FieldErrors), AppError> {
     no_query(req)?;
-    let empty = req.body().as_ref().is_empty();
-    let value = if empty && optional {
-        Value::Object(Default::default())
-    } else {
-        edge::parse_json::<Value>(req)?
-    };
-    let Value::Object(map) = &value else {
-        return Err(AppError::invalid("body", "must be a JSON object"));
-    };
-    if PARTNER_NAMES.iter().any(|name| map.contains_key(*name)) {
+    let (body, errors) = object_body::<T>(req, optional)?;
+    if errors.unknown.iter().any(|name| PARTNER_NAMES.contains(&name.as_str())) {
         return Err(naming_a_partner());
     }
-    serde_json::from_value(value).map_err(|e| AppError::invalid("body", e))
+    Ok((body, errors))
 }
 
 /// `limit` and `cursor` of the invoice list.
@@ -57,96 +51,100 @@ pub fn page(req: &Request) -> Result<PageRequest, AppError> {
     page_request(&query(req, &["limit", "cursor"])?)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 struct UpgradeBody {
-    tier: String,
+    tier: Field<Text>,
 }
 
 /// `{tier: "gold" | "platinum"}`
 pub fn upgrade(req: &Request) -> Result<Tier, AppError> {
-    let body: UpgradeBody = body(req, false)?;
-    match body.tier.parse::<Tier>().ok() {
-        Some(tier) if tier.is_paid() => Ok(tier),
-        Some(tier) => Err(AppError::invalid(
-            "tier",
-            format!("{tier} is not a paid tier: choose gold or platinum (to leave a paid tier, cancel it)"),
+    let (body, mut f) = body::<UpgradeBody>(req, false)?;
+    let tier = f.parsed("tier", body.tier, true, |text| match text.parse::<Tier>() {
+        Ok(tier) if tier.is_paid() => Ok(tier),
+        Ok(tier) => Err(format!(
+            "{tier} is not a paid tier: choose gold or platinum (to leave a paid tier, cancel it)"
         )),
-        None => Err(AppError::invalid(
-            "tier",
-            format!("must be gold or platinum, got {:?}", body.tier),
-        )),
+        Err(_) => Err(format!("must be gold or platinum, got {text:?}")),
+    });
+    f.finish(|| tier)
+}
+
+/// `confirm` must be `true`: `what` is confirmed explicitly.
+fn confirmed(f: &mut FieldErrors, confirm: Field<bool>, what: &str) {
+    if !matches!(confirm, Field::Given(true)) {
+        f.fail("confirm", format!("must be true: {what} is confirmed explicitly"));
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfirmedBody {
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    confirm: Option<bool>,
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CancelBody {
+    reason: Field<Text>,
+    confirm: Field<bool>,
 }
 
-fn confirmed(body: &ConfirmedBody, what: &str) -> Result<(), AppError> {
-    match body.confirm {
-        Some(true) => Ok(()),
-        _ => Err(AppError::invalid(
-            "confirm",
-            format!("must be true: {what} is confirmed explicitly"),
-        )),
-    }
-}
-
-/// `{reason, confirm: true}`
+/// `{reason, confirm: true}`: the reason must not be blank (`shared::http::body::is_blank`, the
+/// description's pattern).
 pub fn cancellation(req: &Request) -> Result<Note, AppError> {
-    let body: ConfirmedBody = body(req, false)?;
-    confirmed(&body, "a cancellation")?;
-    match Note::parse_optional(body.reason.as_deref()) {
-        Ok(Some(reason)) => Ok(reason),
-        Err(e) => Err(AppError::invalid("reason", e)),
-        Ok(None) => Err(AppError::invalid(
+    let (body, mut f) = body::<CancelBody>(req, false)?;
+    confirmed(&mut f, body.confirm, "a cancellation");
+    let missing = matches!(body.reason, Field::Absent | Field::Null);
+    let reason = f.parsed("reason", body.reason, false, |text| match is_blank(text) {
+        true => Ok(None),
+        false => Note::parse(text).map(Some),
+    });
+    if missing || matches!(reason, Some(None)) {
+        f.fail(
             "reason",
             "is required: say why you are cancelling (it helps us improve)",
-        )),
+        );
     }
+    f.finish(|| reason.flatten())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ErasureBody {
+    confirm: Field<bool>,
 }
 
 /// `{confirm: true}` (no reason)
 pub fn erasure(req: &Request) -> Result<(), AppError> {
-    let body: ConfirmedBody = body(req, false)?;
-    if body.reason.is_some() {
-        return Err(AppError::invalid("reason", "is not taken by this route"));
-    }
-    confirmed(&body, "an erasure")
+    let (body, mut f) = body::<ErasureBody>(req, false)?;
+    confirmed(&mut f, body.confirm, "an erasure");
+    f.finish(|| Some(()))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 struct EmptyBody {}
 
 /// No body, or `{}`.
 pub fn empty(req: &Request) -> Result<(), AppError> {
-    body::<EmptyBody>(req, true).map(drop)
+    let (EmptyBody {}, f) = body::<EmptyBody>(req, true)?;
+    f.finish(|| Some(()))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 struct SignInBody {
-    email: String,
+    email: Field<Text>,
 }
 
 /// `{email}` of a sign-in request: an address (3 to 254 characters, one `@`, no spaces).
 pub fn sign_in(req: &Request) -> Result<String, AppError> {
-    let body: SignInBody = body(req, false)?;
-    let email = body.email;
-    let shaped = email.split('@').count() == 2
-        && email.split('@').all(|part| !part.is_empty())
-        && !email.chars().any(ecma_space);
-    if !(3..=254).contains(&email.chars().count()) || !shaped {
-        return Err(AppError::invalid("email", "must be an email address"));
-    }
-    Ok(email)
+    let (body, mut f) = body::<SignInBody>(req, false)?;
+    let email = f.parsed("email", body.email, true, |email| {
+        let shaped = email.split('@').count() == 2
+            && email.split('@').all(|part| !part.is_empty())
+            && !email.chars().any(ecma_space);
+        match (3..=254).contains(&email.chars().count()) && shaped {
+            true => Ok(email.to_owned()),
+            false => Err("must be an email address"),
+        }
+    });
+    f.finish(|| email)
 }
 
 /// `\s` of the description's patterns (ECMA-262): Unicode white space but U+0085, and the byte-order mark.
@@ -154,27 +152,30 @@ fn ecma_space(c: char) -> bool {
     (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 struct SessionBody {
-    code: String,
+    code: Field<Text>,
 }
 
 /// `{code}` of a sign-in link: 43 base64url characters.
 pub fn session(req: &Request) -> Result<String, AppError> {
-    let body: SessionBody = body(req, false)?;
-    if !shared::domain::sign_in::is_code(&body.code) {
-        return Err(AppError::invalid(
-            "code",
-            "must be the 43-character code of a sign-in link",
-        ));
-    }
-    Ok(body.code)
+    let (body, mut f) = body::<SessionBody>(req, false)?;
+    let code = f.parsed("code", body.code, true, |code| {
+        match shared::domain::sign_in::is_code(code) {
+            true => Ok(code.to_owned()),
+            false => Err("must be the 43-character code of a sign-in link"),
+        }
+    });
+    f.finish(|| code)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ecma_space;
+    use super::{cancellation, ecma_space};
+    use proptest::prelude::*;
+    use shared::error::AppError;
+    use shared::http::body::NOT_BLANK_PATTERN;
 
     #[test]
     fn white_space_is_the_descriptions_not_rusts() {
@@ -183,6 +184,88 @@ mod tests {
         }
         for c in ['\u{85}', '\u{1b}', 'a', '@'] {
             assert!(!ecma_space(c), "{c:?}");
+        }
+    }
+
+    /// The `pattern` of the cancellation's `reason` in the portal's description, as written there.
+    fn described_reason_pattern() -> String {
+        let path = shared::testing::repo_file("infra/api/partner-portal.openapi.yaml");
+        let yaml = std::fs::read_to_string(path).expect("the portal's description");
+        let line = yaml
+            .lines()
+            .find(|line| line.trim_start().starts_with("reason: {") && line.contains("why the partner cancels"))
+            .expect("the cancellation's reason");
+        let (_, rest) = line.split_once("pattern: '").expect("a quoted pattern");
+        rest.split_once('\'').expect("its closing quote").0.to_owned()
+    }
+
+    /// The characters of a negated class `[^...]` made of `\uXXXX` escapes and ranges, the only
+    /// syntax the description uses there (anything else fails the test).
+    fn excluded(pattern: &str) -> Vec<(char, char)> {
+        let inner = pattern
+            .strip_prefix("[^")
+            .and_then(|p| p.strip_suffix(']'))
+            .expect("[^...]");
+        let mut chars = inner.split(r"\u").skip(1).map(|item| {
+            let code = u32::from_str_radix(&item[..4], 16).expect("four hex digits");
+            (char::from_u32(code).expect("a character"), &item[4..])
+        });
+        let mut ranges = Vec::new();
+        while let Some((start, rest)) = chars.next() {
+            match rest {
+                "" => ranges.push((start, start)),
+                "-" => ranges.push((start, chars.next().expect("a range's end").0)),
+                other => panic!("unexpected {other:?} in {pattern}"),
+            }
+        }
+        ranges
+    }
+
+    fn cancel(reason: &str) -> Result<(), AppError> {
+        let body = serde_json::json!({"confirm": true, "reason": reason}).to_string();
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("https://portal.example.test/portal/cancel")
+            .header("content-type", "application/json")
+            .body(lambda_http::Body::from(body))
+            .unwrap();
+        cancellation(&req).map(drop)
+    }
+
+    /// Short texts of white space (every character Rust or ECMA-262 counts, and their near misses)
+    /// with now and then another character.
+    fn texts() -> impl Strategy<Value = String> {
+        let white =
+            "\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}\u{2005}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
+        let near = "\u{1c}\u{1f}\u{feff}\u{180e}\u{200b}\u{2060}\u{0}a.";
+        let c = prop_oneof![
+            6 => proptest::sample::select(white.chars().collect::<Vec<_>>()),
+            2 => proptest::sample::select(near.chars().collect::<Vec<_>>()),
+            1 => any::<char>(),
+        ];
+        proptest::collection::vec(c, 0..6).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    #[test]
+    fn the_description_writes_the_one_not_blank_pattern() {
+        assert_eq!(described_reason_pattern(), NOT_BLANK_PATTERN);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        /// `POST /portal/cancel {"confirm": true, "reason": "\u0085"}` and the like: the decoder
+        /// refuses a reason exactly when the description's pattern does.
+        #[test]
+        fn a_reason_is_refused_as_blank_exactly_when_the_descriptions_pattern_refuses_it(reason in texts()) {
+            let class = excluded(&described_reason_pattern());
+            let admitted = reason.chars().any(|c| !class.iter().any(|(a, b)| (*a..=*b).contains(&c)));
+            let refused = match cancel(&reason) {
+                Ok(()) => false,
+                Err(AppError::Invalid(errors)) => errors.iter().any(|e| e.field == "reason"),
+                Err(other) => panic!("{other}"),
+            };
+            prop_assert_eq!(refused, !admitted, "{:?}", reason);
         }
     }
 }

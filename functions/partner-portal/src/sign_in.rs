@@ -7,15 +7,15 @@ use crate::{decode, Portal};
 use jiff::Timestamp;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::json;
+use serde::Serialize;
 use shared::auth::Role;
 use shared::auth::TokenRules;
 use shared::config::Secret;
 use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::sign_in::{ANSWER_FLOOR, SESSION_LIFETIME, SIGN_IN_ANSWER};
 use shared::error::AppError;
-use shared::http as edge;
 use shared::http::header_str;
+use shared::http::{self as edge, Answer, Reply};
 use shared::mailer::Mailer;
 use shared::runtime::HttpFunction;
 use shared::secrets::SecretReader;
@@ -54,33 +54,88 @@ pub async fn route(
         ("portal/sign-in", "POST") => {
             let started = tokio::time::Instant::now();
             let email = decode::sign_in(req)?;
-            // The same answer, no sooner than the floor, whatever the address (only the per-client
-            // limit answers otherwise, and it says nothing about the address).
-            request_sign_in_link(store, &sign_in.mailer, &sign_in.portal_url, &email, &client(req), now).await?;
-            tokio::time::sleep_until(started + ANSWER_FLOOR).await;
-            Ok(Some(edge::json(202, &json!({ "message": SIGN_IN_ANSWER }))))
+            Ok(Some(
+                link(sign_in, store, &email, &client(req), started, now)
+                    .await?
+                    .into_response(),
+            ))
         }
         ("portal/session", "POST") => {
             let code = decode::session(req)?;
-            match exchange_sign_in_code(store, &sign_in.key, &sign_in.rules, &code, &client(req), now).await {
-                Ok(session) => Ok(Some(edge::json(
-                    201,
-                    &json!({
-                        "token": session.token,
-                        "token_type": "Bearer",
-                        "expires_at": session.expires_at,
-                        "expires_in": SESSION_LIFETIME.as_secs(),
-                    }),
-                ))),
-                Err(ExchangeError::CodeRefused) => Err(AppError::SignInRefused(ExchangeError::CodeRefused.to_string())),
-                Err(ExchangeError::UseCase(err)) => Err(err.into()),
-            }
+            Ok(Some(
+                session(sign_in, store, &code, &client(req), now).await?.into_response(),
+            ))
         }
         ("portal/sign-in" | "portal/session", _) => Err(AppError::MethodNotAllowed {
             method: method.to_owned(),
             allow: "POST",
         }),
         _ => Ok(None),
+    }
+}
+
+/// The same answer whatever the address: 202.
+#[derive(Serialize)]
+struct LinkRequested {
+    message: &'static str,
+}
+
+impl Answer for LinkRequested {
+    fn status(&self) -> u16 {
+        202
+    }
+}
+
+/// `POST /portal/sign-in` `{email}`: a sign-in link by email, when the address is a partner user's.
+/// The same answer, no sooner than the floor after `started`, whatever the address (only the
+/// per-client limit answers otherwise, and it says nothing about the address).
+async fn link(
+    sign_in: &SignIn,
+    store: &Store,
+    email: &str,
+    client: &str,
+    started: tokio::time::Instant,
+    now: Timestamp,
+) -> Result<LinkRequested, AppError> {
+    request_sign_in_link(store, &sign_in.mailer, &sign_in.portal_url, email, client, now).await?;
+    tokio::time::sleep_until(started + ANSWER_FLOOR).await;
+    Ok(LinkRequested {
+        message: SIGN_IN_ANSWER,
+    })
+}
+
+/// A partner token for the code of a sign-in link: 201.
+#[derive(Serialize)]
+struct SessionStarted {
+    token: String,
+    token_type: &'static str,
+    expires_at: Timestamp,
+    expires_in: i64,
+}
+
+impl Answer for SessionStarted {
+    fn status(&self) -> u16 {
+        201
+    }
+}
+
+/// `POST /portal/session` `{code}`
+async fn session(
+    sign_in: &SignIn,
+    store: &Store,
+    code: &str,
+    client: &str,
+    now: Timestamp,
+) -> Result<SessionStarted, AppError> {
+    match exchange_sign_in_code(store, &sign_in.key, &sign_in.rules, code, client, now).await {
+        Ok(session) => Ok(SessionStarted {
+            token: session.token,
+            token_type: "Bearer",
+            expires_at: session.expires_at,
+            expires_in: SESSION_LIFETIME.as_secs(),
+        }),
+        Err(ExchangeError::CodeRefused) => Err(AppError::SignInRefused(ExchangeError::CodeRefused.to_string())),
+        Err(ExchangeError::UseCase(err)) => Err(err.into()),
     }
 }
 

@@ -15,7 +15,8 @@ use shared::domain::subscription::{CancelEffective, SettingsChange, MAX_PAUSE_MO
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
 use shared::error::AppError;
-use shared::http::{self as edge, object_body, Field, Text};
+use shared::http::body::{self, object_body, Field, Text};
+use shared::http::header_str;
 use shared::stripe::client::{Collection, FirstPayment};
 use shared::usecases::billing_start::StartBillingCommand;
 use shared::usecases::cancellation::CancelCommand;
@@ -27,7 +28,7 @@ use shared::usecases::tier_changes::ChangeTierCommand;
 
 /// Free text an admin writes: `None` when blank (`shared::http::is_blank`, the descriptions' rule).
 fn note(text: &str) -> Result<Option<Note>, IdentityError> {
-    match edge::is_blank(text) {
+    match body::is_blank(text) {
         true => Ok(None),
         false => Note::parse(text).map(Some),
     }
@@ -42,7 +43,7 @@ impl<'de> Deserialize<'de> for TextOrNull {
             Value::String(text) => Ok(TextOrNull(text)),
             other => Err(serde::de::Error::custom(format!(
                 "must be a string or null, got {}",
-                edge::kind(&other)
+                body::kind(&other)
             ))),
         }
     }
@@ -57,7 +58,7 @@ impl<'de> Deserialize<'de> for WholeCents {
             Value::Number(n) if n.is_i64() => Ok(WholeCents(n.as_i64().unwrap_or_default())),
             other => Err(serde::de::Error::custom(format!(
                 "must be a whole number of cents, got {}",
-                edge::kind(&other)
+                body::kind(&other)
             ))),
         }
     }
@@ -389,7 +390,7 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
     if amount.is_some_and(|a| a <= 0) {
         f.fail("amount_cents", "must be at least 1 (a cent)");
     }
-    let idempotency_key = edge::header_str(req, "idempotency-key").and_then(|key| {
+    let idempotency_key = header_str(req, "idempotency-key").and_then(|key| {
         RefundRequestId::parse(key)
             .map_err(|why| f.fail("Idempotency-Key", why))
             .ok()
@@ -403,4 +404,145 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
             idempotency_key,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mark_paid, profile_fields, refund};
+    use proptest::prelude::*;
+    use shared::auth::Admin;
+    use shared::error::AppError;
+    use shared::http::body::NOT_BLANK_PATTERN;
+
+    fn description() -> String {
+        std::fs::read_to_string(shared::testing::repo_file("infra/api/admin-api.openapi.yaml")).unwrap()
+    }
+
+    /// The quoted `pattern` of every line of the description that describes `field`.
+    fn described_patterns(field: &str) -> Vec<String> {
+        description()
+            .lines()
+            .filter(|line| line.trim_start().starts_with(&format!("{field}: {{")))
+            .filter_map(|line| Some(line.split_once("pattern: '")?.1.split_once('\'')?.0.to_owned()))
+            .collect()
+    }
+
+    /// The characters of a class `[^...]` (or its inside) made of `\uXXXX` and `\xXX` escapes and
+    /// ranges, the only syntax the description uses there (anything else fails the test).
+    fn excluded(class: &str) -> Vec<(char, char)> {
+        let inner = class.trim_start_matches("[^").trim_end_matches(']');
+        let mut escapes = Vec::new();
+        let mut rest = inner;
+        while let Some(after) = rest.strip_prefix('\\') {
+            let digits = match after.chars().next() {
+                Some('u') => 4,
+                Some('x') => 2,
+                other => panic!("unexpected escape {other:?} in {class}"),
+            };
+            let code = u32::from_str_radix(&after[1..=digits], 16).expect("hex digits");
+            escapes.push(char::from_u32(code).expect("a character"));
+            rest = &after[1 + digits..];
+            if let Some(more) = rest.strip_prefix('-') {
+                escapes.push('-');
+                rest = more;
+            }
+        }
+        assert!(rest.is_empty(), "unexpected {rest:?} in {class}");
+        let mut ranges = Vec::new();
+        let mut items = escapes.into_iter().peekable();
+        while let Some(start) = items.next() {
+            match items.peek() {
+                Some('-') => {
+                    items.next();
+                    ranges.push((start, items.next().expect("a range's end")));
+                }
+                _ => ranges.push((start, start)),
+            }
+        }
+        ranges
+    }
+
+    fn within(ranges: &[(char, char)], c: char) -> bool {
+        ranges.iter().any(|(a, b)| (*a..=*b).contains(&c))
+    }
+
+    fn request(path: &str, body: serde_json::Value) -> lambda_http::Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(format!("https://admin.example.test{path}"))
+            .header("content-type", "application/json")
+            .body(lambda_http::Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    /// Whether `field` is among the errors of a decoder's answer.
+    fn refused<T>(answer: Result<T, AppError>, field: &str) -> bool {
+        match answer {
+            Ok(_) => false,
+            Err(AppError::Invalid(errors)) => errors.iter().any(|e| e.field == field),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    /// Short texts of white space (every character Rust or ECMA-262 counts, and their near misses)
+    /// with now and then another character.
+    fn texts() -> impl Strategy<Value = String> {
+        let white =
+            "\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}\u{2005}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
+        let near = "\u{1c}\u{1f}\u{7f}\u{feff}\u{180e}\u{200b}\u{2060}\u{0}a.";
+        let c = prop_oneof![
+            6 => proptest::sample::select(white.chars().collect::<Vec<_>>()),
+            2 => proptest::sample::select(near.chars().collect::<Vec<_>>()),
+            1 => any::<char>(),
+        ];
+        proptest::collection::vec(c, 0..6).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    #[test]
+    fn the_description_writes_the_one_not_blank_pattern() {
+        assert_eq!(
+            described_patterns("reason"),
+            [NOT_BLANK_PATTERN; 2],
+            "mark-paid's and refund's"
+        );
+        let [company] = &described_patterns("company_name")[..] else {
+            panic!("one company_name pattern")
+        };
+        // Trimmed of white space, at least one character, and no control character (`CompanyName`).
+        let white = NOT_BLANK_PATTERN.trim_start_matches("[^").trim_end_matches(']');
+        let control = r"\x00-\x1F\x7F-\x9F";
+        assert_eq!(
+            *company,
+            format!("^[{white}]*[^{white}{control}](?:[^{control}]*[^{white}{control}])?[{white}]*$")
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+        /// Mark-paid's and refund's reasons: refused as blank exactly when the pattern refuses them.
+        #[test]
+        fn a_reason_is_refused_as_blank_exactly_when_the_descriptions_pattern_refuses_it(reason in texts()) {
+            let class = excluded(NOT_BLANK_PATTERN);
+            let admitted = reason.chars().any(|c| !within(&class, c));
+            let admin = Admin { id: "a".into() };
+            let body = serde_json::json!({"reason": reason});
+            let marked = mark_paid(&request("/admin/invoices/in_1/mark-paid", body.clone()), "in_1", &admin);
+            prop_assert_eq!(refused(marked, "reason"), !admitted, "mark-paid {:?}", reason);
+            let refunded = refund(&request("/admin/invoices/in_1/refund", body), "in_1", &admin);
+            prop_assert_eq!(refused(refunded, "reason"), !admitted, "refund {:?}", reason);
+        }
+
+        /// A company name: refused exactly when the description's pattern refuses it (nothing but
+        /// white space, or a control character once the white space around it is taken off).
+        #[test]
+        fn a_company_name_is_refused_exactly_when_the_descriptions_pattern_refuses_it(name in texts()) {
+            let (control, white) = (excluded(r"\x00-\x1F\x7F-\x9F"), excluded(NOT_BLANK_PATTERN));
+            let inside = name.trim_matches(|c| within(&white, c));
+            let admitted = !inside.is_empty() && inside.chars().all(|c| !within(&control, c));
+            let body = serde_json::json!({"company_name": name, "primary_email": "a@b.co", "base_pcr_score": 80});
+            let answer = profile_fields(&request("/admin/partners/p1", body));
+            prop_assert_eq!(refused(answer, "company_name"), !admitted, "{:?}", name);
+        }
+    }
 }

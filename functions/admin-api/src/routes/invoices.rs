@@ -1,12 +1,13 @@
 //! Invoices: the list and its CSV, one invoice and its PDF, the resend, paid outside Stripe, refunds.
 
-use super::{Csv, Done, Redirect};
+use super::CSV;
 use crate::App;
 use jiff::Timestamp;
 use serde::Serialize;
 use shared::auth::Admin;
 use shared::error::AppError;
 use shared::http::Answer;
+use shared::http::{Done, Download, Redirect};
 use shared::store::{InvoiceFilter, PageRequest, ResendOutcome};
 use shared::usecases::invoice_actions::{self, MarkPaidCommand, MarkedPaid, RefundCommand, Refunded};
 use shared::usecases::invoices::{self, InvoiceRow};
@@ -34,10 +35,14 @@ pub(super) async fn export(
     app: &App,
     (filter, _): (InvoiceFilter, PageRequest),
     now: Timestamp,
-) -> Result<Csv, AppError> {
+) -> Result<Download, AppError> {
     let body = invoices::export_invoices_csv(&app.store, &filter).await?;
     let name = format!("invoices-{}.csv", app.calendar.today(now));
-    Ok(Csv { name, body })
+    Ok(Download {
+        name,
+        content_type: CSV,
+        body,
+    })
 }
 
 /// `GET /admin/invoices/{invoice_id}`

@@ -1,9 +1,9 @@
 //! `GET /admin/metrics`: the business figures of a window of days.
 
-use super::Done;
 use crate::App;
 use shared::domain::dates::CalendarDate;
 use shared::error::AppError;
+use shared::http::Done;
 use shared::usecases::metrics::{business_metrics, BusinessMetrics};
 
 /// `GET /admin/metrics?from=&to=`

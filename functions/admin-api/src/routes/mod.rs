@@ -17,7 +17,7 @@ use serde::Serialize;
 use shared::auth::Admin;
 use shared::domain::partner::{Partner, PartnerId};
 use shared::error::AppError;
-use shared::http::{self as edge, header_str, Answer};
+use shared::http::{header_str, Answer, Reply};
 use shared::usecases::views::PartnerView;
 
 impl App {
@@ -145,52 +145,12 @@ fn partner_id(text: &str) -> Result<PartnerId, AppError> {
     PartnerId::parse(text).map_err(|e| AppError::NotFound(format!("partner id {e}")))
 }
 
-/// What a route answers, as its response: a JSON answer with its status, a download, a redirect.
-trait Reply {
-    fn respond(self) -> Response<Body>;
-}
-
-impl<A: Answer> Reply for A {
-    fn respond(self) -> Response<Body> {
-        self.into_response()
-    }
-}
-
 fn ok(reply: impl Reply) -> Routed {
-    Ok(reply.respond())
+    Ok(reply.into_response())
 }
 
-/// A use-case's own answer, as it is, with 200.
-#[derive(Serialize)]
-#[serde(transparent)]
-struct Done<T>(T);
-
-impl<T: Serialize> Answer for Done<T> {}
-
-/// A CSV download named `name`.
-struct Csv {
-    name: String,
-    body: Vec<u8>,
-}
-
-impl Reply for Csv {
-    fn respond(self) -> Response<Body> {
-        let mut response = edge::with_content_type(200, "text/csv; charset=utf-8", self.body);
-        if let Ok(value) = format!("attachment; filename=\"{}\"", self.name).parse() {
-            response.headers_mut().insert("content-disposition", value);
-        }
-        response
-    }
-}
-
-/// 302 to a URL (an invoice's PDF at Stripe).
-struct Redirect(String);
-
-impl Reply for Redirect {
-    fn respond(self) -> Response<Body> {
-        edge::redirect(&self.0)
-    }
-}
+/// The content type of the CSV downloads.
+const CSV: &str = "text/csv; charset=utf-8";
 
 /// The partner after a change: 202 while Stripe has yet to confirm what it asked (it is retried),
 /// else 200.

@@ -1,7 +1,6 @@
 //! Partners: the directory, one partner, the synced profile, the tier preview, history, audit and
 //! the manual renewal reminder.
 
-use super::Done;
 use crate::App;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -11,7 +10,7 @@ use shared::domain::partner::{PartnerId, ProfileFields};
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierPreview;
 use shared::error::AppError;
-use shared::http::Answer;
+use shared::http::{Answer, Done};
 use shared::store::{PageRequest, PartnerFilter};
 use shared::usecases::notices::{send_manual_notice, ManualNotice};
 use shared::usecases::partners;

@@ -1,13 +1,13 @@
 //! A partner's personal data: `GET /admin/partners/{id}/export` and
 //! `DELETE /admin/partners/{id}/payment-history`.
 
-use super::Done;
 use crate::decode::Confirmed;
 use crate::App;
 use jiff::Timestamp;
 use shared::auth::Admin;
 use shared::domain::partner::PartnerId;
 use shared::error::AppError;
+use shared::http::Done;
 use shared::usecases::personal_data::{erase_payment_history, export_partner_data, DataExport, Erasure};
 
 /// `GET /admin/partners/{id}/export`

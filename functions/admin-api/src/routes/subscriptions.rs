@@ -1,13 +1,14 @@
 //! Subscriptions: the dashboard and its CSV, bulk renewal, cancellation, pause and resume, the
 //! subscription's settings, and the tier change.
 
-use super::{Csv, Done, PartnerAnswer};
+use super::{PartnerAnswer, CSV};
 use crate::App;
 use jiff::Timestamp;
 use serde::Serialize;
 use shared::auth::Admin;
 use shared::error::AppError;
 use shared::http::Answer;
+use shared::http::{Done, Download};
 use shared::store::PageRequest;
 use shared::usecases::cancellation::{cancel_subscription, CancelCommand};
 use shared::usecases::csv_export;
@@ -28,7 +29,7 @@ pub(super) async fn dashboard(
 }
 
 /// `GET /admin/subscriptions/export.csv`: the dashboard's rows, named after the tab and its filters.
-pub(super) async fn export(app: &App, request: DashboardRequest, now: Timestamp) -> Result<Csv, AppError> {
+pub(super) async fn export(app: &App, request: DashboardRequest, now: Timestamp) -> Result<Download, AppError> {
     let body = csv_export::export_csv(&app.store, &app.calendar, &request, now).await?;
     let mut name = format!("subscriptions-{}", request.tab.as_str());
     if let Some(tier) = request.tier {
@@ -41,7 +42,11 @@ pub(super) async fn export(app: &App, request: DashboardRequest, now: Timestamp)
         name.push_str(&format!("-{partner}"));
     }
     name.push_str(&format!("-{}.csv", app.calendar.today(now)));
-    Ok(Csv { name, body })
+    Ok(Download {
+        name,
+        content_type: CSV,
+        body,
+    })
 }
 
 #[derive(Serialize)]
