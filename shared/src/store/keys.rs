@@ -73,6 +73,11 @@ pub fn invoice_by_id_pk(invoice_id: &str) -> String {
 }
 
 /// Profiles by their contact address's hash, for sign-in by email link (`store::sign_in`).
+/// The contact index's partition of an address (by its hash).
+pub fn contact_pk(email_key: &str) -> String {
+    format!("CONTACT#{email_key}")
+}
+
 pub const CONTACT_INDEX: &str = "gsi10";
 
 /// (index name, partition key attribute, sort key attribute)

@@ -9,6 +9,7 @@
 //! | revoked token | `REVOKED#<sha256 of token>` | `TOKEN`       | `expires_at` (TTL: the token's own expiry)
 
 use super::items::{number_attr, string_attr};
+pub use super::keys::contact_pk;
 use super::keys::{CONTACT_INDEX, EXPIRES_AT, PK, SK};
 use super::{dynamo_error, update_condition_failed, Store, StoreError};
 use crate::domain::partner::PartnerId;
@@ -24,11 +25,6 @@ fn code_pk(hash: &str) -> String {
 
 fn revoked_pk(hash: &str) -> String {
     format!("REVOKED#{hash}")
-}
-
-/// The contact index's partition of an address (by its hash).
-pub fn contact_pk(email_key: &str) -> String {
-    format!("CONTACT#{email_key}")
 }
 
 /// What a code was mailed for.

@@ -2,8 +2,8 @@
 //! its history entry, audit entry and events in one transaction, and re-decide on fresh data when
 //! another writer got there first.
 
+use super::error::not_found;
 use super::error::UseCaseError;
-use super::partners::not_found;
 use crate::domain::events::DomainEvent;
 use crate::domain::history_and_audit::{changed_fields, Actor, AuditEntry, HistoryEntry};
 use crate::domain::partner::{Partner, PartnerId};

@@ -27,8 +27,8 @@
 use super::apply_change::{
     apply_change, apply_change_after_read, conflict_backoff, partner_write, Outcome, MAX_WRITE_ATTEMPTS,
 };
+use super::error::not_found;
 use super::error::UseCaseError;
-use super::partners::not_found;
 use crate::domain::billing::PriceCatalog;
 use crate::domain::billing_start::{
     billed_term_end, claim_billing_start, grant_billed_tier, granted_change, BilledSubscription, Claim, Collection,

@@ -113,3 +113,7 @@ impl From<StoreError> for UseCaseError {
         }
     }
 }
+
+pub fn not_found(id: &PartnerId) -> UseCaseError {
+    UseCaseError::PartnerNotFound(id.clone())
+}

@@ -4,10 +4,10 @@
 
 use super::apply_change::{apply_change, conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::billing_events::apply_billing_event;
+use super::error::not_found;
 use super::error::UseCaseError;
 use super::event_records::EventOutcome;
 use super::invoices::invoice_record;
-use super::partners::not_found;
 use crate::domain::billing::BillingEvent;
 use crate::domain::billing_plan::BillingRules;
 use crate::domain::billing_start::restored_tier_change;

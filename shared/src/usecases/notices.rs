@@ -2,8 +2,8 @@
 //! transaction, the sweep's once per partner, term end and stage.
 
 use super::apply_change::{conflict_backoff, MAX_WRITE_ATTEMPTS};
+use super::error::not_found;
 use super::error::UseCaseError;
-use super::partners::not_found;
 use crate::domain::dates::{days_until, CalendarDate};
 use crate::domain::events::{DomainEvent, EventBody, RenewalReminderDue};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};

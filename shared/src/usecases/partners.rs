@@ -1,6 +1,6 @@
 //! Admin use-cases on partner profiles: sync from the TPE backend, read, list.
 
-use super::error::UseCaseError;
+use super::error::{not_found, UseCaseError};
 use super::views::PartnerView;
 use super::{conflict_backoff, MAX_WRITE_ATTEMPTS};
 use crate::domain::dates::BusinessCalendar;
@@ -16,10 +16,6 @@ pub struct UpsertOutcome {
     pub partner: Partner,
     pub created: bool,
     pub changed: bool,
-}
-
-pub fn not_found(id: &PartnerId) -> UseCaseError {
-    UseCaseError::PartnerNotFound(id.clone())
 }
 
 /// Creates or updates the synced profile fields. Sending the same fields again changes nothing.

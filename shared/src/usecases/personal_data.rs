@@ -3,8 +3,8 @@
 //! history (`domain::personal_data` says what goes and what stays). Both are audited.
 
 use super::apply_change::apply_change;
+use super::error::not_found;
 use super::error::UseCaseError;
-use super::partners::not_found;
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::partner::PartnerId;
 use crate::domain::partner_change::PartnerChange;

@@ -1,8 +1,8 @@
 //! Admin use-cases on tiers: preview the PCR impact, apply a change.
 
 use super::apply_change::{apply_change_after_read, Outcome};
+use super::error::not_found;
 use super::error::UseCaseError;
-use super::partners::not_found;
 use super::stripe_sync::push_after_change;
 use super::tier_switch::{switch_billed_tier, SwitchOutcome};
 use super::views::PartnerView;

@@ -3,8 +3,8 @@
 //! tier cards with the PCR the partner would have on each.
 
 use super::super::cards::{card_on_file, CardLookup};
+use super::super::error::not_found;
 use super::super::error::UseCaseError;
-use super::super::partners::not_found;
 use crate::domain::dates::{days_until, BusinessCalendar, CalendarDate};
 use crate::domain::money::Cents;
 use crate::domain::partner::{BillingMode, Partner, PartnerId, PaymentStatus, SubscriptionStatus};

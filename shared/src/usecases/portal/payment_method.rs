@@ -2,8 +2,8 @@
 //! Elements (and, where configured, a Stripe customer-portal link); when Stripe reports the setup
 //! succeeded, `usecases::card_adoption` makes the card the customer's default.
 
+use super::super::error::not_found;
 use super::super::error::UseCaseError;
-use super::super::partners::not_found;
 use crate::auth::PartnerUser;
 use crate::domain::history_and_audit::{AuditAction, AuditEntry};
 use crate::domain::partner::Partner;

@@ -12,8 +12,8 @@
 //!   decline), Stripe holds the switch until that invoice is paid, and the answer carries its payment.
 
 use super::super::billing_start::{start_billing_after_read, BillingStartOutcome, StartBillingCommand};
+use super::super::error::not_found;
 use super::super::error::UseCaseError;
-use super::super::partners::not_found;
 use super::super::tier_switch::{switch_billed_tier, SwitchOutcome};
 use crate::auth::PartnerUser;
 use crate::domain::billing_start::Collection;
