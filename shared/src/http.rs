@@ -59,6 +59,36 @@ pub struct Done<T>(pub T);
 
 impl<T: Serialize> Answer for Done<T> {}
 
+/// Something made (a refund, a session...): 201.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> Answer for Created<T> {
+    fn status(&self) -> u16 {
+        201
+    }
+}
+
+/// Work that goes on after the answer (an email to send, Stripe to confirm): 202 while `pending`,
+/// else 200.
+#[derive(Serialize)]
+pub struct Pending<T> {
+    #[serde(flatten)]
+    pub answer: T,
+    #[serde(skip)]
+    pub pending: bool,
+}
+
+impl<T: Serialize> Answer for Pending<T> {
+    fn status(&self) -> u16 {
+        match self.pending {
+            true => 202,
+            false => 200,
+        }
+    }
+}
+
 /// 302 to a URL (an invoice's PDF at Stripe and the like).
 pub struct Redirect(pub String);
 
@@ -247,6 +277,11 @@ pub fn body_within_limit(req: &Request) -> Result<(), AppError> {
         });
     }
     Ok(())
+}
+
+/// The path's segments (`/admin/partners/p1` is `["admin", "partners", "p1"]`), for a router's table.
+pub fn path_segments(req: &Request) -> Vec<&str> {
+    req.uri().path().trim_matches('/').split('/').collect()
 }
 
 /// The value of a request header, if present and readable.

@@ -16,88 +16,14 @@ use super::partner_change::PartnerChange;
 use super::stripe_subscription::StripeSubscriptionStatus;
 use super::tier::Tier;
 use super::tier_change::{plan_tier_change, TierChangeRequest};
+pub use crate::partner::billing_state::{
+    Collection, FirstPayment, PendingBilling, StartRequest, INVOICE_DAYS_UNTIL_DUE,
+};
 use jiff::{SignedDuration, Span, Timestamp};
-use serde::{Deserialize, Serialize};
 
 /// How long a claimed billing start belongs to the request that claimed it; after that (its Lambda
 /// timed out or died) the same start may be resumed, with the same idempotency key.
 pub const CLAIM_LEASE: SignedDuration = SignedDuration::from_secs(60);
-
-/// Days Stripe gives an emailed invoice before it is due.
-pub const INVOICE_DAYS_UNTIL_DUE: u32 = 30;
-
-/// How a subscription is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Collection {
-    /// The saved payment method is charged.
-    ChargeAutomatically,
-    /// Stripe emails an invoice, due in [`INVOICE_DAYS_UNTIL_DUE`] days.
-    SendInvoice,
-}
-
-impl Collection {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Collection::ChargeAutomatically => "charge_automatically",
-            Collection::SendInvoice => "send_invoice",
-        }
-    }
-}
-
-/// A billing start under way: claimed, possibly with its Stripe subscription, not paid yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingBilling {
-    pub tier: Tier,
-    pub collection: Collection,
-    /// The partner version the claim wrote: the subscription's idempotency key holds it.
-    pub requested_version: u64,
-    pub requested_at: Timestamp,
-    /// The subscription Stripe created for it, once known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription_id: Option<String>,
-    /// The request as claimed (`None` on claims written before it was kept).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<StartRequest>,
-}
-
-/// How the first invoice of a subscription charged automatically is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FirstPayment {
-    /// Stripe charges the customer's saved payment method at once (`allow_incomplete`).
-    SavedMethod,
-    /// The partner pays it in the browser with Stripe Elements (`default_incomplete`): the answer
-    /// carries its `client_secret`, and the card paid with becomes the subscription's default.
-    ByPartner,
-}
-
-/// What a billing start asks of Stripe beyond its tier and collection, fixed when it is claimed: a
-/// start resumed later, from any route, sends exactly the same request under the same key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StartRequest {
-    pub first_payment: FirstPayment,
-    /// Stripe's `cancel_at`: the end of a term that does not renew.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel_at: Option<Timestamp>,
-}
-
-impl PendingBilling {
-    /// Whether stripe-reconcile carries this start out when no request does: one not created at
-    /// Stripe yet whose first payment needs nobody (emailed, or the saved card). One the partner pays
-    /// in the browser waits for the partner.
-    pub fn carried_out_by_reconciliation(&self) -> bool {
-        self.subscription_id.is_none()
-            && self
-                .request
-                .is_some_and(|request| request.first_payment == FirstPayment::SavedMethod)
-    }
-
-    /// The key of the subscription this start creates: one per claim, whatever the tier asked.
-    pub fn subscription_key(&self, partner: &Partner) -> String {
-        format!("subscription-{}-v{}", partner.id, self.requested_version)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StartRefusal {
@@ -358,7 +284,7 @@ mod tests {
         let pending = claimed.pending_billing.clone().unwrap();
         assert_eq!(pending.requested_version, free.version + 1);
         assert_eq!(
-            pending.subscription_key(&claimed),
+            pending.subscription_key(&claimed.id),
             format!("subscription-p1-v{}", free.version + 1)
         );
 

@@ -1,5 +1,6 @@
 //! Business rules over plain data: no I/O, no AWS, testable on their own.
 
+pub mod actor;
 pub mod billing;
 pub mod billing_plan;
 pub mod billing_start;

@@ -24,64 +24,7 @@
 use super::dates::CalendarDate;
 use super::partner::Partner;
 use super::tier::Tier;
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-
-/// One change Stripe must make to a partner's subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum StripeAction {
-    /// End the subscription now; `prorate` credits the unused part of the period.
-    CancelSubscription { prorate: bool },
-    /// Stop billing at the start of `on` (the term's end); `None` keeps billing (clears a stop).
-    SetCancelAt { on: Option<CalendarDate> },
-    /// Collect nothing until the start of `until`; `None` collects again (resumes).
-    PauseCollection { until: Option<CalendarDate> },
-}
-
-impl StripeAction {
-    /// The action's part of an idempotency key.
-    pub const fn key_name(self) -> &'static str {
-        match self {
-            StripeAction::CancelSubscription { .. } => "cancel",
-            StripeAction::SetCancelAt { on: Some(_) } => "cancel-at",
-            StripeAction::SetCancelAt { on: None } => "keep-billing",
-            StripeAction::PauseCollection { until: Some(_) } => "pause",
-            StripeAction::PauseCollection { until: None } => "resume",
-        }
-    }
-}
-
-/// A Stripe change that a committed local change asked for and Stripe has not confirmed yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StripeSync {
-    pub subscription_id: String,
-    #[serde(flatten)]
-    pub action: StripeAction,
-    /// The partner version whose change asked for it (part of the idempotency key).
-    pub requested_version: u64,
-    pub requested_at: Timestamp,
-    /// Pushes tried so far that did not get Stripe's confirmation.
-    #[serde(default)]
-    pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-}
-
-impl StripeSync {
-    /// The same for every retry of this request, different for any other request: `:` separates
-    /// the action, the partner and the version, and appears in none of them (action names and
-    /// partner ids both hold `-`: `cancel-at-x` was once partner `at-x` cancelled and partner `x`'s
-    /// `cancel-at` alike).
-    pub fn idempotency_key(&self, partner: &Partner) -> String {
-        format!(
-            "sync:{}:{}:v{}",
-            self.action.key_name(),
-            partner.id,
-            self.requested_version
-        )
-    }
-}
+pub use crate::partner::billing_state::{StripeAction, StripeSync};
 
 /// When a paid partner's Stripe billing must stop: its term's end when it does not renew.
 fn stop_billing_on(partner: &Partner) -> Option<CalendarDate> {
@@ -116,6 +59,7 @@ mod tests {
     use super::*;
     use crate::partner::{sample_partner, SubscriptionStatus};
     use jiff::civil::date;
+    use jiff::Timestamp;
     use proptest::prelude::*;
 
     fn now() -> Timestamp {
@@ -212,16 +156,16 @@ mod tests {
     fn keys_differ_by_action_and_version_only() {
         let partner = billed(Tier::Gold, true);
         let cancel = StripeAction::CancelSubscription { prorate: false };
-        assert_eq!(sync(cancel, 4).idempotency_key(&partner), "sync:cancel:p1:v4");
+        assert_eq!(sync(cancel, 4).idempotency_key(&partner.id), "sync:cancel:p1:v4");
         let mut retried = sync(cancel, 4);
         retried.attempts = 3;
         retried.requested_at = "2026-11-25T00:00:00Z".parse().unwrap();
         assert_eq!(
-            retried.idempotency_key(&partner),
+            retried.idempotency_key(&partner.id),
             "sync:cancel:p1:v4",
             "a retry sends the same key"
         );
-        assert_ne!(sync(cancel, 5).idempotency_key(&partner), "sync:cancel:p1:v4");
+        assert_ne!(sync(cancel, 5).idempotency_key(&partner.id), "sync:cancel:p1:v4");
     }
 
     fn any_tier() -> impl Strategy<Value = Tier> {
@@ -265,7 +209,7 @@ mod tests {
             },
             4,
         );
-        assert_ne!(cancel.idempotency_key(&at_x), cancel_at.idempotency_key(&x));
+        assert_ne!(cancel.idempotency_key(&at_x.id), cancel_at.idempotency_key(&x.id));
     }
 
     proptest! {
@@ -282,7 +226,7 @@ mod tests {
                 partner.id = crate::partner::PartnerId::parse(id).unwrap();
                 partner
             };
-            let (first, second) = (sync(a, v).idempotency_key(&with_id(&p)), sync(b, w).idempotency_key(&with_id(&q)));
+            let (first, second) = (sync(a, v).idempotency_key(&with_id(&p).id), sync(b, w).idempotency_key(&with_id(&q).id));
             let same_request = a.key_name() == b.key_name() && p == q && v == w;
             prop_assert_eq!(first == second, same_request, "{} / {}", first, second);
         }

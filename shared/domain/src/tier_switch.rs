@@ -14,16 +14,8 @@ use super::history_and_audit::{Actor, AuditAction, HistoryEventType};
 use super::partner::{Note, Partner};
 use super::partner_change::PartnerChange;
 use super::tier::Tier;
+pub use crate::partner::billing_state::ScheduledTierChange;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-
-/// A tier change that takes effect when the current billing period ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScheduledTierChange {
-    pub tier: Tier,
-    /// The first day of the period billed at the new tier.
-    pub effective: CalendarDate,
-}
 
 /// What switching a billed partner to another paid tier is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -209,7 +209,7 @@ pub async fn start_billing_after_read(
             customer_id
         }
     };
-    let key = claim.subscription_key(&partner);
+    let key = claim.subscription_key(&partner.id);
     let new = NewSubscription {
         customer_id: &customer_id,
         price_id,

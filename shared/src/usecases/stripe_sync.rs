@@ -47,7 +47,7 @@ async fn send(
     partner: &Partner,
     sync: &StripeSync,
 ) -> Result<SubscriptionState, StripeCallError> {
-    let key = sync.idempotency_key(partner);
+    let key = sync.idempotency_key(&partner.id);
     match sync.action {
         StripeAction::CancelSubscription { prorate } => {
             stripe.cancel_subscription(&sync.subscription_id, prorate, &key).await
