@@ -62,7 +62,7 @@ impl App {
     /// Answers one request as of `now` (the business clock; tokens are still checked against the
     /// real one): the seam tests use to run at a fixed instant.
     pub async fn handle_at(&self, req: Request, now: jiff::Timestamp) -> Response<Body> {
-        edge::answer(&req, |req| Box::pin(self.route(req, now))).await
+        edge::answer(&req, |req| Box::pin(routes::route(self, req, now))).await
     }
 
     /// The Stripe client, where billing is configured.
@@ -80,6 +80,6 @@ impl App {
 
 impl HttpFunction for App {
     async fn respond(&self, req: &Request) -> Response<Body> {
-        edge::answer(req, |req| Box::pin(self.route(req, jiff::Timestamp::now()))).await
+        edge::answer(req, |req| Box::pin(routes::route(self, req, jiff::Timestamp::now()))).await
     }
 }

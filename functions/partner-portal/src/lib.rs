@@ -80,6 +80,6 @@ impl Portal {
 impl HttpFunction for Portal {
     async fn respond(&self, req: &Request) -> Response<Body> {
         // Boxed: the routes' futures together are too large for a debug-build test thread's stack.
-        edge::answer(req, |req| Box::pin(self.route(req, Timestamp::now()))).await
+        edge::answer(req, |req| Box::pin(routes::route(self, req, Timestamp::now()))).await
     }
 }

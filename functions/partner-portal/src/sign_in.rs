@@ -15,7 +15,7 @@ use shared::config::{self, ConfigError, SdkConfig};
 use shared::domain::sign_in::{ANSWER_FLOOR, SESSION_LIFETIME, SIGN_IN_ANSWER};
 use shared::error::AppError;
 use shared::http::header_str;
-use shared::http::{self as edge, Answer, Reply};
+use shared::http::{self as edge, Created, Pending, Reply};
 use shared::mailer::Mailer;
 use shared::runtime::HttpFunction;
 use shared::secrets::SecretReader;
@@ -74,16 +74,10 @@ pub async fn route(
     }
 }
 
-/// The same answer whatever the address: 202.
+/// The same answer whatever the address.
 #[derive(Serialize)]
 struct LinkRequested {
     message: &'static str,
-}
-
-impl Answer for LinkRequested {
-    fn status(&self) -> u16 {
-        202
-    }
 }
 
 /// `POST /portal/sign-in` `{email}`: a sign-in link by email, when the address is a partner user's.
@@ -96,27 +90,25 @@ async fn link(
     client: &str,
     started: tokio::time::Instant,
     now: Timestamp,
-) -> Result<LinkRequested, AppError> {
+) -> Result<Pending<LinkRequested>, AppError> {
     request_sign_in_link(store, &sign_in.mailer, &sign_in.portal_url, email, client, now).await?;
     tokio::time::sleep_until(started + ANSWER_FLOOR).await;
-    Ok(LinkRequested {
-        message: SIGN_IN_ANSWER,
+    // 202: the email, if any, goes out after the answer.
+    Ok(Pending {
+        answer: LinkRequested {
+            message: SIGN_IN_ANSWER,
+        },
+        pending: true,
     })
 }
 
-/// A partner token for the code of a sign-in link: 201.
+/// A partner token for the code of a sign-in link.
 #[derive(Serialize)]
 struct SessionStarted {
     token: String,
     token_type: &'static str,
     expires_at: Timestamp,
     expires_in: i64,
-}
-
-impl Answer for SessionStarted {
-    fn status(&self) -> u16 {
-        201
-    }
 }
 
 /// `POST /portal/session` `{code}`
@@ -126,14 +118,14 @@ async fn session(
     code: &str,
     client: &str,
     now: Timestamp,
-) -> Result<SessionStarted, AppError> {
+) -> Result<Created<SessionStarted>, AppError> {
     match exchange_sign_in_code(store, &sign_in.key, &sign_in.rules, code, client, now).await {
-        Ok(session) => Ok(SessionStarted {
+        Ok(session) => Ok(Created(SessionStarted {
             token: session.token,
             token_type: "Bearer",
             expires_at: session.expires_at,
             expires_in: SESSION_LIFETIME.as_secs(),
-        }),
+        })),
         Err(ExchangeError::CodeRefused) => Err(AppError::SignInRefused(ExchangeError::CodeRefused.to_string())),
         Err(ExchangeError::UseCase(err)) => Err(err.into()),
     }

@@ -15,7 +15,7 @@ use shared::domain::subscription::{CancelEffective, SettingsChange, MAX_PAUSE_MO
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierChangeRequest;
 use shared::error::AppError;
-use shared::http::body::{self, object_body, Field, Text};
+use shared::http::body::{self, object_body, Field, FieldErrors, Text};
 use shared::http::header_str;
 use shared::stripe::client::{Collection, FirstPayment};
 use shared::usecases::billing_start::StartBillingCommand;
@@ -32,6 +32,15 @@ fn note(text: &str) -> Result<Option<Note>, IdentityError> {
         true => Ok(None),
         false => Note::parse(text).map(Some),
     }
+}
+
+/// A reason that must not be blank: "must not be empty: {why}" when it is.
+fn required_reason(f: &mut FieldErrors, reason: Field<Text>, why: &str) -> Option<Note> {
+    let reason = f.parsed("reason", reason, true, note);
+    if matches!(reason, Some(None)) {
+        f.fail("reason", format!("must not be empty: {why}"));
+    }
+    reason.flatten()
 }
 
 /// A string or null (null clears): anything else is "must be a string or null, got a number".
@@ -352,18 +361,12 @@ struct MarkPaidBody {
 pub fn mark_paid(req: &Request, invoice_id: &str, admin: &Admin) -> Result<MarkPaidCommand, AppError> {
     no_query(req)?;
     let (body, mut f) = object_body::<MarkPaidBody>(req, false)?;
-    let reason = f.parsed("reason", body.reason, true, note);
-    if matches!(reason, Some(None)) {
-        f.fail(
-            "reason",
-            "must not be empty: say why the invoice is paid outside Stripe",
-        );
-    }
+    let reason = required_reason(&mut f, body.reason, "say why the invoice is paid outside Stripe");
     let restore_tier = f.value("restore_tier", body.restore_tier, false);
     f.finish(|| {
         Some(MarkPaidCommand {
             invoice_id: invoice_id.to_owned(),
-            reason: reason.flatten()?,
+            reason: reason?,
             restore_tier: restore_tier.unwrap_or(false),
             actor: admin.actor(),
         })
@@ -382,10 +385,7 @@ struct RefundBody {
 pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCommand, AppError> {
     no_query(req)?;
     let (body, mut f) = object_body::<RefundBody>(req, false)?;
-    let reason = f.parsed("reason", body.reason, true, note);
-    if matches!(reason, Some(None)) {
-        f.fail("reason", "must not be empty: say why the money goes back");
-    }
+    let reason = required_reason(&mut f, body.reason, "say why the money goes back");
     let amount = f.value("amount_cents", body.amount_cents, false).map(|WholeCents(a)| a);
     if amount.is_some_and(|a| a <= 0) {
         f.fail("amount_cents", "must be at least 1 (a cent)");
@@ -399,7 +399,7 @@ pub fn refund(req: &Request, invoice_id: &str, admin: &Admin) -> Result<RefundCo
         Some(RefundCommand {
             invoice_id: invoice_id.to_owned(),
             amount: amount.map(Cents),
-            reason: reason.flatten()?,
+            reason: reason?,
             actor: admin.actor(),
             idempotency_key,
         })

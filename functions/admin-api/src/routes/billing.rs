@@ -1,9 +1,9 @@
 //! `POST /admin/partners/{id}/billing`: start a partner's Stripe subscription.
 
+use super::Answered;
 use crate::{App, Billing};
 use jiff::Timestamp;
 use serde::Serialize;
-use shared::error::AppError;
 use shared::http::Answer;
 use shared::usecases::billing_start::{start_billing, BillingStartOutcome, StartBillingCommand};
 use shared::usecases::views::PartnerView;
@@ -34,7 +34,7 @@ pub(super) async fn start(
     billing: &Billing,
     command: StartBillingCommand,
     now: Timestamp,
-) -> Result<BillingStarted, AppError> {
+) -> Answered<BillingStarted> {
     let outcome = Box::pin(start_billing(
         &app.store,
         &billing.stripe,

@@ -1,4 +1,4 @@
-//! The admin API's routes as a table: [`App::route`] authenticates the admin and hands the request, by
+//! The admin API's routes as a table: [`route`] authenticates the admin and hands the request, by
 //! path and method, to one route function of an area module; each takes its decoded request and
 //! returns its answer, a serializable type that says its own status (`shared::http::Answer`).
 
@@ -17,21 +17,20 @@ use serde::Serialize;
 use shared::auth::Admin;
 use shared::domain::partner::{Partner, PartnerId};
 use shared::error::AppError;
-use shared::http::{header_str, Answer, Reply};
+use shared::http::{header_str, path_segments, Pending, Reply};
 use shared::usecases::views::PartnerView;
 
-impl App {
-    /// The admin first (401/403 before anything), then the route of the path and method.
-    pub(crate) async fn route(&self, req: &Request, now: Timestamp) -> Routed {
-        let admin = self.auth.admin(header_str(req, "authorization"))?;
-        let path = req.uri().path().trim_matches('/').to_owned();
-        let segments: Vec<&str> = path.split('/').collect();
-        dispatch(self, req, &segments, &admin, now).await
-    }
+/// The admin first (401/403 before anything), then the route of the path and method.
+pub(crate) async fn route(app: &App, req: &Request, now: Timestamp) -> Routed {
+    let admin = app.auth.admin(header_str(req, "authorization"))?;
+    dispatch(app, req, &path_segments(req), &admin, now).await
 }
 
 /// A route's response, or the error its problem answer says.
 type Routed = Result<Response<Body>, AppError>;
+
+/// A route function's answer, or the error its problem answer says.
+type Answered<T> = Result<T, AppError>;
 
 /// The table: path and method to the route function, its request decoded on the way.
 async fn dispatch(app: &App, req: &Request, segments: &[&str], a: &Admin, now: Timestamp) -> Routed {
@@ -152,33 +151,23 @@ fn ok(reply: impl Reply) -> Routed {
 /// The content type of the CSV downloads.
 const CSV: &str = "text/csv; charset=utf-8";
 
-/// The partner after a change: 202 while Stripe has yet to confirm what it asked (it is retried),
-/// else 200.
+/// The partner after a change, and whether the change changed anything where that is asked.
 #[derive(Serialize)]
 struct PartnerAnswer {
     partner: PartnerView,
     #[serde(skip_serializing_if = "Option::is_none")]
     changed: Option<bool>,
-    #[serde(skip)]
-    awaiting_stripe: bool,
 }
 
 impl PartnerAnswer {
-    fn new(partner: Partner, changed: Option<bool>, app: &App, now: Timestamp) -> PartnerAnswer {
-        PartnerAnswer {
-            awaiting_stripe: partner.stripe_sync.is_some(),
-            partner: PartnerView::new(partner, app.calendar.today(now)),
-            changed,
-        }
-    }
-}
-
-impl Answer for PartnerAnswer {
-    fn status(&self) -> u16 {
-        if self.awaiting_stripe {
-            202
-        } else {
-            200
+    /// 202 while Stripe has yet to confirm what the change asked (it is retried), else 200.
+    fn new(partner: Partner, changed: Option<bool>, app: &App, now: Timestamp) -> Pending<PartnerAnswer> {
+        Pending {
+            pending: partner.stripe_sync.is_some(),
+            answer: PartnerAnswer {
+                partner: PartnerView::new(partner, app.calendar.today(now)),
+                changed,
+            },
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Partners: the directory, one partner, the synced profile, the tier preview, history, audit and
 //! the manual renewal reminder.
 
+use super::Answered;
 use crate::App;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -9,8 +10,7 @@ use shared::domain::history_and_audit::{AuditEntry, HistoryEntry};
 use shared::domain::partner::{PartnerId, ProfileFields};
 use shared::domain::tier::Tier;
 use shared::domain::tier_change::TierPreview;
-use shared::error::AppError;
-use shared::http::{Answer, Done};
+use shared::http::{Answer, Done, Pending};
 use shared::store::{PageRequest, PartnerFilter};
 use shared::usecases::notices::{send_manual_notice, ManualNotice};
 use shared::usecases::partners;
@@ -30,7 +30,7 @@ pub(super) async fn list(
     app: &App,
     (filter, page): (PartnerFilter, PageRequest),
     now: Timestamp,
-) -> Result<PartnerList, AppError> {
+) -> Answered<PartnerList> {
     let page = partners::list_partners(&app.store, &app.calendar, &filter, &page, now).await?;
     Ok(PartnerList {
         partners: page.items,
@@ -39,7 +39,7 @@ pub(super) async fn list(
 }
 
 /// `GET /admin/partners/{id}`
-pub(super) async fn detail(app: &App, id: &PartnerId, now: Timestamp) -> Result<Done<PartnerView>, AppError> {
+pub(super) async fn detail(app: &App, id: &PartnerId, now: Timestamp) -> Answered<Done<PartnerView>> {
     Ok(Done(partners::get_partner(&app.store, &app.calendar, id, now).await?))
 }
 
@@ -68,7 +68,7 @@ pub(super) async fn upsert(
     fields: ProfileFields,
     admin: &Admin,
     now: Timestamp,
-) -> Result<Upserted, AppError> {
+) -> Answered<Upserted> {
     let outcome = partners::upsert_partner(&app.store, id, fields, admin.actor(), now).await?;
     Ok(Upserted {
         partner: PartnerView::new(outcome.partner, app.calendar.today(now)),
@@ -78,7 +78,7 @@ pub(super) async fn upsert(
 }
 
 /// `GET /admin/partners/{id}/tier-preview?tier=`
-pub(super) async fn preview(app: &App, id: &PartnerId, tier: Tier) -> Result<Done<TierPreview>, AppError> {
+pub(super) async fn preview(app: &App, id: &PartnerId, tier: Tier) -> Answered<Done<TierPreview>> {
     Ok(Done(preview_tier(&app.store, id, tier).await?))
 }
 
@@ -91,7 +91,7 @@ pub(super) struct History {
 impl Answer for History {}
 
 /// `GET /admin/partners/{id}/history?limit=&cursor=`
-pub(super) async fn history(app: &App, id: &PartnerId, page: PageRequest) -> Result<History, AppError> {
+pub(super) async fn history(app: &App, id: &PartnerId, page: PageRequest) -> Answered<History> {
     let page = partners::partner_history(&app.store, id, &page).await?;
     Ok(History {
         history: page.items,
@@ -108,23 +108,12 @@ pub(super) struct Audit {
 impl Answer for Audit {}
 
 /// `GET /admin/partners/{id}/audit?limit=&cursor=`
-pub(super) async fn audit(app: &App, id: &PartnerId, page: PageRequest) -> Result<Audit, AppError> {
+pub(super) async fn audit(app: &App, id: &PartnerId, page: PageRequest) -> Answered<Audit> {
     let page = partners::partner_audit(&app.store, id, &page).await?;
     Ok(Audit {
         audit: page.items,
         next_cursor: page.next_cursor,
     })
-}
-
-/// A manual reminder, queued for the email sender: 202.
-#[derive(Serialize)]
-#[serde(transparent)]
-pub(super) struct ReminderQueued(ManualNotice);
-
-impl Answer for ReminderQueued {
-    fn status(&self) -> u16 {
-        202
-    }
 }
 
 /// `POST /admin/partners/{id}/reminders`
@@ -133,9 +122,12 @@ pub(super) async fn remind(
     id: &PartnerId,
     admin: &Admin,
     now: Timestamp,
-) -> Result<ReminderQueued, AppError> {
+) -> Answered<Pending<ManualNotice>> {
     let today = app.calendar.today(now);
-    Ok(ReminderQueued(
-        send_manual_notice(&app.store, id, &admin.actor(), today, now).await?,
-    ))
+    let notice = send_manual_notice(&app.store, id, &admin.actor(), today, now).await?;
+    // Queued for the email sender: 202.
+    Ok(Pending {
+        answer: notice,
+        pending: true,
+    })
 }

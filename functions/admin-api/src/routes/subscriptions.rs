@@ -1,14 +1,12 @@
 //! Subscriptions: the dashboard and its CSV, bulk renewal, cancellation, pause and resume, the
 //! subscription's settings, and the tier change.
 
-use super::{PartnerAnswer, CSV};
+use super::{Answered, PartnerAnswer, CSV};
 use crate::App;
 use jiff::Timestamp;
 use serde::Serialize;
 use shared::auth::Admin;
-use shared::error::AppError;
-use shared::http::Answer;
-use shared::http::{Done, Download};
+use shared::http::{Answer, Done, Download, Pending};
 use shared::store::PageRequest;
 use shared::usecases::cancellation::{cancel_subscription, CancelCommand};
 use shared::usecases::csv_export;
@@ -23,13 +21,13 @@ pub(super) async fn dashboard(
     app: &App,
     (request, page): (DashboardRequest, PageRequest),
     now: Timestamp,
-) -> Result<Done<Dashboard>, AppError> {
+) -> Answered<Done<Dashboard>> {
     let dashboard = dashboard::dashboard(&app.store, &app.calendar, &request, &page, now);
     Ok(Done(Box::pin(dashboard).await?))
 }
 
 /// `GET /admin/subscriptions/export.csv`: the dashboard's rows, named after the tab and its filters.
-pub(super) async fn export(app: &App, request: DashboardRequest, now: Timestamp) -> Result<Download, AppError> {
+pub(super) async fn export(app: &App, request: DashboardRequest, now: Timestamp) -> Answered<Download> {
     let body = csv_export::export_csv(&app.store, &app.calendar, &request, now).await?;
     let mut name = format!("subscriptions-{}", request.tab.as_str());
     if let Some(tier) = request.tier {
@@ -65,7 +63,7 @@ pub(super) async fn renew(app: &App, (ids, months): (Vec<String>, u8), admin: &A
 }
 
 /// `POST /admin/partners/{id}/cancel`
-pub(super) async fn cancel(app: &App, command: CancelCommand, now: Timestamp) -> Result<PartnerAnswer, AppError> {
+pub(super) async fn cancel(app: &App, command: CancelCommand, now: Timestamp) -> Answered<Pending<PartnerAnswer>> {
     let partner = Box::pin(cancel_subscription(
         &app.store,
         app.stripe(),
@@ -78,31 +76,16 @@ pub(super) async fn cancel(app: &App, command: CancelCommand, now: Timestamp) ->
 }
 
 /// `POST /admin/partners/{id}/pause` and `POST /admin/partners/{id}/resume`
-pub(super) async fn pause(app: &App, command: PauseCommand, now: Timestamp) -> Result<PartnerAnswer, AppError> {
+pub(super) async fn pause(app: &App, command: PauseCommand, now: Timestamp) -> Answered<Pending<PartnerAnswer>> {
     let partner = Box::pin(pause_or_resume(&app.store, app.stripe(), &app.calendar, command, now)).await?;
     Ok(PartnerAnswer::new(partner, None, app, now))
 }
 
 /// `PATCH /admin/partners/{id}/subscription`: the partner and whether anything changed.
-pub(super) async fn settings(app: &App, command: SettingsCommand, now: Timestamp) -> Result<PartnerAnswer, AppError> {
+pub(super) async fn settings(app: &App, command: SettingsCommand, now: Timestamp) -> Answered<Pending<PartnerAnswer>> {
     let change = change_subscription_settings(&app.store, app.stripe(), &app.calendar, command, now);
     let (partner, changed) = Box::pin(change).await?;
     Ok(PartnerAnswer::new(partner, Some(changed), app, now))
-}
-
-/// A tier change: 202 while Stripe has yet to confirm it (it is retried), else 200.
-#[derive(Serialize)]
-#[serde(transparent)]
-pub(super) struct TierChanged(TierChangeOutcome);
-
-impl Answer for TierChanged {
-    fn status(&self) -> u16 {
-        if self.0.partner.stripe_sync.is_some() {
-            202
-        } else {
-            200
-        }
-    }
 }
 
 /// `PATCH|POST /api/partners/{id}/engagement-tier`
@@ -110,7 +93,12 @@ pub(super) async fn change_tier(
     app: &App,
     command: ChangeTierCommand,
     now: Timestamp,
-) -> Result<TierChanged, AppError> {
+) -> Answered<Pending<TierChangeOutcome>> {
     let change = tier_changes::change_tier(&app.store, app.billing.as_ref(), &app.calendar, command, now);
-    Ok(TierChanged(Box::pin(change).await?))
+    let outcome = Box::pin(change).await?;
+    // 202 while Stripe has yet to confirm the change (it is retried).
+    Ok(Pending {
+        pending: outcome.partner.stripe_sync.is_some(),
+        answer: outcome,
+    })
 }

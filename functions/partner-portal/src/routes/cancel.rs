@@ -1,15 +1,14 @@
 //! The partner's cancellation at the end of the commitment, `POST /portal/cancel`, and its
 //! withdrawal, `POST /portal/cancel/withdraw`.
 
-use super::pending_status;
+use super::Answered;
 use crate::Portal;
 use jiff::Timestamp;
 use serde::Serialize;
 use shared::auth::PartnerUser;
 use shared::domain::dates::CalendarDate;
 use shared::domain::partner::{Note, Partner};
-use shared::error::AppError;
-use shared::http::Answer;
+use shared::http::Pending;
 use shared::usecases::portal::account::AccountView;
 use shared::usecases::portal::cancellation::{cancel_at_term_end, withdraw as withdraw_cancellation};
 
@@ -17,7 +16,7 @@ use shared::usecases::portal::cancellation::{cancel_at_term_end, withdraw as wit
 const WITHDRAWN: &str = "Your cancellation is withdrawn: the subscription continues and renews.";
 
 /// The cancellation, what it means for the partner (access until the term's end, no refund), and the
-/// account: 202 while Stripe has yet to confirm it.
+/// account.
 #[derive(Serialize)]
 pub(super) struct Cancelled {
     cancelled: bool,
@@ -25,12 +24,11 @@ pub(super) struct Cancelled {
     refund_cents: i64,
     message: String,
     account: AccountView,
-    #[serde(skip)]
-    awaiting_stripe: bool,
 }
 
 impl Cancelled {
-    fn of(partner: &Partner, portal: &Portal, now: Timestamp) -> Cancelled {
+    /// 202 while Stripe has yet to confirm the cancellation (it is retried), else 200.
+    fn of(partner: &Partner, portal: &Portal, now: Timestamp) -> Pending<Cancelled> {
         let access_until = partner.subscription_end_date;
         let message = match access_until {
             Some(end) => format!(
@@ -39,20 +37,16 @@ impl Cancelled {
             ),
             None => "Your subscription is cancelled.".to_owned(),
         };
-        Cancelled {
-            cancelled: true,
-            access_until,
-            refund_cents: 0,
-            message,
-            account: portal.view(partner, now),
-            awaiting_stripe: partner.stripe_sync.is_some(),
+        Pending {
+            answer: Cancelled {
+                cancelled: true,
+                access_until,
+                refund_cents: 0,
+                message,
+                account: portal.view(partner, now),
+            },
+            pending: partner.stripe_sync.is_some(),
         }
-    }
-}
-
-impl Answer for Cancelled {
-    fn status(&self) -> u16 {
-        pending_status(self.awaiting_stripe)
     }
 }
 
@@ -62,7 +56,7 @@ pub(super) async fn cancel(
     user: &PartnerUser,
     reason: Note,
     now: Timestamp,
-) -> Result<Cancelled, AppError> {
+) -> Answered<Pending<Cancelled>> {
     portal.count(user, now).await?;
     let stripe = Some(&portal.billing.stripe);
     let partner = Box::pin(cancel_at_term_end(
@@ -77,24 +71,16 @@ pub(super) async fn cancel(
     Ok(Cancelled::of(&partner, portal, now))
 }
 
-/// The subscription goes on: 202 while Stripe has yet to confirm it.
+/// The subscription goes on.
 #[derive(Serialize)]
 pub(super) struct Withdrawn {
     cancelled: bool,
     message: &'static str,
     account: AccountView,
-    #[serde(skip)]
-    awaiting_stripe: bool,
-}
-
-impl Answer for Withdrawn {
-    fn status(&self) -> u16 {
-        pending_status(self.awaiting_stripe)
-    }
 }
 
 /// `POST /portal/cancel/withdraw`
-pub(super) async fn withdraw(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Result<Withdrawn, AppError> {
+pub(super) async fn withdraw(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Answered<Pending<Withdrawn>> {
     portal.count(user, now).await?;
     let stripe = Some(&portal.billing.stripe);
     let partner = Box::pin(withdraw_cancellation(
@@ -105,10 +91,13 @@ pub(super) async fn withdraw(portal: &Portal, user: &PartnerUser, now: Timestamp
         now,
     ))
     .await?;
-    Ok(Withdrawn {
-        cancelled: false,
-        message: WITHDRAWN,
-        account: portal.view(&partner, now),
-        awaiting_stripe: partner.stripe_sync.is_some(),
+    // 202 while Stripe has yet to confirm it (it is retried), else 200.
+    Ok(Pending {
+        answer: Withdrawn {
+            cancelled: false,
+            message: WITHDRAWN,
+            account: portal.view(&partner, now),
+        },
+        pending: partner.stripe_sync.is_some(),
     })
 }

@@ -1,9 +1,9 @@
 //! The partner's invoices: `GET /portal/invoices` and `GET /portal/invoices/{invoice_id}/pdf`.
 
+use super::Answered;
 use crate::Portal;
 use serde::Serialize;
 use shared::auth::PartnerUser;
-use shared::error::AppError;
 use shared::http::{Answer, Redirect};
 use shared::store::PageRequest;
 use shared::usecases::invoices::InvoiceRow;
@@ -18,7 +18,7 @@ pub(super) struct InvoiceList {
 impl Answer for InvoiceList {}
 
 /// `GET /portal/invoices?limit=&cursor=`
-pub(super) async fn list(portal: &Portal, user: &PartnerUser, page: PageRequest) -> Result<InvoiceList, AppError> {
+pub(super) async fn list(portal: &Portal, user: &PartnerUser, page: PageRequest) -> Answered<InvoiceList> {
     let page = my_invoices(&portal.store, &user.partner_id, &page).await?;
     Ok(InvoiceList {
         invoices: page.items,
@@ -27,7 +27,7 @@ pub(super) async fn list(portal: &Portal, user: &PartnerUser, page: PageRequest)
 }
 
 /// `GET /portal/invoices/{invoice_id}/pdf`: to the PDF at Stripe (only the partner's own invoices).
-pub(super) async fn pdf(portal: &Portal, user: &PartnerUser, invoice_id: &str) -> Result<Redirect, AppError> {
+pub(super) async fn pdf(portal: &Portal, user: &PartnerUser, invoice_id: &str) -> Answered<Redirect> {
     Ok(Redirect(
         invoice_pdf(&portal.store, &user.partner_id, invoice_id).await?,
     ))

@@ -1,4 +1,4 @@
-//! The portal's routes as a table: [`Portal::route`] authenticates the partner and hands the request,
+//! The portal's routes as a table: [`route`] authenticates the partner and hands the request,
 //! by path and method, to one route function of an area module; each takes its decoded request and
 //! returns its answer, a serializable type that says its own status (`shared::http::Answer`). The
 //! payment routes count against the partner's per-minute limit first, after decoding.
@@ -15,19 +15,18 @@ use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
 use shared::auth::PartnerUser;
 use shared::error::AppError;
-use shared::http::{header_str, Reply};
+use shared::http::{header_str, path_segments, Reply};
 
 /// A route's response, or the error its problem answer says.
 type Routed = Result<Response<Body>, AppError>;
 
-impl Portal {
-    /// The partner first (401/403 before anything), then the route of the path and method.
-    pub(crate) async fn route(&self, req: &Request, now: Timestamp) -> Routed {
-        let user = self.auth.partner(header_str(req, "authorization"))?;
-        let path = req.uri().path().trim_matches('/').to_owned();
-        let segments: Vec<&str> = path.split('/').collect();
-        dispatch(self, req, &segments, &user, now).await
-    }
+/// A route function's answer, or the error its problem answer says.
+type Answered<T> = Result<T, AppError>;
+
+/// The partner first (401/403 before anything), then the route of the path and method.
+pub(crate) async fn route(portal: &Portal, req: &Request, now: Timestamp) -> Routed {
+    let user = portal.auth.partner(header_str(req, "authorization"))?;
+    dispatch(portal, req, &path_segments(req), &user, now).await
 }
 
 /// The table: path and method to the route function, its request decoded on the way.
@@ -72,13 +71,4 @@ fn unrouted(segments: &[&str], method: &str) -> AppError {
 
 fn ok(reply: impl Reply) -> Routed {
     Ok(reply.into_response())
-}
-
-/// 202 while a change still waits for Stripe's confirmation (it is retried), else 200.
-fn pending_status(awaiting_stripe: bool) -> u16 {
-    if awaiting_stripe {
-        202
-    } else {
-        200
-    }
 }

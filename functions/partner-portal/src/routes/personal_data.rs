@@ -1,5 +1,6 @@
 //! The partner's personal data: `GET /portal/export` (a JSON file) and `DELETE /portal/payment-history`.
 
+use super::Answered;
 use crate::Portal;
 use jiff::Timestamp;
 use shared::auth::PartnerUser;
@@ -8,7 +9,7 @@ use shared::http::{Done, Download, JSON};
 use shared::usecases::personal_data::{erase_payment_history, export_partner_data, Erasure};
 
 /// `GET /portal/export`: everything held on the partner, as `power100-data-{partner}.json`.
-pub(super) async fn export(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Result<Download, AppError> {
+pub(super) async fn export(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Answered<Download> {
     portal.count(user, now).await?;
     let export = export_partner_data(&portal.store, &user.partner_id, &user.actor(), now).await?;
     let body = serde_json::to_vec(&export).map_err(|e| AppError::Internal(format!("export did not serialize: {e}")))?;
@@ -20,7 +21,7 @@ pub(super) async fn export(portal: &Portal, user: &PartnerUser, now: Timestamp) 
 }
 
 /// `DELETE /portal/payment-history` `{confirm: true}`
-pub(super) async fn erase(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Result<Done<Erasure>, AppError> {
+pub(super) async fn erase(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Answered<Done<Erasure>> {
     portal.count(user, now).await?;
     Ok(Done(
         erase_payment_history(&portal.store, &user.partner_id, &user.actor(), now).await?,

@@ -1,11 +1,11 @@
 //! `POST /portal/upgrade`: a paid tier, paid in the browser when Stripe asks for it.
 
+use super::Answered;
 use crate::Portal;
 use jiff::Timestamp;
 use serde::Serialize;
 use shared::auth::PartnerUser;
 use shared::domain::tier::Tier;
-use shared::error::AppError;
 use shared::http::Answer;
 use shared::stripe::client::PaymentToConfirm;
 use shared::usecases::portal::account::AccountView;
@@ -78,12 +78,7 @@ impl Upgrade {
 }
 
 /// `POST /portal/upgrade` `{tier}`
-pub(super) async fn upgrade(
-    portal: &Portal,
-    user: &PartnerUser,
-    tier: Tier,
-    now: Timestamp,
-) -> Result<Upgrade, AppError> {
+pub(super) async fn upgrade(portal: &Portal, user: &PartnerUser, tier: Tier, now: Timestamp) -> Answered<Upgrade> {
     portal.count(user, now).await?;
     let outcome = Box::pin(upgrade_to(
         &portal.store,
