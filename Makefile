@@ -2,7 +2,7 @@
 # browser tests is installed here with apt-get):
 #   make dev    local stack + demo data + the HTTP functions and the console on production paths on one
 #               origin (devtool gateway), the event functions under cargo lambda watch
-#   make test   fmt, clippy, unit and integration tests against the emulators, cfn-lint, checkov scan,
+#   make test   fmt, clippy, the code's shape (infra/checks/structure.py), unit and integration tests against the emulators, cfn-lint, checkov scan,
 #               API spec check, API fuzzing (schemathesis) against the functions, the console's type
 #               check, component tests and browser tests (Chromium against the local stack)
 SHELL := /bin/bash
@@ -58,6 +58,7 @@ chromium:
 test: venv toolchain web chromium
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	python3 infra/checks/structure.py
 	$(PY) infra/local/stack.py run -- cargo test --workspace
 	$(PY) infra/local/check_localstripe_compat.py
 	STRIPE_REQUESTS_OUT=$(CURDIR)/.local/stripe-requests.json cargo test --quiet -p admin-api --test stripe_conformance && $(PY) infra/local/check_stripe_requests.py --self-test && $(PY) infra/local/check_stripe_requests.py .local/stripe-requests.json

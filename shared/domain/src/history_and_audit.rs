@@ -100,6 +100,37 @@ pub struct HistoryEntry {
     pub created_by: Actor,
 }
 
+impl HistoryEntry {
+    /// The entry `id` of a change of the partner from `before` to `after` (at `after`'s version).
+    pub fn between(
+        id: String,
+        before: &Partner,
+        after: &Partner,
+        event_type: HistoryEventType,
+        notes: Option<Note>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            id,
+            partner_id: after.id.clone(),
+            event_type,
+            from_tier: Some(before.engagement_tier),
+            to_tier: Some(after.engagement_tier),
+            subscription_start: after.subscription_start_date,
+            subscription_end: after.subscription_end_date,
+            amount_paid: None,
+            payment_method: None,
+            notes,
+            pcr_before: Some(before.final_pcr_score),
+            pcr_after: Some(after.final_pcr_score),
+            version: after.version,
+            created_at: now,
+            created_by: actor.clone(),
+        }
+    }
+}
+
 /// What an audit entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -74,23 +74,7 @@ pub(crate) fn partner_write(
     }
     let history = history.map(|event_type| {
         let id = next_id();
-        let entry = HistoryEntry {
-            id: id.to_string(),
-            partner_id: after.id.clone(),
-            event_type,
-            from_tier: Some(before.engagement_tier),
-            to_tier: Some(after.engagement_tier),
-            subscription_start: after.subscription_start_date,
-            subscription_end: after.subscription_end_date,
-            amount_paid: None,
-            payment_method: None,
-            notes: note.clone(),
-            pcr_before: Some(before.final_pcr_score),
-            pcr_after: Some(after.final_pcr_score),
-            version: after.version,
-            created_at: now,
-            created_by: actor.clone(),
-        };
+        let entry = HistoryEntry::between(id.to_string(), before, &after, event_type, note.clone(), actor, now);
         (id, entry)
     });
     let audit_id = next_id();

@@ -1,11 +1,11 @@
 //! The admin's invoice dashboard: invoices across partners by status, partner and date range, one
 //! invoice, its PDF, and the same listing as a spreadsheet-safe CSV.
 
-use super::error::UseCaseError;
+use super::error::{not_found, UseCaseError};
 use crate::domain::dates::CalendarDate;
 use crate::domain::invoice::{plausible_invoice_id, InvoiceRecord, InvoiceStatus};
 use crate::domain::money::Cents;
-use crate::domain::partner::PartnerId;
+use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::spreadsheet::{amount_cell, text_cell};
 use crate::domain::tier::Tier;
 use crate::store::{InvoiceFilter, Page, PageRequest, Store};
@@ -82,6 +82,14 @@ pub async fn list_invoices(
 
 fn unknown(invoice_id: &str) -> UseCaseError {
     UseCaseError::NotFound(format!("invoice {invoice_id} does not exist"))
+}
+
+/// The partner an invoice record belongs to.
+pub(crate) async fn invoice_owner(store: &Store, record: &InvoiceRecord) -> Result<Partner, UseCaseError> {
+    store
+        .get_partner(&record.partner_id)
+        .await?
+        .ok_or_else(|| not_found(&record.partner_id))
 }
 
 /// The record of Stripe invoice `invoice_id`, whichever partner's it is.

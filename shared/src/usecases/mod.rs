@@ -13,6 +13,7 @@ pub mod emails;
 pub mod error;
 pub mod event_records;
 pub mod invoice_actions;
+pub mod invoice_refunds;
 pub mod invoices;
 pub mod metrics;
 pub mod notices;

@@ -5,7 +5,7 @@
 
 use super::error::UseCaseError;
 use super::event_records::{record_applied, seen_before, EventOutcome};
-use super::invoice_actions::record_refund;
+use super::invoice_refunds::record_refund;
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry};
 use crate::domain::invoice::InvoiceRecord;
 use crate::domain::refund::{status_after_refunds, RefundFacts};

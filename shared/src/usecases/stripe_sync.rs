@@ -80,7 +80,7 @@ async fn record_push(
         let audit_action = match answer {
             Ok(state) => {
                 after.stripe_sync = None;
-                after.stripe_subscription_status = Some(state.status.as_str().into());
+                after.stripe_subscription_status = Some(state.status.clone());
                 // From now on, Stripe showing collection running again means it ended the pause.
                 after.pause_confirmed_at = match sent.action {
                     StripeAction::PauseCollection { until: Some(_) } => Some(now),

@@ -8,7 +8,7 @@ use super::tier_switch::{switch_billed_tier, SwitchOutcome};
 use super::views::PartnerView;
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::history_and_audit::{Actor, HistoryEntry};
-use crate::domain::partner::PartnerId;
+use crate::domain::partner::{Partner, PartnerId};
 use crate::domain::pcr::{PcrDelta, PcrScore};
 use crate::domain::tier::Tier;
 use crate::domain::tier_change::{
@@ -52,6 +52,61 @@ pub async fn preview_tier(store: &Store, id: &PartnerId, tier: Tier) -> Result<T
     Ok(preview_tier_change(&partner, tier))
 }
 
+/// A billed partner moved between paid tiers: through Stripe (`tier_switch`), the tier here only
+/// once Stripe collected the prorated difference.
+async fn switch_through_stripe(
+    store: &Store,
+    billing: Option<&StripeBilling>,
+    calendar: &BusinessCalendar,
+    command: &ChangeTierCommand,
+    current: Partner,
+    now: Timestamp,
+) -> Result<TierChangeOutcome, UseCaseError> {
+    let today = calendar.today(now);
+    if let Some(expected) = command.expected_version.filter(|v| *v != current.version) {
+        return Err(UseCaseError::StaleVersion {
+            partner: current.id,
+            current: current.version,
+            expected,
+        });
+    }
+    let billing = billing.ok_or_else(|| UseCaseError::Unavailable("Stripe billing is not configured".into()))?;
+    let switched = switch_billed_tier(
+        store,
+        billing,
+        calendar,
+        &current,
+        command.request.tier,
+        &command.actor,
+        now,
+    )
+    .await?;
+    let (before, after, changed) = match switched {
+        SwitchOutcome::Switched { before, after } => (before, after, true),
+        SwitchOutcome::Unchanged => (current.clone(), current, false),
+        SwitchOutcome::AwaitingPayment { tier, .. } => {
+            return Err(UseCaseError::Conflict {
+                detail: format!(
+                    "Stripe could not collect the prorated amount for {}: the tier is unchanged, and Stripe applies the switch only once that invoice is paid",
+                    tier.label()
+                ),
+                current_version: Some(current.version),
+            })
+        }
+    };
+    let (from, to) = (before.final_pcr_score, after.final_pcr_score);
+    Ok(TierChangeOutcome {
+        partner: PartnerView::new(after, today),
+        changed,
+        pcr_change: PcrChange {
+            before: from,
+            after: to,
+            delta: from.delta_to(to),
+        },
+        history_entry: None,
+    })
+}
+
 /// Applies a tier change atomically (profile, history, audit, `TierChanged`). Without
 /// `expected_version`, a concurrent change is retried on fresh data a few times before answering 409.
 /// Moving a Stripe-billed partner to free cancels its subscription in Stripe (pushed at once when
@@ -73,48 +128,7 @@ pub async fn change_tier(
         .ok_or_else(|| not_found(&command.partner_id))?;
     let switch = command.request.tier.is_paid() && command.request.start.is_none() && command.request.end.is_none();
     if switch && current.has_live_stripe_subscription() {
-        if let Some(expected) = command.expected_version.filter(|v| *v != current.version) {
-            return Err(UseCaseError::StaleVersion {
-                partner: current.id,
-                current: current.version,
-                expected,
-            });
-        }
-        let billing = billing.ok_or_else(|| UseCaseError::Unavailable("Stripe billing is not configured".into()))?;
-        let switched = switch_billed_tier(
-            store,
-            billing,
-            calendar,
-            &current,
-            command.request.tier,
-            &command.actor,
-            now,
-        )
-        .await?;
-        let (before, after, changed) = match switched {
-            SwitchOutcome::Switched { before, after } => (before, after, true),
-            SwitchOutcome::Unchanged => (current.clone(), current, false),
-            SwitchOutcome::AwaitingPayment { tier, .. } => {
-                return Err(UseCaseError::Conflict {
-                    detail: format!(
-                        "Stripe could not collect the prorated amount for {}: the tier is unchanged, and Stripe applies the switch only once that invoice is paid",
-                        tier.label()
-                    ),
-                    current_version: Some(current.version),
-                })
-            }
-        };
-        let (from, to) = (before.final_pcr_score, after.final_pcr_score);
-        return Ok(TierChangeOutcome {
-            partner: PartnerView::new(after, today),
-            changed,
-            pcr_change: PcrChange {
-                before: from,
-                after: to,
-                delta: from.delta_to(to),
-            },
-            history_entry: None,
-        });
+        return switch_through_stripe(store, billing, calendar, &command, current, now).await;
     }
     let ChangeTierCommand {
         partner_id,

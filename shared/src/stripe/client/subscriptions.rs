@@ -5,6 +5,7 @@ use super::invoices::PaymentToConfirm;
 use super::{
     as_json, unreadable, Collection, FirstPayment, NewSubscription, StripeApi, StripeCallError, INVOICE_DAYS_UNTIL_DUE,
 };
+use crate::domain::stripe_subscription::StripeSubscriptionStatus;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use stripe_client_core::{RequestBuilder, StripeMethod};
@@ -13,8 +14,8 @@ use stripe_client_core::{RequestBuilder, StripeMethod};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionState {
     pub id: String,
-    /// Stripe's status: `active`, `incomplete`, `past_due`, `canceled`, ...
-    pub status: String,
+    /// Stripe's status.
+    pub status: StripeSubscriptionStatus,
     pub cancel_at: Option<Timestamp>,
     /// Its (first and only) item, and that item's price.
     pub item_id: Option<String>,
@@ -46,7 +47,9 @@ impl SubscriptionState {
         };
         Ok(SubscriptionState {
             id: text("/id").ok_or_else(|| unreadable("a subscription without an id"))?,
-            status: text("/status").ok_or_else(|| unreadable("a subscription without a status"))?,
+            status: text("/status")
+                .ok_or_else(|| unreadable("a subscription without a status"))?
+                .into(),
             cancel_at: instant("/cancel_at"),
             item_id: text("/items/data/0/id"),
             price_id: text("/items/data/0/price/id").or_else(|| text("/items/data/0/plan/id")),
@@ -157,7 +160,7 @@ impl StripeApi {
             Err(StripeCallError::Refused { .. }) => {
                 // Stripe refuses to end what has ended: ask it how the subscription stands.
                 let state = self.subscription(subscription_id).await?;
-                if state.status == "canceled" {
+                if state.status == StripeSubscriptionStatus::Canceled {
                     Ok(state)
                 } else {
                     Err(StripeCallError::Refused {

@@ -24,6 +24,8 @@
 //! - `auto_renewal = false`: the subscription is created with `cancel_at` = the term's end, so Stripe
 //!   stops billing when the commitment ends and the sweep expires the term that day.
 
+mod pending;
+
 use super::apply_change::{
     apply_change, apply_change_after_read, conflict_backoff, partner_write, Outcome, MAX_WRITE_ATTEMPTS,
 };
@@ -42,8 +44,11 @@ use crate::domain::tier::Tier;
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite};
 use crate::store::Store;
-use crate::stripe::client::{FirstPayment, NewSubscription, PaymentToConfirm, StripeApi, StripeCallError};
+use crate::stripe::client::{
+    FirstPayment, NewSubscription, PaymentToConfirm, StripeApi, StripeCallError, SubscriptionState,
+};
 use jiff::Timestamp;
+pub use pending::{carry_out_pending_billing_starts, StartsSummary, MAX_STARTS_PER_RUN};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
@@ -187,28 +192,7 @@ pub async fn start_billing_after_read(
     // A customer on the partner was linked before it was recorded there (and links are never
     // removed), so only a new one is linked: before anything is billed, so that its first webhooks
     // find the partner.
-    let customer_id = match &partner.stripe_customer_id {
-        Some(id) => id.clone(),
-        None => {
-            let customer_id = match stripe.create_customer(&partner).await {
-                Ok(id) => id,
-                Err(err) => {
-                    if matches!(err, StripeCallError::Refused { .. }) {
-                        release_claim(store, &command, &claim, now).await?;
-                    }
-                    return Err(err.into());
-                }
-            };
-            if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
-                release_claim(store, &command, &claim, now).await?;
-                return Err(UseCaseError::Conflict {
-                    detail: format!("Stripe customer {customer_id} belongs to another partner"),
-                    current_version: Some(partner.version),
-                });
-            }
-            customer_id
-        }
-    };
+    let customer_id = customer_for_start(store, stripe, &command, &claim, &partner, now).await?;
     let key = claim.subscription_key(&partner.id);
     let new = NewSubscription {
         customer_id: &customer_id,
@@ -225,34 +209,11 @@ pub async fn start_billing_after_read(
     };
     // A start taken over from a request that died may have created its subscription already: look
     // before asking again (then the same request, byte for byte, under the same key).
-    let earlier = if resumed {
-        stripe.started_subscription(&customer_id, &key).await?
-    } else {
-        None
-    };
-    let state = match earlier {
-        Some(state) => state,
-        None => match stripe.create_subscription(&new).await {
-            Ok(state) => state,
-            Err(StripeCallError::IdempotencyConflict(why)) => {
-                // The key was used with other parameters: whatever it did, find it; release nothing.
-                match stripe.started_subscription(&customer_id, &key).await? {
-                    Some(state) => state,
-                    None => return Err(StripeCallError::IdempotencyConflict(why).into()),
-                }
-            }
-            Err(err) => {
-                if matches!(err, StripeCallError::Refused { .. }) {
-                    release_claim(store, &command, &claim, now).await?;
-                }
-                return Err(err.into());
-            }
-        },
-    };
+    let state = subscription_for_start(store, stripe, &command, &claim, &new, resumed, now).await?;
     let subscription = BilledSubscription {
         customer_id,
         subscription_id: state.id,
-        status: state.status.into(),
+        status: state.status,
         collection: command.collection,
     };
     let partner = record_started(
@@ -273,6 +234,73 @@ pub async fn start_billing_after_read(
     } else {
         BillingStartOutcome::Granted(partner)
     })
+}
+
+/// The partner's Stripe customer for a start: the one on the partner, else a new one, linked to
+/// the partner before anything is billed (so that its first webhooks find the partner; links are
+/// never removed, so a customer on the partner was linked before it was recorded there). A refusal
+/// releases the claim.
+async fn customer_for_start(
+    store: &Store,
+    stripe: &StripeApi,
+    command: &StartBillingCommand,
+    claim: &PendingBilling,
+    partner: &Partner,
+    now: Timestamp,
+) -> Result<String, UseCaseError> {
+    if let Some(id) = &partner.stripe_customer_id {
+        return Ok(id.clone());
+    }
+    let customer_id = match stripe.create_customer(partner).await {
+        Ok(id) => id,
+        Err(err) => {
+            if matches!(err, StripeCallError::Refused { .. }) {
+                release_claim(store, command, claim, now).await?;
+            }
+            return Err(err.into());
+        }
+    };
+    if store.link_customer(&customer_id, &partner.id, now).await? == BillingCommit::CustomerTaken {
+        release_claim(store, command, claim, now).await?;
+        return Err(UseCaseError::Conflict {
+            detail: format!("Stripe customer {customer_id} belongs to another partner"),
+            current_version: Some(partner.version),
+        });
+    }
+    Ok(customer_id)
+}
+
+/// The start's subscription: the one a start taken over from a request that died created already
+/// (`resumed`: looked for first), else created now under the claim's key (a key used with other
+/// parameters: found, nothing released; a refusal releases the claim).
+async fn subscription_for_start(
+    store: &Store,
+    stripe: &StripeApi,
+    command: &StartBillingCommand,
+    claim: &PendingBilling,
+    new: &NewSubscription<'_>,
+    resumed: bool,
+    now: Timestamp,
+) -> Result<SubscriptionState, UseCaseError> {
+    let key = &new.idempotency_key;
+    if resumed {
+        if let Some(state) = stripe.started_subscription(new.customer_id, key).await? {
+            return Ok(state);
+        }
+    }
+    match stripe.create_subscription(new).await {
+        Ok(state) => Ok(state),
+        Err(StripeCallError::IdempotencyConflict(why)) => stripe
+            .started_subscription(new.customer_id, key)
+            .await?
+            .ok_or_else(|| StripeCallError::IdempotencyConflict(why).into()),
+        Err(err) => {
+            if matches!(err, StripeCallError::Refused { .. }) {
+                release_claim(store, command, claim, now).await?;
+            }
+            Err(err.into())
+        }
+    }
 }
 
 /// Records what Stripe created for the claim: the subscription waiting for its first payment, or,
@@ -390,73 +418,4 @@ pub async fn record_paid_billing(
         ),
         current_version: None,
     })
-}
-
-/// How many pending billing starts one reconciliation run carries out at most.
-pub const MAX_STARTS_PER_RUN: u16 = 100;
-
-/// What one run of [`carry_out_pending_billing_starts`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StartsSummary {
-    /// Claims listed (the pending index may lag: each is read again).
-    pub pending: u32,
-    /// Started at Stripe (or found started) and recorded.
-    pub started: u32,
-    /// Stripe refused: the claim was released (its audit says so; a renewal's is requested again by
-    /// the next sweep, within the grace period).
-    pub refused: u32,
-    /// Not started (Stripe unreachable, a conflict): the claim stays and the run fails, so its
-    /// alarm fires while any stays.
-    pub still_pending: u32,
-}
-
-/// Carries out the billing starts nobody else will: a renewal's that the sweep requested, or one
-/// whose request died after its lease, each with the request its claim keeps (same key, same
-/// parameters: a start Stripe made already is found, not made twice).
-#[tracing::instrument(skip_all)]
-pub async fn carry_out_pending_billing_starts(
-    store: &Store,
-    stripe: &StripeApi,
-    prices: &PriceCatalog,
-    calendar: &BusinessCalendar,
-    now: Timestamp,
-) -> Result<StartsSummary, UseCaseError> {
-    let listed = store.pending_billing_starts(MAX_STARTS_PER_RUN).await?;
-    let mut summary = StartsSummary {
-        pending: u32::try_from(listed.len()).unwrap_or(u32::MAX),
-        ..StartsSummary::default()
-    };
-    for partner in listed {
-        let Some(claim) = partner.pending_billing.clone() else {
-            continue;
-        };
-        let command = StartBillingCommand {
-            partner_id: partner.id.clone(),
-            tier: claim.tier,
-            collection: claim.collection,
-            first_payment: claim.request.map_or(FirstPayment::SavedMethod, |r| r.first_payment),
-            actor: Actor::System,
-        };
-        match Box::pin(start_billing(store, stripe, prices, calendar, command, now)).await {
-            Ok(_) => summary.started += 1,
-            Err(UseCaseError::StripeRefused(why)) => {
-                tracing::warn!(partner_id = %partner.id, error = %why, "Stripe refused a pending billing start; its claim was released");
-                summary.refused += 1;
-            }
-            // Its lease has not run out (a request is still on it), or it changed meanwhile.
-            Err(UseCaseError::Conflict { detail, .. }) if claim_is_live(&claim, now) => {
-                tracing::info!(partner_id = %partner.id, %detail, "a billing start is still under way");
-            }
-            Err(err) => {
-                tracing::warn!(partner_id = %partner.id, error = %err, "a pending billing start is still pending");
-                summary.still_pending += 1;
-            }
-        }
-    }
-    Ok(summary)
-}
-
-/// Whether a request may still be working on `claim` (its lease has not run out).
-fn claim_is_live(claim: &PendingBilling, now: Timestamp) -> bool {
-    now.duration_since(claim.requested_at) <= crate::domain::billing_start::CLAIM_LEASE
 }
