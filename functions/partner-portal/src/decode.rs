@@ -35,6 +35,12 @@ pub fn no_query(req: &Request) -> Result<(), AppError> {
     query(req, &[]).map(drop)
 }
 
+/// What the route is about (`value`: the path's invoice, the token's partner), for a route without
+/// query parameters.
+pub fn path_only<T>(req: &Request, value: T) -> Result<T, AppError> {
+    no_query(req).map(|()| value)
+}
+
 /// A JSON object body as `T` (a serde struct of `Field`s refusing unknown fields) with its field
 /// errors to come; no body at all is `{}` when `optional` (a body of only whitespace is not JSON: 400).
 fn body<T: DeserializeOwned>(req: &Request, optional: bool) -> Result<(T, FieldErrors), AppError> {
@@ -109,21 +115,24 @@ struct ErasureBody {
     confirm: Field<bool>,
 }
 
+/// An erasure the request confirmed explicitly.
+pub struct Confirmed;
+
 /// `{confirm: true}` (no reason)
-pub fn erasure(req: &Request) -> Result<(), AppError> {
+pub fn erasure(req: &Request) -> Result<Confirmed, AppError> {
     let (body, mut f) = body::<ErasureBody>(req, false)?;
     confirmed(&mut f, body.confirm, "an erasure");
-    f.finish(|| Some(()))
+    f.finish(|| Some(Confirmed))
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct EmptyBody {}
 
-/// No body, or `{}`.
-pub fn empty(req: &Request) -> Result<(), AppError> {
+/// What the route is about (`value`), for a route without parameters whose body is none or `{}`.
+pub fn no_body<T>(req: &Request, value: T) -> Result<T, AppError> {
     let (EmptyBody {}, f) = body::<EmptyBody>(req, true)?;
-    f.finish(|| Some(()))
+    f.finish(|| Some(value))
 }
 
 #[derive(Deserialize, Default)]

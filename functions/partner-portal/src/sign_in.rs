@@ -164,7 +164,7 @@ impl PortalFunction {
                 allow: "POST",
             });
         }
-        decode::empty(req)?;
+        decode::no_body(req, ())?;
         let token = bearer(authorization).unwrap_or_default();
         let until = now.checked_add(self.sign_in.rules.max_lifetime).unwrap_or(now);
         sign_out(&self.portal.store, token, until.as_second().max(0) as u64).await?;

@@ -33,23 +33,17 @@ pub(crate) async fn route(portal: &Portal, req: &Request, now: Timestamp) -> Rou
 async fn dispatch(portal: &Portal, req: &Request, segments: &[&str], user: &PartnerUser, now: Timestamp) -> Routed {
     let p = portal;
     match (segments, req.method().as_str()) {
-        (["portal", "me"], "GET") => ok(account::me(p, decode::no_query(req).map(|()| user)?, now).await?),
-        (["portal", "tiers"], "GET") => ok(account::tiers(p, decode::no_query(req).map(|()| user)?).await?),
+        (["portal", "me"], "GET") => ok(account::me(p, decode::path_only(req, user)?, now).await?),
+        (["portal", "tiers"], "GET") => ok(account::tiers(p, decode::path_only(req, user)?).await?),
         (["portal", "upgrade"], "POST") => ok(upgrade::upgrade(p, user, decode::upgrade(req)?, now).await?),
-        (["portal", "payment-method"], "POST") => ok(card::setup(p, decode::empty(req).map(|()| user)?, now).await?),
+        (["portal", "payment-method"], "POST") => ok(card::setup(p, decode::no_body(req, user)?, now).await?),
         (["portal", "invoices"], "GET") => ok(invoices::list(p, user, decode::page(req)?).await?),
-        (["portal", "invoices", id, "pdf"], "GET") => {
-            ok(invoices::pdf(p, user, decode::no_query(req).map(|()| *id)?).await?)
-        }
+        (["portal", "invoices", id, "pdf"], "GET") => ok(invoices::pdf(p, user, decode::path_only(req, id)?).await?),
         (["portal", "cancel"], "POST") => ok(cancel::cancel(p, user, decode::cancellation(req)?, now).await?),
-        (["portal", "cancel", "withdraw"], "POST") => {
-            ok(cancel::withdraw(p, decode::empty(req).map(|()| user)?, now).await?)
-        }
-        (["portal", "export"], "GET") => {
-            ok(personal_data::export(p, decode::no_query(req).map(|()| user)?, now).await?)
-        }
+        (["portal", "cancel", "withdraw"], "POST") => ok(cancel::withdraw(p, decode::no_body(req, user)?, now).await?),
+        (["portal", "export"], "GET") => ok(personal_data::export(p, decode::path_only(req, user)?, now).await?),
         (["portal", "payment-history"], "DELETE") => {
-            ok(personal_data::erase(p, decode::erasure(req).map(|()| user)?, now).await?)
+            ok(personal_data::erase(p, user, decode::erasure(req)?, now).await?)
         }
         (segments, method) => Err(unrouted(segments, method)),
     }

@@ -1,6 +1,7 @@
 //! The partner's personal data: `GET /portal/export` (a JSON file) and `DELETE /portal/payment-history`.
 
 use super::Answered;
+use crate::decode::Confirmed;
 use crate::Portal;
 use jiff::Timestamp;
 use shared::auth::PartnerUser;
@@ -21,7 +22,12 @@ pub(super) async fn export(portal: &Portal, user: &PartnerUser, now: Timestamp) 
 }
 
 /// `DELETE /portal/payment-history` `{confirm: true}`
-pub(super) async fn erase(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Answered<Done<Erasure>> {
+pub(super) async fn erase(
+    portal: &Portal,
+    user: &PartnerUser,
+    _: Confirmed,
+    now: Timestamp,
+) -> Answered<Done<Erasure>> {
     portal.count(user, now).await?;
     Ok(Done(
         erase_payment_history(&portal.store, &user.partner_id, &user.actor(), now).await?,
