@@ -59,16 +59,8 @@ pub(super) async fn cancel(
 ) -> Answered<Pending<Cancelled>> {
     portal.count(user, now).await?;
     let stripe = Some(&portal.billing.stripe);
-    let partner = Box::pin(cancel_at_term_end(
-        &portal.store,
-        stripe,
-        &portal.calendar,
-        user,
-        reason,
-        now,
-    ))
-    .await?;
-    Ok(Cancelled::of(&partner, portal, now))
+    let cancel = cancel_at_term_end(&portal.store, stripe, &portal.calendar, user, reason, now);
+    Ok(Cancelled::of(&Box::pin(cancel).await?, portal, now))
 }
 
 /// The subscription goes on.
@@ -82,15 +74,8 @@ pub(super) struct Withdrawn {
 /// `POST /portal/cancel/withdraw`
 pub(super) async fn withdraw(portal: &Portal, user: &PartnerUser, now: Timestamp) -> Answered<Pending<Withdrawn>> {
     portal.count(user, now).await?;
-    let stripe = Some(&portal.billing.stripe);
-    let partner = Box::pin(withdraw_cancellation(
-        &portal.store,
-        stripe,
-        &portal.calendar,
-        user,
-        now,
-    ))
-    .await?;
+    let withdraw = withdraw_cancellation(&portal.store, Some(&portal.billing.stripe), &portal.calendar, user, now);
+    let partner = Box::pin(withdraw).await?;
     // 202 while Stripe has yet to confirm it (it is retried), else 200.
     Ok(Pending {
         answer: Withdrawn {
