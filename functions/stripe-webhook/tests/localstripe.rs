@@ -97,7 +97,7 @@ async fn billing_started_switched_and_cancelled_here_is_what_localstripe_bills()
     use shared::testing::localstripe::LOCAL_KEY;
     use shared::usecases::billing_start::{start_billing, BillingStartOutcome, StartBillingCommand};
     use shared::usecases::cancellation::{cancel_subscription, CancelCommand};
-    use shared::usecases::tier_changes::{change_tier, ChangeTierCommand};
+    use shared::usecases::tier_change::{change_tier, ChangeTierCommand};
 
     let receiver = registered_receiver(fresh_store().await.0).await;
     let store = &receiver.store;

@@ -2,7 +2,7 @@
 //! what a partner looks like once money granted the paid tier.
 //!
 //! A paid tier is granted for money. `charge_automatically`: the partner keeps its tier with
-//! `payment_status = pending` until the first invoice's `invoice.paid` (`domain::billing_plan`);
+//! `payment_status = pending` until the first invoice's `invoice.paid` (`domain::billing_events`);
 //! a subscription whose first invoice is never paid (`incomplete_expired`) grants nothing.
 //! `send_invoice` (B2B invoicing): the tier is granted at once, `payment_status = awaiting_payment`
 //! with the invoice's due date.

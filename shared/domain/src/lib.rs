@@ -2,7 +2,7 @@
 
 pub mod actor;
 pub mod billing;
-pub mod billing_plan;
+pub mod billing_events;
 pub mod billing_start;
 pub mod card;
 pub mod counters;

@@ -10,7 +10,7 @@
 //! | on that tier, or a higher one                 | —                   | refused: [`UpgradeRefusal::AlreadyOnTier`], [`UpgradeRefusal::OnHigherTier`] |
 //! | on a paid tier invoiced by hand (no Stripe subscription) | a higher one | refused: [`UpgradeRefusal::InvoicedByHand`] |
 //!
-//! The tier itself is never granted here: the paid invoice's webhook grants it (`domain::billing_plan`).
+//! The tier itself is never granted here: the paid invoice's webhook grants it (`domain::billing_events`).
 
 use super::billing_start::CLAIM_LEASE;
 use super::partner::Partner;

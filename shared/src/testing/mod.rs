@@ -194,7 +194,7 @@ pub async fn seed_term(
     use crate::domain::partner_change::PartnerChange;
     use crate::domain::tier_change::TierChangeRequest;
     use crate::usecases::apply_change::apply_change;
-    use crate::usecases::tier_changes::{change_tier, ChangeTierCommand};
+    use crate::usecases::tier_change::{change_tier, ChangeTierCommand};
     let partner_id = PartnerId::parse(id).expect("test partner id");
     seed_profile(store, id, &format!("{id}@example.com"), now).await;
     let calendar = crate::domain::dates::BusinessCalendar::utc();

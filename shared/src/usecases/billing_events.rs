@@ -14,7 +14,7 @@ use super::apply_change::{conflict_backoff, partner_write, MAX_WRITE_ATTEMPTS};
 use super::error::UseCaseError;
 use super::event_records::{record, record_stale, unavailable, EventOutcome};
 use crate::domain::billing::BillingEvent;
-use crate::domain::billing_plan::{plan_billing_event, BillingRules};
+use crate::domain::billing_events::{plan_billing_event, BillingRules};
 use crate::domain::history_and_audit::Actor;
 use crate::ids::next_id;
 use crate::store::billing::{BillingCommit, BillingWrite, RecordedOutcome};

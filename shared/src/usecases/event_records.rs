@@ -77,12 +77,7 @@ pub(crate) async fn record_stale(
     partner_id: PartnerId,
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
-    let fresh = record_only(store, source, RecordedOutcome::Stale, Some(&partner_id), now).await?;
-    Ok(if fresh {
-        EventOutcome::Stale { partner_id }
-    } else {
-        EventOutcome::Duplicate
-    })
+    record_outcome(store, source, EventOutcome::Stale { partner_id }, now).await
 }
 
 /// Records an event we act on that lacks a field we need.
@@ -93,12 +88,7 @@ pub(crate) async fn record_unusable(
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
     tracing::warn!(reason, "Stripe event without a field we need");
-    let fresh = record_only(store, source, RecordedOutcome::Unusable, None, now).await?;
-    Ok(if fresh {
-        EventOutcome::Unusable { reason }
-    } else {
-        EventOutcome::Duplicate
-    })
+    record_outcome(store, source, EventOutcome::Unusable { reason }, now).await
 }
 
 /// Records an event applied to `partner_id` (the partner's own writes were separate, idempotent).
@@ -108,12 +98,25 @@ pub(crate) async fn record_applied(
     partner_id: PartnerId,
     now: Timestamp,
 ) -> Result<EventOutcome, UseCaseError> {
-    let fresh = record_only(store, source, RecordedOutcome::Applied, Some(&partner_id), now).await?;
-    Ok(if fresh {
-        EventOutcome::Applied { partner_id }
-    } else {
-        EventOutcome::Duplicate
-    })
+    record_outcome(store, source, EventOutcome::Applied { partner_id }, now).await
+}
+
+/// Records `outcome` once: the outcome, or `Duplicate` when the event was recorded before. Outcomes
+/// that leave no record (not ours, ignored) are answered as they are.
+async fn record_outcome(
+    store: &Store,
+    source: &EventSource,
+    outcome: EventOutcome,
+    now: Timestamp,
+) -> Result<EventOutcome, UseCaseError> {
+    let (recorded, partner_id) = match &outcome {
+        EventOutcome::Applied { partner_id } => (RecordedOutcome::Applied, Some(partner_id)),
+        EventOutcome::Stale { partner_id } => (RecordedOutcome::Stale, Some(partner_id)),
+        EventOutcome::Unusable { .. } => (RecordedOutcome::Unusable, None),
+        EventOutcome::Duplicate | EventOutcome::NotOurs | EventOutcome::Ignored => return Ok(outcome),
+    };
+    let fresh = record_only(store, source, recorded, partner_id, now).await?;
+    Ok(if fresh { outcome } else { EventOutcome::Duplicate })
 }
 
 /// Whether the event was recorded before (handled, whatever became of it).

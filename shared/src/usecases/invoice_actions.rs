@@ -9,7 +9,7 @@ use super::event_records::EventOutcome;
 pub use super::invoice_refunds::{refund_invoice, RefundCommand, RefundRequestId, Refunded};
 use super::invoices::{invoice_owner, invoice_record};
 use crate::domain::billing::BillingEvent;
-use crate::domain::billing_plan::BillingRules;
+use crate::domain::billing_events::BillingRules;
 use crate::domain::billing_start::restored_tier_change;
 use crate::domain::events::{DomainEvent, EventBody, InvoiceResendRequested};
 use crate::domain::history_and_audit::{Actor, AuditAction, AuditEntry, HistoryEventType};

@@ -33,7 +33,7 @@ pub mod stripe_events;
 pub mod stripe_sync;
 pub mod subscription_settings;
 pub mod sweep;
-pub mod tier_changes;
+pub mod tier_change;
 pub mod tier_switch;
 pub mod views;
 

@@ -3,7 +3,7 @@
 use super::error::UseCaseError;
 use super::partners::upsert_partner;
 use super::subscription_settings::{change_subscription_settings, SettingsCommand};
-use super::tier_changes::{change_tier, ChangeTierCommand};
+use super::tier_change::{change_tier, ChangeTierCommand};
 use crate::domain::dates::{add_months, BusinessCalendar};
 use crate::domain::history_and_audit::Actor;
 use crate::domain::partner::{CompanyName, Email, Note, PartnerId, ProfileFields};

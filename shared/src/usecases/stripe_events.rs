@@ -9,7 +9,7 @@ use super::error::UseCaseError;
 use super::event_records::record_unusable;
 pub use super::event_records::EventOutcome;
 use super::refund_events::apply_refund_event;
-pub use crate::domain::billing_plan::BillingRules;
+pub use crate::domain::billing_events::BillingRules;
 use crate::store::Store;
 use crate::stripe::client::StripeApi;
 use crate::stripe::webhook::{classify, Incoming, StripeEvent};

@@ -24,7 +24,7 @@ use shared::usecases::invoice_actions::{MarkPaidCommand, RefundCommand, RefundRe
 use shared::usecases::pause::PauseCommand;
 use shared::usecases::renewals::renewal_months;
 use shared::usecases::subscription_settings::SettingsCommand;
-use shared::usecases::tier_changes::ChangeTierCommand;
+use shared::usecases::tier_change::ChangeTierCommand;
 
 /// Free text an admin writes: `None` when blank (`shared::http::is_blank`, the descriptions' rule).
 fn note(text: &str) -> Result<Option<Note>, IdentityError> {

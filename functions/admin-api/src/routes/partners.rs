@@ -14,7 +14,7 @@ use shared::http::{Answer, Done, Pending};
 use shared::store::{PageRequest, PartnerFilter};
 use shared::usecases::notices::{send_manual_notice, ManualNotice};
 use shared::usecases::partners;
-use shared::usecases::tier_changes::preview_tier;
+use shared::usecases::tier_change::preview_tier;
 use shared::usecases::views::PartnerView;
 
 #[derive(Serialize)]

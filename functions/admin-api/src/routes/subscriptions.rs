@@ -14,7 +14,7 @@ use shared::usecases::dashboard::{self, Dashboard, DashboardRequest};
 use shared::usecases::pause::{pause_or_resume, PauseCommand};
 use shared::usecases::renewals::{bulk_renew, RenewalResult, RenewalStatus};
 use shared::usecases::subscription_settings::{change_subscription_settings, SettingsCommand};
-use shared::usecases::tier_changes::{self, ChangeTierCommand, TierChangeOutcome};
+use shared::usecases::tier_change::{self, ChangeTierCommand, TierChangeOutcome};
 
 /// `GET /admin/subscriptions?tab=&tier=&sort=&order=&limit=&cursor=&event_type=&partner=`
 pub(super) async fn dashboard(
@@ -94,7 +94,7 @@ pub(super) async fn change_tier(
     command: ChangeTierCommand,
     now: Timestamp,
 ) -> Answered<Pending<TierChangeOutcome>> {
-    let change = tier_changes::change_tier(&app.store, app.billing.as_ref(), &app.calendar, command, now);
+    let change = tier_change::change_tier(&app.store, app.billing.as_ref(), &app.calendar, command, now);
     let outcome = Box::pin(change).await?;
     // 202 while Stripe has yet to confirm the change (it is retried).
     Ok(Pending {

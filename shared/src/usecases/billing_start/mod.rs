@@ -4,7 +4,7 @@
 //! # A paid tier is granted for money
 //! - `charge_automatically`: the subscription is created with `payment_behavior=allow_incomplete`;
 //!   the partner keeps its tier with `payment_status = pending` (the route answers 202) until the first
-//!   invoice's `invoice.paid` grants it (`domain::billing_plan`); `incomplete_expired` grants nothing.
+//!   invoice's `invoice.paid` grants it (`domain::billing_events`); `incomplete_expired` grants nothing.
 //! - `send_invoice` (B2B invoicing): the tier is granted at once with `payment_status =
 //!   awaiting_payment` and the invoice's due date (201).
 //!
