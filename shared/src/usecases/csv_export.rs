@@ -20,13 +20,22 @@ pub async fn export_csv(
 ) -> Result<Vec<u8>, UseCaseError> {
     let today = calendar.today(now);
     let mut out = csv::Writer::from_writer(Vec::new());
+    let export = Export { store, request, today };
     if request.tab == Tab::History {
-        write_history(&mut out, store, request, today).await?;
+        write_history(&mut out, &export).await?;
     } else {
-        write_partner_rows(&mut out, store, request, today).await?;
+        write_partner_rows(&mut out, &export).await?;
     }
     out.into_inner()
         .map_err(|e| UseCaseError::Internal(format!("CSV: {e}")))
+}
+
+/// What an export reads: the table, the request, the business day.
+#[derive(Clone, Copy)]
+struct Export<'a> {
+    store: &'a Store,
+    request: &'a DashboardRequest,
+    today: CalendarDate,
 }
 
 /// An ISO date, or an empty cell.
@@ -39,12 +48,8 @@ fn csv_error(e: csv::Error) -> UseCaseError {
 }
 
 /// The history tab: the partner's history, or the whole feed, page after page up to the tab's limit.
-async fn write_history(
-    out: &mut csv::Writer<Vec<u8>>,
-    store: &Store,
-    request: &DashboardRequest,
-    today: CalendarDate,
-) -> Result<(), UseCaseError> {
+async fn write_history(out: &mut csv::Writer<Vec<u8>>, export: &Export<'_>) -> Result<(), UseCaseError> {
+    let Export { store, request, today } = *export;
     out.write_record([
         "created_at",
         "partner_id",
@@ -94,12 +99,8 @@ async fn write_history(
 }
 
 /// A partners tab: one row per partner the request selects.
-async fn write_partner_rows(
-    out: &mut csv::Writer<Vec<u8>>,
-    store: &Store,
-    request: &DashboardRequest,
-    today: CalendarDate,
-) -> Result<(), UseCaseError> {
+async fn write_partner_rows(out: &mut csv::Writer<Vec<u8>>, export: &Export<'_>) -> Result<(), UseCaseError> {
+    let Export { store, request, today } = *export;
     out.write_record([
         "partner_id",
         "company_name",

@@ -189,10 +189,13 @@ pub async fn start_billing_after_read(
             current_version: Some(partner.version),
         });
     }
-    // A customer on the partner was linked before it was recorded there (and links are never
-    // removed), so only a new one is linked: before anything is billed, so that its first webhooks
-    // find the partner.
-    let customer_id = customer_for_start(store, stripe, &command, &claim, &partner, now).await?;
+    let start = ClaimedStart {
+        command: &command,
+        claim: &claim,
+        resumed,
+        now,
+    };
+    let customer_id = customer_for_start(store, stripe, &start, &partner).await?;
     let key = claim.subscription_key(&partner.id);
     let new = NewSubscription {
         customer_id: &customer_id,
@@ -207,9 +210,7 @@ pub async fn start_billing_after_read(
         idempotency_key: key.clone(),
         first_payment: request.first_payment,
     };
-    // A start taken over from a request that died may have created its subscription already: look
-    // before asking again (then the same request, byte for byte, under the same key).
-    let state = subscription_for_start(store, stripe, &command, &claim, &new, resumed, now).await?;
+    let state = subscription_for_start(store, stripe, &start, &new).await?;
     let subscription = BilledSubscription {
         customer_id,
         subscription_id: state.id,
@@ -236,6 +237,15 @@ pub async fn start_billing_after_read(
     })
 }
 
+/// A start as claimed at `now`: the request, its claim, and whether it takes over one whose request
+/// died (`resumed`).
+struct ClaimedStart<'a> {
+    command: &'a StartBillingCommand,
+    claim: &'a PendingBilling,
+    resumed: bool,
+    now: Timestamp,
+}
+
 /// The partner's Stripe customer for a start: the one on the partner, else a new one, linked to
 /// the partner before anything is billed (so that its first webhooks find the partner; links are
 /// never removed, so a customer on the partner was linked before it was recorded there). A refusal
@@ -243,11 +253,10 @@ pub async fn start_billing_after_read(
 async fn customer_for_start(
     store: &Store,
     stripe: &StripeApi,
-    command: &StartBillingCommand,
-    claim: &PendingBilling,
+    start: &ClaimedStart<'_>,
     partner: &Partner,
-    now: Timestamp,
 ) -> Result<String, UseCaseError> {
+    let (command, claim, now) = (start.command, start.claim, start.now);
     if let Some(id) = &partner.stripe_customer_id {
         return Ok(id.clone());
     }
@@ -271,19 +280,18 @@ async fn customer_for_start(
 }
 
 /// The start's subscription: the one a start taken over from a request that died created already
-/// (`resumed`: looked for first), else created now under the claim's key (a key used with other
+/// (`resumed`: looked for first, then the same request, byte for byte, under the same key), else
+/// created now under the claim's key (a key used with other
 /// parameters: found, nothing released; a refusal releases the claim).
 async fn subscription_for_start(
     store: &Store,
     stripe: &StripeApi,
-    command: &StartBillingCommand,
-    claim: &PendingBilling,
+    start: &ClaimedStart<'_>,
     new: &NewSubscription<'_>,
-    resumed: bool,
-    now: Timestamp,
 ) -> Result<SubscriptionState, UseCaseError> {
+    let (command, claim, now) = (start.command, start.claim, start.now);
     let key = &new.idempotency_key;
-    if resumed {
+    if start.resumed {
         if let Some(state) = stripe.started_subscription(new.customer_id, key).await? {
             return Ok(state);
         }
