@@ -58,6 +58,7 @@ chromium:
 test: venv toolchain web chromium
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	python3 infra/checks/structure.py --self-test
 	python3 infra/checks/structure.py
 	$(PY) infra/local/stack.py run -- cargo test --workspace
 	$(PY) infra/local/check_localstripe_compat.py

@@ -346,7 +346,38 @@ EVENT_TYPE = re.compile(
 )
 
 
+def self_test() -> int:
+    """The checks can fail: a circle through a re-export, a long function, a long file, an event type
+    compared outside classify, a PartnerChange literal outside the domain; and a child module the
+    parent only declares is not a circle."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp)
+        (src / "a").mkdir()
+        (src / "lib.rs").write_text("pub mod a;\npub mod b;\npub mod c;\n")
+        (src / "a" / "mod.rs").write_text("mod inner;\npub use inner::Thing;\n")
+        (src / "a" / "inner.rs").write_text("use crate::b::Other;\npub struct Thing(Other);\n")
+        (src / "b.rs").write_text("pub struct Other;\npub fn f() { let _ = crate::a::Thing; }\n")
+        (src / "c.rs").write_text("use crate::b::Other;\n")
+        graph = Crate("t", src).edges()
+        found = cycles(graph)
+        assert found == [[("a", "inner"), ("b",)]], found
+        assert ("a", "inner") not in graph[("a",)], "a parent declaring a child is not a use"
+        long_fn = "fn long() {\n" + "    let x = 1;\n" * 85 + "}\n"
+        clean = blank_literals(long_fn + '// "invoice.paid"\nlet s = "}";\n')
+        assert [(n, b - a + 1) for n, a, b, _ in functions(clean)] == [("long", 87)]
+        assert EVENT_TYPE.search('x == "invoice.paid"') and not EVENT_TYPE.search('"invoice paid"')
+        tests = "#[cfg(test)]\nmod tests {\n    fn t() {\n" + "        let y = 2;\n" * 90 + "    }\n}\n"
+        clean = blank_literals("fn a() {}\n" + tests)
+        assert first_test_module_line(clean) == 2 and len(test_regions(clean)) == 1
+    print("structure: self-test passed (a circle through a re-export, a long function, test modules, event types)")
+    return 0
+
+
 def main() -> int:
+    if "--self-test" in sys.argv:
+        return self_test()
     report = "--report" in sys.argv
     failures: list[str] = []
     long_fns, long_files = [], []
