@@ -31,7 +31,7 @@ toolchain:
 WEB := functions/console/web
 WEB_DEPS := $(WEB)/node_modules/.installed
 WEB_DIST := $(WEB)/dist/index.html
-WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/partner -type f ! -name '*.test.*' ! -name schema.d.ts 2>/dev/null) \
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/partner $(WEB)/shared -type f ! -name '*.test.*' ! -name schema.d.ts 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/vite.partner.config.ts $(WEB)/tsconfig.json $(WEB)/package.json \
 	$(WEB)/scripts/gzip.mjs infra/api/admin-api.openapi.yaml infra/api/partner-portal.openapi.yaml
 

@@ -1,3 +1,4 @@
+import { Shell, type NavItem } from '../shared/Shell';
 import { useSyncExternalStore } from 'react';
 import { signOut, subscribe, token, tokenSubject } from './lib/auth';
 import { href, navigate, useLocation } from './lib/router';
@@ -9,7 +10,7 @@ import { Revenue } from './features/revenue/Revenue';
 import { SignIn } from './features/signin/SignIn';
 import type { Tier } from './api/client';
 
-const NAV = [
+const NAV: NavItem[] = [
   { to: '/', label: 'Partners', match: (p: string) => p === '/' || p.startsWith('/partners') },
   { to: '/subscriptions', label: 'Subscriptions', match: (p: string) => p.startsWith('/subscriptions') },
   { to: '/invoices', label: 'Invoices', match: (p: string) => p.startsWith('/invoices') },
@@ -50,40 +51,23 @@ export function App() {
   const current = useSyncExternalStore(subscribe, token, token);
   const location = useLocation();
   if (!current) return <SignIn />;
-  const path = location.split('?')[0] ?? '/';
   return (
-    <>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">Power100 · Partner payments</span>
-        <nav aria-label="Console">
-          <ul>
-            {NAV.map((n) => (
-              <li key={n.to}>
-                <a
-                  href={href(n.to)}
-                  aria-current={n.match(path) ? 'page' : undefined}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(n.to);
-                  }}
-                >
-                  {n.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <span className="who">{tokenSubject(current)}</span>
-        <button type="button" className="link" onClick={() => signOut('You signed out.')}>
-          Sign out
-        </button>
-      </header>
-      <main id="main" tabIndex={-1}>
-        <Page location={location} />
-      </main>
-    </>
+    <Shell
+      brand="Power100 · Partner payments"
+      navLabel="Console"
+      nav={NAV}
+      router={{ href, navigate }}
+      location={location}
+      right={
+        <>
+          <span className="who">{tokenSubject(current)}</span>
+          <button type="button" className="link" onClick={() => signOut('You signed out.')}>
+            Sign out
+          </button>
+        </>
+      }
+    >
+      <Page location={location} />
+    </Shell>
   );
 }

@@ -1,3 +1,4 @@
+import { Shell, type NavItem } from '../../shared/Shell';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { api } from './api/client';
 import { endSession, setSignOutReason, startSession, subscribe, takeCodeFromFragment, token } from './lib/session';
@@ -10,7 +11,7 @@ import { Invoices } from './features/invoices/Invoices';
 import { Cancel } from './features/cancel/Cancel';
 import { MyData } from './features/data/MyData';
 
-const NAV = [
+const NAV: NavItem[] = [
   { to: '/', label: 'My subscription', match: (p: string) => p === '/' || p === '/billing' },
   { to: '/upgrade', label: 'Upgrade', match: (p: string) => p.startsWith('/upgrade') },
   { to: '/card', label: 'Payment method', match: (p: string) => p.startsWith('/card') },
@@ -99,32 +100,14 @@ export function App({ code }: { code: string | null }) {
     );
   }
   if (!current) return <SignIn />;
-  const path = location.split('?')[0] ?? '/';
   return (
-    <>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">Power100 · Partner portal</span>
-        <nav aria-label="Portal">
-          <ul>
-            {NAV.map((n) => (
-              <li key={n.to}>
-                <a
-                  href={href(n.to)}
-                  aria-current={n.match(path) ? 'page' : undefined}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(n.to);
-                  }}
-                >
-                  {n.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
+    <Shell
+      brand="Power100 · Partner portal"
+      navLabel="Portal"
+      nav={NAV}
+      router={{ href, navigate }}
+      location={location}
+      right={
         <button
           type="button"
           className="link who"
@@ -136,10 +119,9 @@ export function App({ code }: { code: string | null }) {
         >
           Sign out
         </button>
-      </header>
-      <main id="main" tabIndex={-1}>
-        <Page location={location} />
-      </main>
-    </>
+      }
+    >
+      <Page location={location} />
+    </Shell>
   );
 }
