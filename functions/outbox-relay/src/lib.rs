@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use shared::bus::{BusEntry, EventBus};
 use shared::config::{self, ConfigError};
+use shared::store::keys;
 use shared::usecases::relay::relay_outbox;
 use std::collections::HashMap;
 
@@ -53,7 +54,7 @@ impl StreamRecord {
 
     /// The bus entry of an outbox insert; `None` for every other record.
     pub fn outbox_entry(&self) -> Option<BusEntry> {
-        if self.event_name != "INSERT" || !self.string("pk")?.starts_with("OUTBOX#") {
+        if self.event_name != "INSERT" || !self.string(keys::PK)?.starts_with(keys::OUTBOX_PREFIX) {
             return None;
         }
         let entry = BusEntry {

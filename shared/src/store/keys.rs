@@ -134,8 +134,11 @@ pub fn audit_sk(id: Ulid) -> String {
     format!("{AUDIT_PREFIX}{}#{id}", id_timestamp(id))
 }
 
+/// The start of every outbox item's partition key (the relay picks outbox inserts by it).
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
 pub fn outbox_pk(id: Ulid) -> String {
-    format!("OUTBOX#{id}")
+    format!("{OUTBOX_PREFIX}{id}")
 }
 
 pub fn subscriptions_pk(status: SubscriptionStatus) -> String {
