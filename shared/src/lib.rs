@@ -37,6 +37,7 @@ pub mod mailer;
 pub mod runtime;
 pub mod schedule;
 pub mod secrets;
+pub mod sign_in_codes;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

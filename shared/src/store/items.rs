@@ -120,7 +120,7 @@ pub fn profile_item(partner: &Partner) -> Result<Item, StoreError> {
     if let Some(email) = crate::domain::sign_in::normalize_email(partner.primary_email.as_str()) {
         item.insert(
             "gsi10pk".into(),
-            string_attr(super::keys::contact_pk(&crate::domain::sign_in::email_key(&email))),
+            string_attr(super::keys::contact_pk(&crate::sign_in_codes::email_key(&email))),
         );
         item.insert("gsi10sk".into(), string_attr(partner.id.to_string()));
     }

@@ -5,12 +5,12 @@ use super::super::error::UseCaseError;
 use crate::auth::{mint_token, Role, TokenRules};
 use crate::config::Secret;
 use crate::domain::sign_in::{
-    code_expiry, code_from, code_hash, email_key, is_code, normalize_email, session_subject, sign_in_link, window,
-    ADDRESS_WINDOW_SECONDS, CLIENT_WINDOW_SECONDS, CODE_BYTES, LINKS_PER_ADDRESS, REQUESTS_PER_CLIENT,
-    SESSION_LIFETIME,
+    code_expiry, is_code, normalize_email, session_subject, sign_in_link, window, ADDRESS_WINDOW_SECONDS,
+    CLIENT_WINDOW_SECONDS, CODE_BYTES, LINKS_PER_ADDRESS, REQUESTS_PER_CLIENT, SESSION_LIFETIME,
 };
 use crate::email::sign_in::sign_in_email;
 use crate::mailer::Mailer;
+use crate::sign_in_codes::{code_from, code_hash, email_key};
 use crate::store::sign_in::{CodeGrant, Counted};
 use crate::store::Store;
 use jiff::Timestamp;
