@@ -11,15 +11,16 @@ export interface NavItem {
   match: (path: string) => boolean;
 }
 
-export function Shell(props: {
+/** What names an app in its frame: the brand, its navigation (and the navigation's label), its router. */
+export interface Frame {
   brand: string;
   navLabel: string;
   nav: NavItem[];
   router: Pick<Router, 'href' | 'navigate'>;
-  location: string;
-  right: ReactNode;
-  children: ReactNode;
-}) {
+}
+
+export function Shell(props: { frame: Frame; location: string; right: ReactNode; children: ReactNode }) {
+  const { brand, navLabel, nav, router } = props.frame;
   const path = props.location.split('?')[0] ?? '/';
   return (
     <>
@@ -27,17 +28,17 @@ export function Shell(props: {
         Skip to content
       </a>
       <header className="top">
-        <span className="brand">{props.brand}</span>
-        <nav aria-label={props.navLabel}>
+        <span className="brand">{brand}</span>
+        <nav aria-label={navLabel}>
           <ul>
-            {props.nav.map((n) => (
+            {nav.map((n) => (
               <li key={n.to}>
                 <a
-                  href={props.router.href(n.to)}
+                  href={router.href(n.to)}
                   aria-current={n.match(path) ? 'page' : undefined}
                   onClick={(e) => {
                     e.preventDefault();
-                    props.router.navigate(n.to);
+                    router.navigate(n.to);
                   }}
                 >
                   {n.label}

@@ -1,4 +1,4 @@
-import { Shell, type NavItem } from '../shared/Shell';
+import { Shell, type Frame, type NavItem } from '../shared/Shell';
 import { useSyncExternalStore } from 'react';
 import { signOut, subscribe, token, tokenSubject } from './lib/auth';
 import { href, navigate, useLocation } from './lib/router';
@@ -16,6 +16,8 @@ const NAV: NavItem[] = [
   { to: '/invoices', label: 'Invoices', match: (p: string) => p.startsWith('/invoices') },
   { to: '/revenue', label: 'Revenue', match: (p: string) => p.startsWith('/revenue') },
 ];
+
+const FRAME: Frame = { brand: 'Power100 · Partner payments', navLabel: 'Console', nav: NAV, router: { href, navigate } };
 
 function Page({ location }: { location: string }) {
   const [path, search] = location.split('?', 2) as [string, string | undefined];
@@ -53,10 +55,7 @@ export function App() {
   if (!current) return <SignIn />;
   return (
     <Shell
-      brand="Power100 · Partner payments"
-      navLabel="Console"
-      nav={NAV}
-      router={{ href, navigate }}
+      frame={FRAME}
       location={location}
       right={
         <>

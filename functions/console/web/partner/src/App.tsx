@@ -1,4 +1,4 @@
-import { Shell, type NavItem } from '../../shared/Shell';
+import { Shell, type Frame, type NavItem } from '../../shared/Shell';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { api } from './api/client';
 import { endSession, setSignOutReason, startSession, subscribe, takeCodeFromFragment, token } from './lib/session';
@@ -19,6 +19,8 @@ const NAV: NavItem[] = [
   { to: '/cancel', label: 'Cancel', match: (p: string) => p.startsWith('/cancel') },
   { to: '/data', label: 'My data', match: (p: string) => p.startsWith('/data') },
 ];
+
+const FRAME: Frame = { brand: 'Power100 · Partner portal', navLabel: 'Portal', nav: NAV, router: { href, navigate } };
 
 function Page({ location }: { location: string }) {
   const [path, search] = location.split('?', 2) as [string, string | undefined];
@@ -102,10 +104,7 @@ export function App({ code }: { code: string | null }) {
   if (!current) return <SignIn />;
   return (
     <Shell
-      brand="Power100 · Partner portal"
-      navLabel="Portal"
-      nav={NAV}
-      router={{ href, navigate }}
+      frame={FRAME}
       location={location}
       right={
         <button
