@@ -33,6 +33,9 @@
 
 use crate::domain::dates::BusinessCalendar;
 use crate::domain::lifecycle::DEFAULT_GRACE_DAYS;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 
 mod aws;
 mod stripe;
@@ -61,6 +64,25 @@ fn required(name: &'static str) -> Result<String, ConfigError> {
 /// A variable that may be absent or blank.
 fn optional(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// The whole number in variable `name`, within `range` (`unit`, such as " of days", names what it
+/// counts in the refusal); `default` when the variable is absent or blank.
+fn whole_number<T>(name: &'static str, range: RangeInclusive<T>, unit: &str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    let Some(text) = optional(name) else {
+        return Ok(default);
+    };
+    text.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| ConfigError::Invalid {
+            name,
+            why: format!("must be a whole number{unit} from {} to {}", range.start(), range.end()),
+        })
 }
 
 pub fn table_name() -> Result<String, ConfigError> {
@@ -126,35 +148,14 @@ pub fn ses_configuration_set() -> Option<String> {
 
 /// The sweep's grace period for renewing terms that were not paid.
 pub fn grace_period_days() -> Result<i32, ConfigError> {
-    match optional("GRACE_PERIOD_DAYS") {
-        None => Ok(DEFAULT_GRACE_DAYS),
-        Some(text) => text
-            .trim()
-            .parse::<i32>()
-            .ok()
-            .filter(|days| (0..=MAX_GRACE_DAYS).contains(days))
-            .ok_or(ConfigError::Invalid {
-                name: "GRACE_PERIOD_DAYS",
-                why: format!("must be a whole number of days from 0 to {MAX_GRACE_DAYS}"),
-            }),
-    }
+    whole_number("GRACE_PERIOD_DAYS", 0..=MAX_GRACE_DAYS, " of days", DEFAULT_GRACE_DAYS)
 }
 
 /// `BILLED_OVERDUE_DAYS`: days past its end after which a Stripe-billed term with nothing paid is
 /// alarmed on (default 45, at most 365).
 pub fn billed_overdue_days() -> Result<i32, ConfigError> {
-    match optional("BILLED_OVERDUE_DAYS") {
-        None => Ok(crate::domain::lifecycle::DEFAULT_BILLED_OVERDUE_DAYS),
-        Some(text) => text
-            .trim()
-            .parse::<i32>()
-            .ok()
-            .filter(|days| (1..=365).contains(days))
-            .ok_or(ConfigError::Invalid {
-                name: "BILLED_OVERDUE_DAYS",
-                why: "must be a whole number of days from 1 to 365".into(),
-            }),
-    }
+    let default = crate::domain::lifecycle::DEFAULT_BILLED_OVERDUE_DAYS;
+    whole_number("BILLED_OVERDUE_DAYS", 1..=365, " of days", default)
 }
 
 /// The log filter: `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL`, else `info`.
@@ -169,18 +170,7 @@ pub const DEFAULT_PORTAL_RATE_LIMIT: u32 = 10;
 
 /// Portal payment requests a partner may make per minute.
 pub fn portal_rate_limit_per_minute() -> Result<u32, ConfigError> {
-    match optional("PORTAL_RATE_LIMIT_PER_MINUTE") {
-        None => Ok(DEFAULT_PORTAL_RATE_LIMIT),
-        Some(text) => text
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or(ConfigError::Invalid {
-                name: "PORTAL_RATE_LIMIT_PER_MINUTE",
-                why: "must be a whole number from 1 to 1000".into(),
-            }),
-    }
+    whole_number("PORTAL_RATE_LIMIT_PER_MINUTE", 1..=1000, "", DEFAULT_PORTAL_RATE_LIMIT)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The token settings of each role: its signing key (through the secrets reader) and its rules.
 
-use super::{local_keys_allowed, optional, required, secret_source, ConfigError, Secret, MIN_JWT_SECRET_BYTES};
+use super::{
+    local_keys_allowed, optional, required, secret_source, whole_number, ConfigError, Secret, MIN_JWT_SECRET_BYTES,
+};
 use crate::auth::{Role, TokenRules, DEFAULT_MAX_TOKEN_LIFETIME};
 use crate::secrets::SecretSession;
 
@@ -76,18 +78,8 @@ pub(super) fn check_signing_key(
 /// `PARTNER_TOKEN_AUDIENCE`), and how long they may live (`TOKEN_MAX_LIFETIME_HOURS`, 1 to 24,
 /// default 12). The two audiences must differ, where both are set: a token is for one API only.
 pub fn token_rules(role: Role) -> Result<TokenRules, ConfigError> {
-    let hours = match optional("TOKEN_MAX_LIFETIME_HOURS") {
-        None => DEFAULT_MAX_TOKEN_LIFETIME.as_hours(),
-        Some(text) => text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|h| (1..=24).contains(h))
-            .ok_or(ConfigError::Invalid {
-                name: "TOKEN_MAX_LIFETIME_HOURS",
-                why: "must be a whole number of hours from 1 to 24".into(),
-            })?,
-    };
+    let default = DEFAULT_MAX_TOKEN_LIFETIME.as_hours();
+    let hours = whole_number("TOKEN_MAX_LIFETIME_HOURS", 1..=24, " of hours", default)?;
     let audience = required(token_variables(role).audience)?;
     let other = match role {
         Role::Admin => Role::Partner,
