@@ -166,6 +166,17 @@ fn struct_fields<T: DeserializeOwned>() -> &'static [&'static str] {
     names
 }
 
+/// A body that only confirms (`{"confirm": true}`), such as an erasure's.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfirmBody {
+    pub confirm: Field<bool>,
+}
+
+/// An action the request confirmed explicitly (what a [`ConfirmBody`] decodes to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confirmed;
+
 #[cfg(test)]
 mod tests {
     use super::{is_blank, whole_number_as_integer, NOT_BLANK_PATTERN};

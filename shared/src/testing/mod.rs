@@ -10,6 +10,7 @@ pub mod localstripe;
 pub mod pipeline;
 pub mod routes;
 pub mod stripe_stub;
+pub mod texts;
 
 use crate::auth::{mint_token, Role, TokenRules, DEFAULT_MAX_TOKEN_LIFETIME};
 use crate::config::Secret;

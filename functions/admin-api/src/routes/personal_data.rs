@@ -2,11 +2,11 @@
 //! `DELETE /admin/partners/{id}/payment-history`.
 
 use super::Answered;
-use crate::decode::Confirmed;
 use crate::App;
 use jiff::Timestamp;
 use shared::auth::Admin;
 use shared::domain::partner::PartnerId;
+use shared::http::body::Confirmed;
 use shared::http::Done;
 use shared::usecases::personal_data::{erase_payment_history, export_partner_data, DataExport, Erasure};
 

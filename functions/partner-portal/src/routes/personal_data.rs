@@ -1,11 +1,11 @@
 //! The partner's personal data: `GET /portal/export` (a JSON file) and `DELETE /portal/payment-history`.
 
 use super::Answered;
-use crate::decode::Confirmed;
 use crate::Portal;
 use jiff::Timestamp;
 use shared::auth::PartnerUser;
 use shared::error::AppError;
+use shared::http::body::Confirmed;
 use shared::http::{Done, Download, JSON};
 use shared::usecases::personal_data::{erase_payment_history, export_partner_data, Erasure};
 
