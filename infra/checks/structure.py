@@ -234,12 +234,11 @@ def reexports(clean: str) -> dict[str, tuple[str, ...]]:
 
 
 def is_declaration_only(clean: str, child: str) -> bool:
-    """The parent only declares `child` and re-exports from it (no code of the parent uses it)."""
-    uses = [m for m in re.finditer(rf"\b{re.escape(child)}::", clean)]
-    for m in uses:
-        line_start = clean.rfind("\n", 0, m.start()) + 1
-        line = clean[line_start : clean.find("\n", m.start())]
-        if not re.match(r"\s*pub(\([^)]*\))?\s+use\b", line) and "pub use" not in clean[max(0, line_start - 400) : m.start()].split(";")[-1]:
+    """The parent names `child` only in `pub use` statements: it declares and re-exports it, and no
+    code of the parent uses it."""
+    for m in re.finditer(rf"\b{re.escape(child)}::", clean):
+        statement = clean[clean.rfind(";", 0, m.start()) + 1 : m.start()]
+        if not re.search(r"\bpub(\([^)]*\))?\s+use\b", statement):
             return False
     return True
 

@@ -55,7 +55,7 @@ pub(crate) fn record(
 }
 
 /// Records an event that changes nothing; a duplicate if it was recorded before.
-pub(crate) async fn record_only(
+async fn record_only(
     store: &Store,
     source: &EventSource,
     outcome: RecordedOutcome,

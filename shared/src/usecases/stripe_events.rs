@@ -18,7 +18,6 @@ use jiff::Timestamp;
 /// Handles a verified event, whatever it is about (each kind's use-case boxed: one future of
 /// modest size, whatever the kind). A card confirmed in the portal becomes the
 /// default through Stripe (`stripe`; without it the event is acknowledged and ignored).
-#[tracing::instrument(skip_all, fields(stripe_event_id = %event.id, event_type = %event.event_type))]
 pub async fn handle_stripe_event(
     store: &Store,
     rules: &BillingRules<'_>,
